@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DNP3 objects: the group/variation catalog, object headers with their
+ * qualifiers, a validate-then-visit parser that never allocates, and an APDU
+ * writer that fills a fragment up to a size limit.  Sans-I/O.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "cursor.h"
+
+/* Qualifier codes (object prefix code << 4 | range specifier code). X(name, code) */
+#define OBJ_QUAL_LIST(X)                \
+        X(RANGE8, 0x00)                 \
+        X(RANGE16, 0x01)                \
+        X(ALL, 0x06)                    \
+        X(COUNT8, 0x07)                 \
+        X(COUNT16, 0x08)                \
+        X(INDEX8, 0x17)                 \
+        X(INDEX16, 0x28)                \
+        X(FREE16, 0x5b)
+
+enum obj_qual {
+#define X(name, code) OBJ_QUAL_##name = code,
+        OBJ_QUAL_LIST(X)
+#undef X
+};
+
+/* What a point is; one per upstream/downstream point type plus the non-point objects. */
+#define DNP_TYPE_LIST(X)                                                \
+        X(NONE, "none")                                                 \
+        X(BI, "binary_input")          /* g1, g2 */                     \
+        X(DBI, "double_bit_input")     /* g3, g4 */                     \
+        X(BO, "binary_output")         /* g10, g11 (status) */          \
+        X(CNT, "counter")              /* g20, g22 */                   \
+        X(FCNT, "frozen_counter")      /* g21, g23 */                   \
+        X(AI, "analog_input")          /* g30, g32 */                   \
+        X(AO, "analog_output")         /* g40, g42 (status) */          \
+        X(CROB, "crob")                /* g12v1 */                      \
+        X(AOCMD, "analog_command")     /* g41 */                        \
+        X(TIME, "time")                /* g50 */                        \
+        X(CTO, "cto")                  /* g51 */                        \
+        X(DELAY, "delay")              /* g52 */                        \
+        X(CLASS, "class")              /* g60 */                        \
+        X(IIN, "iin")                  /* g80 */                        \
+        X(OCTETS, "octets")            /* g110, g111 */
+
+enum dnp_type {
+#define X(name, str) DNP_TYPE_##name,
+        DNP_TYPE_LIST(X)
+#undef X
+        DNP_TYPE_MAX
+};
+
+const char *dnp_type_name(enum dnp_type t);
+
+/* Quality flags (first byte of flagged objects). */
+#define DNP_FLAG_ONLINE 0x01
+#define DNP_FLAG_RESTART 0x02
+#define DNP_FLAG_COMM_LOST 0x04
+#define DNP_FLAG_REMOTE_FORCED 0x08
+#define DNP_FLAG_LOCAL_FORCED 0x10
+#define DNP_FLAG_CHATTER_FILTER 0x20    /* binary, double-bit */
+#define DNP_FLAG_OVER_RANGE 0x20        /* analog */
+#define DNP_FLAG_ROLLOVER 0x20          /* counter (obsolete) */
+#define DNP_FLAG_REFERENCE_ERR 0x40     /* analog */
+#define DNP_FLAG_DISCONTINUITY 0x40     /* counter */
+#define DNP_FLAG_STATE 0x80             /* binary, binary output */
+
+/* Double-bit states (g3/g4 bits 6-7). */
+enum dnp_dbit { DNP_DBIT_INTERMEDIATE = 0, DNP_DBIT_OFF = 1, DNP_DBIT_ON = 2, DNP_DBIT_INDETERMINATE = 3 };
+
+/* Control status codes (g12, g41 status byte). X(name, code) */
+#define DNP_CMD_STATUS_LIST(X)                  \
+        X(SUCCESS, 0)                           \
+        X(TIMEOUT, 1)                           \
+        X(NO_SELECT, 2)                         \
+        X(FORMAT_ERROR, 3)                      \
+        X(NOT_SUPPORTED, 4)                     \
+        X(ALREADY_ACTIVE, 5)                    \
+        X(HARDWARE_ERROR, 6)                    \
+        X(LOCAL, 7)                             \
+        X(TOO_MANY_OBJS, 8)                     \
+        X(NOT_AUTHORIZED, 9)                    \
+        X(AUTOMATION_INHIBIT, 10)               \
+        X(PROCESSING_LIMITED, 11)               \
+        X(OUT_OF_RANGE, 12)                     \
+        X(DOWNSTREAM_LOCAL, 13)                 \
+        X(ALREADY_COMPLETE, 14)                 \
+        X(BLOCKED, 15)                          \
+        X(CANCELLED, 16)                        \
+        X(BLOCKED_OTHER_MASTER, 17)             \
+        X(DOWNSTREAM_FAIL, 18)                  \
+        X(NON_PARTICIPATING, 126)               \
+        X(UNDEFINED, 127)
+
+enum dnp_cmd_status {
+#define X(name, code) DNP_CMD_##name = code,
+        DNP_CMD_STATUS_LIST(X)
+#undef X
+};
+
+const char *dnp_cmd_status_name(uint8_t status);   /* "UNKNOWN" for codes not listed */
+
+/* CROB control code fields. */
+#define DNP_CROB_OP_MASK 0x0f       /* 0 NUL, 1 PULSE_ON, 2 PULSE_OFF, 3 LATCH_ON, 4 LATCH_OFF */
+#define DNP_CROB_QUEUE 0x10
+#define DNP_CROB_CLEAR 0x20
+#define DNP_CROB_TCC_MASK 0xc0      /* 0 NUL, 0x40 CLOSE, 0x80 TRIP */
+
+struct dnp_crob {
+        uint8_t code;
+        uint8_t count;
+        uint32_t on_ms;
+        uint32_t off_ms;
+        uint8_t status;
+};
+
+struct dnp_aocmd {
+        double value;           /* i16/i32/f32 variations widened exactly */
+        uint8_t status;
+};
+
+enum dnp_time_kind {
+        DNP_TIME_NONE = 0,      /* the object carries no time */
+        DNP_TIME_ABS,           /* 48-bit absolute time */
+        DNP_TIME_REL,           /* 16-bit offset resolved against the preceding CTO (g51) */
+};
+
+/*
+ * One object instance, decoded or to be encoded.
+ *
+ * Binary objects keep their state both in v.bit/v.dbit and in flags (bit 7,
+ * or bits 6-7 for double-bit); the encoder takes the state from v.bit/v.dbit.
+ * Formats without flags decode with flags = DNP_FLAG_ONLINE.
+ * Analog values are doubles; integer variations are widened exactly; on
+ * encode into an integer variation the value is rounded to nearest and a
+ * value that does not fit is clamped and sent with DNP_FLAG_OVER_RANGE.
+ */
+struct dnp_value {
+        uint32_t index;         /* point index; running position for count qualifiers */
+        uint8_t flags;
+        uint8_t time_kind;      /* enum dnp_time_kind */
+        uint64_t time;          /* ms since 1970-01-01T00:00:00Z, 48 bits */
+        union {
+                bool bit;               /* BI, BO, IIN */
+                uint8_t dbit;           /* DBI, enum dnp_dbit */
+                uint32_t count;         /* CNT, FCNT */
+                double analog;          /* AI, AO */
+                struct dnp_crob crob;   /* CROB */
+                struct dnp_aocmd ao;    /* AOCMD */
+                uint16_t delay;         /* DELAY: g52v1 seconds, g52v2 milliseconds */
+                struct {                /* OCTETS: points into the parsed buffer */
+                        const uint8_t *p;
+                        uint16_t len;
+                } octets;
+        } v;
+};
+
+/* Encoding formats of object instances. X(name) */
+#define OBJ_FMT_LIST(X)                                                 \
+        X(NONE)           /* no data (class objects, variation 0) */   \
+        X(PACKED1)        /* 1 bit per object */                       \
+        X(PACKED2)        /* 2 bits per object */                      \
+        X(FLAGS)          /* flags */                                   \
+        X(FLAGS_T48)      /* flags, time48 */                           \
+        X(FLAGS_T16)      /* flags, time16 relative to CTO */           \
+        X(FLAGS_U32)                                                    \
+        X(FLAGS_U16)                                                    \
+        X(U32)                                                          \
+        X(U16)                                                          \
+        X(FLAGS_U32_T48)                                                \
+        X(FLAGS_U16_T48)                                                \
+        X(FLAGS_I32)                                                    \
+        X(FLAGS_I16)                                                    \
+        X(I32)                                                          \
+        X(I16)                                                          \
+        X(FLAGS_F32)                                                    \
+        X(FLAGS_F64)                                                    \
+        X(FLAGS_I32_T48)                                                \
+        X(FLAGS_I16_T48)                                                \
+        X(FLAGS_F32_T48)                                                \
+        X(FLAGS_F64_T48)                                                \
+        X(CROB)           /* code, count, on u32, off u32, status */   \
+        X(AO_I32)         /* i32, status */                             \
+        X(AO_I16)                                                       \
+        X(AO_F32)                                                       \
+        X(AO_F64)                                                       \
+        X(T48)            /* g50v1, g50v3, g51 */                       \
+        X(DELAY16)        /* g52 */                                     \
+        X(OCTETS)         /* g110/g111: variation = length */
+
+enum obj_fmt {
+#define X(name) OBJ_FMT_##name,
+        OBJ_FMT_LIST(X)
+#undef X
+        OBJ_FMT_MAX
+};
+
+struct obj_desc {
+        uint8_t group;
+        uint8_t var;
+        uint8_t type;           /* enum dnp_type */
+        uint8_t fmt;            /* enum obj_fmt */
+        uint8_t size;           /* bytes per object (0 for packed, none, octets) */
+        bool event;             /* event group (g2, g4, g11, g22, g23, g32, g42) */
+        const char *name;       /* e.g. "Binary Input Event - With Absolute Time" */
+};
+
+/*
+ * The catalog entry for (group, var), or NULL when the pair is not in the
+ * catalog.  Variation 0 ("any/default variation", only valid in requests
+ * without object data) has an entry with fmt NONE for every group that has
+ * one.  g110/g111 with var 1..255 have an entry with fmt OCTETS, size = var.
+ */
+const struct obj_desc *obj_lookup(uint8_t group, uint8_t var);
+/* The number of (group, var) entries in the catalog and the i-th one (for tests/docs). */
+size_t obj_catalog_size(void);
+const struct obj_desc *obj_catalog_at(size_t i);
+
+struct obj_hdr {
+        uint8_t group;
+        uint8_t var;
+        uint8_t qual;           /* enum obj_qual */
+        uint32_t start;         /* range qualifiers: first index */
+        uint32_t stop;          /* range qualifiers: last index */
+        uint32_t count;         /* objects that follow (range: stop - start + 1); 0 for ALL */
+        const struct obj_desc *desc;
+};
+
+/* Whether the objects of a request/response with this function carry data. */
+enum obj_mode {
+        OBJ_MODE_HEADERS,       /* READ, freeze, class assignment, enable/disable unsolicited... */
+        OBJ_MODE_DATA,          /* WRITE, SELECT, OPERATE, DIRECT_OPERATE(_NR), responses */
+};
+enum obj_mode obj_mode_for_func(uint8_t func);
+
+/* Hard caps against hostile input. */
+#define OBJ_MAX_HEADERS_HEADERS_MODE 128   /* object headers in one READ-like request */
+#define OBJ_MAX_PER_HEADER 65536u           /* objects under one header */
+#define OBJ_MAX_OCTETS 255                  /* octet string length (variation) */
+
+/*
+ * Errors (negative errno), each mapped to the IIN bit a session sets:
+ *   -ENOENT   group/variation not in the catalog, or not valid here   -> IIN2.1 OBJECT_UNKNOWN
+ *   -EPROTO   qualifier unknown, or not allowed for this object/mode  -> IIN2.2 PARAMETER_ERROR
+ *   -ERANGE   range stop < start                                     -> IIN2.2
+ *   -EBADMSG  truncated: header, range or objects run past the end    -> IIN2.2
+ *   -E2BIG    a hard cap exceeded (headers, objects per header)       -> IIN2.2
+ *   -EINVAL   invalid content (zero-length octets, relative time
+ *             without a preceding CTO, bad double-bit packing...)    -> IIN2.2
+ */
+uint16_t obj_err_iin(int err);
+const char *obj_err_name(int err);
+
+struct obj_visitor {
+        /* Each object header, before its objects. Non-zero return stops and is returned. */
+        int (*on_header)(void *ctx, const struct obj_hdr *h);
+        /*
+         * Each object in OBJ_MODE_DATA.  In OBJ_MODE_HEADERS, only for the
+         * INDEX8/INDEX16 qualifiers: once per listed index, with just
+         * v->index set (a READ of specific points).  Non-zero return stops
+         * and is returned.
+         */
+        int (*on_value)(void *ctx, const struct obj_hdr *h, const struct dnp_value *v);
+};
+
+struct obj_parse_err {
+        size_t offset;          /* offset of the object header that failed */
+        uint8_t group, var, qual;
+};
+
+/*
+ * Parse the object part of an APDU (the bytes after the APDU header).
+ * Pass 1 validates everything (catalog, qualifiers, ranges, sizes, caps);
+ * only when the whole APDU is valid does pass 2 call the visitor.  Returns
+ * 0, a negative error above (visitor not called at all; *ret_err filled if
+ * not NULL), or the visitor's non-zero return.  vis may be NULL (validate only).
+ */
+int obj_parse(const uint8_t *p, size_t n, enum obj_mode mode, const struct obj_visitor *vis,
+              void *ctx, struct obj_parse_err *ret_err);
+
+/*
+ * APDU writer with a fragment size limit.
+ *
+ *      apdu_wr_init(&a, buf, limit, &hdr);                 // APDU header
+ *      apdu_wr_begin(&a, 30, 1, OBJ_QUAL_RANGE16, 0);       // header, objects follow
+ *      for (...) if (apdu_wr_value(&a, &v) == -ENOBUFS) break;   // v did not fit
+ *      apdu_wr_end(&a);
+ *
+ * apdu_wr_value never writes half an object: -ENOBUFS means v (and nothing
+ * of it) is not in the fragment, so the caller continues with v in the next
+ * fragment.  A header that ends with no objects is removed.  Range
+ * qualifiers take consecutive indexes from start (-EINVAL otherwise);
+ * INDEX8/INDEX16 write v->index as prefix (-ERANGE if it does not fit);
+ * COUNT8/COUNT16 take objects without index.  Relative-time formats
+ * (FLAGS_T16) need apdu_wr_cto() first (-EINVAL if the time is before the
+ * CTO or 65535 ms or more after it).
+ */
+struct apdu_wr {
+        struct wr w;
+        const struct obj_desc *desc;    /* current header's object, NULL if none open */
+        size_t hdr_off;                 /* offset of the current object header */
+        uint8_t qual;
+        uint32_t start;
+        uint32_t count;
+        uint64_t cto;
+        bool cto_valid;
+};
+
+int apdu_wr_init(struct apdu_wr *a, uint8_t *buf, size_t limit, const struct apdu_hdr *h);
+/* A header without object data (READ requests, class objects, freeze...). */
+int apdu_wr_header(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, uint32_t start,
+                   uint32_t stop_or_count);
+int apdu_wr_begin(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, uint32_t start);
+int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v);
+int apdu_wr_end(struct apdu_wr *a);
+/* Write a g51v1 (synchronized) CTO header with one object and remember it. */
+int apdu_wr_cto(struct apdu_wr *a, uint64_t time_ms, bool synchronized);
+/* Rewrite the APDU header (e.g. set FIN/CON once the caller knows). */
+void apdu_wr_set_hdr(struct apdu_wr *a, const struct apdu_hdr *h);
+static inline size_t apdu_wr_len(const struct apdu_wr *a)
+{
+        return a->w.len;
+}
+/* Room left for object data (for callers that want to decide before writing). */
+static inline size_t apdu_wr_left(const struct apdu_wr *a)
+{
+        return wr_left(&a->w);
+}
