@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io_stream against real file descriptors: a pty pair driven through the real
+ * libserialport (with the test-only ptyshim preloaded) and a TCP listener on
+ * loopback.  Every wait is for a condition with a deadline.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "io/stream.h"
+
+struct rec {
+        unsigned ups;
+        unsigned downs;
+        int last_err;
+        uint8_t data[256];
+        size_t len;
+};
+
+static void on_up(void *ctx)
+{
+        ((struct rec *)ctx)->ups++;
+}
+
+static void on_data(void *ctx, const uint8_t *p, size_t n)
+{
+        struct rec *r = ctx;
+        if (n > sizeof(r->data) - r->len)
+                n = sizeof(r->data) - r->len;
+        memcpy(r->data + r->len, p, n);
+        r->len += n;
+}
+
+static void on_down(void *ctx, int err, const char *what)
+{
+        struct rec *r = ctx;
+        (void)what;
+        r->downs++;
+        r->last_err = err;
+}
+
+static const struct io_stream_cb cbs = { on_up, on_data, on_down };
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        *(bool *)arg = true;
+}
+
+/* Run the loop until cond(arg) holds or 5 s pass; returns whether it held. */
+static bool run_until(struct event_base *base, bool (*cond)(void *), void *arg)
+{
+        bool expired = false;
+        struct event *t = evtimer_new(base, deadline_cb, &expired);
+        struct timeval tv = { 5, 0 };
+        evtimer_add(t, &tv);
+        while (!cond(arg) && !expired)
+                event_base_loop(base, EVLOOP_ONCE);
+        event_free(t);
+        return cond(arg);
+}
+
+struct want {
+        struct rec *r;
+        unsigned ups, downs;
+        size_t len;
+        const struct io_stream *s;
+        uint64_t failures;
+};
+
+static bool have_ups(void *a)
+{
+        struct want *w = a;
+        return w->r->ups >= w->ups;
+}
+
+static bool have_downs(void *a)
+{
+        struct want *w = a;
+        return w->r->downs >= w->downs;
+}
+
+static bool have_len(void *a)
+{
+        struct want *w = a;
+        return w->r->len >= w->len;
+}
+
+static bool have_failures(void *a)
+{
+        struct want *w = a;
+        return io_stream_stats(w->s)->open_failures >= w->failures;
+}
+
+static size_t read_fd(int fd, uint8_t *buf, size_t n, size_t want)
+{
+        size_t got = 0;
+        while (got < want) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 5000) <= 0)
+                        break;
+                ssize_t k = read(fd, buf + got, n - got);
+                if (k <= 0)
+                        break;
+                got += (size_t)k;
+        }
+        return got;
+}
+
+static struct io_stream_cfg serial_cfg(const char *dev)
+{
+        struct io_stream_cfg c = {
+                .serial = { .device = dev, .baud = 9600, .data_bits = 8,
+                            .parity = IO_PARITY_NONE, .stop_bits = 1, .flow = IO_FLOW_NONE },
+                .backoff_min_ms = 20,
+                .backoff_max_ms = 80,
+        };
+        return c;
+}
+
+static void test_serial_pty_data_both_ways(void **state)
+{
+        (void)state;
+        int m, sl;
+        char name[64];
+        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
+        /* A symlink to the pty, as /dev/serial/by-id/... names are. */
+        char dir[] = "/tmp/dnp3gw-stream-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char link[128];
+        snprintf(link, sizeof(link), "%s/ttyIED", dir);
+        assert_int_equal(symlink(name, link), 0);
+
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_stream *s;
+        struct io_stream_cfg c = serial_cfg(link);
+        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
+        io_stream_start(s);
+        assert_true(io_stream_is_up(s));
+        assert_int_equal(r.ups, 1);
+        assert_string_equal(io_stream_name(s), link);
+
+        /* IED -> gateway */
+        assert_int_equal(write(m, "\x05\x64\x05\xc9", 4), 4);
+        struct want w = { .r = &r, .len = 4 };
+        assert_true(run_until(base, have_len, &w));
+        assert_memory_equal(r.data, "\x05\x64\x05\xc9", 4);
+
+        /* gateway -> IED */
+        assert_int_equal(io_stream_write(s, (const uint8_t *)"\x01\x02\x03", 3), 0);
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        uint8_t buf[16];
+        assert_int_equal(read_fd(m, buf, sizeof(buf), 3), 3);
+        assert_memory_equal(buf, "\x01\x02\x03", 3);
+        assert_int_equal(io_stream_stats(s)->rx_bytes, 4);
+        assert_int_equal(io_stream_stats(s)->tx_bytes, 3);
+
+        /* High-water mark: refuse, queue nothing. */
+        static uint8_t big[70 * 1024];
+        assert_int_equal(io_stream_write(s, big, sizeof(big)), -ENOBUFS);
+
+        io_stream_free(s);
+        event_base_free(base);
+        close(m);
+        close(sl);
+        unlink(link);
+        rmdir(dir);
+}
+
+static void test_serial_vanishes_then_backoff(void **state)
+{
+        (void)state;
+        int m, sl;
+        char name[64];
+        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_stream *s;
+        struct io_stream_cfg c = serial_cfg(name);
+        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
+        io_stream_start(s);
+        assert_int_equal(r.ups, 1);
+
+        /* The "adapter is unplugged": both ends of the pty go away. */
+        close(sl);
+        close(m);
+        struct want w = { .r = &r, .downs = 1 };
+        assert_true(run_until(base, have_downs, &w));
+        assert_int_equal(r.downs, 1);
+        assert_int_equal(r.last_err, -EIO);
+        assert_false(io_stream_is_up(s));
+        assert_int_equal(io_stream_backoff_ms(s), 20);
+
+        /* Reopen attempts fail (the device is gone) with 20, 40, 80, 80 ms
+         * backoff; one down callback, no more. */
+        w.s = s;
+        w.failures = 1;
+        assert_true(run_until(base, have_failures, &w));
+        assert_int_equal(io_stream_backoff_ms(s), 40);
+        w.failures = 2;
+        assert_true(run_until(base, have_failures, &w));
+        assert_int_equal(io_stream_backoff_ms(s), 80);
+        w.failures = 3;
+        assert_true(run_until(base, have_failures, &w));
+        assert_int_equal(io_stream_backoff_ms(s), 80);
+        assert_int_equal(r.downs, 1);
+        assert_int_equal(r.ups, 1);
+        assert_int_equal(io_stream_write(s, (const uint8_t *)"x", 1), -ENOTCONN);
+
+        io_stream_free(s);
+        event_base_free(base);
+}
+
+static void test_serial_missing_device_retries(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_stream *s;
+        struct io_stream_cfg c = serial_cfg("/dev/dnp3gw-no-such-port");
+        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
+        io_stream_start(s);
+        assert_false(io_stream_is_up(s));
+        assert_int_equal(io_stream_stats(s)->open_failures, 1);
+        assert_int_equal(r.downs, 0);  /* never up: no down callback */
+        io_stream_free(s);
+        event_base_free(base);
+}
+
+static int listen_loopback(uint16_t *ret_port)
+{
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4) < 0 ||
+            getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+                return -1;
+        *ret_port = ntohs(a.sin_port);
+        return fd;
+}
+
+static int accept_within(int lfd)
+{
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        if (poll(&p, 1, 5000) <= 0)
+                return -1;
+        return accept(lfd, NULL, NULL);
+}
+
+static void test_tcp_client_reconnects(void **state)
+{
+        (void)state;
+        uint16_t port;
+        int lfd = listen_loopback(&port);
+        assert_true(lfd >= 0);
+
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_stream *s;
+        struct io_stream_cfg c = {
+                .tcp = true,
+                .tcp_cfg = { .host = "127.0.0.1", .port = port },
+                .backoff_min_ms = 20,
+                .backoff_max_ms = 80,
+        };
+        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
+        io_stream_start(s);
+        struct want w = { .r = &r, .ups = 1 };
+        assert_true(run_until(base, have_ups, &w));
+        int cfd = accept_within(lfd);
+        assert_true(cfd >= 0);
+
+        assert_int_equal(write(cfd, "abc", 3), 3);
+        w.len = 3;
+        assert_true(run_until(base, have_len, &w));
+        assert_memory_equal(r.data, "abc", 3);
+
+        /* The terminal server drops us: one down, then reconnect. */
+        close(cfd);
+        w.downs = 1;
+        assert_true(run_until(base, have_downs, &w));
+        assert_int_equal(r.last_err, -ECONNRESET);
+        w.ups = 2;
+        assert_true(run_until(base, have_ups, &w));
+        cfd = accept_within(lfd);
+        assert_true(cfd >= 0);
+        assert_int_equal(io_stream_stats(s)->opens, 2);
+        assert_int_equal(io_stream_stats(s)->losses, 1);
+
+        close(cfd);
+        close(lfd);
+        io_stream_free(s);
+        event_base_free(base);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_serial_pty_data_both_ways),
+                cmocka_unit_test(test_serial_vanishes_then_backoff),
+                cmocka_unit_test(test_serial_missing_device_retries),
+                cmocka_unit_test(test_tcp_client_reconnects),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
