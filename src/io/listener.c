@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+#include "io/listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#define CONN_HIGH_WATER (256 * 1024)
+
+struct io_listener {
+        struct event_base *base;
+        struct evconnlistener *evl;
+        struct io_cidr *allow;
+        size_t n_allow;
+        size_t high_water;
+        struct io_listener_cb cb;
+        void *ctx;
+        uint16_t port;
+        uint64_t rejected;
+};
+
+struct io_conn {
+        struct bufferevent *bev;
+        struct sockaddr_storage peer;
+        size_t high_water;
+        struct io_conn_cb cb;
+        void *ctx;
+        bool closed;
+};
+
+static bool peer_allowed(const struct io_listener *l, const struct sockaddr *sa)
+{
+        if (l->n_allow == 0)
+                return true;
+        for (size_t i = 0; i < l->n_allow; i++)
+                if (io_cidr_match(&l->allow[i], sa))
+                        return true;
+        return false;
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+        struct io_conn *c = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        uint8_t buf[4096];
+
+        while (!c->closed) {
+                int n = evbuffer_remove(in, buf, sizeof(buf));
+                if (n <= 0)
+                        break;
+                if (c->cb.on_data)
+                        c->cb.on_data(c->ctx, buf, (size_t)n);
+        }
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+        struct io_conn *c = arg;
+        (void)bev;
+        if (!c->closed && c->cb.on_drained)
+                c->cb.on_drained(c->ctx);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+        struct io_conn *c = arg;
+        (void)bev;
+        if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) || c->closed)
+                return;
+        int err = (what & BEV_EVENT_EOF) ? ECONNRESET : EVUTIL_SOCKET_ERROR();
+        c->closed = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        if (c->cb.on_closed)
+                c->cb.on_closed(c->ctx, -(err ? err : EIO), (what & BEV_EVENT_EOF) ? "closed by peer" : "socket error");
+}
+
+static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+        struct io_listener *l = arg;
+        (void)evl;
+
+        if (!peer_allowed(l, sa)) {
+                evutil_closesocket(fd);
+                l->rejected++;
+                if (l->cb.on_reject)
+                        l->cb.on_reject(l->ctx, sa);
+                return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+        struct io_conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                evutil_closesocket(fd);
+                return;
+        }
+        c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!c->bev) {
+                evutil_closesocket(fd);
+                free(c);
+                return;
+        }
+        if ((size_t)salen <= sizeof(c->peer))
+                memcpy(&c->peer, sa, (size_t)salen);
+        c->high_water = l->high_water;
+        bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+        if (l->cb.on_accept)
+                l->cb.on_accept(l->ctx, c, (struct sockaddr *)&c->peer);
+        else
+                io_conn_free(c);
+}
+
+int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
+                    const struct io_listener_cb *cb, void *ctx, struct io_listener **ret)
+{
+        struct io_listener *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->base = base;
+        l->cb = *cb;
+        l->ctx = ctx;
+        l->high_water = cfg->write_high_water ? cfg->write_high_water : CONN_HIGH_WATER;
+        if (cfg->n_allow) {
+                l->allow = calloc(cfg->n_allow, sizeof(*l->allow));
+                if (!l->allow) {
+                        free(l);
+                        return -ENOMEM;
+                }
+                memcpy(l->allow, cfg->allow, cfg->n_allow * sizeof(*l->allow));
+                l->n_allow = cfg->n_allow;
+        }
+
+        int family = cfg->ep.sa.ss_family;
+        int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int err = 0;
+        if (fd < 0) {
+                err = -errno;
+                goto fail;
+        }
+        int one = 1, zero = 0;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (family == AF_INET6)  /* "[::]:20000" accepts IPv4 peers too */
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        if (bind(fd, (const struct sockaddr *)&cfg->ep.sa, cfg->ep.len) < 0 || listen(fd, 16) < 0) {
+                err = -errno;
+                close(fd);
+                goto fail;
+        }
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof(bound);
+        if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+                l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                            : ((struct sockaddr_in *)&bound)->sin_port);
+        l->evl = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        if (!l->evl) {
+                close(fd);
+                err = -ENOMEM;
+                goto fail;
+        }
+        *ret = l;
+        return 0;
+fail:
+        free(l->allow);
+        free(l);
+        return err;
+}
+
+void io_listener_free(struct io_listener *l)
+{
+        if (!l)
+                return;
+        if (l->evl)
+                evconnlistener_free(l->evl);
+        free(l->allow);
+        free(l);
+}
+
+uint16_t io_listener_port(const struct io_listener *l)
+{
+        return l->port;
+}
+
+uint64_t io_listener_rejected(const struct io_listener *l)
+{
+        return l->rejected;
+}
+
+void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx)
+{
+        c->cb = *cb;
+        c->ctx = ctx;
+}
+
+int io_conn_write(struct io_conn *c, const uint8_t *p, size_t n)
+{
+        if (c->closed)
+                return -ENOTCONN;
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        if (evbuffer_get_length(out) + n > c->high_water)
+                return -ENOBUFS;
+        if (bufferevent_write(c->bev, p, n) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+size_t io_conn_pending(const struct io_conn *c)
+{
+        return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void io_conn_pause_read(struct io_conn *c, bool pause)
+{
+        if (c->closed)
+                return;
+        if (pause)
+                bufferevent_disable(c->bev, EV_READ);
+        else
+                bufferevent_enable(c->bev, EV_READ);
+}
+
+const struct sockaddr *io_conn_peer(const struct io_conn *c)
+{
+        return (const struct sockaddr *)&c->peer;
+}
+
+static void conn_release(evutil_socket_t fd, short what, void *arg)
+{
+        struct io_conn *c = arg;
+        (void)fd;
+        (void)what;
+        bufferevent_free(c->bev);
+        free(c);
+}
+
+void io_conn_free(struct io_conn *c)
+{
+        if (!c)
+                return;
+        c->closed = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+        /* Never free inside our own callback: release from the loop. */
+        if (event_base_once(bufferevent_get_base(c->bev), -1, EV_TIMEOUT, conn_release, c, NULL) < 0)
+                conn_release(-1, 0, c);
+}
