@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#define LOG_MAX_FIELDS 24
+
+static enum log_level log_max = LOG_INFO_LEVEL;
+static bool log_journal;
+
+static const char *const level_names[] = {
+#define X(name, prio, str) [prio] = str,
+        LOG_LEVEL_LIST(X)
+#undef X
+};
+
+static const char *const msgids[LOG_MSGID_MAX] = {
+#define X(name, id) [LOG_MSGID_##name] = id,
+        LOG_MSGID_LIST(X)
+#undef X
+};
+
+int log_level_from_string(const char *s, enum log_level *ret)
+{
+        for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+                if (level_names[i] && strcmp(level_names[i], s) == 0) {
+                        *ret = (enum log_level)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *log_level_name(enum log_level l)
+{
+        if ((size_t)l < sizeof(level_names) / sizeof(level_names[0]) && level_names[l])
+                return level_names[l];
+        return "?";
+}
+
+void log_setup(enum log_level max, bool to_journal)
+{
+        log_max = max;
+        log_journal = to_journal;
+}
+
+void log_set_level(enum log_level max)
+{
+        log_max = max;
+}
+
+bool log_enabled(enum log_level l)
+{
+        return l <= log_max;
+}
+
+bool log_journal_detect(void)
+{
+        const char *e = getenv("JOURNAL_STREAM");
+        struct stat st;
+        unsigned long long dev, ino;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+                return false;
+        return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_send(enum log_level l, enum log_msgid id, const struct log_field *fields, size_t n_fields,
+              const char *fmt, ...)
+{
+        char msg[2048];
+        va_list ap;
+
+        if (!log_enabled(l))
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (n_fields > LOG_MAX_FIELDS)
+                n_fields = LOG_MAX_FIELDS;
+
+        if (!log_journal) {
+                char line[4096];
+                size_t off = (size_t)snprintf(line, sizeof(line), "<%s> %s", log_level_name(l), msg);
+                for (size_t i = 0; i < n_fields && off < sizeof(line); i++)
+                        off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%s", fields[i].key,
+                                                fields[i].value);
+                fprintf(stderr, "%s\n", line);
+                return;
+        }
+
+        /* MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER, then the fields. */
+        char bufs[4 + LOG_MAX_FIELDS][512];
+        char message[2100];
+        struct iovec iov[4 + LOG_MAX_FIELDS];
+        size_t n = 0;
+
+        snprintf(message, sizeof(message), "MESSAGE=%s", msg);
+        iov[n++] = (struct iovec){ message, strlen(message) };
+        snprintf(bufs[n], sizeof(bufs[n]), "PRIORITY=%d", l > LOG_DEBUG_LEVEL ? LOG_DEBUG_LEVEL : l);
+        iov[n] = (struct iovec){ bufs[n], strlen(bufs[n]) };
+        n++;
+        if (id > LOG_MSGID_NONE && id < LOG_MSGID_MAX) {
+                snprintf(bufs[n], sizeof(bufs[n]), "MESSAGE_ID=%s", msgids[id]);
+                iov[n] = (struct iovec){ bufs[n], strlen(bufs[n]) };
+                n++;
+        }
+        snprintf(bufs[n], sizeof(bufs[n]), "SYSLOG_IDENTIFIER=dnp3gwd");
+        iov[n] = (struct iovec){ bufs[n], strlen(bufs[n]) };
+        n++;
+        for (size_t i = 0; i < n_fields; i++, n++) {
+                snprintf(bufs[n], sizeof(bufs[n]), "%s=%s", fields[i].key, fields[i].value);
+                iov[n] = (struct iovec){ bufs[n], strlen(bufs[n]) };
+        }
+        sd_journal_sendv(iov, (int)n);
+}
+
+bool log_ratelimit_ok(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *ret_suppressed)
+{
+        if (now_ms < rl->next_ms) {
+                rl->suppressed++;
+                return false;
+        }
+        if (ret_suppressed)
+                *ret_suppressed = rl->suppressed;
+        rl->suppressed = 0;
+        rl->next_ms = now_ms + rl->interval_ms;
+        return true;
+}

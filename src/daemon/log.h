@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's only path to the journal.  Structured fields (DNP3GW_*),
+ * MESSAGE_IDs for lifecycle events (explained by systemd/dnp3gw.catalog),
+ * and a stderr fallback ("<level> message KEY=value ...") when the process
+ * is not connected to journald.  The protocol core never logs: it reports
+ * through return codes, counters and upcalls that the daemon turns into
+ * log lines here.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* syslog priorities, plus TRACE below DEBUG (sent to the journal as DEBUG). */
+#define LOG_LEVEL_LIST(X)       \
+        X(ERROR, 3, "error")    \
+        X(WARNING, 4, "warning")\
+        X(NOTICE, 5, "notice")  \
+        X(INFO, 6, "info")      \
+        X(DEBUG, 7, "debug")    \
+        X(TRACE, 8, "trace")
+
+enum log_level {
+#define X(name, prio, str) LOG_##name##_LEVEL = prio,
+        LOG_LEVEL_LIST(X)
+#undef X
+};
+
+/* MESSAGE_IDs: X(name, 32 hex digits).  Keep in step with systemd/dnp3gw.catalog. */
+#define LOG_MSGID_LIST(X)                                               \
+        X(CONFIG_LOADED, "8b5f24d5418b4d38b2cfcf55f7715627")            \
+        X(DEVICE_ONLINE, "073fb73196ff4c36985c0ab2f419a00f")            \
+        X(DEVICE_OFFLINE, "d89fc0466ffa47f7a4115dfb2bb097cd")           \
+        X(MASTER_CONNECTED, "8d5db9937454413fb4bf608b7986963b")         \
+        X(MASTER_DISCONNECTED, "b27bc858d0f04619aabb05b349fc1c90")      \
+        X(CONTROL_AUDIT, "40212c0f361c4299b900bd81769167f8")            \
+        X(EVENT_OVERFLOW, "88a7d0e637e44cfea5884e649ca29bc3")           \
+        X(CHANNEL_STATE, "599a0d5f8c70448a9f215c70486659da")            \
+        X(STATUS_REPORT, "1558169e3a5b4ea7a3462eb9ec65dfec")
+
+enum log_msgid {
+        LOG_MSGID_NONE,
+#define X(name, id) LOG_MSGID_##name,
+        LOG_MSGID_LIST(X)
+#undef X
+        LOG_MSGID_MAX
+};
+
+struct log_field {
+        const char *key;        /* e.g. "DNP3GW_DEVICE" */
+        const char *value;
+};
+
+/* Parse "error" ... "trace"; 0 or -EINVAL. */
+int log_level_from_string(const char *s, enum log_level *ret);
+const char *log_level_name(enum log_level l);
+
+/*
+ * to_journal: send to journald (the daemon passes log_journal_detect());
+ * otherwise lines go to stderr.
+ */
+void log_setup(enum log_level max, bool to_journal);
+void log_set_level(enum log_level max);
+bool log_enabled(enum log_level l);
+/* True when stderr is the journal's stream (JOURNAL_STREAM matches fd 2). */
+bool log_journal_detect(void);
+
+__attribute__((format(printf, 5, 6)))
+void log_send(enum log_level l, enum log_msgid id, const struct log_field *fields, size_t n_fields,
+              const char *fmt, ...);
+
+#define log_error(...) log_send(LOG_ERROR_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
+#define log_warning(...) log_send(LOG_WARNING_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
+#define log_notice(...) log_send(LOG_NOTICE_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
+#define log_info(...) log_send(LOG_INFO_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
+#define log_debug(...) log_send(LOG_DEBUG_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
+
+/*
+ * A rate limiter: at most one message per interval; the next one that
+ * passes can say how many were suppressed.
+ */
+struct log_ratelimit {
+        uint64_t interval_ms;
+        uint64_t next_ms;
+        uint64_t suppressed;
+};
+
+/* now_ms from the daemon's clock.  Returns true if a message may go out; then
+ * *ret_suppressed (if not NULL) gets the count suppressed since the last one. */
+bool log_ratelimit_ok(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *ret_suppressed);
