@@ -26,9 +26,12 @@ struct wr {
         size_t len;
 };
 
+/* A NULL buffer becomes an empty one: no cursor ever holds NULL (NULL + 0 is UB). */
+static const uint8_t rd_empty[1];
+
 static inline void rd_init(struct rd *c, const void *buf, size_t len)
 {
-        c->p = buf;
+        c->p = buf ? (const uint8_t *)buf : rd_empty;
         c->len = buf ? len : 0;
 }
 
@@ -148,7 +151,8 @@ static inline int rd_bytes(struct rd *c, void *out, size_t n)
 
 static inline void wr_init(struct wr *w, void *buf, size_t cap)
 {
-        w->p = buf;
+        static uint8_t wr_empty[1];
+        w->p = buf ? (uint8_t *)buf : wr_empty;
         w->cap = buf ? cap : 0;
         w->len = 0;
 }

@@ -20,5 +20,6 @@
 size_t fmt_link(char *buf, size_t n, const struct link_frame *f);
 /* values: also print each object's index, value, flags and time. */
 size_t fmt_apdu(char *buf, size_t n, const uint8_t *apdu, size_t len, bool values);
-/* One value as "idx=value flags=0x01 t=2026-11-22T11:44:43.123Z" for type t. */
+/* One value as "idx=value (0x01) t=2026-11-22T11:44:43.123Z" for object type d (the
+ * flags only for formats that carry them, the time only when the value has one). */
 size_t fmt_value(char *buf, size_t n, const struct obj_desc *d, const struct dnp_value *v);

@@ -105,7 +105,7 @@ enum lsess_match lsess_check_frame(const struct lsess *s, const struct link_fram
 
 /*
  * A frame for which lsess_check_frame() said OK.  Link replies are appended
- * to out.  Returns 1 with *ret_apdu/*ret_len when a fragment completed (valid
+ * to out.  Returns 1 with *ret_apdu, *ret_len when a fragment completed (valid
  * until the next call), 0 otherwise, -ENOBUFS if out had no room for a reply.
  */
 int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, struct wr *out,

@@ -270,7 +270,7 @@ static int accept_within(int lfd)
 static void test_tcp_client_reconnects(void **state)
 {
         (void)state;
-        uint16_t port;
+        uint16_t port = 0;
         int lfd = listen_loopback(&port);
         assert_true(lfd >= 0);
 

@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DNP3 object catalog and the validate-then-visit object parser.
+ *
+ * Pass 1 walks the object headers only: every header's object data size is
+ * computed from (count, prefix, object size) in 64-bit arithmetic and split
+ * off as a sub-cursor, so validation costs O(headers).  Pass 2 walks the same
+ * headers again and decodes the objects with one tight loop per format.
+ */
+#include "obj.h"
+
+#include <errno.h>
+
+/* X(group, var, type, fmt, size, event, name) */
+#define OBJ_CATALOG(X)                                                                          \
+        X(1, 0, BI, NONE, 0, false, "Binary Input - Any Variation")                             \
+        X(1, 1, BI, PACKED1, 0, false, "Binary Input - Packed Format")                          \
+        X(1, 2, BI, FLAGS, 1, false, "Binary Input - With Flags")                               \
+        X(2, 0, BI, NONE, 0, true, "Binary Input Event - Any Variation")                        \
+        X(2, 1, BI, FLAGS, 1, true, "Binary Input Event - Without Time")                        \
+        X(2, 2, BI, FLAGS_T48, 7, true, "Binary Input Event - With Absolute Time")              \
+        X(2, 3, BI, FLAGS_T16, 3, true, "Binary Input Event - With Relative Time")              \
+        X(3, 0, DBI, NONE, 0, false, "Double-bit Binary Input - Any Variation")                 \
+        X(3, 1, DBI, PACKED2, 0, false, "Double-bit Binary Input - Packed Format")              \
+        X(3, 2, DBI, FLAGS, 1, false, "Double-bit Binary Input - With Flags")                   \
+        X(4, 0, DBI, NONE, 0, true, "Double-bit Binary Input Event - Any Variation")            \
+        X(4, 1, DBI, FLAGS, 1, true, "Double-bit Binary Input Event - Without Time")            \
+        X(4, 2, DBI, FLAGS_T48, 7, true, "Double-bit Binary Input Event - With Absolute Time")  \
+        X(4, 3, DBI, FLAGS_T16, 3, true, "Double-bit Binary Input Event - With Relative Time")  \
+        X(10, 0, BO, NONE, 0, false, "Binary Output - Any Variation")                           \
+        X(10, 1, BO, PACKED1, 0, false, "Binary Output - Packed Format")                        \
+        X(10, 2, BO, FLAGS, 1, false, "Binary Output - Output Status With Flags")               \
+        X(11, 0, BO, NONE, 0, true, "Binary Output Event - Any Variation")                      \
+        X(11, 1, BO, FLAGS, 1, true, "Binary Output Event - Status Without Time")               \
+        X(11, 2, BO, FLAGS_T48, 7, true, "Binary Output Event - Status With Time")              \
+        X(12, 1, CROB, CROB, 11, false, "Binary Command - Control Relay Output Block")          \
+        X(20, 0, CNT, NONE, 0, false, "Counter - Any Variation")                                \
+        X(20, 1, CNT, FLAGS_U32, 5, false, "Counter - 32-bit With Flag")                        \
+        X(20, 2, CNT, FLAGS_U16, 3, false, "Counter - 16-bit With Flag")                        \
+        X(20, 5, CNT, U32, 4, false, "Counter - 32-bit Without Flag")                           \
+        X(20, 6, CNT, U16, 2, false, "Counter - 16-bit Without Flag")                           \
+        X(21, 0, FCNT, NONE, 0, false, "Frozen Counter - Any Variation")                        \
+        X(21, 1, FCNT, FLAGS_U32, 5, false, "Frozen Counter - 32-bit With Flag")                \
+        X(21, 2, FCNT, FLAGS_U16, 3, false, "Frozen Counter - 16-bit With Flag")                \
+        X(21, 5, FCNT, FLAGS_U32_T48, 11, false, "Frozen Counter - 32-bit With Flag and Time")  \
+        X(21, 6, FCNT, FLAGS_U16_T48, 9, false, "Frozen Counter - 16-bit With Flag and Time")   \
+        X(21, 9, FCNT, U32, 4, false, "Frozen Counter - 32-bit Without Flag")                   \
+        X(21, 10, FCNT, U16, 2, false, "Frozen Counter - 16-bit Without Flag")                  \
+        X(22, 0, CNT, NONE, 0, true, "Counter Event - Any Variation")                           \
+        X(22, 1, CNT, FLAGS_U32, 5, true, "Counter Event - 32-bit With Flag")                   \
+        X(22, 2, CNT, FLAGS_U16, 3, true, "Counter Event - 16-bit With Flag")                   \
+        X(22, 5, CNT, FLAGS_U32_T48, 11, true, "Counter Event - 32-bit With Flag and Time")     \
+        X(22, 6, CNT, FLAGS_U16_T48, 9, true, "Counter Event - 16-bit With Flag and Time")      \
+        X(23, 0, FCNT, NONE, 0, true, "Frozen Counter Event - Any Variation")                   \
+        X(23, 1, FCNT, FLAGS_U32, 5, true, "Frozen Counter Event - 32-bit With Flag")           \
+        X(23, 2, FCNT, FLAGS_U16, 3, true, "Frozen Counter Event - 16-bit With Flag")           \
+        X(23, 5, FCNT, FLAGS_U32_T48, 11, true, "Frozen Counter Event - 32-bit With Flag and Time") \
+        X(23, 6, FCNT, FLAGS_U16_T48, 9, true, "Frozen Counter Event - 16-bit With Flag and Time") \
+        X(30, 0, AI, NONE, 0, false, "Analog Input - Any Variation")                            \
+        X(30, 1, AI, FLAGS_I32, 5, false, "Analog Input - 32-bit With Flag")                    \
+        X(30, 2, AI, FLAGS_I16, 3, false, "Analog Input - 16-bit With Flag")                    \
+        X(30, 3, AI, I32, 4, false, "Analog Input - 32-bit Without Flag")                       \
+        X(30, 4, AI, I16, 2, false, "Analog Input - 16-bit Without Flag")                       \
+        X(30, 5, AI, FLAGS_F32, 5, false, "Analog Input - Single-precision With Flag")          \
+        X(30, 6, AI, FLAGS_F64, 9, false, "Analog Input - Double-precision With Flag")          \
+        X(32, 0, AI, NONE, 0, true, "Analog Input Event - Any Variation")                       \
+        X(32, 1, AI, FLAGS_I32, 5, true, "Analog Input Event - 32-bit")                         \
+        X(32, 2, AI, FLAGS_I16, 3, true, "Analog Input Event - 16-bit")                         \
+        X(32, 3, AI, FLAGS_I32_T48, 11, true, "Analog Input Event - 32-bit With Time")          \
+        X(32, 4, AI, FLAGS_I16_T48, 9, true, "Analog Input Event - 16-bit With Time")           \
+        X(32, 5, AI, FLAGS_F32, 5, true, "Analog Input Event - Single-precision")               \
+        X(32, 6, AI, FLAGS_F64, 9, true, "Analog Input Event - Double-precision")               \
+        X(32, 7, AI, FLAGS_F32_T48, 11, true, "Analog Input Event - Single-precision With Time") \
+        X(32, 8, AI, FLAGS_F64_T48, 15, true, "Analog Input Event - Double-precision With Time") \
+        X(40, 0, AO, NONE, 0, false, "Analog Output Status - Any Variation")                    \
+        X(40, 1, AO, FLAGS_I32, 5, false, "Analog Output Status - 32-bit With Flag")            \
+        X(40, 2, AO, FLAGS_I16, 3, false, "Analog Output Status - 16-bit With Flag")            \
+        X(40, 3, AO, FLAGS_F32, 5, false, "Analog Output Status - Single-precision With Flag")  \
+        X(40, 4, AO, FLAGS_F64, 9, false, "Analog Output Status - Double-precision With Flag")  \
+        X(41, 1, AOCMD, AO_I32, 5, false, "Analog Output - 32-bit")                             \
+        X(41, 2, AOCMD, AO_I16, 3, false, "Analog Output - 16-bit")                             \
+        X(41, 3, AOCMD, AO_F32, 5, false, "Analog Output - Single-precision")                   \
+        X(41, 4, AOCMD, AO_F64, 9, false, "Analog Output - Double-precision")                   \
+        X(42, 0, AO, NONE, 0, true, "Analog Output Event - Any Variation")                      \
+        X(42, 1, AO, FLAGS_I32, 5, true, "Analog Output Event - 32-bit")                        \
+        X(42, 2, AO, FLAGS_I16, 3, true, "Analog Output Event - 16-bit")                        \
+        X(42, 3, AO, FLAGS_I32_T48, 11, true, "Analog Output Event - 32-bit With Time")         \
+        X(42, 4, AO, FLAGS_I16_T48, 9, true, "Analog Output Event - 16-bit With Time")          \
+        X(42, 5, AO, FLAGS_F32, 5, true, "Analog Output Event - Single-precision")              \
+        X(42, 6, AO, FLAGS_F64, 9, true, "Analog Output Event - Double-precision")              \
+        X(42, 7, AO, FLAGS_F32_T48, 11, true, "Analog Output Event - Single-precision With Time") \
+        X(42, 8, AO, FLAGS_F64_T48, 15, true, "Analog Output Event - Double-precision With Time") \
+        X(50, 1, TIME, T48, 6, false, "Time and Date - Absolute Time")                          \
+        X(50, 3, TIME, T48, 6, false, "Time and Date - Absolute Time at Last Recorded Time")    \
+        X(51, 1, CTO, T48, 6, false, "Time and Date CTO - Synchronized")                        \
+        X(51, 2, CTO, T48, 6, false, "Time and Date CTO - Unsynchronized")                      \
+        X(52, 1, DELAY, DELAY16, 2, false, "Time Delay - Coarse")                               \
+        X(52, 2, DELAY, DELAY16, 2, false, "Time Delay - Fine")                                 \
+        X(60, 1, CLASS, NONE, 0, false, "Class Objects - Class 0 Data")                         \
+        X(60, 2, CLASS, NONE, 0, false, "Class Objects - Class 1 Data")                         \
+        X(60, 3, CLASS, NONE, 0, false, "Class Objects - Class 2 Data")                         \
+        X(60, 4, CLASS, NONE, 0, false, "Class Objects - Class 3 Data")                         \
+        X(80, 1, IIN, PACKED1, 0, false, "Internal Indications - Packed Format")
+
+enum {
+#define X(g, v, t, f, s, ev, nm) OBJ_ID_G##g##V##v,
+        OBJ_CATALOG(X)
+#undef X
+        OBJ_ID_G110,                    /* 256 entries: g110v0..g110v255 */
+        OBJ_ID_G111 = OBJ_ID_G110 + 256,
+        OBJ_ID_COUNT = OBJ_ID_G111 + 256,
+};
+
+/* Octet strings: variation = length; variation 0 is the request-only "any length". */
+#define OBJ_OCT(base, g, ev, nm, v)                                                             \
+        [(base) + (v)] = { .group = g,                                                          \
+                           .var = (v),                                                          \
+                           .type = DNP_TYPE_OCTETS,                                             \
+                           .fmt = (v) ? OBJ_FMT_OCTETS : OBJ_FMT_NONE,                          \
+                           .size = (v),                                                         \
+                           .event = ev,                                                         \
+                           .name = nm },
+#define OBJ_R4(M, b, g, e, n, v) M(b, g, e, n, (v)) M(b, g, e, n, (v) + 1) M(b, g, e, n, (v) + 2) \
+        M(b, g, e, n, (v) + 3)
+#define OBJ_R16(M, b, g, e, n, v) OBJ_R4(M, b, g, e, n, (v)) OBJ_R4(M, b, g, e, n, (v) + 4)   \
+        OBJ_R4(M, b, g, e, n, (v) + 8) OBJ_R4(M, b, g, e, n, (v) + 12)
+#define OBJ_R64(M, b, g, e, n, v) OBJ_R16(M, b, g, e, n, (v)) OBJ_R16(M, b, g, e, n, (v) + 16) \
+        OBJ_R16(M, b, g, e, n, (v) + 32) OBJ_R16(M, b, g, e, n, (v) + 48)
+#define OBJ_R256(M, b, g, e, n) OBJ_R64(M, b, g, e, n, 0) OBJ_R64(M, b, g, e, n, 64)          \
+        OBJ_R64(M, b, g, e, n, 128) OBJ_R64(M, b, g, e, n, 192)
+
+static const struct obj_desc obj_catalog[OBJ_ID_COUNT] = {
+#define X(g, v, t, f, s, ev, nm)                                                                \
+        [OBJ_ID_G##g##V##v] = { .group = g,                                                     \
+                                .var = v,                                                       \
+                                .type = DNP_TYPE_##t,                                           \
+                                .fmt = OBJ_FMT_##f,                                             \
+                                .size = s,                                                      \
+                                .event = ev,                                                    \
+                                .name = nm },
+        OBJ_CATALOG(X)
+#undef X
+        OBJ_R256(OBJ_OCT, OBJ_ID_G110, 110, false, "Octet String")
+        OBJ_R256(OBJ_OCT, OBJ_ID_G111, 111, true, "Octet String Event")
+};
+
+/* (group, var) -> catalog id + 1 for the groups below 110; 0 = not in the catalog. */
+#define OBJ_LUT_GROUPS 81
+#define OBJ_LUT_VARS 11
+static const uint8_t obj_lut[OBJ_LUT_GROUPS][OBJ_LUT_VARS] = {
+#define X(g, v, t, f, s, ev, nm) [g][v] = OBJ_ID_G##g##V##v + 1,
+        OBJ_CATALOG(X)
+#undef X
+};
+
+const struct obj_desc *obj_lookup(uint8_t group, uint8_t var)
+{
+        if (group < OBJ_LUT_GROUPS) {
+                if (var >= OBJ_LUT_VARS || !obj_lut[group][var])
+                        return NULL;
+                return &obj_catalog[obj_lut[group][var] - 1];
+        }
+        if (group == 110)
+                return &obj_catalog[OBJ_ID_G110 + var];
+        if (group == 111)
+                return &obj_catalog[OBJ_ID_G111 + var];
+        return NULL;
+}
+
+size_t obj_catalog_size(void)
+{
+        return OBJ_ID_COUNT;
+}
+
+const struct obj_desc *obj_catalog_at(size_t i)
+{
+        return i < OBJ_ID_COUNT ? &obj_catalog[i] : NULL;
+}
+
+static const char *const dnp_type_names[DNP_TYPE_MAX] = {
+#define X(name, str) [DNP_TYPE_##name] = str,
+        DNP_TYPE_LIST(X)
+#undef X
+};
+
+const char *dnp_type_name(enum dnp_type t)
+{
+        if ((unsigned)t >= DNP_TYPE_MAX)
+                return "unknown";
+        return dnp_type_names[t];
+}
+
+static const char *const dnp_cmd_status_names[256] = {
+#define X(name, code) [code] = #name,
+        DNP_CMD_STATUS_LIST(X)
+#undef X
+};
+
+const char *dnp_cmd_status_name(uint8_t status)
+{
+        const char *s = dnp_cmd_status_names[status];
+        return s ? s : "UNKNOWN";
+}
+
+enum obj_mode obj_mode_for_func(uint8_t func)
+{
+        switch (func) {
+        case APP_FUNC_WRITE:
+        case APP_FUNC_SELECT:
+        case APP_FUNC_OPERATE:
+        case APP_FUNC_DIRECT_OPERATE:
+        case APP_FUNC_DIRECT_OPERATE_NR:
+        case APP_FUNC_RESPONSE:
+        case APP_FUNC_UNSOLICITED_RESPONSE:
+        case APP_FUNC_AUTHENTICATE_RESP:
+                return OBJ_MODE_DATA;
+        default:
+                return OBJ_MODE_HEADERS;
+        }
+}
+
+uint16_t obj_err_iin(int err)
+{
+        if (err >= 0)
+                return 0;
+        if (err == -ENOENT)
+                return APP_IIN_OBJECT_UNKNOWN;
+        return APP_IIN_PARAMETER_ERROR;
+}
+
+const char *obj_err_name(int err)
+{
+        switch (err) {
+        case 0:
+                return "ok";
+        case -ENOENT:
+                return "unknown object";
+        case -EPROTO:
+                return "bad qualifier";
+        case -ERANGE:
+                return "bad range";
+        case -EBADMSG:
+                return "truncated";
+        case -E2BIG:
+                return "too many objects";
+        case -EINVAL:
+                return "invalid object data";
+        default:
+                return "error";
+        }
+}
+
+/* One parsed object header with its object data split off. */
+struct obj_item {
+        struct obj_hdr h;
+        struct rd data;         /* the objects (or the index list in HEADERS mode) */
+        uint8_t pfx;            /* index prefix size: 0, 1 or 2 */
+};
+
+struct obj_walk {
+        enum obj_mode mode;
+        unsigned headers;
+        bool cto_seen;
+};
+
+static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
+{
+        struct obj_hdr *h = &it->h;
+        uint8_t g, v, q;
+
+        *h = (struct obj_hdr){ 0 };
+        it->pfx = 0;
+        if (rd_u8(c, &g) < 0)
+                return -EBADMSG;
+        h->group = g;
+        if (rd_u8(c, &v) < 0)
+                return -EBADMSG;
+        h->var = v;
+        if (rd_u8(c, &q) < 0)
+                return -EBADMSG;
+        h->qual = q;
+
+        if (st->mode == OBJ_MODE_HEADERS && ++st->headers > OBJ_MAX_HEADERS_HEADERS_MODE)
+                return -E2BIG;
+
+        const struct obj_desc *d = obj_lookup(g, v);
+        if (!d)
+                return -ENOENT;
+        h->desc = d;
+        bool data = st->mode == OBJ_MODE_DATA;
+        if (data && d->fmt == OBJ_FMT_NONE) {
+                /* variation 0 and class objects carry no data: requests only */
+                if (d->type == DNP_TYPE_OCTETS)
+                        return -EINVAL;         /* zero-length octet string */
+                return -ENOENT;
+        }
+
+        uint64_t count;
+        bool range = false;
+        switch (q) {
+        case OBJ_QUAL_RANGE8: {
+                uint8_t a, b;
+                if (rd_u8(c, &a) < 0 || rd_u8(c, &b) < 0)
+                        return -EBADMSG;
+                h->start = a;
+                h->stop = b;
+                range = true;
+                break;
+        }
+        case OBJ_QUAL_RANGE16: {
+                uint16_t a, b;
+                if (rd_le16(c, &a) < 0 || rd_le16(c, &b) < 0)
+                        return -EBADMSG;
+                h->start = a;
+                h->stop = b;
+                range = true;
+                break;
+        }
+        case OBJ_QUAL_ALL:
+                if (data)
+                        return -EPROTO;
+                count = 0;
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_INDEX8: {
+                uint8_t n8;
+                if (rd_u8(c, &n8) < 0)
+                        return -EBADMSG;
+                count = n8;
+                it->pfx = q == OBJ_QUAL_INDEX8 ? 1 : 0;
+                break;
+        }
+        case OBJ_QUAL_COUNT16:
+        case OBJ_QUAL_INDEX16: {
+                uint16_t n16;
+                if (rd_le16(c, &n16) < 0)
+                        return -EBADMSG;
+                count = n16;
+                it->pfx = q == OBJ_QUAL_INDEX16 ? 2 : 0;
+                break;
+        }
+        default:
+                /* FREE16 (0x5b) frames no catalog object; everything else is unknown */
+                return -EPROTO;
+        }
+        if (range) {
+                if (h->stop < h->start)
+                        return -ERANGE;
+                count = (uint64_t)h->stop - h->start + 1;
+        }
+        if (count > OBJ_MAX_PER_HEADER)
+                return -E2BIG;
+        h->count = (uint32_t)count;
+
+        uint64_t need;
+        if (!data) {
+                need = count * it->pfx;
+        } else {
+                switch (d->fmt) {
+                case OBJ_FMT_PACKED1:
+                        if (!range)
+                                return -EPROTO;
+                        need = (count + 7) / 8;
+                        break;
+                case OBJ_FMT_PACKED2:
+                        if (!range)
+                                return -EPROTO;
+                        need = (count + 3) / 4;
+                        break;
+                case OBJ_FMT_FLAGS_T16:
+                        if (count && !st->cto_seen)
+                                return -EINVAL;
+                        need = count * ((uint64_t)it->pfx + d->size);
+                        break;
+                default:
+                        need = count * ((uint64_t)it->pfx + d->size);
+                        break;
+                }
+                if (d->type == DNP_TYPE_CTO && count)
+                        st->cto_seen = true;
+        }
+        if (need > rd_left(c))
+                return -EBADMSG;
+        return rd_sub(c, (size_t)need, &it->data);
+}
+
+/*
+ * Decode the objects of one DATA-mode header.  OBJ_EACH runs BODY once per
+ * object with v.index set from the prefix or the running position; BODY
+ * decodes one object from the sub-cursor d.  The format switch is taken once
+ * per header, so each loop below decodes one fixed layout.
+ */
+#define OBJ_RD(call)                                                                            \
+        do {                                                                                    \
+                if ((call) < 0)                                                                 \
+                        return -EBADMSG;                                                        \
+        } while (0)
+
+#define OBJ_EACH(BODY)                                                                          \
+        do {                                                                                    \
+                for (uint32_t i = 0; i < n; i++) {                                              \
+                        if (pfx == 1) {                                                         \
+                                uint8_t ix;                                                     \
+                                OBJ_RD(rd_u8(d, &ix));                                          \
+                                v.index = ix;                                                   \
+                        } else if (pfx == 2) {                                                  \
+                                uint16_t ix;                                                    \
+                                OBJ_RD(rd_le16(d, &ix));                                        \
+                                v.index = ix;                                                   \
+                        } else {                                                                \
+                                v.index = base + i;                                             \
+                        }                                                                       \
+                        BODY;                                                                   \
+                        int r_ = on_value(ctx, h, &v);                                          \
+                        if (r_)                                                                 \
+                                return r_;                                                      \
+                }                                                                               \
+        } while (0)
+
+static inline void obj_set_state(struct dnp_value *v, uint8_t type, uint8_t flags)
+{
+        v->flags = flags;
+        if (type == DNP_TYPE_DBI)
+                v->v.dbit = (uint8_t)(flags >> 6);
+        else
+                v->v.bit = flags >> 7;
+}
+
+static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, void *ctx,
+                          uint64_t *cto)
+{
+        int (*on_value)(void *, const struct obj_hdr *, const struct dnp_value *) = vis->on_value;
+        const struct obj_hdr *h = &it->h;
+        const struct obj_desc *desc = h->desc;
+        /* a local copy the visitor cannot alias: the cursor stays in registers */
+        struct rd data = it->data;
+        struct rd *d = &data;
+        const uint32_t n = h->count;
+        const uint8_t pfx = it->pfx;
+        const uint32_t base = h->qual == OBJ_QUAL_RANGE8 || h->qual == OBJ_QUAL_RANGE16 ? h->start : 0;
+        const uint8_t type = desc->type;
+        struct dnp_value v = { .flags = DNP_FLAG_ONLINE };
+        uint8_t f8;
+        uint16_t u16;
+        uint32_t u32;
+        uint64_t u64;
+        float f32;
+        double f64;
+
+        /* Formats that carry a CTO-independent time stamp set this once. */
+        switch ((enum obj_fmt)desc->fmt) {
+        case OBJ_FMT_FLAGS_T48:
+        case OBJ_FMT_FLAGS_U32_T48:
+        case OBJ_FMT_FLAGS_U16_T48:
+        case OBJ_FMT_FLAGS_I32_T48:
+        case OBJ_FMT_FLAGS_I16_T48:
+        case OBJ_FMT_FLAGS_F32_T48:
+        case OBJ_FMT_FLAGS_F64_T48:
+        case OBJ_FMT_T48:
+                v.time_kind = DNP_TIME_ABS;
+                break;
+        case OBJ_FMT_FLAGS_T16:
+                v.time_kind = DNP_TIME_REL;
+                break;
+        default:
+                break;
+        }
+
+        switch ((enum obj_fmt)desc->fmt) {
+        case OBJ_FMT_NONE:
+        case OBJ_FMT_MAX:
+                return 0;
+        case OBJ_FMT_PACKED1: {
+                uint8_t byte = 0;
+                for (uint32_t i = 0; i < n; i++) {
+                        if ((i & 7) == 0)
+                                OBJ_RD(rd_u8(d, &byte));
+                        bool bit = (byte >> (i & 7)) & 1;
+                        v.index = base + i;
+                        v.v.bit = bit;
+                        v.flags = (uint8_t)(DNP_FLAG_ONLINE | (bit ? DNP_FLAG_STATE : 0));
+                        int r = on_value(ctx, h, &v);
+                        if (r)
+                                return r;
+                }
+                return 0;
+        }
+        case OBJ_FMT_PACKED2: {
+                uint8_t byte = 0;
+                for (uint32_t i = 0; i < n; i++) {
+                        if ((i & 3) == 0)
+                                OBJ_RD(rd_u8(d, &byte));
+                        uint8_t db = (uint8_t)((byte >> (2 * (i & 3))) & 3);
+                        v.index = base + i;
+                        v.v.dbit = db;
+                        v.flags = (uint8_t)(DNP_FLAG_ONLINE | db << 6);
+                        int r = on_value(ctx, h, &v);
+                        if (r)
+                                return r;
+                }
+                return 0;
+        }
+        case OBJ_FMT_FLAGS:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &f8));
+                        obj_set_state(&v, type, f8);
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &f8));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        obj_set_state(&v, type, f8);
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_T16:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &f8));
+                        OBJ_RD(rd_le16(d, &u16));
+                        obj_set_state(&v, type, f8);
+                        v.time = *cto + u16;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_U32:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le32(d, &v.v.count));
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_U16:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le16(d, &u16));
+                        v.v.count = u16;
+                });
+                return 0;
+        case OBJ_FMT_U32:
+                OBJ_EACH(OBJ_RD(rd_le32(d, &v.v.count)));
+                return 0;
+        case OBJ_FMT_U16:
+                OBJ_EACH({
+                        OBJ_RD(rd_le16(d, &u16));
+                        v.v.count = u16;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_U32_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le32(d, &v.v.count));
+                        OBJ_RD(rd_le48(d, &v.time));
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_U16_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le16(d, &u16));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        v.v.count = u16;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_I32:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le32(d, &u32));
+                        v.v.analog = (double)(int32_t)u32;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_I16:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le16(d, &u16));
+                        v.v.analog = (double)(int16_t)u16;
+                });
+                return 0;
+        case OBJ_FMT_I32:
+                OBJ_EACH({
+                        OBJ_RD(rd_le32(d, &u32));
+                        v.v.analog = (double)(int32_t)u32;
+                });
+                return 0;
+        case OBJ_FMT_I16:
+                OBJ_EACH({
+                        OBJ_RD(rd_le16(d, &u16));
+                        v.v.analog = (double)(int16_t)u16;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_F32:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_f32(d, &f32));
+                        v.v.analog = (double)f32;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_F64:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_f64(d, &v.v.analog));
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_I32_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le32(d, &u32));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        v.v.analog = (double)(int32_t)u32;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_I16_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_le16(d, &u16));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        v.v.analog = (double)(int16_t)u16;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_F32_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_f32(d, &f32));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        v.v.analog = (double)f32;
+                });
+                return 0;
+        case OBJ_FMT_FLAGS_F64_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_u8(d, &v.flags));
+                        OBJ_RD(rd_f64(d, &f64));
+                        OBJ_RD(rd_le48(d, &v.time));
+                        v.v.analog = f64;
+                });
+                return 0;
+        case OBJ_FMT_CROB:
+                OBJ_EACH({
+                        struct dnp_crob cr;
+                        OBJ_RD(rd_u8(d, &cr.code));
+                        OBJ_RD(rd_u8(d, &cr.count));
+                        OBJ_RD(rd_le32(d, &cr.on_ms));
+                        OBJ_RD(rd_le32(d, &cr.off_ms));
+                        OBJ_RD(rd_u8(d, &cr.status));
+                        v.v.crob = cr;
+                });
+                return 0;
+        case OBJ_FMT_AO_I32:
+                OBJ_EACH({
+                        OBJ_RD(rd_le32(d, &u32));
+                        OBJ_RD(rd_u8(d, &f8));
+                        v.v.ao.value = (double)(int32_t)u32;
+                        v.v.ao.status = f8;
+                });
+                return 0;
+        case OBJ_FMT_AO_I16:
+                OBJ_EACH({
+                        OBJ_RD(rd_le16(d, &u16));
+                        OBJ_RD(rd_u8(d, &f8));
+                        v.v.ao.value = (double)(int16_t)u16;
+                        v.v.ao.status = f8;
+                });
+                return 0;
+        case OBJ_FMT_AO_F32:
+                OBJ_EACH({
+                        OBJ_RD(rd_f32(d, &f32));
+                        OBJ_RD(rd_u8(d, &f8));
+                        v.v.ao.value = (double)f32;
+                        v.v.ao.status = f8;
+                });
+                return 0;
+        case OBJ_FMT_AO_F64:
+                OBJ_EACH({
+                        OBJ_RD(rd_f64(d, &f64));
+                        OBJ_RD(rd_u8(d, &f8));
+                        v.v.ao.value = f64;
+                        v.v.ao.status = f8;
+                });
+                return 0;
+        case OBJ_FMT_T48:
+                OBJ_EACH({
+                        OBJ_RD(rd_le48(d, &u64));
+                        v.time = u64;
+                        if (type == DNP_TYPE_CTO)
+                                *cto = u64;
+                });
+                return 0;
+        case OBJ_FMT_DELAY16:
+                OBJ_EACH(OBJ_RD(rd_le16(d, &v.v.delay)));
+                return 0;
+        case OBJ_FMT_OCTETS:
+                OBJ_EACH({
+                        struct rd o;
+                        OBJ_RD(rd_sub(d, desc->size, &o));
+                        v.v.octets.p = o.p;
+                        v.v.octets.len = desc->size;
+                });
+                return 0;
+        }
+        return 0;
+}
+
+static int obj_visit_indexes(struct obj_item *it, const struct obj_visitor *vis, void *ctx)
+{
+        struct dnp_value v = { 0 };
+
+        for (uint32_t i = 0; i < it->h.count; i++) {
+                if (it->pfx == 1) {
+                        uint8_t ix;
+                        OBJ_RD(rd_u8(&it->data, &ix));
+                        v.index = ix;
+                } else {
+                        uint16_t ix;
+                        OBJ_RD(rd_le16(&it->data, &ix));
+                        v.index = ix;
+                }
+                int r = vis->on_value(ctx, &it->h, &v);
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+int obj_parse(const uint8_t *p, size_t n, enum obj_mode mode, const struct obj_visitor *vis,
+              void *ctx, struct obj_parse_err *ret_err)
+{
+        struct obj_walk st = { .mode = mode };
+        struct obj_item it;
+        struct rd c;
+        int r;
+
+        /* Pass 1: validate every header and its object data; visit nothing. */
+        rd_init(&c, p, n);
+        while (rd_left(&c)) {
+                size_t off = n - rd_left(&c);
+                r = obj_next(&c, &st, &it);
+                if (r < 0) {
+                        if (ret_err)
+                                *ret_err = (struct obj_parse_err){
+                                        .offset = off,
+                                        .group = it.h.group,
+                                        .var = it.h.var,
+                                        .qual = it.h.qual,
+                                };
+                        return r;
+                }
+        }
+        if (!vis)
+                return 0;
+
+        /* Pass 2: the same walk, now calling the visitor. */
+        uint64_t cto = 0;
+        st = (struct obj_walk){ .mode = mode };
+        rd_init(&c, p, n);
+        while (rd_left(&c)) {
+                r = obj_next(&c, &st, &it);
+                if (r < 0)
+                        return r;       /* not reached: pass 1 accepted these bytes */
+                if (vis->on_header) {
+                        r = vis->on_header(ctx, &it.h);
+                        if (r)
+                                return r;
+                }
+                if (!vis->on_value)
+                        continue;
+                if (mode == OBJ_MODE_DATA) {
+                        r = obj_visit_data(&it, vis, ctx, &cto);
+                        if (r)
+                                return r;
+                } else if (it.pfx) {
+                        r = obj_visit_indexes(&it, vis, ctx);
+                        if (r)
+                                return r;
+                }
+        }
+        return 0;
+}

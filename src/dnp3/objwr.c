@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * APDU writer: object headers and object instances up to a fragment size
+ * limit.  An object header is written together with its first object, so a
+ * header never stands in the fragment without objects, and every object is
+ * written whole or not at all: after any -ENOBUFS the bytes written so far
+ * form a valid fragment.
+ */
+#include "obj.h"
+
+#include <errno.h>
+#include <math.h>
+
+#include "dnptime.h"
+
+static enum obj_mode apdu_wr_mode(const struct apdu_wr *a)
+{
+        /* the function code this writer put at offset 1 of its own buffer */
+        if (a->w.len < APP_REQ_HDR_LEN)
+                return OBJ_MODE_HEADERS;
+        return obj_mode_for_func(a->w.p[1]);
+}
+
+int apdu_wr_init(struct apdu_wr *a, uint8_t *buf, size_t limit, const struct apdu_hdr *h)
+{
+        *a = (struct apdu_wr){ 0 };
+        wr_init(&a->w, buf, limit);
+        return apdu_write_hdr(&a->w, h);
+}
+
+void apdu_wr_set_hdr(struct apdu_wr *a, const struct apdu_hdr *h)
+{
+        if (a->w.len < APP_REQ_HDR_LEN)
+                return;
+        bool was_rsp = app_func_is_response(a->w.p[1]);
+        a->w.p[0] = apdu_ctrl_byte(h);
+        if (was_rsp != app_func_is_response(h->func))
+                return;         /* the header length cannot change under written objects */
+        a->w.p[1] = h->func;
+        if (was_rsp && a->w.len >= APP_RSP_HDR_LEN)
+                wr_patch_le16(&a->w, 2, h->iin);
+}
+
+static bool obj_qual_is_range(uint8_t q)
+{
+        return q == OBJ_QUAL_RANGE8 || q == OBJ_QUAL_RANGE16;
+}
+
+/* Bytes of the range/count field after group, var, qualifier. */
+static size_t obj_qual_field_len(uint8_t q)
+{
+        switch (q) {
+        case OBJ_QUAL_RANGE8:
+                return 2;
+        case OBJ_QUAL_RANGE16:
+                return 4;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_INDEX8:
+                return 1;
+        case OBJ_QUAL_COUNT16:
+        case OBJ_QUAL_INDEX16:
+                return 2;
+        default:
+                return 0;
+        }
+}
+
+/* Largest index (range, index prefix) or count the qualifier can express. */
+static uint32_t obj_qual_max(uint8_t q)
+{
+        switch (q) {
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_INDEX8:
+                return 0xff;
+        default:
+                return 0xffff;
+        }
+}
+
+int apdu_wr_end(struct apdu_wr *a)
+{
+        /* the header went out with its first object: nothing to remove */
+        a->desc = NULL;
+        a->count = 0;
+        return 0;
+}
+
+int apdu_wr_header(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, uint32_t start,
+                   uint32_t stop_or_count)
+{
+        apdu_wr_end(a);
+        if (!obj_lookup(group, var))
+                return -ENOENT;
+        if (apdu_wr_mode(a) != OBJ_MODE_HEADERS)
+                return -EPROTO;
+        switch (qual) {
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_RANGE16:
+                if (stop_or_count < start || stop_or_count > obj_qual_max(qual))
+                        return -ERANGE;
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_COUNT16:
+                if (stop_or_count > obj_qual_max(qual))
+                        return -ERANGE;
+                break;
+        case OBJ_QUAL_ALL:
+                break;
+        default:
+                return -EPROTO; /* index lists go through apdu_wr_begin/value */
+        }
+
+        size_t len = 3 + obj_qual_field_len(qual);
+        uint8_t *o;
+        if (wr_reserve(&a->w, len, &o) < 0)
+                return -ENOBUFS;
+        struct wr w;
+        wr_init(&w, o, len);
+        (void)wr_u8(&w, group);
+        (void)wr_u8(&w, var);
+        (void)wr_u8(&w, qual);
+        switch (qual) {
+        case OBJ_QUAL_RANGE8:
+                (void)wr_u8(&w, (uint8_t)start);
+                (void)wr_u8(&w, (uint8_t)stop_or_count);
+                break;
+        case OBJ_QUAL_RANGE16:
+                (void)wr_le16(&w, (uint16_t)start);
+                (void)wr_le16(&w, (uint16_t)stop_or_count);
+                break;
+        case OBJ_QUAL_COUNT8:
+                (void)wr_u8(&w, (uint8_t)stop_or_count);
+                break;
+        case OBJ_QUAL_COUNT16:
+                (void)wr_le16(&w, (uint16_t)stop_or_count);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+int apdu_wr_begin(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, uint32_t start)
+{
+        apdu_wr_end(a);
+        const struct obj_desc *d = obj_lookup(group, var);
+        if (!d)
+                return -ENOENT;
+        bool data = apdu_wr_mode(a) == OBJ_MODE_DATA;
+        if (data && d->fmt == OBJ_FMT_NONE)
+                return d->type == DNP_TYPE_OCTETS ? -EINVAL : -ENOENT;
+        switch (qual) {
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_RANGE16:
+                if (start > obj_qual_max(qual))
+                        return -ERANGE;
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_COUNT16:
+        case OBJ_QUAL_INDEX8:
+        case OBJ_QUAL_INDEX16:
+                if (data && (d->fmt == OBJ_FMT_PACKED1 || d->fmt == OBJ_FMT_PACKED2))
+                        return -EPROTO;
+                break;
+        default:
+                return -EPROTO;
+        }
+        a->desc = d;
+        a->qual = qual;
+        a->start = start;
+        a->count = 0;
+        a->hdr_off = a->w.len;
+        return 0;
+}
+
+int apdu_wr_cto(struct apdu_wr *a, uint64_t time_ms, bool synchronized)
+{
+        apdu_wr_end(a);
+        if (apdu_wr_mode(a) != OBJ_MODE_DATA)
+                return -EPROTO;
+        if (time_ms > DNPTIME_MAX)
+                return -ERANGE;
+        uint8_t *o;
+        if (wr_reserve(&a->w, 10, &o) < 0)
+                return -ENOBUFS;
+        struct wr w;
+        wr_init(&w, o, 10);
+        (void)wr_u8(&w, 51);
+        (void)wr_u8(&w, synchronized ? 1 : 2);
+        (void)wr_u8(&w, OBJ_QUAL_COUNT8);
+        (void)wr_u8(&w, 1);
+        (void)wr_le48(&w, time_ms);
+        a->cto = time_ms;
+        a->cto_valid = true;
+        return 0;
+}
+
+/*
+ * Round to nearest, halves away from zero, and clamp into [lo, hi]; *over is
+ * set when the value (or NaN) does not fit.  No libm needed.
+ */
+static inline int64_t obj_round_clamp(double x, int64_t lo, int64_t hi, bool *over)
+{
+        if (isnan(x)) {
+                *over = true;
+                return 0;
+        }
+        if (x >= (double)hi + 0.5) {
+                *over = true;
+                return hi;
+        }
+        if (x <= (double)lo - 0.5) {
+                *over = true;
+                return lo;
+        }
+        int64_t t = (int64_t)x;
+        double frac = x - (double)t;
+        if (frac >= 0.5)
+                t++;
+        else if (frac <= -0.5)
+                t--;
+        return t;
+}
+
+static inline uint32_t obj_i32(double x, uint8_t *flags)
+{
+        bool over = false;
+        int64_t t = obj_round_clamp(x, INT32_MIN, INT32_MAX, &over);
+        if (over && flags)
+                *flags |= DNP_FLAG_OVER_RANGE;
+        return (uint32_t)(int32_t)t;
+}
+
+static inline uint16_t obj_i16(double x, uint8_t *flags)
+{
+        bool over = false;
+        int64_t t = obj_round_clamp(x, INT16_MIN, INT16_MAX, &over);
+        if (over && flags)
+                *flags |= DNP_FLAG_OVER_RANGE;
+        return (uint16_t)(int16_t)t;
+}
+
+/* Check what can make v unencodable before anything is written. */
+static int obj_check_value(const struct apdu_wr *a, const struct dnp_value *v)
+{
+        const struct obj_desc *d = a->desc;
+
+        switch ((enum obj_fmt)d->fmt) {
+        case OBJ_FMT_PACKED2:
+        case OBJ_FMT_FLAGS:
+                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
+                        return -EINVAL;
+                return 0;
+        case OBJ_FMT_FLAGS_T48:
+                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
+                        return -EINVAL;
+                return v->time > DNPTIME_MAX ? -ERANGE : 0;
+        case OBJ_FMT_FLAGS_T16:
+                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
+                        return -EINVAL;
+                if (!a->cto_valid || v->time < a->cto || v->time - a->cto >= 65535)
+                        return -EINVAL;
+                return 0;
+        case OBJ_FMT_FLAGS_U32_T48:
+        case OBJ_FMT_FLAGS_U16_T48:
+        case OBJ_FMT_FLAGS_I32_T48:
+        case OBJ_FMT_FLAGS_I16_T48:
+        case OBJ_FMT_FLAGS_F32_T48:
+        case OBJ_FMT_FLAGS_F64_T48:
+        case OBJ_FMT_T48:
+                return v->time > DNPTIME_MAX ? -ERANGE : 0;
+        case OBJ_FMT_OCTETS:
+                if (!v->v.octets.p || v->v.octets.len != d->size)
+                        return -EINVAL;
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+static uint8_t obj_state_flags(const struct obj_desc *d, const struct dnp_value *v)
+{
+        if (d->type == DNP_TYPE_DBI)
+                return (uint8_t)((v->flags & 0x3f) | (v->v.dbit & 3) << 6);
+        if (d->type == DNP_TYPE_BI || d->type == DNP_TYPE_BO)
+                return (uint8_t)((v->flags & 0x7f) | (v->v.bit ? DNP_FLAG_STATE : 0));
+        return v->flags;
+}
+
+/* Encode one fixed-size object of a->desc into w (room already checked). */
+static void obj_encode(struct apdu_wr *a, struct wr *w, const struct dnp_value *v)
+{
+        const struct obj_desc *d = a->desc;
+        uint8_t fl = v->flags;
+        uint32_t u32;
+        uint16_t u16;
+
+        switch ((enum obj_fmt)d->fmt) {
+        case OBJ_FMT_NONE:
+        case OBJ_FMT_PACKED1:
+        case OBJ_FMT_PACKED2:
+        case OBJ_FMT_MAX:
+                return;
+        case OBJ_FMT_FLAGS:
+                (void)wr_u8(w, obj_state_flags(d, v));
+                return;
+        case OBJ_FMT_FLAGS_T48:
+                (void)wr_u8(w, obj_state_flags(d, v));
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_T16:
+                (void)wr_u8(w, obj_state_flags(d, v));
+                (void)wr_le16(w, (uint16_t)(v->time - a->cto));
+                return;
+        case OBJ_FMT_FLAGS_U32:
+                (void)wr_u8(w, fl);
+                (void)wr_le32(w, v->v.count);
+                return;
+        case OBJ_FMT_FLAGS_U16:
+                (void)wr_u8(w, fl);
+                (void)wr_le16(w, (uint16_t)v->v.count);
+                return;
+        case OBJ_FMT_U32:
+                (void)wr_le32(w, v->v.count);
+                return;
+        case OBJ_FMT_U16:
+                (void)wr_le16(w, (uint16_t)v->v.count);
+                return;
+        case OBJ_FMT_FLAGS_U32_T48:
+                (void)wr_u8(w, fl);
+                (void)wr_le32(w, v->v.count);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_U16_T48:
+                (void)wr_u8(w, fl);
+                (void)wr_le16(w, (uint16_t)v->v.count);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_I32:
+                u32 = obj_i32(v->v.analog, &fl);
+                (void)wr_u8(w, fl);
+                (void)wr_le32(w, u32);
+                return;
+        case OBJ_FMT_FLAGS_I16:
+                u16 = obj_i16(v->v.analog, &fl);
+                (void)wr_u8(w, fl);
+                (void)wr_le16(w, u16);
+                return;
+        case OBJ_FMT_I32:
+                (void)wr_le32(w, obj_i32(v->v.analog, NULL));
+                return;
+        case OBJ_FMT_I16:
+                (void)wr_le16(w, obj_i16(v->v.analog, NULL));
+                return;
+        case OBJ_FMT_FLAGS_F32:
+                (void)wr_u8(w, fl);
+                (void)wr_f32(w, (float)v->v.analog);
+                return;
+        case OBJ_FMT_FLAGS_F64:
+                (void)wr_u8(w, fl);
+                (void)wr_f64(w, v->v.analog);
+                return;
+        case OBJ_FMT_FLAGS_I32_T48:
+                u32 = obj_i32(v->v.analog, &fl);
+                (void)wr_u8(w, fl);
+                (void)wr_le32(w, u32);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_I16_T48:
+                u16 = obj_i16(v->v.analog, &fl);
+                (void)wr_u8(w, fl);
+                (void)wr_le16(w, u16);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_F32_T48:
+                (void)wr_u8(w, fl);
+                (void)wr_f32(w, (float)v->v.analog);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_FLAGS_F64_T48:
+                (void)wr_u8(w, fl);
+                (void)wr_f64(w, v->v.analog);
+                (void)wr_le48(w, v->time);
+                return;
+        case OBJ_FMT_CROB:
+                (void)wr_u8(w, v->v.crob.code);
+                (void)wr_u8(w, v->v.crob.count);
+                (void)wr_le32(w, v->v.crob.on_ms);
+                (void)wr_le32(w, v->v.crob.off_ms);
+                (void)wr_u8(w, v->v.crob.status);
+                return;
+        case OBJ_FMT_AO_I32:
+                (void)wr_le32(w, obj_i32(v->v.ao.value, NULL));
+                (void)wr_u8(w, v->v.ao.status);
+                return;
+        case OBJ_FMT_AO_I16:
+                (void)wr_le16(w, obj_i16(v->v.ao.value, NULL));
+                (void)wr_u8(w, v->v.ao.status);
+                return;
+        case OBJ_FMT_AO_F32:
+                (void)wr_f32(w, (float)v->v.ao.value);
+                (void)wr_u8(w, v->v.ao.status);
+                return;
+        case OBJ_FMT_AO_F64:
+                (void)wr_f64(w, v->v.ao.value);
+                (void)wr_u8(w, v->v.ao.status);
+                return;
+        case OBJ_FMT_T48:
+                (void)wr_le48(w, v->time);
+                if (d->type == DNP_TYPE_CTO) {
+                        a->cto = v->time;
+                        a->cto_valid = true;
+                }
+                return;
+        case OBJ_FMT_DELAY16:
+                (void)wr_le16(w, v->v.delay);
+                return;
+        case OBJ_FMT_OCTETS:
+                (void)wr_bytes(w, v->v.octets.p, v->v.octets.len);
+                return;
+        }
+}
+
+int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v)
+{
+        const struct obj_desc *d = a->desc;
+        if (!d)
+                return -EINVAL;
+        const uint8_t q = a->qual;
+        const uint32_t max = obj_qual_max(q);
+        const bool data = apdu_wr_mode(a) == OBJ_MODE_DATA;
+
+        /* where the object goes in the header */
+        size_t pfx = 0;
+        if (obj_qual_is_range(q)) {
+                uint64_t want = (uint64_t)a->start + a->count;
+                if (v->index != want)
+                        return -EINVAL;
+                if (want > max)
+                        return -ERANGE;
+        } else {
+                if (a->count >= max)
+                        return -ERANGE;
+                if (q == OBJ_QUAL_INDEX8 || q == OBJ_QUAL_INDEX16) {
+                        if (v->index > max)
+                                return -ERANGE;
+                        pfx = q == OBJ_QUAL_INDEX8 ? 1 : 2;
+                }
+        }
+
+        size_t need = pfx;
+        bool packed = false;
+        if (data) {
+                int r = obj_check_value(a, v);
+                if (r < 0)
+                        return r;
+                switch (d->fmt) {
+                case OBJ_FMT_PACKED1:
+                        packed = true;
+                        need += (a->count & 7) == 0;
+                        break;
+                case OBJ_FMT_PACKED2:
+                        packed = true;
+                        need += (a->count & 3) == 0;
+                        break;
+                default:
+                        need += d->size;
+                        break;
+                }
+        }
+        size_t hlen = a->count ? 0 : 3 + obj_qual_field_len(q);
+        if (need + hlen > wr_left(&a->w))
+                return -ENOBUFS;
+
+        /*
+         * From here on everything fits.  Write through a local cursor over
+         * the reserved bytes: stores through uint8_t * cannot then alias the
+         * writer's own length, which keeps the per-object path short.
+         */
+        uint8_t *o;
+        struct wr lw;
+        (void)wr_reserve(&a->w, need + hlen, &o);
+        wr_init(&lw, o, need + hlen);
+        if (hlen) {
+                (void)wr_u8(&lw, d->group);
+                (void)wr_u8(&lw, d->var);
+                (void)wr_u8(&lw, q);
+                switch (q) {
+                case OBJ_QUAL_RANGE8:
+                        (void)wr_u8(&lw, (uint8_t)a->start);
+                        (void)wr_u8(&lw, (uint8_t)a->start);
+                        break;
+                case OBJ_QUAL_RANGE16:
+                        (void)wr_le16(&lw, (uint16_t)a->start);
+                        (void)wr_le16(&lw, (uint16_t)a->start);
+                        break;
+                case OBJ_QUAL_COUNT8:
+                case OBJ_QUAL_INDEX8:
+                        (void)wr_u8(&lw, 0);
+                        break;
+                default:
+                        (void)wr_le16(&lw, 0);
+                        break;
+                }
+        }
+        if (pfx == 1)
+                (void)wr_u8(&lw, (uint8_t)v->index);
+        else if (pfx == 2)
+                (void)wr_le16(&lw, (uint16_t)v->index);
+        if (data) {
+                if (packed) {
+                        if (need)
+                                (void)wr_u8(&lw, 0);
+                        uint8_t *last = &a->w.p[a->w.len - 1];
+                        if (d->fmt == OBJ_FMT_PACKED1)
+                                *last = (uint8_t)(*last | (v->v.bit ? 1u : 0u) << (a->count & 7));
+                        else
+                                *last = (uint8_t)(*last | (unsigned)(v->v.dbit & 3) << (2 * (a->count & 3)));
+                } else {
+                        obj_encode(a, &lw, v);
+                }
+        }
+
+        /* Patch the range stop or the count. */
+        a->count++;
+        size_t f = a->hdr_off + 3;
+        switch (q) {
+        case OBJ_QUAL_RANGE8:
+                a->w.p[f + 1] = (uint8_t)(a->start + a->count - 1);
+                break;
+        case OBJ_QUAL_RANGE16:
+                wr_patch_le16(&a->w, f + 2, (uint16_t)(a->start + a->count - 1));
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_INDEX8:
+                a->w.p[f] = (uint8_t)a->count;
+                break;
+        default:
+                wr_patch_le16(&a->w, f, (uint16_t)a->count);
+                break;
+        }
+        return 0;
+}
