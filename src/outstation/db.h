@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Outstation database: the static value of every point of the seven point
+ * types (BI, DBI, BO status, CNT, FCNT, AI, AO status), sized once at
+ * creation, with per-point default static/event variations, event class and
+ * deadband.  No allocation after db_new(), no clock, no I/O.
+ *
+ * Values live in struct dnp_value form (obj.h): v.bit for BI/BO, v.dbit for
+ * DBI, v.count for CNT/FCNT, v.analog for AI/AO; flags and a 48-bit time.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnp3/obj.h"
+
+/* The point types a database holds (a subset of enum dnp_type). */
+static inline bool db_type_valid(enum dnp_type t)
+{
+        return t >= DNP_TYPE_BI && t <= DNP_TYPE_AO;
+}
+
+enum db_mode {
+        DB_DETECT,      /* event only if value/flags changed (deadband for analogs/counters) */
+        DB_FORCE,       /* always an event, stamped with the given time (event replay) */
+};
+
+struct db_point_cfg {
+        uint8_t static_var;     /* default static variation (var 0 reads, class 0) */
+        uint8_t event_var;      /* default event variation */
+        uint8_t event_class;    /* 0 = no events, 1..3 */
+        double deadband;        /* AI/AO/CNT/FCNT: change must exceed this; 0 = any change */
+};
+
+/* An event produced by db_update(), to be queued in class `cls`. */
+struct db_event {
+        uint8_t type;           /* enum dnp_type */
+        uint8_t var;            /* event variation */
+        uint8_t cls;            /* 1..3 */
+        struct dnp_value v;     /* index, flags, time, value */
+};
+
+struct db;
+
+/* counts[t] points of each type t (indexes 0..counts[t]-1); NULL on ENOMEM. */
+struct db *db_new(const uint32_t counts[DNP_TYPE_MAX]);
+void db_free(struct db *db);
+
+uint32_t db_count(const struct db *db, enum dnp_type t);
+/* The static event group and variation defaults per type (spec/config.md). */
+uint8_t db_default_static_var(enum dnp_type t);
+uint8_t db_default_event_var(enum dnp_type t);
+/* Static group (g1, g3, g10, g20, g21, g30, g40) and event group (g2 ... g42). */
+uint8_t db_static_group(enum dnp_type t);
+uint8_t db_event_group(enum dnp_type t);
+/* The point type of a static or event group, DNP_TYPE_NONE if none. */
+enum dnp_type db_type_of_group(uint8_t group, bool *ret_event);
+
+/* Configure points first..first+n-1 alike; -ERANGE beyond the count, -EINVAL bad cfg. */
+int db_configure(struct db *db, enum dnp_type t, uint32_t first, uint32_t n,
+                 const struct db_point_cfg *cfg);
+int db_point_cfg(const struct db *db, enum dnp_type t, uint32_t index,
+                 struct db_point_cfg *ret);
+
+/* Current static value (index, flags, time and value filled). */
+int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_value *ret);
+
+/*
+ * Update point (t, v->index) with v's value, flags and time.  Returns 1 and
+ * fills *ret_ev when an event is due (the point has an event class and the
+ * mode is DB_FORCE or the change passes detection), 0 when not, -ERANGE for
+ * an index beyond the count, -EINVAL for a bad type.  The static value is
+ * updated in every case.
+ */
+int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
+              struct db_event *ret_ev);
+
+/* Store a value held as a double (bit 0/1, dbit 0..3, count, analog) into v by type. */
+void db_value_set(enum dnp_type t, double value, struct dnp_value *v);
+
+/* Bytes of memory a database with these counts takes (for the load log). */
+size_t db_memory(const uint32_t counts[DNP_TYPE_MAX]);

@@ -1,0 +1,1416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Outstation session: requests, responses with confirms, unsolicited
+ * reporting, deferred controls with SELECT/OPERATE matching.  See outst.h.
+ * Every buffer is allocated by outst_new(); nothing is allocated per
+ * request or per byte.
+ */
+#include "outstation/outst.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnp3/app.h"
+#include "dnp3/dnptime.h"
+
+enum sol_state { SOL_IDLE, SOL_WAIT_CONFIRM, SOL_CMD_PENDING };
+enum uns_state { UNS_IDLE, UNS_WAIT_CONFIRM };
+
+struct read_item {
+        uint8_t type;           /* enum dnp_type (static) */
+        uint8_t var;            /* 0 = each point's default */
+        uint8_t qual;           /* qualifier of the response header */
+        uint32_t start, stop;
+};
+
+struct cmd_hdr {
+        uint8_t group, var, qual;
+        uint32_t start;
+};
+
+struct outst {
+        struct outst_cfg cfg;
+        struct outst_callbacks cb;
+        void *ctx;
+        struct db *db;
+        struct events *ev;
+        struct link_scanner sc;
+        struct lsess ls;
+        uint8_t *rxbuf;
+        uint8_t *outbuf;
+        struct wr out;
+        bool connected;
+        bool in_broadcast;      /* processing a broadcast request: no response */
+        bool broadcast_seen;    /* IIN1.0 in the next response */
+        int64_t wall_offset;
+
+        /* last request and last response (duplicate detection, resend) */
+        uint8_t *req;
+        size_t req_len;
+        bool req_valid;
+        uint8_t *rsp;
+        size_t rsp_len;
+        bool rsp_queued;
+        uint16_t req_iin;       /* IIN2.x of the request being answered */
+
+        /* solicited state */
+        enum sol_state sol;
+        uint8_t sol_seq;        /* SEQ of the fragment awaiting confirm */
+        uint64_t sol_deadline;
+        bool sol_con;           /* the queued response wants a confirm */
+
+        /* READ in progress */
+        struct read_item items[OUTST_MAX_READ_ITEMS];
+        size_t n_items;
+        unsigned ev_classes;
+        bool ev_type_sel[DNP_TYPE_MAX];
+        uint8_t ev_type_var[DNP_TYPE_MAX];
+        uint32_t ev_limit;
+        bool rd_events;         /* event phase still to do */
+        size_t rd_item;
+        uint32_t rd_next;
+        bool rd_more;
+
+        /* deferred controls */
+        struct outst_cmd cmds[OUTST_MAX_CMDS];
+        uint8_t cmd_hdr_of[OUTST_MAX_CMDS];
+        struct cmd_hdr cmd_hdrs[OUTST_MAX_CMDS];
+        size_t n_cmds, n_cmd_hdrs;
+        bool cmd_overflow;
+        bool cmd_pending;
+        uint32_t cmd_token;
+        uint8_t cmd_func;
+        uint8_t cmd_seq;
+        uint64_t cmd_time;
+        uint64_t cmd_deadline;
+
+        /* SELECT awaiting OPERATE */
+        bool sel_valid;
+        uint8_t sel_seq;
+        uint64_t sel_time;
+        uint8_t *sel_obj;
+        size_t sel_len;
+
+        /* unsolicited */
+        enum uns_state uns;
+        uint8_t *unsbuf;
+        size_t uns_len;
+        bool uns_queued;
+        uint8_t uns_seq;
+        uint64_t uns_deadline;
+        unsigned uns_tries;
+        bool uns_null_pending;
+        unsigned uns_enabled;
+        uint64_t hold_start;
+        uint64_t uns_backoff;
+
+        /* IIN state */
+        bool restart;
+        bool need_time;
+        uint64_t need_time_at;
+        uint64_t record_time;
+        bool record_time_valid;
+
+        struct outst_stats stats;
+};
+
+static size_t outst_outcap(const struct outst_cfg *cfg)
+{
+        /* a whole fragment plus room for a few link replies */
+        return lsess_wire_size(cfg->max_fragment) + 8 * LINK_HDR_LEN;
+}
+
+size_t outst_memory(const struct outst_cfg *cfg)
+{
+        return sizeof(struct outst) + db_memory(cfg->points) + events_memory(cfg->event_depth) +
+               3 * cfg->max_rx_fragment + 2 * cfg->max_fragment + outst_outcap(cfg);
+}
+
+static int outst_cfg_check(const struct outst_cfg *c)
+{
+        if (c->max_fragment < 249 || c->max_fragment > TPORT_MAX_FRAGMENT ||
+            c->max_rx_fragment < 249 || c->max_rx_fragment > TPORT_MAX_FRAGMENT)
+                return -EINVAL;
+        if (c->address > LINK_ADDR_MAX_UNICAST || c->master_address > LINK_ADDR_MAX_UNICAST)
+                return -EINVAL;
+        if (c->unsol.retries < -1)
+                return -EINVAL;
+        return 0;
+}
+
+static void outst_set_need_time(struct outst *o, uint64_t now)
+{
+        o->need_time = o->cfg.need_time_ms > 0;
+        o->need_time_at = OUTST_NEVER;
+        (void)now;
+}
+
+struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callbacks *cb, void *ctx,
+                        uint64_t now, int *ret_err)
+{
+        int err = outst_cfg_check(cfg);
+        struct outst *o = NULL;
+
+        if (err < 0)
+                goto fail;
+        err = -ENOMEM;
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                goto fail;
+        o->cfg = *cfg;
+        if (cb)
+                o->cb = *cb;
+        o->ctx = ctx;
+        o->db = db_new(cfg->points);
+        o->ev = events_new(cfg->event_depth);
+        o->rxbuf = malloc(cfg->max_rx_fragment);
+        o->req = malloc(cfg->max_rx_fragment);
+        o->sel_obj = malloc(cfg->max_rx_fragment);
+        o->rsp = malloc(cfg->max_fragment);
+        o->unsbuf = malloc(cfg->max_fragment);
+        o->outbuf = malloc(outst_outcap(cfg));
+        if (!o->db || !o->ev || !o->rxbuf || !o->req || !o->sel_obj || !o->rsp || !o->unsbuf ||
+            !o->outbuf)
+                goto fail;
+
+        struct lsess_cfg lc = {
+                .master = false,
+                .local = cfg->address,
+                .remote = cfg->master_address,
+                .confirmed = cfg->link_confirmed,
+                .link_timeout_ms = cfg->link_timeout_ms,
+                .link_retries = cfg->link_retries,
+                .keepalive_ms = cfg->keepalive_ms,
+        };
+        lsess_init(&o->ls, &lc, o->rxbuf, cfg->max_rx_fragment, now);
+        link_scanner_init(&o->sc);
+        wr_init(&o->out, o->outbuf, outst_outcap(cfg));
+        o->sol_deadline = OUTST_NEVER;
+        o->uns_deadline = OUTST_NEVER;
+        o->cmd_deadline = OUTST_NEVER;
+        o->hold_start = OUTST_NEVER;
+        o->uns_backoff = 0;
+        o->restart = true;
+        o->uns_null_pending = cfg->unsol.enabled;
+        outst_set_need_time(o, now);
+        return o;
+fail:
+        outst_free(o);
+        if (ret_err)
+                *ret_err = err;
+        return NULL;
+}
+
+void outst_free(struct outst *o)
+{
+        if (!o)
+                return;
+        db_free(o->db);
+        events_free(o->ev);
+        free(o->rxbuf);
+        free(o->req);
+        free(o->sel_obj);
+        free(o->rsp);
+        free(o->unsbuf);
+        free(o->outbuf);
+        free(o);
+}
+
+struct db *outst_db(struct outst *o)
+{
+        return o->db;
+}
+
+struct events *outst_events(struct outst *o)
+{
+        return o->ev;
+}
+
+const struct outst_stats *outst_stats(const struct outst *o)
+{
+        return &o->stats;
+}
+
+const struct lsess *outst_lsess(const struct outst *o)
+{
+        return &o->ls;
+}
+
+void outst_set_wall_offset(struct outst *o, int64_t offset_ms)
+{
+        o->wall_offset = offset_ms;
+}
+
+static uint64_t outst_wall(const struct outst *o, uint64_t now)
+{
+        return (uint64_t)((int64_t)now + o->wall_offset) & DNPTIME_MAX;
+}
+
+uint16_t outst_iin(const struct outst *o)
+{
+        uint16_t iin = 0;
+        if (o->restart)
+                iin |= APP_IIN_DEVICE_RESTART;
+        if (o->need_time)
+                iin |= APP_IIN_NEED_TIME;
+        if (events_unsent(o->ev, 1))
+                iin |= APP_IIN_CLASS1_EVENTS;
+        if (events_unsent(o->ev, 2))
+                iin |= APP_IIN_CLASS2_EVENTS;
+        if (events_unsent(o->ev, 3))
+                iin |= APP_IIN_CLASS3_EVENTS;
+        if (events_overflow(o->ev))
+                iin |= APP_IIN_EVENT_BUFFER_OVERFLOW;
+        if (o->broadcast_seen)
+                iin |= APP_IIN_BROADCAST;
+        return iin;
+}
+
+void outst_set_restart(struct outst *o)
+{
+        o->restart = true;
+}
+
+unsigned outst_unsol_enabled(const struct outst *o)
+{
+        return o->uns_enabled;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static void outst_flush(struct outst *o, uint64_t now)
+{
+        if (!o->connected || o->out.len > 0 || !lsess_tx_idle(&o->ls))
+                return;
+        if (o->rsp_queued) {
+                if (lsess_send(&o->ls, o->rsp, o->rsp_len, now, &o->out) < 0)
+                        return;
+                o->rsp_queued = false;
+                o->stats.responses++;
+                if (o->sol == SOL_WAIT_CONFIRM)
+                        o->sol_deadline = now + o->cfg.confirm_timeout_ms;
+                return;
+        }
+        if (o->uns_queued) {
+                if (lsess_send(&o->ls, o->unsbuf, o->uns_len, now, &o->out) < 0)
+                        return;
+                o->uns_queued = false;
+                o->stats.unsolicited++;
+                o->uns_deadline = now + o->cfg.confirm_timeout_ms;
+        }
+}
+
+size_t outst_output(const struct outst *o, const uint8_t **ret)
+{
+        *ret = o->outbuf;
+        return o->out.len;
+}
+
+static void outst_uns_try(struct outst *o, uint64_t now);
+
+void outst_output_consumed(struct outst *o, size_t n, uint64_t now)
+{
+        if (n >= o->out.len) {
+                o->out.len = 0;
+        } else {
+                memmove(o->outbuf, o->outbuf + n, o->out.len - n);
+                o->out.len -= n;
+        }
+        outst_flush(o, now);
+        outst_uns_try(o, now);
+}
+
+/* ---- response building ----------------------------------------------- */
+
+static void rsp_init(struct outst *o, struct apdu_wr *a, uint8_t seq, bool fir)
+{
+        struct apdu_hdr h = {
+                .fir = fir, .fin = true, .seq = seq & APP_CTRL_SEQ, .func = APP_FUNC_RESPONSE,
+        };
+        (void)apdu_wr_init(a, o->rsp, o->cfg.max_fragment, &h);
+}
+
+/* Finish and queue the response; con: ask for a confirm (SOL_WAIT_CONFIRM). */
+static void rsp_queue(struct outst *o, struct apdu_wr *a, uint8_t seq, bool fir, bool fin,
+                      bool con, uint64_t now)
+{
+        struct apdu_hdr h = {
+                .fir = fir,
+                .fin = fin,
+                .con = con,
+                .seq = seq & APP_CTRL_SEQ,
+                .func = APP_FUNC_RESPONSE,
+                .iin = (uint16_t)(outst_iin(o) | o->req_iin),
+        };
+        apdu_wr_set_hdr(a, &h);
+        if (o->in_broadcast) {
+                o->rsp_len = 0;
+                o->sol = SOL_IDLE;
+                return;
+        }
+        o->broadcast_seen = false;
+        o->rsp_len = apdu_wr_len(a);
+        o->rsp_queued = true;
+        o->sol_con = con;
+        if (con) {
+                o->sol = SOL_WAIT_CONFIRM;
+                o->sol_seq = seq & APP_CTRL_SEQ;
+                o->sol_deadline = OUTST_NEVER;  /* starts when sent */
+        } else {
+                o->sol = SOL_IDLE;
+        }
+        outst_flush(o, now);
+}
+
+static void rsp_null(struct outst *o, uint8_t seq, uint64_t now)
+{
+        struct apdu_wr a;
+        rsp_init(o, &a, seq, true);
+        rsp_queue(o, &a, seq, true, true, false, now);
+}
+
+/* ---- events into a fragment ------------------------------------------ */
+
+static void ev_value(const struct ev *e, struct dnp_value *v)
+{
+        *v = (struct dnp_value){
+                .index = e->index,
+                .flags = e->flags,
+                .time_kind = DNP_TIME_ABS,
+                .time = e->time,
+        };
+        db_value_set((enum dnp_type)e->type, e->value, v);
+}
+
+/*
+ * Write unsent events matching (classes, type filters) into a; they become
+ * selected by `by`.  Returns true if all matching events fit (or the limit
+ * was reached), false if the fragment is full.  *ret_n counts written ones.
+ */
+static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
+                         const bool *type_sel, const uint8_t *type_var, uint32_t limit,
+                         enum ev_state by, size_t *ret_n)
+{
+        struct events_iter it;
+        unsigned mask = classes;
+        uint8_t cur_group = 0, cur_var = 0;
+        size_t n = 0;
+        bool done = true;
+
+        if (type_sel) {
+                for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
+                        if (type_sel[t])
+                                mask = 0xe;
+        }
+        events_iter_init(o->ev, &it, mask);
+        struct ev *e;
+        unsigned cls;
+        while ((e = events_iter_next(o->ev, &it, &cls)) != NULL) {
+                bool by_type = type_sel && type_sel[e->type];
+                if (!(classes & (1u << cls)) && !by_type)
+                        continue;
+                if (limit && n >= limit)
+                        break;
+                uint8_t group = db_event_group((enum dnp_type)e->type);
+                uint8_t var = by_type && type_var[e->type] ? type_var[e->type] : e->var;
+                const struct obj_desc *d = obj_lookup(group, var);
+                /* relative time (g2v3, g4v3) would need a CTO: send absolute time instead */
+                if (d && d->fmt == OBJ_FMT_FLAGS_T16)
+                        var = (uint8_t)(var - 1);
+                struct dnp_value v;
+                ev_value(e, &v);
+                if (group != cur_group || var != cur_var) {
+                        if (apdu_wr_begin(a, group, var, OBJ_QUAL_INDEX16, 0) < 0) {
+                                /* a variation we cannot write: send the default */
+                                var = db_default_event_var((enum dnp_type)e->type);
+                                if (apdu_wr_begin(a, group, var, OBJ_QUAL_INDEX16, 0) < 0)
+                                        continue;
+                        }
+                        cur_group = group;
+                        cur_var = var;
+                }
+                int r = apdu_wr_value(a, &v);
+                if (r == -ENOBUFS) {
+                        done = false;
+                        break;
+                }
+                /* written, or unwritable (index > 65535): selected either way */
+                events_select(o->ev, e, by);
+                n++;
+        }
+        apdu_wr_end(a);
+        *ret_n = n;
+        return done;
+}
+
+/* ---- READ ------------------------------------------------------------- */
+
+static bool var_is_packed(uint8_t group, uint8_t var)
+{
+        const struct obj_desc *d = obj_lookup(group, var);
+        return d && (d->fmt == OBJ_FMT_PACKED1 || d->fmt == OBJ_FMT_PACKED2);
+}
+
+/* Static items from rd_item/rd_next; false when the fragment is full. */
+static bool write_static(struct outst *o, struct apdu_wr *a)
+{
+        for (; o->rd_item < o->n_items; o->rd_item++) {
+                const struct read_item *it = &o->items[o->rd_item];
+                enum dnp_type t = it->type;
+                uint8_t group = db_static_group(t);
+                uint8_t cur_var = 0;
+                bool index_list = it->qual == OBJ_QUAL_INDEX8 || it->qual == OBJ_QUAL_INDEX16;
+
+                if (o->rd_next < it->start)
+                        o->rd_next = it->start;
+                for (; o->rd_next <= it->stop; o->rd_next++) {
+                        uint32_t i = o->rd_next;
+                        struct db_point_cfg pc;
+                        struct dnp_value v;
+                        if (db_get(o->db, t, i, &v) < 0 || db_point_cfg(o->db, t, i, &pc) < 0)
+                                continue;
+                        uint8_t var = it->var ? it->var : pc.static_var;
+                        if (index_list && var_is_packed(group, var))
+                                var = 2;
+                        if (var != cur_var) {
+                                uint8_t q = it->qual;
+                                if (!index_list)
+                                        q = it->stop <= 0xff ? OBJ_QUAL_RANGE8 : OBJ_QUAL_RANGE16;
+                                if (apdu_wr_begin(a, group, var, q, i) < 0) {
+                                        o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
+                                        break;
+                                }
+                                cur_var = var;
+                        }
+                        int r = apdu_wr_value(a, &v);
+                        if (r == -ENOBUFS) {
+                                apdu_wr_end(a);
+                                return false;
+                        }
+                        if (r < 0) {
+                                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                                break;
+                        }
+                }
+                apdu_wr_end(a);
+                o->rd_next = 0;
+        }
+        return true;
+}
+
+static void read_fragment(struct outst *o, uint8_t seq, bool fir, uint64_t now)
+{
+        struct apdu_wr a;
+        size_t nev = 0;
+        bool more = false;
+
+        rsp_init(o, &a, seq, fir);
+        if (o->rd_events) {
+                if (write_events(o, &a, o->ev_classes, o->ev_type_sel, o->ev_type_var,
+                                 o->ev_limit, EV_SEL_SOL, &nev))
+                        o->rd_events = false;
+                else
+                        more = true;
+                if (o->ev_limit)
+                        o->ev_limit = o->ev_limit > nev ? o->ev_limit - (uint32_t)nev : 0;
+                if (o->rd_events && o->ev_limit == 0 && nev > 0 && !more)
+                        o->rd_events = false;
+        }
+        if (!more && !write_static(o, &a))
+                more = true;
+        o->rd_more = more;
+        rsp_queue(o, &a, seq, fir, !more, more || nev > 0, now);
+}
+
+struct read_ctx {
+        struct outst *o;
+        bool index_hdr;
+        enum dnp_type index_type;
+        uint8_t index_var;
+        uint8_t index_qual;
+};
+
+static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual, uint32_t start,
+                     uint32_t stop)
+{
+        uint32_t count = db_count(o->db, t);
+        if (count == 0 || start >= count) {
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                return;
+        }
+        if (stop >= count) {
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                stop = count - 1;
+        }
+        if (o->n_items >= OUTST_MAX_READ_ITEMS) {
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                return;
+        }
+        o->items[o->n_items++] = (struct read_item){
+                .type = (uint8_t)t, .var = var, .qual = qual, .start = start, .stop = stop,
+        };
+}
+
+static uint32_t hdr_limit(const struct obj_hdr *h)
+{
+        if (h->qual == OBJ_QUAL_COUNT8 || h->qual == OBJ_QUAL_COUNT16)
+                return h->count ? h->count : 1;
+        return 0;
+}
+
+static int read_on_header(void *ctx, const struct obj_hdr *h)
+{
+        struct read_ctx *rc = ctx;
+        struct outst *o = rc->o;
+        bool event;
+        enum dnp_type t;
+
+        rc->index_hdr = false;
+        if (h->group == 60) {
+                if (h->var == 1) {
+                        for (int k = DNP_TYPE_BI; k <= DNP_TYPE_AO; k++) {
+                                uint32_t n = db_count(o->db, (enum dnp_type)k);
+                                if (n)
+                                        read_add(o, (enum dnp_type)k, 0, OBJ_QUAL_RANGE16, 0,
+                                                 n - 1);
+                        }
+                } else {
+                        o->ev_classes |= 1u << (h->var - 1);
+                        uint32_t lim = hdr_limit(h);
+                        if (lim && (o->ev_limit == 0 || lim < o->ev_limit))
+                                o->ev_limit = lim;
+                        o->rd_events = true;
+                }
+                return 0;
+        }
+        t = db_type_of_group(h->group, &event);
+        if (t == DNP_TYPE_NONE) {
+                o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
+                return 0;
+        }
+        if (event) {
+                o->ev_type_sel[t] = true;
+                o->ev_type_var[t] = h->var;
+                uint32_t lim = hdr_limit(h);
+                if (lim && (o->ev_limit == 0 || lim < o->ev_limit))
+                        o->ev_limit = lim;
+                o->rd_events = true;
+                return 0;
+        }
+        switch (h->qual) {
+        case OBJ_QUAL_ALL: {
+                uint32_t n = db_count(o->db, t);
+                if (n)
+                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, n - 1);
+                break;
+        }
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_RANGE16:
+                read_add(o, t, h->var, h->qual, h->start, h->stop);
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_COUNT16:
+                if (h->count)
+                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, h->count - 1);
+                break;
+        case OBJ_QUAL_INDEX8:
+        case OBJ_QUAL_INDEX16:
+                rc->index_hdr = true;
+                rc->index_type = t;
+                rc->index_var = h->var;
+                rc->index_qual = h->qual;
+                break;
+        default:
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                break;
+        }
+        return 0;
+}
+
+static int read_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct read_ctx *rc = ctx;
+        (void)h;
+        if (rc->index_hdr)
+                read_add(rc->o, rc->index_type, rc->index_var, rc->index_qual, v->index,
+                         v->index);
+        return 0;
+}
+
+static void handle_read(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n, uint64_t now)
+{
+        struct read_ctx rc = { .o = o };
+        static const struct obj_visitor vis = {
+                .on_header = read_on_header,
+                .on_value = read_on_value,
+        };
+
+        o->n_items = 0;
+        o->ev_classes = 0;
+        memset(o->ev_type_sel, 0, sizeof(o->ev_type_sel));
+        memset(o->ev_type_var, 0, sizeof(o->ev_type_var));
+        o->ev_limit = 0;
+        o->rd_events = false;
+        o->rd_item = 0;
+        o->rd_next = 0;
+
+        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &rc, NULL);
+        if (r < 0) {
+                o->req_iin |= obj_err_iin(r);
+                o->n_items = 0;
+                o->rd_events = false;
+        }
+        read_fragment(o, seq, true, now);
+}
+
+/* ---- WRITE, time, restart, unsolicited control, freeze ----------------- */
+
+struct write_ctx {
+        struct outst *o;
+        uint64_t now;
+};
+
+static int write_on_header(void *ctx, const struct obj_hdr *h)
+{
+        struct write_ctx *wc = ctx;
+        if ((h->group == 80 && h->var == 1) || (h->group == 50 && (h->var == 1 || h->var == 3)))
+                return 0;
+        wc->o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
+        return 1;
+}
+
+static int write_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct write_ctx *wc = ctx;
+        struct outst *o = wc->o;
+
+        if (h->group == 80) {
+                if (v->index == 7 && !v->v.bit)
+                        o->restart = false;
+                else
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                return 0;
+        }
+        uint64_t at = wc->now;
+        enum outst_time_kind kind = OUTST_TIME_WRITE;
+        if (h->var == 3) {
+                if (!o->record_time_valid) {
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                        return 0;
+                }
+                at = o->record_time;
+                kind = OUTST_TIME_LAN;
+                o->record_time_valid = false;
+        }
+        if (o->cb.on_time_sync)
+                o->cb.on_time_sync(o->ctx, v->time, at, kind);
+        o->need_time = false;
+        o->need_time_at = o->cfg.need_time_ms > 0 ? wc->now + o->cfg.need_time_ms : OUTST_NEVER;
+        return 0;
+}
+
+static void handle_write(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n,
+                         uint64_t now)
+{
+        struct write_ctx wc = { .o = o, .now = now };
+        static const struct obj_visitor vis = {
+                .on_header = write_on_header,
+                .on_value = write_on_value,
+        };
+        int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &wc, NULL);
+        if (r < 0)
+                o->req_iin |= obj_err_iin(r);
+        rsp_null(o, seq, now);
+}
+
+static void handle_delay(struct outst *o, uint8_t seq, uint64_t now)
+{
+        struct apdu_wr a;
+        /* the response leaves within this call: processing delay 0 ms */
+        struct dnp_value v = { .index = 0, .v.delay = 0 };
+        rsp_init(o, &a, seq, true);
+        if (apdu_wr_begin(&a, 52, 2, OBJ_QUAL_COUNT8, 0) == 0)
+                (void)apdu_wr_value(&a, &v);
+        apdu_wr_end(&a);
+        rsp_queue(o, &a, seq, true, true, false, now);
+}
+
+static void handle_restart(struct outst *o, uint8_t seq, bool cold, uint64_t now)
+{
+        uint32_t delay = 0;
+        struct apdu_wr a;
+
+        if (!o->cb.on_restart || o->cb.on_restart(o->ctx, cold, &delay) < 0) {
+                o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
+                rsp_null(o, seq, now);
+                return;
+        }
+        rsp_init(o, &a, seq, true);
+        struct dnp_value v = { .index = 0 };
+        uint8_t var = 2;
+        if (delay > 0xffff) {
+                var = 1;
+                delay = (delay + 999) / 1000;
+                if (delay > 0xffff)
+                        delay = 0xffff;
+        }
+        v.v.delay = (uint16_t)delay;
+        if (apdu_wr_begin(&a, 52, var, OBJ_QUAL_COUNT8, 0) == 0)
+                (void)apdu_wr_value(&a, &v);
+        apdu_wr_end(&a);
+        rsp_queue(o, &a, seq, true, true, false, now);
+}
+
+struct mask_ctx {
+        struct outst *o;
+        unsigned mask;
+};
+
+static int unsol_on_header(void *ctx, const struct obj_hdr *h)
+{
+        struct mask_ctx *mc = ctx;
+        if (h->group == 60 && h->var >= 2 && h->var <= 4 && h->qual == OBJ_QUAL_ALL) {
+                mc->mask |= 1u << (h->var - 1);
+                return 0;
+        }
+        mc->o->req_iin |= h->group == 60 ? APP_IIN_PARAMETER_ERROR : APP_IIN_OBJECT_UNKNOWN;
+        return 1;
+}
+
+static void handle_unsol_ctl(struct outst *o, uint8_t seq, bool enable, const uint8_t *objs,
+                             size_t n, uint64_t now)
+{
+        struct mask_ctx mc = { .o = o };
+        static const struct obj_visitor vis = { .on_header = unsol_on_header };
+
+        if (!o->cfg.unsol.enabled) {
+                o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
+                rsp_null(o, seq, now);
+                return;
+        }
+        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &mc, NULL);
+        if (r < 0)
+                o->req_iin |= obj_err_iin(r);
+        else if (r == 0) {
+                if (enable)
+                        o->uns_enabled |= mc.mask & o->cfg.unsol.classes;
+                else
+                        o->uns_enabled &= ~mc.mask;
+        }
+        rsp_null(o, seq, now);
+}
+
+struct freeze_ctx {
+        struct outst *o;
+        bool clear;
+        uint64_t now;
+};
+
+static void freeze_one(struct outst *o, uint32_t i, bool clear, uint64_t now)
+{
+        struct dnp_value cv, fv;
+        struct db_event e;
+
+        if (db_get(o->db, DNP_TYPE_CNT, i, &cv) < 0)
+                return;
+        if (i < db_count(o->db, DNP_TYPE_FCNT)) {
+                fv = cv;
+                fv.time = outst_wall(o, now);
+                if (db_update(o->db, DNP_TYPE_FCNT, &fv, DB_DETECT, &e) == 1)
+                        (void)events_add(o->ev, &e);
+        }
+        if (clear) {
+                cv.v.count = 0;
+                cv.time = outst_wall(o, now);
+                if (db_update(o->db, DNP_TYPE_CNT, &cv, DB_DETECT, &e) == 1)
+                        (void)events_add(o->ev, &e);
+        }
+}
+
+static int freeze_on_header(void *ctx, const struct obj_hdr *h)
+{
+        struct freeze_ctx *fc = ctx;
+        struct outst *o = fc->o;
+        uint32_t n = db_count(o->db, DNP_TYPE_CNT);
+        uint32_t start = 0, stop;
+
+        if (h->group != 20) {
+                o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
+                return 1;
+        }
+        switch (h->qual) {
+        case OBJ_QUAL_ALL:
+                stop = n ? n - 1 : 0;
+                if (!n)
+                        return 0;
+                break;
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_RANGE16:
+                start = h->start;
+                stop = h->stop;
+                if (stop >= n) {
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                        if (start >= n)
+                                return 0;
+                        stop = n - 1;
+                }
+                break;
+        default:
+                return 0;       /* index lists: per value */
+        }
+        for (uint32_t i = start; i <= stop; i++)
+                freeze_one(o, i, fc->clear, fc->now);
+        return 0;
+}
+
+static int freeze_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct freeze_ctx *fc = ctx;
+        (void)h;
+        if (v->index >= db_count(fc->o->db, DNP_TYPE_CNT))
+                fc->o->req_iin |= APP_IIN_PARAMETER_ERROR;
+        else
+                freeze_one(fc->o, v->index, fc->clear, fc->now);
+        return 0;
+}
+
+static void handle_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs,
+                          size_t n, uint64_t now)
+{
+        struct freeze_ctx fc = {
+                .o = o,
+                .clear = func == APP_FUNC_FREEZE_CLEAR || func == APP_FUNC_FREEZE_CLEAR_NR,
+                .now = now,
+        };
+        static const struct obj_visitor vis = {
+                .on_header = freeze_on_header,
+                .on_value = freeze_on_value,
+        };
+        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &fc, NULL);
+        if (r < 0)
+                o->req_iin |= obj_err_iin(r);
+        if (func == APP_FUNC_IMMED_FREEZE || func == APP_FUNC_FREEZE_CLEAR)
+                rsp_null(o, seq, now);
+}
+
+/* ---- controls ---------------------------------------------------------- */
+
+struct cmd_ctx {
+        struct outst *o;
+        bool bad;
+};
+
+static int cmd_on_header(void *ctx, const struct obj_hdr *h)
+{
+        struct cmd_ctx *cc = ctx;
+        struct outst *o = cc->o;
+        if (!((h->group == 12 && h->var == 1) || (h->group == 41 && h->var >= 1 && h->var <= 4))) {
+                o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
+                cc->bad = true;
+                return 1;
+        }
+        if (o->n_cmd_hdrs >= OUTST_MAX_CMDS) {
+                o->cmd_overflow = true;
+                return 0;
+        }
+        o->cmd_hdrs[o->n_cmd_hdrs++] = (struct cmd_hdr){
+                .group = h->group, .var = h->var, .qual = h->qual, .start = h->start,
+        };
+        return 0;
+}
+
+static int cmd_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct cmd_ctx *cc = ctx;
+        struct outst *o = cc->o;
+        if (o->n_cmds >= OUTST_MAX_CMDS || o->cmd_overflow) {
+                o->cmd_overflow = true;
+                return 0;
+        }
+        o->cmd_hdr_of[o->n_cmds] = (uint8_t)(o->n_cmd_hdrs - 1);
+        o->cmds[o->n_cmds++] = (struct outst_cmd){ .group = h->group, .var = h->var, .v = *v };
+        return 0;
+}
+
+static void cmd_set_status(struct outst_cmd *c, uint8_t status)
+{
+        if (c->group == 12)
+                c->v.v.crob.status = status;
+        else
+                c->v.v.ao.status = status;
+}
+
+static uint8_t cmd_status(const struct outst_cmd *c)
+{
+        return c->group == 12 ? c->v.v.crob.status : c->v.v.ao.status;
+}
+
+/* Echo the controls with their statuses. */
+static void cmd_respond(struct outst *o, uint64_t now)
+{
+        struct apdu_wr a;
+        int cur = -1;
+
+        rsp_init(o, &a, o->cmd_seq, true);
+        for (size_t i = 0; i < o->n_cmds; i++) {
+                const struct outst_cmd *c = &o->cmds[i];
+                if (o->cmd_hdr_of[i] != cur) {
+                        const struct cmd_hdr *h = &o->cmd_hdrs[o->cmd_hdr_of[i]];
+                        cur = o->cmd_hdr_of[i];
+                        if (apdu_wr_begin(&a, h->group, h->var, h->qual, h->start) < 0)
+                                break;
+                }
+                if (apdu_wr_value(&a, &c->v) < 0)
+                        break;
+        }
+        apdu_wr_end(&a);
+        rsp_queue(o, &a, o->cmd_seq, true, true, false, now);
+}
+
+static void cmd_finish(struct outst *o, uint64_t now)
+{
+        o->cmd_pending = false;
+        o->cmd_deadline = OUTST_NEVER;
+        if (o->sol == SOL_CMD_PENDING)
+                o->sol = SOL_IDLE;
+        if (o->cmd_func == APP_FUNC_DIRECT_OPERATE_NR)
+                return;
+        if (o->cmd_func == APP_FUNC_SELECT) {
+                bool ok = o->n_cmds > 0;
+                for (size_t i = 0; i < o->n_cmds; i++)
+                        if (cmd_status(&o->cmds[i]) != DNP_CMD_SUCCESS)
+                                ok = false;
+                if (ok && o->req_len > APP_REQ_HDR_LEN) {
+                        o->sel_valid = true;
+                        o->sel_seq = o->cmd_seq;
+                        o->sel_time = o->cmd_time;
+                        o->sel_len = o->req_len - APP_REQ_HDR_LEN;
+                        memcpy(o->sel_obj, o->req + APP_REQ_HDR_LEN, o->sel_len);
+                }
+        }
+        cmd_respond(o, now);
+}
+
+int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
+                       uint64_t now)
+{
+        if (!o->cmd_pending || token != o->cmd_token)
+                return -ESTALE;
+        if (n != o->n_cmds)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                cmd_set_status(&o->cmds[i], statuses[i]);
+        cmd_finish(o, now);
+        outst_uns_try(o, now);
+        return 0;
+}
+
+static void cmd_all(struct outst *o, uint8_t status)
+{
+        for (size_t i = 0; i < o->n_cmds; i++)
+                cmd_set_status(&o->cmds[i], status);
+}
+
+static bool select_matches(const struct outst *o, uint8_t seq, const uint8_t *objs, size_t n,
+                           uint64_t now)
+{
+        return o->sel_valid && seq == ((o->sel_seq + 1) & APP_CTRL_SEQ) &&
+               now - o->sel_time <= o->cfg.select_timeout_ms && n == o->sel_len &&
+               memcmp(objs, o->sel_obj, n) == 0;
+}
+
+static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs,
+                           size_t n, uint64_t now)
+{
+        struct cmd_ctx cc = { .o = o };
+        static const struct obj_visitor vis = {
+                .on_header = cmd_on_header,
+                .on_value = cmd_on_value,
+        };
+        bool nr = func == APP_FUNC_DIRECT_OPERATE_NR;
+
+        o->n_cmds = 0;
+        o->n_cmd_hdrs = 0;
+        o->cmd_overflow = false;
+        o->cmd_func = func;
+        o->cmd_seq = seq;
+        o->cmd_time = now;
+        bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n, now);
+        /* any request other than the matching OPERATE ends the selection */
+        o->sel_valid = false;
+
+        int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &cc, NULL);
+        if (r < 0 || cc.bad) {
+                if (r < 0)
+                        o->req_iin |= obj_err_iin(r);
+                if (!nr)
+                        rsp_null(o, seq, now);
+                return;
+        }
+        if (o->cmd_overflow) {
+                /* echo what we hold, all refused */
+                cmd_all(o, DNP_CMD_TOO_MANY_OBJS);
+                if (!nr)
+                        cmd_respond(o, now);
+                return;
+        }
+        o->stats.commands++;
+        if (func == APP_FUNC_OPERATE && !matched) {
+                o->stats.no_select++;
+                cmd_all(o, DNP_CMD_NO_SELECT);
+                cmd_respond(o, now);
+                return;
+        }
+        if (!o->cb.on_command || o->n_cmds == 0) {
+                cmd_all(o, DNP_CMD_NOT_SUPPORTED);
+                if (!nr)
+                        cmd_respond(o, now);
+                return;
+        }
+        o->cmd_token++;
+        o->cmd_pending = true;
+        o->cmd_deadline = now + o->cfg.cmd_timeout_ms;
+        o->sol = SOL_CMD_PENDING;
+        o->cb.on_command(o->ctx, o->cmd_token, func, o->cmds, o->n_cmds);
+}
+
+/* ---- unsolicited ------------------------------------------------------- */
+
+static unsigned uns_pending_events(const struct outst *o)
+{
+        unsigned n = 0;
+        for (unsigned c = 1; c <= 3; c++)
+                if (o->uns_enabled & (1u << c))
+                        n += (unsigned)events_unsent(o->ev, c);
+        return n;
+}
+
+static void uns_build(struct outst *o, bool null)
+{
+        struct apdu_wr a;
+        struct apdu_hdr h = {
+                .fir = true, .fin = true, .con = true, .uns = true,
+                .seq = o->uns_seq, .func = APP_FUNC_UNSOLICITED_RESPONSE,
+        };
+        (void)apdu_wr_init(&a, o->unsbuf, o->cfg.max_fragment, &h);
+        if (!null) {
+                size_t n;
+                (void)write_events(o, &a, o->uns_enabled, NULL, NULL, o->cfg.unsol.max_events,
+                                   EV_SEL_UNSOL, &n);
+        }
+        h.iin = outst_iin(o);
+        apdu_wr_set_hdr(&a, &h);
+        o->uns_len = apdu_wr_len(&a);
+        o->uns_queued = true;
+        o->uns = UNS_WAIT_CONFIRM;
+        o->uns_tries = 0;
+        o->uns_deadline = OUTST_NEVER;
+}
+
+static void outst_uns_try(struct outst *o, uint64_t now)
+{
+        if (!o->connected || !o->cfg.unsol.enabled || o->uns != UNS_IDLE ||
+            o->sol != SOL_IDLE || o->rsp_queued || now < o->uns_backoff)
+                return;
+        if (o->uns_null_pending) {
+                uns_build(o, true);
+                outst_flush(o, now);
+                return;
+        }
+        unsigned n = uns_pending_events(o);
+        if (n == 0) {
+                o->hold_start = OUTST_NEVER;
+                return;
+        }
+        if (o->hold_start == OUTST_NEVER)
+                o->hold_start = now;
+        unsigned hold_count = o->cfg.unsol.hold_count ? o->cfg.unsol.hold_count : 1;
+        if (n < hold_count && now - o->hold_start < o->cfg.unsol.hold_time_ms)
+                return;
+        o->hold_start = OUTST_NEVER;
+        uns_build(o, false);
+        outst_flush(o, now);
+}
+
+static void uns_confirmed(struct outst *o, uint64_t now)
+{
+        size_t n = events_confirm(o->ev, EV_SEL_UNSOL);
+        if (n > 0)
+                events_clear_overflow(o->ev);
+        o->uns_null_pending = false;
+        o->uns = UNS_IDLE;
+        o->uns_deadline = OUTST_NEVER;
+        o->uns_queued = false;
+        o->uns_seq = (o->uns_seq + 1) & APP_CTRL_SEQ;
+        outst_uns_try(o, now);
+}
+
+static void uns_timeout(struct outst *o, uint64_t now)
+{
+        o->stats.unsol_timeouts++;
+        o->uns_deadline = OUTST_NEVER;
+        if (o->cfg.unsol.retries < 0 || o->uns_tries < (unsigned)o->cfg.unsol.retries) {
+                /* the same fragment again, same sequence number */
+                o->uns_tries++;
+                o->uns_queued = true;
+                outst_flush(o, now);
+                return;
+        }
+        events_unselect(o->ev, EV_SEL_UNSOL);
+        o->uns = UNS_IDLE;
+        o->uns_seq = (o->uns_seq + 1) & APP_CTRL_SEQ;
+        o->uns_backoff = now + o->cfg.confirm_timeout_ms;
+}
+
+/* ---- solicited confirms ------------------------------------------------- */
+
+static void sol_cancel(struct outst *o)
+{
+        events_unselect(o->ev, EV_SEL_SOL);
+        o->sol = SOL_IDLE;
+        o->sol_deadline = OUTST_NEVER;
+        o->rd_more = false;
+        o->rsp_queued = false;
+}
+
+static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t now)
+{
+        if (h->uns) {
+                if (o->uns == UNS_WAIT_CONFIRM && !o->uns_queued && h->seq == o->uns_seq)
+                        uns_confirmed(o, now);
+                return;
+        }
+        if (o->sol != SOL_WAIT_CONFIRM || o->rsp_queued || h->seq != o->sol_seq)
+                return;
+        size_t n = events_confirm(o->ev, EV_SEL_SOL);
+        if (n > 0)
+                events_clear_overflow(o->ev);
+        o->sol_deadline = OUTST_NEVER;
+        if (o->rd_more) {
+                read_fragment(o, (uint8_t)(o->sol_seq + 1), false, now);
+                return;
+        }
+        o->sol = SOL_IDLE;
+        outst_uns_try(o, now);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, bool broadcast,
+                        uint64_t now)
+{
+        struct rd c;
+        struct apdu_hdr h;
+
+        rd_init(&c, apdu, len);
+        if (apdu_parse_hdr(&c, &h) < 0)
+                return;
+        if (h.func == APP_FUNC_CONFIRM) {
+                handle_confirm(o, &h, now);
+                return;
+        }
+        if (app_func_is_response(h.func) || !h.fir || !h.fin)
+                return;
+        o->stats.requests++;
+
+        /* duplicate: same sequence, same bytes -> the same answer again */
+        if (o->req_valid && len == o->req_len && memcmp(apdu, o->req, len) == 0) {
+                o->stats.duplicates++;
+                if (o->cmd_pending || o->rsp_len == 0 || broadcast)
+                        return;
+                o->rsp_queued = true;
+                if (o->sol_con) {
+                        o->sol = SOL_WAIT_CONFIRM;
+                        o->sol_deadline = OUTST_NEVER;
+                }
+                outst_flush(o, now);
+                return;
+        }
+
+        /* a new request supersedes whatever was in progress */
+        if (o->sol == SOL_WAIT_CONFIRM)
+                sol_cancel(o);
+        o->cmd_pending = false;
+        o->cmd_deadline = OUTST_NEVER;
+        o->sol = SOL_IDLE;
+        o->rsp_queued = false;
+        o->rsp_len = 0;
+        memcpy(o->req, apdu, len);
+        o->req_len = len;
+        o->req_valid = true;
+        o->req_iin = 0;
+        o->in_broadcast = broadcast;
+        if (broadcast)
+                o->broadcast_seen = true;
+
+        const uint8_t *objs = c.p;
+        size_t n = rd_left(&c);
+        switch (h.func) {
+        case APP_FUNC_READ:
+                handle_read(o, h.seq, objs, n, now);
+                break;
+        case APP_FUNC_WRITE:
+                handle_write(o, h.seq, objs, n, now);
+                break;
+        case APP_FUNC_SELECT:
+        case APP_FUNC_OPERATE:
+        case APP_FUNC_DIRECT_OPERATE:
+        case APP_FUNC_DIRECT_OPERATE_NR:
+                handle_control(o, h.seq, h.func, objs, n, now);
+                break;
+        case APP_FUNC_IMMED_FREEZE:
+        case APP_FUNC_IMMED_FREEZE_NR:
+        case APP_FUNC_FREEZE_CLEAR:
+        case APP_FUNC_FREEZE_CLEAR_NR:
+                handle_freeze(o, h.seq, h.func, objs, n, now);
+                break;
+        case APP_FUNC_COLD_RESTART:
+        case APP_FUNC_WARM_RESTART:
+                handle_restart(o, h.seq, h.func == APP_FUNC_COLD_RESTART, now);
+                break;
+        case APP_FUNC_ENABLE_UNSOLICITED:
+        case APP_FUNC_DISABLE_UNSOLICITED:
+                handle_unsol_ctl(o, h.seq, h.func == APP_FUNC_ENABLE_UNSOLICITED, objs, n, now);
+                break;
+        case APP_FUNC_DELAY_MEASURE:
+                handle_delay(o, h.seq, now);
+                break;
+        case APP_FUNC_RECORD_CURRENT_TIME:
+                o->record_time = now;
+                o->record_time_valid = true;
+                rsp_null(o, h.seq, now);
+                break;
+        default:
+                o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
+                rsp_null(o, h.seq, now);
+                break;
+        }
+        if (o->req_iin)
+                o->stats.bad_requests++;
+        o->in_broadcast = false;
+        outst_uns_try(o, now);
+}
+
+/* ---- input, timers, connection -------------------------------------------- */
+
+void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
+{
+        if (!o->connected)
+                return;
+        while (n > 0) {
+                size_t used = link_scanner_feed(&o->sc, p, n);
+                p += used;
+                n -= used;
+                struct link_frame f;
+                while (link_scanner_next(&o->sc, &f) > 0) {
+                        enum lsess_match m = lsess_check_frame(&o->ls, &f);
+                        if (m != LSESS_MATCH_OK) {
+                                o->stats.rejected_frames[m]++;
+                                if (o->cb.on_reject)
+                                        o->cb.on_reject(o->ctx, m, f.h.src, f.h.dest);
+                                continue;
+                        }
+                        const uint8_t *apdu;
+                        size_t len;
+                        if (lsess_on_frame(&o->ls, &f, now, &o->out, &apdu, &len) == 1)
+                                handle_apdu(o, apdu, len, f.h.dest >= LINK_ADDR_BROADCAST_MIN,
+                                            now);
+                        outst_flush(o, now);
+                }
+        }
+}
+
+uint64_t outst_deadline(const struct outst *o)
+{
+        uint64_t d = OUTST_NEVER;
+#define MIN_INTO(x) do { if ((x) < d) d = (x); } while (0)
+        if (o->connected) {
+                MIN_INTO(lsess_deadline(&o->ls));
+                if (o->sol == SOL_WAIT_CONFIRM)
+                        MIN_INTO(o->sol_deadline);
+                if (o->uns == UNS_WAIT_CONFIRM)
+                        MIN_INTO(o->uns_deadline);
+                if (o->uns == UNS_IDLE && o->hold_start != OUTST_NEVER)
+                        MIN_INTO(o->hold_start + o->cfg.unsol.hold_time_ms);
+                if (o->uns == UNS_IDLE && o->uns_backoff > 0 && o->cfg.unsol.enabled &&
+                    (o->uns_null_pending || uns_pending_events(o) > 0))
+                        MIN_INTO(o->uns_backoff);
+        }
+        if (o->cmd_pending)
+                MIN_INTO(o->cmd_deadline);
+        if (!o->need_time)
+                MIN_INTO(o->need_time_at);
+#undef MIN_INTO
+        return d;
+}
+
+void outst_on_timer(struct outst *o, uint64_t now)
+{
+        if (!o->need_time && o->need_time_at != OUTST_NEVER && now >= o->need_time_at) {
+                o->need_time = true;
+                o->need_time_at = OUTST_NEVER;
+        }
+        if (o->cmd_pending && now >= o->cmd_deadline) {
+                o->stats.cmd_timeouts++;
+                cmd_all(o, DNP_CMD_TIMEOUT);
+                cmd_finish(o, now);
+        }
+        if (!o->connected)
+                return;
+        (void)lsess_on_timer(&o->ls, now, &o->out);
+        if (lsess_keepalive_failed(&o->ls) && o->cb.on_link_dead)
+                o->cb.on_link_dead(o->ctx);
+        if (o->sol == SOL_WAIT_CONFIRM && now >= o->sol_deadline) {
+                o->stats.confirm_timeouts++;
+                sol_cancel(o);
+        }
+        if (o->uns == UNS_WAIT_CONFIRM && now >= o->uns_deadline)
+                uns_timeout(o, now);
+        outst_flush(o, now);
+        outst_uns_try(o, now);
+}
+
+int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
+                 uint64_t now)
+{
+        struct db_event e;
+        int r = db_update(o->db, t, v, mode, &e);
+        if (r != 1)
+                return r;
+        (void)events_add(o->ev, &e);
+        outst_uns_try(o, now);
+        return 1;
+}
+
+void outst_connect(struct outst *o, uint64_t now)
+{
+        outst_disconnect(o, now);
+        o->connected = true;
+        outst_uns_try(o, now);
+}
+
+void outst_disconnect(struct outst *o, uint64_t now)
+{
+        events_unselect(o->ev, EV_SEL_SOL);
+        events_unselect(o->ev, EV_SEL_UNSOL);
+        o->connected = false;
+        o->sol = SOL_IDLE;
+        o->sol_deadline = OUTST_NEVER;
+        o->rd_more = false;
+        o->rsp_queued = false;
+        o->rsp_len = 0;
+        o->req_valid = false;
+        o->cmd_pending = false;
+        o->cmd_deadline = OUTST_NEVER;
+        o->sel_valid = false;
+        o->uns = UNS_IDLE;
+        o->uns_queued = false;
+        o->uns_deadline = OUTST_NEVER;
+        o->uns_backoff = 0;
+        o->hold_start = OUTST_NEVER;
+        o->record_time_valid = false;
+        o->out.len = 0;
+        link_scanner_init(&o->sc);
+        lsess_reset(&o->ls, now);
+}

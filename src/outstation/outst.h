@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sans-I/O outstation session: one master over one byte stream (a TCP
+ * connection).  Owns its link scanner, link session, database and event
+ * buffers; all memory is allocated by outst_new().
+ *
+ *   in:  outst_on_bytes(bytes, now), outst_on_timer(now), outst_update(...),
+ *        outst_cmd_complete(token, statuses), outst_connect/outst_disconnect
+ *   out: outst_output()/outst_output_consumed() (bytes for the socket),
+ *        outst_deadline() (when to call outst_on_timer), callbacks.
+ *
+ * Back-pressure: a fragment is handed to the link layer only when the
+ * previous output was taken entirely; link replies (ACK, LINK_STATUS) are
+ * appended when there is room.  `now` is monotonic milliseconds; wall time
+ * (for freeze stamps) is now + the offset given by outst_set_wall_offset().
+ * The session never reads a clock and never prints.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnp3/lsess.h"
+#include "dnp3/obj.h"
+#include "outstation/db.h"
+#include "outstation/events.h"
+
+#define OUTST_NEVER UINT64_MAX
+#define OUTST_MAX_CMDS 64           /* controls per request handed to the application */
+#define OUTST_MAX_READ_ITEMS 256    /* READ object headers / listed indexes per request */
+
+struct outst_unsol_cfg {
+        bool enabled;               /* null unsolicited at start, ENABLE/DISABLE accepted */
+        unsigned classes;           /* classes that may be enabled: bit c for class c */
+        int retries;                /* -1 = forever */
+        uint64_t hold_time_ms;      /* gather events this long before sending */
+        unsigned hold_count;        /* ... or until this many are queued (0 = 1) */
+        unsigned max_events;        /* per unsolicited fragment; 0 = fragment size */
+};
+
+struct outst_cfg {
+        uint16_t address;
+        uint16_t master_address;
+        size_t max_fragment;        /* response fragment size (default 2048) */
+        size_t max_rx_fragment;     /* request reassembly limit (default 2048) */
+        uint64_t keepalive_ms;      /* 0 = off */
+        bool link_confirmed;
+        uint64_t link_timeout_ms;
+        unsigned link_retries;
+        uint64_t confirm_timeout_ms;
+        uint64_t select_timeout_ms;
+        uint64_t cmd_timeout_ms;    /* a deferred control not completed by then -> TIMEOUT */
+        uint64_t need_time_ms;      /* > 0: IIN1.4 this long after the last time sync */
+        struct outst_unsol_cfg unsol;
+        uint32_t event_depth[4];    /* per class 1..3 */
+        uint32_t points[DNP_TYPE_MAX];  /* database size per point type */
+};
+
+/* One control object of a request, handed to the application. */
+struct outst_cmd {
+        uint8_t group;              /* 12 or 41 */
+        uint8_t var;
+        struct dnp_value v;         /* v.index, v.v.crob or v.v.ao */
+};
+
+enum outst_time_kind { OUTST_TIME_WRITE, OUTST_TIME_LAN };
+
+struct outst_callbacks {
+        /*
+         * Controls of one request (func SELECT, OPERATE, DIRECT_OPERATE or
+         * DIRECT_OPERATE_NR).  The application answers, now or later, with
+         * outst_cmd_complete(token, one status per command).  May be NULL:
+         * every control then gets NOT_SUPPORTED.
+         */
+        void (*on_command)(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
+                           size_t n);
+        /* The master's time (ms since 1970) as of monotonic time at_mono. */
+        void (*on_time_sync)(void *ctx, uint64_t master_time, uint64_t at_mono,
+                             enum outst_time_kind kind);
+        /* COLD/WARM_RESTART: 0 and *ret_delay_ms, or -ENOTSUP (-> IIN2.0). NULL = unsupported. */
+        int (*on_restart)(void *ctx, bool cold, uint32_t *ret_delay_ms);
+        /* A frame that is not for this session (diagnostics). */
+        void (*on_reject)(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest);
+        /* The peer stopped answering link-status keep-alives: close the connection. */
+        void (*on_link_dead)(void *ctx);
+};
+
+struct outst_stats {
+        uint64_t requests;
+        uint64_t responses;
+        uint64_t unsolicited;
+        uint64_t confirm_timeouts;
+        uint64_t unsol_timeouts;
+        uint64_t duplicates;
+        uint64_t rejected_frames[LSESS_MATCH_WRONG_DIR + 1];
+        uint64_t bad_requests;      /* answered with IIN2.0/2.1/2.2 */
+        uint64_t commands;
+        uint64_t cmd_timeouts;
+        uint64_t no_select;
+};
+
+struct outst;
+
+/* Validates cfg (-EINVAL), allocates everything; NULL with *ret_err on failure. */
+struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callbacks *cb, void *ctx,
+                        uint64_t now, int *ret_err);
+void outst_free(struct outst *o);
+/* Bytes outst_new() would allocate for cfg. */
+size_t outst_memory(const struct outst_cfg *cfg);
+
+struct db *outst_db(struct outst *o);
+struct events *outst_events(struct outst *o);
+const struct outst_stats *outst_stats(const struct outst *o);
+const struct lsess *outst_lsess(const struct outst *o);
+
+/* Wall time = now + offset (ms); used to stamp frozen counters. */
+void outst_set_wall_offset(struct outst *o, int64_t offset_ms);
+
+/* A connection came up / went away.  Disconnect loses no event. */
+void outst_connect(struct outst *o, uint64_t now);
+void outst_disconnect(struct outst *o, uint64_t now);
+
+/* Bytes from the peer.  Always takes all of them. */
+void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now);
+/* Bytes to send; outst_output_consumed() once (some of) them are taken. */
+size_t outst_output(const struct outst *o, const uint8_t **ret);
+void outst_output_consumed(struct outst *o, size_t n, uint64_t now);
+
+uint64_t outst_deadline(const struct outst *o);
+void outst_on_timer(struct outst *o, uint64_t now);
+
+/* Database update (see db_update); queues the event, may trigger unsolicited. Returns 1/0/-errno. */
+int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
+                 uint64_t now);
+
+/*
+ * Complete the deferred controls of token with n statuses (n must equal the
+ * command count).  -ESTALE if the token is no longer pending (superseded,
+ * timed out, connection lost), -EINVAL on a count mismatch.
+ */
+int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
+                       uint64_t now);
+
+/* Set DEVICE_RESTART (IIN1.7) as after a restart; the master clears it (WRITE g80v1). */
+void outst_set_restart(struct outst *o);
+
+/* Current IIN (without the per-request bits). */
+uint16_t outst_iin(const struct outst *o);
+/* Unsolicited classes enabled by the master (bit c for class c). */
+unsigned outst_unsol_enabled(const struct outst *o);

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Outstation database: change detection, deadband, forced events, configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "outstation/db.h"
+
+static const uint32_t counts[DNP_TYPE_MAX] = {
+        [DNP_TYPE_BI] = 4, [DNP_TYPE_DBI] = 2, [DNP_TYPE_AI] = 3, [DNP_TYPE_CNT] = 2,
+};
+
+static int upd_ai(struct db *db, uint32_t i, double x, uint8_t flags, uint64_t t,
+                  enum db_mode mode, struct db_event *e)
+{
+        struct dnp_value v = { .index = i, .flags = flags, .time = t, .v.analog = x };
+        return db_update(db, DNP_TYPE_AI, &v, mode, e);
+}
+
+static void test_defaults_and_config(void **state)
+{
+        (void)state;
+        struct db *db = db_new(counts);
+        assert_non_null(db);
+        assert_int_equal(db_count(db, DNP_TYPE_BI), 4);
+        assert_int_equal(db_count(db, DNP_TYPE_AO), 0);
+        struct db_point_cfg pc;
+        assert_int_equal(db_point_cfg(db, DNP_TYPE_AI, 2, &pc), 0);
+        assert_int_equal(pc.static_var, 5);
+        assert_int_equal(pc.event_var, 7);
+        assert_int_equal(pc.event_class, 0);
+        assert_int_equal(db_point_cfg(db, DNP_TYPE_AI, 3, &pc), -ERANGE);
+        struct dnp_value v;
+        assert_int_equal(db_get(db, DNP_TYPE_BI, 0, &v), 0);
+        assert_int_equal(v.flags, DNP_FLAG_RESTART);
+        pc = (struct db_point_cfg){ .static_var = 1, .event_var = 3, .event_class = 2,
+                                    .deadband = 1.5 };
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 1, 2, &pc), 0);
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 2, 2, &pc), -ERANGE);
+        pc.event_var = 9;                       /* g32v9 does not exist */
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 1, &pc), -EINVAL);
+        pc.event_var = 3;
+        pc.event_class = 4;
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 1, &pc), -EINVAL);
+        assert_int_equal(db_configure(db, DNP_TYPE_CROB, 0, 1, &pc), -EINVAL);
+        assert_int_equal(db_type_of_group(32, NULL), DNP_TYPE_AI);
+        bool ev = false;
+        assert_int_equal(db_type_of_group(23, &ev), DNP_TYPE_FCNT);
+        assert_true(ev);
+        assert_int_equal(db_type_of_group(12, NULL), DNP_TYPE_NONE);
+        db_free(db);
+}
+
+static void test_deadband(void **state)
+{
+        (void)state;
+        struct db *db = db_new(counts);
+        struct db_point_cfg pc = { .static_var = 5, .event_var = 7, .event_class = 3,
+                                   .deadband = 0.5 };
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 3, &pc), 0);
+        struct db_event e;
+        assert_int_equal(upd_ai(db, 0, 0.2, 1, 10, DB_DETECT, &e), 1);  /* flags changed */
+        assert_int_equal(e.cls, 3);
+        assert_int_equal(e.var, 7);
+        assert_true(e.v.v.analog == 0.2);
+        assert_int_equal(e.v.time, 10);
+        assert_int_equal(upd_ai(db, 0, 0.6, 1, 20, DB_DETECT, &e), 0);  /* 0.4 from 0.2 */
+        assert_int_equal(upd_ai(db, 0, 0.71, 1, 30, DB_DETECT, &e), 1); /* 0.51: drift counts */
+        assert_true(e.v.v.analog == 0.71);
+        assert_int_equal(upd_ai(db, 0, 0.71, 1, 40, DB_DETECT, &e), 0);
+        assert_int_equal(upd_ai(db, 0, 0.71, 1, 50, DB_FORCE, &e), 1);  /* replay */
+        assert_int_equal(e.v.time, 50);
+        assert_int_equal(upd_ai(db, 0, 0.71, 5, 60, DB_DETECT, &e), 1); /* flag change */
+        assert_int_equal(e.v.flags, 5);
+        struct dnp_value v;
+        assert_int_equal(db_get(db, DNP_TYPE_AI, 0, &v), 0);
+        assert_true(v.v.analog == 0.71);
+        assert_int_equal(v.time, 60);
+        assert_int_equal(upd_ai(db, 3, 1, 1, 0, DB_DETECT, &e), -ERANGE);
+        db_free(db);
+}
+
+static void test_binary_no_class(void **state)
+{
+        (void)state;
+        struct db *db = db_new(counts);
+        struct db_event e;
+        struct dnp_value v = { .index = 1, .flags = DNP_FLAG_ONLINE, .v.bit = true };
+        /* class 0: static value updated, never an event */
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), 0);
+        struct dnp_value g;
+        assert_int_equal(db_get(db, DNP_TYPE_BI, 1, &g), 0);
+        assert_true(g.v.bit);
+        assert_int_equal(g.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+        struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
+        assert_int_equal(db_configure(db, DNP_TYPE_DBI, 0, 2, &pc), 0);
+        struct dnp_value d = { .index = 0, .flags = DNP_FLAG_ONLINE, .v.dbit = DNP_DBIT_ON };
+        assert_int_equal(db_update(db, DNP_TYPE_DBI, &d, DB_DETECT, &e), 1);
+        assert_int_equal(e.v.v.dbit, DNP_DBIT_ON);
+        assert_int_equal(e.v.flags, 0x81);
+        assert_int_equal(db_update(db, DNP_TYPE_DBI, &d, DB_DETECT, &e), 0);
+        d.v.dbit = DNP_DBIT_OFF;
+        assert_int_equal(db_update(db, DNP_TYPE_DBI, &d, DB_DETECT, &e), 1);
+        assert_int_equal(e.v.flags, 0x41);
+        assert_true(db_memory(counts) > 11 * 24);
+        db_free(db);
+        db_free(NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults_and_config),
+                cmocka_unit_test(test_deadband),
+                cmocka_unit_test(test_binary_no_class),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
