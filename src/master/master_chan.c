@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Master channel: byte stream -> link frames -> device by address, the one
+ * transaction in flight (timeouts, retries, fragments, confirms) and the
+ * choice of the next task across devices.  See master_chan.h.
+ */
+#include "master/master_chan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnp3/app.h"
+#include "dnp3/lsess.h"
+#include "dnp3/transport.h"
+#include "master/master_priv.h"
+#include "master/master_req.h"
+
+#define CHAN_DEFAULT_OUT_CAP 4096
+#define CHAN_DEFAULT_MAX_DEVICES 32
+#define CHAN_MIN_FRAGMENT 256
+
+static void chan_kick(struct master_chan *ch, uint64_t now);
+static void chan_finish(struct master_chan *ch, bool ok, uint64_t now);
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+/* ---- setup ---- */
+
+int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callbacks *cb,
+                    struct master_chan **ret)
+{
+        struct master_chan_cfg c = *cfg;
+        if (!c.max_fragment)
+                c.max_fragment = TPORT_DEFAULT_FRAGMENT;
+        if (!c.out_cap)
+                c.out_cap = CHAN_DEFAULT_OUT_CAP;
+        if (!c.max_devices)
+                c.max_devices = CHAN_DEFAULT_MAX_DEVICES;
+        if (c.response_timeout_ms == 0 || c.master_address > LINK_ADDR_MAX_UNICAST ||
+            c.max_fragment < CHAN_MIN_FRAGMENT || c.max_fragment > TPORT_MAX_FRAGMENT ||
+            c.out_cap < lsess_wire_size(MASTER_REQ_MAX) + 2 * LINK_MAX_FRAME ||
+            c.max_devices > LINK_ADDR_MAX_UNICAST)
+                return -EINVAL;
+
+        struct master_chan *ch = calloc(1, sizeof(*ch));
+        if (!ch)
+                return -ENOMEM;
+        ch->cfg = c;
+        if (cb)
+                ch->cb = *cb;
+        ch->out = malloc(c.out_cap);
+        ch->devs = calloc(c.max_devices, sizeof(*ch->devs));
+        if (!ch->out || !ch->devs) {
+                master_chan_free(ch);
+                return -ENOMEM;
+        }
+        link_scanner_init(&ch->scan);
+        *ret = ch;
+        return 0;
+}
+
+void master_chan_free(struct master_chan *ch)
+{
+        if (!ch)
+                return;
+        for (size_t i = 0; i < ch->ndev; i++) {
+                master_dev_fini(ch->devs[i]);
+                free(ch->devs[i]);
+        }
+        free(ch->devs);
+        free(ch->out);
+        free(ch);
+}
+
+int master_chan_add_dev(struct master_chan *ch, const struct master_dev_cfg *cfg,
+                        struct master_dev **ret)
+{
+        if (ch->open)
+                return -EBUSY;
+        if (cfg->address == ch->cfg.master_address)
+                return -EINVAL;
+        if (master_chan_find(ch, cfg->address))
+                return -EEXIST;
+        if (ch->ndev >= ch->cfg.max_devices)
+                return -ENOSPC;
+        struct master_dev *d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        int r = master_dev_init(d, ch, ch->ndev, cfg);
+        if (r < 0) {
+                free(d);
+                return r;
+        }
+        ch->devs[ch->ndev++] = d;
+        if (ret)
+                *ret = d;
+        return 0;
+}
+
+size_t master_chan_ndev(const struct master_chan *ch)
+{
+        return ch->ndev;
+}
+
+struct master_dev *master_chan_dev(const struct master_chan *ch, size_t i)
+{
+        return i < ch->ndev ? ch->devs[i] : NULL;
+}
+
+struct master_dev *master_chan_find(const struct master_chan *ch, uint16_t address)
+{
+        for (size_t i = 0; i < ch->ndev; i++)
+                if (ch->devs[i]->cfg.address == address)
+                        return ch->devs[i];
+        return NULL;
+}
+
+void master_chan_set_wall_offset(struct master_chan *ch, int64_t offset_ms)
+{
+        ch->wall_offset = offset_ms;
+}
+
+bool master_chan_is_open(const struct master_chan *ch)
+{
+        return ch->open;
+}
+
+const struct master_chan_stats *master_chan_get_stats(const struct master_chan *ch)
+{
+        return &ch->stats;
+}
+
+const struct link_stats *master_chan_link_stats(const struct master_chan *ch)
+{
+        return &ch->scan.stats;
+}
+
+/* ---- output ---- */
+
+const uint8_t *master_chan_out(const struct master_chan *ch, size_t *ret_len)
+{
+        *ret_len = ch->out_len;
+        return ch->out;
+}
+
+void master_chan_out_consume(struct master_chan *ch, size_t n)
+{
+        if (n >= ch->out_len) {
+                ch->out_len = 0;
+                return;
+        }
+        memmove(ch->out, ch->out + n, ch->out_len - n);
+        ch->out_len -= n;
+}
+
+static void chan_wr_begin(struct master_chan *ch, struct wr *w)
+{
+        wr_init(w, ch->out, ch->cfg.out_cap);
+        w->len = ch->out_len;
+}
+
+static void chan_wr_end(struct master_chan *ch, const struct wr *w)
+{
+        ch->stats.tx_bytes += w->len - ch->out_len;
+        ch->out_len = w->len;
+}
+
+void master_chan_diag(struct master_chan *ch, const struct master_diag *dg)
+{
+        if (ch->cb.on_diag)
+                ch->cb.on_diag(ch->cb.ctx, dg);
+}
+
+int master_chan_send_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
+                          size_t len, uint64_t now)
+{
+        struct wr w;
+        chan_wr_begin(ch, &w);
+        int r = lsess_send(&d->ls, apdu, len, now, &w);
+        chan_wr_end(ch, &w);
+        if (r == -ENOBUFS)
+                ch->stats.out_overflow++;
+        if (r == 0 && ch->cb.on_apdu)
+                ch->cb.on_apdu(ch->cb.ctx, d, true, apdu, len);
+        return r;
+}
+
+/* ---- transactions ---- */
+
+static void chan_start(struct master_chan *ch, struct master_dev *d, enum master_task task,
+                       uint8_t func, bool expect, uint64_t now)
+{
+        uint64_t timeout = ch->cfg.response_timeout_ms;
+        ch->txn = (struct master_txn){
+                .active = true,
+                .dev = d,
+                .task = (uint8_t)task,
+                .func = func,
+                .seq = (uint8_t)(d->req[0] & APP_CTRL_SEQ),
+                .expect_rsp = expect,
+                .tries = 1,
+                .sent_at = now,
+                /* without a response, only a confirmed link can make us wait */
+                .deadline = now + (expect ? timeout : timeout * (ch->cfg.retries + 2)),
+        };
+        /* a request that cannot be queued is as lost as one the line garbled */
+        (void)master_chan_send_apdu(ch, d, d->req, d->req_len, now);
+        if (!expect && lsess_tx_idle(&d->ls))
+                chan_finish(ch, true, now);
+}
+
+static void chan_finish(struct master_chan *ch, bool ok, uint64_t now)
+{
+        struct master_txn t = ch->txn;
+        struct master_dev *d = t.dev;
+        uint8_t func = 0;
+        bool expect = false;
+        ch->txn.active = false;
+        if (master_dev_txn_done(d, &t, ok, now, &func, &expect) == 1 && ch->open)
+                chan_start(ch, d, (enum master_task)t.task, func, expect, now);
+}
+
+static void chan_txn_timeout(struct master_chan *ch, uint64_t now)
+{
+        struct master_txn *t = &ch->txn;
+        struct master_dev *d = t->dev;
+        d->stats.timeouts++;
+        if (t->expect_rsp && t->tries <= ch->cfg.retries) {
+                t->tries++;
+                d->stats.retries++;
+                t->got_fir = false;
+                t->sent_at = now;
+                t->deadline = now + ch->cfg.response_timeout_ms;
+                (void)master_chan_send_apdu(ch, d, d->req, d->req_len, now);
+                return;
+        }
+        chan_finish(ch, false, now);
+}
+
+/* The link layer gave up on an APDU of d (confirmed service). */
+static void chan_link_failed(struct master_chan *ch, struct master_dev *d, uint64_t now)
+{
+        const struct master_diag dg = {
+                .kind = MASTER_DIAG_LINK_FAILED,
+                .dev = d,
+                .src = ch->cfg.master_address,
+                .dest = d->cfg.address,
+        };
+        master_chan_diag(ch, &dg);
+        if (ch->txn.active && ch->txn.dev == d)
+                chan_txn_timeout(ch, now);
+}
+
+static void chan_check_sent(struct master_chan *ch, uint64_t now)
+{
+        if (ch->txn.active && !ch->txn.expect_rsp && lsess_tx_idle(&ch->txn.dev->ls))
+                chan_finish(ch, true, now);
+}
+
+static void chan_confirm(struct master_chan *ch, struct master_dev *d, uint8_t seq, bool uns,
+                         uint64_t now)
+{
+        size_t len;
+        if (master_req_confirm(d->conf, sizeof(d->conf), seq, uns, &len) == 0)
+                (void)master_chan_send_apdu(ch, d, d->conf, len, now);
+}
+
+static void chan_unexpected(struct master_chan *ch, struct master_dev *d)
+{
+        d->stats.unexpected++;
+        const struct master_diag dg = {
+                .kind = MASTER_DIAG_UNEXPECTED,
+                .dev = d,
+                .src = d->cfg.address,
+                .dest = ch->cfg.master_address,
+        };
+        master_chan_diag(ch, &dg);
+}
+
+static void chan_on_response(struct master_chan *ch, struct master_dev *d,
+                             const struct apdu_hdr *h, const uint8_t *objs, size_t n,
+                             uint64_t now)
+{
+        struct master_txn *t = &ch->txn;
+        if (!t->active || t->dev != d || !t->expect_rsp) {
+                chan_unexpected(ch, d);
+                return;
+        }
+        bool first = h->fir && h->seq == t->seq;
+        bool next = !h->fir && t->got_fir && h->seq == t->next_seq;
+        if (!first && !next) {
+                chan_unexpected(ch, d);
+                return;
+        }
+        if (master_dev_on_response(d, t, h, objs, n, now) < 0) {
+                chan_finish(ch, false, now);
+                return;
+        }
+        if (h->con)
+                chan_confirm(ch, d, h->seq, false, now);
+        if (h->fin) {
+                chan_finish(ch, true, now);
+                return;
+        }
+        t->got_fir = true;
+        t->next_seq = (uint8_t)((h->seq + 1) & APP_CTRL_SEQ);
+        t->deadline = now + ch->cfg.response_timeout_ms;
+}
+
+static void chan_on_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
+                         size_t len, uint64_t now)
+{
+        if (ch->cb.on_apdu)
+                ch->cb.on_apdu(ch->cb.ctx, d, false, apdu, len);
+        struct rd c;
+        struct apdu_hdr h;
+        rd_init(&c, apdu, len);
+        if (apdu_parse_hdr(&c, &h) < 0 || !app_func_is_response(h.func)) {
+                ch->stats.not_apdu++;
+                return;
+        }
+        if (h.func == APP_FUNC_UNSOLICITED_RESPONSE) {
+                if (master_dev_on_unsol(d, &h, apdu, len, c.p, rd_left(&c), now))
+                        chan_confirm(ch, d, h.seq, true, now);
+                return;
+        }
+        if (h.func != APP_FUNC_RESPONSE) {
+                ch->stats.not_apdu++;
+                return;
+        }
+        chan_on_response(ch, d, &h, c.p, rd_left(&c), now);
+}
+
+static void chan_on_frame(struct master_chan *ch, const struct link_frame *f, uint64_t now)
+{
+        struct master_dev *d = NULL;
+        enum lsess_match worst = LSESS_MATCH_OTHER_DEST;
+        for (size_t i = 0; i < ch->ndev && !d; i++) {
+                enum lsess_match m = lsess_check_frame(&ch->devs[i]->ls, f);
+                if (m == LSESS_MATCH_OK)
+                        d = ch->devs[i];
+                else if (m == LSESS_MATCH_WRONG_DIR ||
+                         (m == LSESS_MATCH_OTHER_SRC && worst == LSESS_MATCH_OTHER_DEST))
+                        worst = m;
+        }
+        if (!d) {
+                struct master_diag dg = {
+                        .dev = master_chan_find(ch, f->h.src),
+                        .src = f->h.src,
+                        .dest = f->h.dest,
+                };
+                if (worst == LSESS_MATCH_WRONG_DIR) {
+                        ch->stats.wrong_dir++;
+                        dg.kind = MASTER_DIAG_WRONG_DIR;
+                } else if (worst == LSESS_MATCH_OTHER_SRC) {
+                        ch->stats.other_src++;
+                        dg.kind = MASTER_DIAG_OTHER_SRC;
+                } else {
+                        ch->stats.other_dest++;
+                        dg.kind = MASTER_DIAG_OTHER_DEST;
+                }
+                master_chan_diag(ch, &dg);
+                return;
+        }
+        struct wr w;
+        const uint8_t *apdu = NULL;
+        size_t len = 0;
+        chan_wr_begin(ch, &w);
+        int r = lsess_on_frame(&d->ls, f, now, &w, &apdu, &len);
+        chan_wr_end(ch, &w);
+        if (lsess_tx_failed(&d->ls))
+                chan_link_failed(ch, d, now);
+        if (r == 1 && len >= APP_REQ_HDR_LEN)
+                chan_on_apdu(ch, d, apdu, len, now);
+}
+
+/* Start transactions while the channel is idle and some device has a ready task. */
+static void chan_kick(struct master_chan *ch, uint64_t now)
+{
+        /* bounded: each pass either starts a transaction or drops a task */
+        for (unsigned pass = 0; pass < 4 * MASTER_TASK_MAX && ch->open && !ch->txn.active;
+             pass++) {
+                struct master_dev *best = NULL;
+                enum master_task best_t = MASTER_TASK_MAX;
+                for (size_t i = 0; i < ch->ndev; i++) {
+                        struct master_dev *d = ch->devs[(ch->rr + i) % ch->ndev];
+                        if (!lsess_tx_idle(&d->ls))
+                                continue;
+                        enum master_task t = master_dev_ready(d, now);
+                        if (t < best_t) {
+                                best = d;
+                                best_t = t;
+                        }
+                }
+                if (!best)
+                        return;
+                ch->rr = (best->idx + 1) % ch->ndev;
+                uint8_t func;
+                bool expect;
+                if (master_dev_build(best, best_t, now, &func, &expect) < 0)
+                        continue;
+                chan_start(ch, best, best_t, func, expect, now);
+        }
+}
+
+/* ---- inputs ---- */
+
+void master_chan_open(struct master_chan *ch, uint64_t now)
+{
+        if (ch->open)
+                return;
+        ch->open = true;
+        link_scanner_init(&ch->scan);
+        ch->out_len = 0;
+        ch->txn = (struct master_txn){ 0 };
+        ch->rr = 0;
+        for (size_t i = 0; i < ch->ndev; i++)
+                master_dev_start(ch->devs[i], now);
+}
+
+void master_chan_closed(struct master_chan *ch, uint64_t now)
+{
+        if (!ch->open)
+                return;
+        ch->open = false;
+        if (ch->txn.active) {
+                struct master_txn t = ch->txn;
+                ch->txn.active = false;
+                master_dev_txn_abort(t.dev, &t);
+        }
+        ch->out_len = 0;
+        for (size_t i = 0; i < ch->ndev; i++)
+                master_dev_stop(ch->devs[i], now);
+}
+
+void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t now)
+{
+        if (!ch->open)
+                return;
+        ch->stats.rx_bytes += n;
+        while (n > 0 && ch->open) {
+                size_t used = link_scanner_feed(&ch->scan, p, n);
+                p += used;
+                n -= used;
+                struct link_frame f;
+                unsigned frames = 0;
+                while (ch->open && link_scanner_next(&ch->scan, &f) > 0) {
+                        chan_on_frame(ch, &f, now);
+                        frames++;
+                }
+                if (used == 0 && frames == 0)
+                        break;  /* cannot happen: a full scanner always yields or discards */
+        }
+        chan_check_sent(ch, now);
+        chan_kick(ch, now);
+}
+
+void master_chan_on_timer(struct master_chan *ch, uint64_t now)
+{
+        if (!ch->open)
+                return;
+        for (size_t i = 0; i < ch->ndev; i++) {
+                struct master_dev *d = ch->devs[i];
+                if (lsess_deadline(&d->ls) <= now) {
+                        struct wr w;
+                        chan_wr_begin(ch, &w);
+                        (void)lsess_on_timer(&d->ls, now, &w);
+                        chan_wr_end(ch, &w);
+                        if (lsess_tx_failed(&d->ls))
+                                chan_link_failed(ch, d, now);
+                        (void)lsess_keepalive_failed(&d->ls);
+                }
+        }
+        for (size_t i = 0; i < ch->ndev; i++)
+                master_dev_cmd_timers(ch->devs[i], now);
+        if (ch->txn.active && ch->txn.deadline <= now)
+                chan_txn_timeout(ch, now);
+        chan_check_sent(ch, now);
+        chan_kick(ch, now);
+}
+
+uint64_t master_chan_deadline(const struct master_chan *ch)
+{
+        if (!ch->open)
+                return MASTER_NEVER;
+        uint64_t dl = MASTER_NEVER;
+        if (ch->txn.active)
+                dl = ch->txn.deadline;
+        for (size_t i = 0; i < ch->ndev; i++) {
+                const struct master_dev *d = ch->devs[i];
+                dl = min_u64(dl, lsess_deadline(&d->ls));
+                dl = min_u64(dl, master_dev_cmd_deadline(d));
+                if (!ch->txn.active && lsess_tx_idle(&d->ls))
+                        dl = min_u64(dl, master_dev_next_due(d));
+        }
+        return dl;
+}

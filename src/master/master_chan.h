@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A master channel: one byte stream (a serial port or a terminal-server
+ * socket) with one or more devices on it by link address (multi-drop).
+ * Sans-I/O: the adapter feeds received bytes and timer firings with a
+ * monotonic `now` in milliseconds, drains the output buffer to the port,
+ * and arms one timer at master_chan_deadline().  Nothing here reads a clock,
+ * prints or allocates after setup (master_chan_new / master_chan_add_dev).
+ *
+ * Half duplex: at most one request is outstanding on the channel.  After
+ * every call the adapter re-reads master_chan_out() and
+ * master_chan_deadline().  Upcalls are made from inside those calls; they
+ * must not free the channel.
+ *
+ * Wall time: measurement timestamps that the device did not supply and the
+ * time written by time sync are `now + wall_offset`; the adapter keeps the
+ * offset current with master_chan_set_wall_offset() (wall ms - monotonic ms).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnp3/link.h"
+#include "dnp3/obj.h"
+#include "master/master_dev.h"
+
+struct master_chan;
+
+#define MASTER_NEVER UINT64_MAX
+
+struct master_chan_cfg {
+        uint16_t master_address;
+        uint64_t response_timeout_ms;   /* response_timeout (per fragment) */
+        unsigned retries;               /* requests sent again after a timeout */
+        bool link_confirm;              /* confirmed data-link service */
+        size_t max_fragment;            /* reassembly limit per device; 0 = 2048 */
+        size_t out_cap;                 /* output buffer; 0 = 4096 */
+        unsigned max_devices;           /* 0 = 32 */
+};
+
+/* One measurement (static value or event) from a device. */
+struct master_meas {
+        struct master_dev *dev;
+        enum dnp_type type;             /* BI, DBI, BO, CNT, FCNT, AI, AO */
+        uint8_t group, var;
+        bool event;                     /* from an event group (g2, g4, g11, g22...) */
+        bool device_time;               /* v.time came from the device; else reception */
+        bool unsolicited;
+        struct dnp_value v;             /* index, flags, value; v.time always set (ms, UTC) */
+};
+
+#define MASTER_DIAG_LIST(X)                                                     \
+        X(OTHER_DEST, "frame for another address")                              \
+        X(OTHER_SRC, "frame from an unexpected source")                         \
+        X(WRONG_DIR, "the peer is acting as a master: check roles")             \
+        X(REFUSED, "the device refused a function or object (IIN2.0/2.1)")      \
+        X(BAD_RESPONSE, "response does not parse")                              \
+        X(UNEXPECTED, "response with a wrong sequence or none expected")        \
+        X(UNSOL_REJECTED, "unsolicited response while not enabled")             \
+        X(LINK_FAILED, "no link-layer acknowledgement")
+
+enum master_diag_kind {
+#define X(name, str) MASTER_DIAG_##name,
+        MASTER_DIAG_LIST(X)
+#undef X
+        MASTER_DIAG_MAX
+};
+
+#define MASTER_DIAG_MAX_OBJS 8
+
+struct master_diag {
+        enum master_diag_kind kind;
+        struct master_dev *dev;         /* NULL when no device matched the frame */
+        uint16_t src, dest;             /* link addresses of the frame */
+        uint8_t func;                   /* REFUSED: the request's function code */
+        uint16_t iin;                   /* REFUSED: the IIN of the answer */
+        int err;                        /* BAD_RESPONSE: obj_parse error */
+        size_t nobjs;                   /* REFUSED: object headers of the request */
+        struct {
+                uint8_t group, var;
+        } objs[MASTER_DIAG_MAX_OBJS];
+};
+
+struct master_callbacks {
+        void *ctx;
+        void (*on_value)(void *ctx, const struct master_meas *m);
+        /* Device state changes: ONLINE or OFFLINE. */
+        void (*on_state)(void *ctx, struct master_dev *d, enum master_dev_state s);
+        /* IIN of a response (solicited or unsolicited) when it differs from the last one. */
+        void (*on_iin)(void *ctx, struct master_dev *d, uint16_t iin);
+        void (*on_diag)(void *ctx, const struct master_diag *dg);
+        /* A task finished: ok = valid response (optional, for logs and tests). */
+        void (*on_task)(void *ctx, struct master_dev *d, enum master_task t, bool ok);
+        /* Every APDU sent or received (optional, for protocol traces). */
+        void (*on_apdu)(void *ctx, struct master_dev *d, bool tx, const uint8_t *apdu,
+                        size_t len);
+};
+
+struct master_chan_stats {
+        uint64_t rx_bytes;
+        uint64_t tx_bytes;              /* bytes queued in the output buffer */
+        uint64_t other_dest;
+        uint64_t other_src;
+        uint64_t wrong_dir;
+        uint64_t out_overflow;          /* requests that did not fit the output buffer */
+        uint64_t not_apdu;              /* fragments from a device that are not responses */
+};
+
+/* 0 or -EINVAL (bad config), -ENOMEM. */
+int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callbacks *cb,
+                    struct master_chan **ret);
+void master_chan_free(struct master_chan *ch);
+
+/* Add a device (before master_chan_open).  -EINVAL, -EEXIST (address in use), -ENOSPC, -EBUSY, -ENOMEM. */
+int master_chan_add_dev(struct master_chan *ch, const struct master_dev_cfg *cfg,
+                        struct master_dev **ret);
+size_t master_chan_ndev(const struct master_chan *ch);
+struct master_dev *master_chan_dev(const struct master_chan *ch, size_t i);
+struct master_dev *master_chan_find(const struct master_chan *ch, uint16_t address);
+
+void master_chan_set_wall_offset(struct master_chan *ch, int64_t offset_ms);
+
+/* The port is open: devices start (startup sequence, or a probe after an outage). */
+void master_chan_open(struct master_chan *ch, uint64_t now);
+/* The port is gone: the outstanding request is dropped, devices go OFFLINE, controls fail. */
+void master_chan_closed(struct master_chan *ch, uint64_t now);
+bool master_chan_is_open(const struct master_chan *ch);
+
+void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t now);
+void master_chan_on_timer(struct master_chan *ch, uint64_t now);
+/* When master_chan_on_timer() must run next; MASTER_NEVER if nothing is scheduled. */
+uint64_t master_chan_deadline(const struct master_chan *ch);
+
+/* Bytes waiting to be written, and how many were written. */
+const uint8_t *master_chan_out(const struct master_chan *ch, size_t *ret_len);
+void master_chan_out_consume(struct master_chan *ch, size_t n);
+
+const struct master_chan_stats *master_chan_get_stats(const struct master_chan *ch);
+const struct link_stats *master_chan_link_stats(const struct master_chan *ch);

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+#include "master/master_cmd.h"
+
+#include <errno.h>
+
+#include "dnp3/app.h"
+
+static const char *const cmd_mode_names[] = {
+#define X(name, str) [MASTER_CMD_##name] = str,
+        MASTER_CMD_MODE_LIST(X)
+#undef X
+};
+
+static const char *const cmd_res_names[] = {
+#define X(name, str) [MASTER_CMD_RES_##name] = str,
+        MASTER_CMD_RES_LIST(X)
+#undef X
+};
+
+const char *master_cmd_mode_name(enum master_cmd_mode m)
+{
+        return (unsigned)m < MASTER_CMD_MODE_MAX ? cmd_mode_names[m] : "unknown";
+}
+
+const char *master_cmd_res_name(enum master_cmd_res r)
+{
+        return (unsigned)r < MASTER_CMD_RES_MAX ? cmd_res_names[r] : "unknown";
+}
+
+uint8_t master_cmd_first_func(enum master_cmd_mode m)
+{
+        switch (m) {
+        case MASTER_CMD_SBO:
+        case MASTER_CMD_SELECT:
+                return APP_FUNC_SELECT;
+        case MASTER_CMD_OPERATE:
+                return APP_FUNC_OPERATE;
+        case MASTER_CMD_DIRECT:
+                return APP_FUNC_DIRECT_OPERATE;
+        case MASTER_CMD_DIRECT_NR:
+        case MASTER_CMD_MODE_MAX:
+                break;
+        }
+        return APP_FUNC_DIRECT_OPERATE_NR;
+}
+
+int master_cmd_obj_check(const struct master_cmd_obj *o)
+{
+        if (o->group == 12 && o->var == 1)
+                return 0;
+        if (o->group == 41 && o->var >= 1 && o->var <= 4)
+                return 0;
+        return -EINVAL;
+}
+
+struct norm_ctx {
+        struct master_cmd_obj *norm;
+        size_t n;
+        size_t i;
+};
+
+static int norm_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct norm_ctx *c = ctx;
+        if (c->i >= c->n)
+                return -E2BIG;
+        c->norm[c->i] = (struct master_cmd_obj){ .group = h->group, .var = h->var, .v = *v };
+        c->i++;
+        return 0;
+}
+
+int master_cmd_build(uint8_t *buf, size_t cap, uint8_t seq, uint8_t func,
+                     const struct master_cmd_obj *objs, size_t n,
+                     struct master_cmd_obj *norm, size_t *ret_len)
+{
+        if (n == 0 || n > MASTER_CMD_MAX_OBJS)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (master_cmd_obj_check(&objs[i]) < 0 || objs[i].v.index > UINT16_MAX)
+                        return -EINVAL;
+
+        const struct apdu_hdr h = {
+                .fir = true,
+                .fin = true,
+                .seq = (uint8_t)(seq & APP_CTRL_SEQ),
+                .func = func,
+        };
+        struct apdu_wr a;
+        int r = apdu_wr_init(&a, buf, cap, &h);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (i == 0 || objs[i].group != objs[i - 1].group ||
+                    objs[i].var != objs[i - 1].var) {
+                        r = apdu_wr_begin(&a, objs[i].group, objs[i].var, OBJ_QUAL_INDEX16, 0);
+                        if (r < 0)
+                                return r;
+                }
+                struct dnp_value v = objs[i].v;
+                if (objs[i].group == 12)
+                        v.v.crob.status = 0;
+                else
+                        v.v.ao.status = 0;
+                r = apdu_wr_value(&a, &v);
+                if (r < 0)
+                        return r;
+        }
+        r = apdu_wr_end(&a);
+        if (r < 0)
+                return r;
+
+        /* What is on the wire, as the echo will decode. */
+        size_t len = apdu_wr_len(&a);
+        struct norm_ctx nc = { .norm = norm, .n = n };
+        const struct obj_visitor vis = { .on_value = norm_on_value };
+        r = obj_parse(buf + APP_REQ_HDR_LEN, len - APP_REQ_HDR_LEN, OBJ_MODE_DATA, &vis, &nc,
+                      NULL);
+        if (r != 0 || nc.i != n)
+                return -EINVAL;
+        *ret_len = len;
+        return 0;
+}
+
+struct echo_ctx {
+        const struct master_cmd_obj *norm;
+        size_t n;
+        size_t i;
+        size_t good;
+        struct master_cmd_result *res;
+};
+
+static bool echo_same(const struct master_cmd_obj *want, const struct obj_hdr *h,
+                      const struct dnp_value *v)
+{
+        if (h->group != want->group || h->var != want->var || v->index != want->v.index)
+                return false;
+        if (want->group == 12) {
+                const struct dnp_crob *a = &want->v.v.crob, *b = &v->v.crob;
+                return a->code == b->code && a->count == b->count && a->on_ms == b->on_ms &&
+                       a->off_ms == b->off_ms;
+        }
+        /* exact: both sides went through the same variation encoding */
+        return want->v.v.ao.value == v->v.ao.value;
+}
+
+static int echo_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
+{
+        struct echo_ctx *c = ctx;
+        if (c->i >= c->n)
+                return 0;       /* extra objects: ignored, every request object is judged */
+        struct master_cmd_obj_result *o = &c->res->objs[c->i];
+        const struct master_cmd_obj *want = &c->norm[c->i];
+        c->i++;
+        if (!echo_same(want, h, v)) {
+                o->res = MASTER_CMD_RES_ECHO_MISMATCH;
+                o->status = DNP_CMD_DOWNSTREAM_FAIL;
+                return 0;
+        }
+        o->res = MASTER_CMD_RES_OK;
+        o->status = want->group == 12 ? v->v.crob.status : v->v.ao.status;
+        if (o->status == DNP_CMD_SUCCESS)
+                c->good++;
+        return 0;
+}
+
+size_t master_cmd_check_echo(const uint8_t *p, size_t len, const struct master_cmd_obj *norm,
+                             size_t n, struct master_cmd_result *res)
+{
+        if (n > MASTER_CMD_MAX_OBJS)
+                n = MASTER_CMD_MAX_OBJS;
+        res->n = n;
+        for (size_t i = 0; i < n; i++)
+                res->objs[i] = (struct master_cmd_obj_result){
+                        .res = MASTER_CMD_RES_MISSING,
+                        .status = DNP_CMD_DOWNSTREAM_FAIL,
+                };
+        struct echo_ctx c = { .norm = norm, .n = n, .res = res };
+        const struct obj_visitor vis = { .on_value = echo_on_value };
+        int r = obj_parse(p, len, OBJ_MODE_DATA, &vis, &c, NULL);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        res->objs[i].res = MASTER_CMD_RES_ECHO_MISMATCH;
+                return 0;
+        }
+        return c.good;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One outstation (IED) polled by a master channel: its configuration, its
+ * task scheduler and its controls.  Devices are created by
+ * master_chan_add_dev() and freed with their channel.
+ *
+ * Tasks, highest priority first (X-macro order).  Among devices the
+ * channel runs the highest-priority ready task, round-robin between devices
+ * whose ready tasks have equal priority, one transaction at a time.
+ *
+ *   CONTROL         queued controls (master_dev_control)
+ *   CLEAR_RESTART   WRITE g80v1 index 7 = 0, whenever a response shows IIN1.7
+ *   DISABLE_UNSOL   at startup when unsolicited is not configured
+ *   INTEGRITY       READ class 1,2,3,0: at startup, every integrity_ms, when
+ *                   IIN1.7 or IIN2.3 appears, when the device comes back online
+ *   ENABLE_UNSOL    at startup (after the integrity poll) and after a restart,
+ *                   when unsolicited is configured
+ *   TIME_SYNC       at startup, on IIN1.4 and every time_sync_ms (not NONE)
+ *   CLASS1..CLASS3  READ g60v2..v4 every class_ms[0..2]
+ *
+ * A device is UNKNOWN until its first valid response (-> ONLINE, upcall).
+ * comm_fail_after consecutive failed transactions (each = response timeout
+ * x (retries + 1), or an invalid response) make it OFFLINE (upcall); while
+ * offline only one task (a probe, normally the integrity poll) is tried
+ * every offline_retry_ms; the first valid response brings it back ONLINE
+ * and an integrity poll follows.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "master/master_cmd.h"
+
+struct master_dev;
+
+#define MASTER_NAME_MAX 64
+
+#define MASTER_TASK_LIST(X)                     \
+        X(CONTROL, "control")                   \
+        X(CLEAR_RESTART, "clear_restart")       \
+        X(DISABLE_UNSOL, "disable_unsolicited") \
+        X(INTEGRITY, "integrity_poll")          \
+        X(ENABLE_UNSOL, "enable_unsolicited")   \
+        X(TIME_SYNC, "time_sync")               \
+        X(CLASS1, "class1_poll")                \
+        X(CLASS2, "class2_poll")                \
+        X(CLASS3, "class3_poll")
+
+enum master_task {
+#define X(name, str) MASTER_TASK_##name,
+        MASTER_TASK_LIST(X)
+#undef X
+        MASTER_TASK_MAX
+};
+
+/*
+ * Time synchronisation (config key time_sync):
+ *   WRITE: DELAY_MEASURE (FC23), then WRITE g50v1 = wall time + (round trip
+ *          - outstation processing delay) / 2   (serial lines)
+ *   LAN:   RECORD_CURRENT_TIME (FC24), then WRITE g50v3 = the wall time at
+ *          which the FC24 request was sent
+ */
+#define MASTER_TSYNC_LIST(X)    \
+        X(NONE, "none")         \
+        X(WRITE, "write")       \
+        X(LAN, "lan")
+
+enum master_tsync {
+#define X(name, str) MASTER_TSYNC_##name,
+        MASTER_TSYNC_LIST(X)
+#undef X
+        MASTER_TSYNC_MAX
+};
+
+#define MASTER_DEV_STATE_LIST(X)        \
+        X(UNKNOWN, "unknown")           \
+        X(ONLINE, "online")             \
+        X(OFFLINE, "offline")
+
+enum master_dev_state {
+#define X(name, str) MASTER_DEV_##name,
+        MASTER_DEV_STATE_LIST(X)
+#undef X
+        MASTER_DEV_STATE_MAX
+};
+
+const char *master_task_name(enum master_task t);
+const char *master_tsync_name(enum master_tsync t);
+const char *master_dev_state_name(enum master_dev_state s);
+/* "none" | "write" | "lan" -> 0 and *ret, or -EINVAL. */
+int master_tsync_from_name(const char *s, enum master_tsync *ret);
+
+/* Mirrors the device keys of dnp3gw.conf (seconds there, milliseconds here). */
+struct master_dev_cfg {
+        const char *name;               /* copied, at most MASTER_NAME_MAX - 1 bytes */
+        uint16_t address;               /* the device's link address */
+        uint64_t integrity_ms;          /* integrity_poll; 0 = only when needed */
+        uint64_t class_ms[3];           /* class_polls; 0 = never */
+        bool unsolicited;               /* enable and accept unsolicited responses */
+        unsigned unsol_classes;         /* MASTER_CLASS1..3 (master_req.h); 0 = all three */
+        enum master_tsync time_sync;
+        uint64_t time_sync_ms;          /* time_sync_interval; 0 = startup and IIN1.4 only */
+        unsigned comm_fail_after;       /* consecutive failed transactions -> offline; 0 = 1 */
+        uint64_t control_timeout_ms;    /* control_timeout; 0 = no timeout besides retries */
+        uint64_t offline_retry_ms;      /* probe period while offline; 0 = 10 s */
+        unsigned max_controls;          /* controls queued at once; 0 = 4 */
+        void *user;                     /* for the upcalls (master_dev_user) */
+};
+
+struct master_dev_stats {
+        uint64_t transactions;          /* requests that completed with a valid response */
+        uint64_t failed;                /* transactions that failed (timeouts, bad responses) */
+        uint64_t timeouts;              /* response timeouts (each attempt) */
+        uint64_t retries;               /* requests sent again */
+        uint64_t bad_responses;         /* fragments that did not parse */
+        uint64_t unexpected;            /* responses with a wrong sequence / none expected */
+        uint64_t tasks[MASTER_TASK_MAX];/* tasks completed with a valid response */
+        uint64_t unsolicited;           /* unsolicited fragments delivered */
+        uint64_t unsol_duplicates;      /* repeated unsolicited fragments (confirmed again) */
+        uint64_t unsol_rejected;        /* unsolicited while not enabled */
+        uint64_t values;                /* measurements delivered */
+        uint64_t controls;              /* controls finished */
+        uint64_t offline_events;
+};
+
+const char *master_dev_name(const struct master_dev *d);
+uint16_t master_dev_address(const struct master_dev *d);
+void *master_dev_user(const struct master_dev *d);
+enum master_dev_state master_dev_get_state(const struct master_dev *d);
+uint16_t master_dev_iin(const struct master_dev *d);   /* IIN of the last response */
+const struct master_dev_stats *master_dev_get_stats(const struct master_dev *d);
+
+/* Called once when a control finishes (from inside master_chan_* calls). */
+typedef void (*master_cmd_cb)(void *ctx, struct master_dev *d,
+                              const struct master_cmd_result *r);
+
+/*
+ * Queue a control.  Returns 0 and *ret_id (passed back in the result),
+ * -ENOTCONN when the device is not ONLINE or the channel closed (no
+ * callback), -EINVAL for bad objects (n = 1..MASTER_CMD_MAX_OBJS), -EBUSY
+ * when max_controls are queued.  The result comes through cb, never from
+ * inside this call; the channel's deadline becomes `now`.  Controls run
+ * before any poll.  control_timeout_ms after `now` an unfinished control is
+ * reported TIMEOUT (an SBO whose SELECT is answered later is not operated).
+ */
+int master_dev_control(struct master_dev *d, enum master_cmd_mode mode,
+                       const struct master_cmd_obj *objs, size_t n, master_cmd_cb cb,
+                       void *cb_ctx, uint64_t now, uint32_t *ret_id);
+
+/* Ask for a task now (e.g. an integrity poll or time sync on operator demand). */
+void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to src/master: the structures behind the opaque master_chan and
+ * master_dev, and the calls between master_chan.c (byte stream, demux,
+ * transaction engine) and master_dev.c (scheduler, responses, controls).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnp3/app.h"
+#include "dnp3/link.h"
+#include "dnp3/lsess.h"
+#include "master/master_chan.h"
+#include "master/master_cmd.h"
+#include "master/master_dev.h"
+
+#define MASTER_REQ_MAX 1024
+
+enum master_cmd_state {
+        MASTER_CMD_FREE,
+        MASTER_CMD_QUEUED,
+        MASTER_CMD_ACTIVE,      /* its request is (or was) on the channel */
+        MASTER_CMD_ABANDONED,   /* timed out and reported while its request is in flight */
+};
+
+struct master_cmd_slot {
+        uint8_t state;          /* enum master_cmd_state */
+        uint8_t mode;           /* enum master_cmd_mode */
+        uint8_t step;           /* SBO: 0 = SELECT, 1 = OPERATE */
+        uint32_t id;
+        uint64_t order;         /* FIFO position */
+        uint64_t submitted;
+        uint64_t deadline;      /* MASTER_NEVER when no control_timeout */
+        size_t n;
+        struct master_cmd_obj objs[MASTER_CMD_MAX_OBJS];
+        struct master_cmd_obj norm[MASTER_CMD_MAX_OBJS];
+        master_cmd_cb cb;
+        void *cb_ctx;
+        struct master_cmd_result res;
+};
+
+/* The transaction in flight on a channel. */
+struct master_txn {
+        bool active;
+        struct master_dev *dev;
+        uint8_t task;           /* enum master_task */
+        uint8_t func;
+        uint8_t seq;            /* request sequence */
+        bool expect_rsp;
+        bool got_fir;           /* a first fragment arrived */
+        uint8_t next_seq;       /* sequence of the next fragment */
+        unsigned tries;         /* sends of the current request */
+        uint64_t sent_at;
+        uint64_t deadline;
+};
+
+struct master_dev {
+        struct master_chan *chan;
+        struct master_dev_cfg cfg;
+        char name[MASTER_NAME_MAX];
+        size_t idx;
+        struct lsess ls;
+        uint8_t *rxbuf;
+        enum master_dev_state state;
+        unsigned fails;                 /* consecutive failed transactions */
+        uint64_t probe_due;             /* OFFLINE: earliest next attempt */
+        uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled (CONTROL unused) */
+        uint8_t seq;                    /* next solicited request sequence */
+        uint16_t iin;
+        bool iin_known;
+        /* unsolicited duplicate detection */
+        bool unsol_last_valid;
+        uint8_t unsol_last_seq;
+        uint16_t unsol_last_crc;
+        size_t unsol_last_len;
+        /* time sync */
+        uint8_t tsync_step;
+        uint64_t tsync_proc_ms;         /* processing delay from g52 */
+        bool tsync_proc_valid;
+        uint64_t tsync_wall;            /* LAN: wall time the FC24 went out */
+        /* request being sent (stays valid until the transaction ends) */
+        uint8_t req[MASTER_REQ_MAX];
+        size_t req_len;
+        uint8_t conf[4];
+        /* controls */
+        struct master_cmd_slot *cmds;
+        size_t ncmds;
+        uint32_t next_cmd_id;
+        uint64_t next_cmd_order;
+        struct master_dev_stats stats;
+};
+
+struct master_chan {
+        struct master_chan_cfg cfg;
+        struct master_callbacks cb;
+        bool open;
+        int64_t wall_offset;
+        struct link_scanner scan;
+        struct master_dev **devs;
+        size_t ndev;
+        size_t rr;                      /* device index the round robin starts from */
+        struct master_txn txn;
+        uint8_t *out;
+        size_t out_len;
+        struct master_chan_stats stats;
+};
+
+static inline uint64_t master_wall(const struct master_chan *ch, uint64_t now)
+{
+        return (uint64_t)((int64_t)now + ch->wall_offset);
+}
+
+/* master_chan.c, for master_dev.c */
+int master_chan_send_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
+                          size_t len, uint64_t now);
+void master_chan_diag(struct master_chan *ch, const struct master_diag *dg);
+
+/* master_dev.c, for master_chan.c */
+int master_dev_init(struct master_dev *d, struct master_chan *ch, size_t idx,
+                    const struct master_dev_cfg *cfg);
+void master_dev_fini(struct master_dev *d);
+void master_dev_start(struct master_dev *d, uint64_t now);
+void master_dev_stop(struct master_dev *d, uint64_t now);
+/* The device's highest-priority task ready at now, or MASTER_TASK_MAX. */
+enum master_task master_dev_ready(const struct master_dev *d, uint64_t now);
+/* Earliest time a task becomes ready (channel idle), or MASTER_NEVER. */
+uint64_t master_dev_next_due(const struct master_dev *d);
+/* Earliest control timeout, or MASTER_NEVER. */
+uint64_t master_dev_cmd_deadline(const struct master_dev *d);
+void master_dev_cmd_timers(struct master_dev *d, uint64_t now);
+/*
+ * Build the request of task t (next step) into d->req.  *ret_expect: a
+ * response is awaited.  0, or <0 when the task has nothing to send (it is
+ * dropped).
+ */
+int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uint8_t *ret_func,
+                     bool *ret_expect);
+/* A fragment of the response to the transaction: 0 accepted, <0 invalid (not confirmed). */
+int master_dev_on_response(struct master_dev *d, const struct master_txn *t,
+                           const struct apdu_hdr *h, const uint8_t *objs, size_t n,
+                           uint64_t now);
+/*
+ * An unsolicited fragment (apdu/len: the whole fragment, for duplicate
+ * detection; objs/n: its object part): returns true when it must be confirmed.
+ */
+bool master_dev_on_unsol(struct master_dev *d, const struct apdu_hdr *h, const uint8_t *apdu,
+                         size_t len, const uint8_t *objs, size_t n, uint64_t now);
+/*
+ * The transaction ended: ok = valid final fragment (or sent, when none was
+ * expected).  Returns 1 when the task continues with another request
+ * already built into d->req (*ret_func, *ret_expect), 0 otherwise.
+ */
+int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool ok,
+                        uint64_t now, uint8_t *ret_func, bool *ret_expect);
+/* The transaction was dropped without an answer (channel closed). */
+void master_dev_txn_abort(struct master_dev *d, const struct master_txn *t);

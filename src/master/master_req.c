@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#include "master/master_req.h"
+
+#include <errno.h>
+
+#include "dnp3/app.h"
+#include "dnp3/obj.h"
+
+static int req_start(struct apdu_wr *a, uint8_t *buf, size_t cap, uint8_t seq, uint8_t func,
+                     bool uns)
+{
+        const struct apdu_hdr h = {
+                .fir = true,
+                .fin = true,
+                .uns = uns,
+                .seq = (uint8_t)(seq & APP_CTRL_SEQ),
+                .func = func,
+        };
+        return apdu_wr_init(a, buf, cap, &h);
+}
+
+/* One object header with one object. */
+static int req_one_object(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual,
+                          uint32_t start, const struct dnp_value *v)
+{
+        int r = apdu_wr_begin(a, group, var, qual, start);
+        if (r < 0)
+                return r;
+        r = apdu_wr_value(a, v);
+        if (r < 0)
+                return r;
+        return apdu_wr_end(a);
+}
+
+static int req_finish(struct apdu_wr *a, size_t *ret_len)
+{
+        *ret_len = apdu_wr_len(a);
+        return 0;
+}
+
+/* g60 variation of each class: class 0 = v1, class n = v(n + 1). */
+static int req_class_headers(struct apdu_wr *a, unsigned mask, bool with_class0)
+{
+        static const uint8_t order[] = { 1, 2, 3, 0 };
+        for (size_t i = 0; i < sizeof(order); i++) {
+                uint8_t cls = order[i];
+                if (!(mask & (1u << cls)) || (cls == 0 && !with_class0))
+                        continue;
+                int r = apdu_wr_header(a, 60, (uint8_t)(cls + 1), OBJ_QUAL_ALL, 0, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int master_req_read_classes(uint8_t *buf, size_t cap, uint8_t seq, unsigned mask,
+                            size_t *ret_len)
+{
+        struct apdu_wr a;
+        int r = req_start(&a, buf, cap, seq, APP_FUNC_READ, false);
+        if (r < 0)
+                return r;
+        r = req_class_headers(&a, mask, true);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+int master_req_unsol(uint8_t *buf, size_t cap, uint8_t seq, bool enable, unsigned mask,
+                     size_t *ret_len)
+{
+        struct apdu_wr a;
+        uint8_t func = enable ? APP_FUNC_ENABLE_UNSOLICITED : APP_FUNC_DISABLE_UNSOLICITED;
+        int r = req_start(&a, buf, cap, seq, func, false);
+        if (r < 0)
+                return r;
+        r = req_class_headers(&a, mask, false);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+int master_req_clear_restart(uint8_t *buf, size_t cap, uint8_t seq, size_t *ret_len)
+{
+        struct apdu_wr a;
+        int r = req_start(&a, buf, cap, seq, APP_FUNC_WRITE, false);
+        if (r < 0)
+                return r;
+        const struct dnp_value v = { .index = 7, .flags = DNP_FLAG_ONLINE, .v.bit = false };
+        r = req_one_object(&a, 80, 1, OBJ_QUAL_RANGE8, 7, &v);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+int master_req_func(uint8_t *buf, size_t cap, uint8_t seq, uint8_t func, size_t *ret_len)
+{
+        struct apdu_wr a;
+        int r = req_start(&a, buf, cap, seq, func, false);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+int master_req_write_time(uint8_t *buf, size_t cap, uint8_t seq, uint8_t var, uint64_t time_ms,
+                          size_t *ret_len)
+{
+        if (var != 1 && var != 3)
+                return -EINVAL;
+        struct apdu_wr a;
+        int r = req_start(&a, buf, cap, seq, APP_FUNC_WRITE, false);
+        if (r < 0)
+                return r;
+        const struct dnp_value v = {
+                .index = 0,
+                .time_kind = DNP_TIME_ABS,
+                .time = time_ms & ((UINT64_C(1) << 48) - 1),
+        };
+        r = req_one_object(&a, 50, var, OBJ_QUAL_COUNT8, 0, &v);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+int master_req_confirm(uint8_t *buf, size_t cap, uint8_t seq, bool uns, size_t *ret_len)
+{
+        struct apdu_wr a;
+        int r = req_start(&a, buf, cap, seq, APP_FUNC_CONFIRM, uns);
+        if (r < 0)
+                return r;
+        return req_finish(&a, ret_len);
+}
+
+uint64_t master_req_tsync_delay(uint64_t round_trip_ms, uint64_t processing_ms)
+{
+        if (processing_ms >= round_trip_ms)
+                return 0;
+        return (round_trip_ms - processing_ms) / 2;
+}
