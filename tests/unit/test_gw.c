@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway core between REAL sessions: upstream outstation sessions
+ * (outst, driven by a scripted master link session as in test_outst.c) and
+ * downstream master channels with scripted fake IEDs (master_sim.h).  Two
+ * channels are simulated by swapping the harness state (chan_b()).
+ * Control bytes are hand-assembled from IEEE 1815-2012 (g12v1: code,
+ * count, on u32, off u32, status; g41v2: i16, status; qualifier 0x28).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "master_sim.h"
+#pragma GCC diagnostic pop
+
+#include "dnp3/app.h"
+#include "gateway/gw.h"
+#include "outstation/outst.h"
+
+#define NDEV 5
+#define NOUT 2
+#define MAXRSP 8
+#define MAXAUDIT 128
+
+/* dev0, dev1: channel A (10, 11); dev2, dev3: channel B (20, 21 silent); dev4: never attached. */
+static const struct gw_map_entry MAP[] = {
+        { .type = DNP_TYPE_BI, .index = 0, .count = 10, .dev = 0, .source_index = 100 },
+        { .type = DNP_TYPE_BI, .index = 20, .count = 5, .dev = 0, .source_index = 105 },
+        { .type = DNP_TYPE_BI, .index = 25, .count = 3, .dev = 1, .source_index = 100 },
+        { .type = DNP_TYPE_AI, .index = 0, .count = 2, .dev = 0, .source_index = 0 },
+        { .type = DNP_TYPE_AI, .index = 2, .count = 2, .dev = 1, .source_index = 0 },
+        { .type = DNP_TYPE_BO, .index = 3, .count = 2, .dev = 0, .source_index = 7 },
+        { .type = DNP_TYPE_BO, .index = 6, .count = 1, .dev = 3, .source_index = 0 },
+        { .type = DNP_TYPE_BO, .index = 7, .count = 1, .dev = 4, .source_index = 0 },
+        { .type = DNP_TYPE_BO, .index = 8, .count = 1, .dev = 1, .source_index = 2 },
+        { .type = DNP_TYPE_AO, .index = 1, .count = 1, .dev = 2, .source_index = 5 },
+        { .type = DNP_TYPE_AO, .index = 10, .count = 40, .dev = 0, .source_index = 0 },
+};
+#define NMAP (sizeof(MAP) / sizeof(MAP[0]))
+#define DEV0_POINTS (10 + 5 + 2 + 2 + 40)
+
+#define WALL INT64_C(1700000000000)
+
+struct up {
+        struct outst *o;
+        struct lsess m;
+        uint8_t mrx[8192];
+        struct link_scanner sc;
+        uint8_t rsp[MAXRSP][2048];
+        size_t rsp_len[MAXRSP];
+        size_t nrsp, next;
+        unsigned commands;
+};
+
+static struct up U[NOUT];
+static struct gw *G;
+static struct sim B;            /* the channel not in S (swapped by chan_b) */
+static struct master_dev *DEV[NDEV];
+static struct gw_audit AUD[MAXAUDIT];
+static size_t NAUD;
+static struct {
+        uint32_t dev;
+        size_t n;
+} LOST[8];
+static size_t NLOST;
+
+/* ---- harness ----------------------------------------------------------- */
+
+static void on_audit(void *ctx, const struct gw_audit *a)
+{
+        (void)ctx;
+        if (NAUD < MAXAUDIT)
+                AUD[NAUD] = *a;
+        NAUD++;
+}
+
+static void on_comm_lost(void *ctx, uint32_t dev, size_t npoints)
+{
+        (void)ctx;
+        if (NLOST < 8) {
+                LOST[NLOST].dev = dev;
+                LOST[NLOST].n = npoints;
+        }
+        NLOST++;
+}
+
+static void on_command(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
+                       size_t n)
+{
+        struct up *u = ctx;
+        u->commands++;
+        gw_on_command(G, (size_t)(u - U), token, func, cmds, n, S.now);
+}
+
+static const struct outst_callbacks up_cbs = { .on_command = on_command };
+
+/* Swap channel B's harness state into S (and back). */
+static void chan_b(void)
+{
+        static struct sim tmp;
+        tmp = S;
+        S = B;
+        B = tmp;
+}
+
+static void up_drain(struct up *u)
+{
+        const uint8_t *p;
+        size_t n;
+        while ((n = outst_output(u->o, &p)) > 0) {
+                uint8_t copy[8192];
+                assert_true(n <= sizeof(copy));
+                memcpy(copy, p, n);
+                outst_output_consumed(u->o, n, S.now);
+                size_t off = 0;
+                while (off < n) {
+                        off += link_scanner_feed(&u->sc, copy + off, n - off);
+                        struct link_frame f;
+                        while (link_scanner_next(&u->sc, &f) > 0) {
+                                assert_int_equal(lsess_check_frame(&u->m, &f), LSESS_MATCH_OK);
+                                const uint8_t *a;
+                                size_t alen;
+                                uint8_t junk[64];
+                                struct wr w;
+                                wr_init(&w, junk, sizeof(junk));
+                                if (lsess_on_frame(&u->m, &f, S.now, &w, &a, &alen) == 1) {
+                                        assert_true(u->nrsp < MAXRSP);
+                                        memcpy(u->rsp[u->nrsp], a, alen);
+                                        u->rsp_len[u->nrsp++] = alen;
+                                }
+                        }
+                }
+        }
+}
+
+static void up_send(struct up *u, const uint8_t *apdu, size_t n)
+{
+        uint8_t buf[8192];
+        struct wr w;
+        wr_init(&w, buf, sizeof(buf));
+        assert_int_equal(lsess_send(&u->m, apdu, n, S.now, &w), 0);
+        outst_on_bytes(u->o, buf, w.len, S.now);
+        up_drain(u);
+}
+
+static void up_expect(struct up *u, const uint8_t *p, size_t n)
+{
+        up_drain(u);
+        assert_true(u->next < u->nrsp);
+        assert_int_equal(u->rsp_len[u->next], n);
+        assert_memory_equal(u->rsp[u->next], p, n);
+        u->next++;
+}
+
+#define UP_SEND(u, ...) do { static const uint8_t r_[] = { __VA_ARGS__ }; up_send(u, r_, sizeof(r_)); } while (0)
+#define UP_EXPECT(u, ...) do { static const uint8_t e_[] = { __VA_ARGS__ }; up_expect(u, e_, sizeof(e_)); } while (0)
+
+static void up_none(struct up *u)
+{
+        up_drain(u);
+        assert_int_equal(u->next, u->nrsp);
+}
+
+static void up_init(size_t i)
+{
+        struct up *u = &U[i];
+        const struct outst_cfg c = {
+                .address = 10,
+                .master_address = 1,
+                .max_fragment = 2048,
+                .max_rx_fragment = 2048,
+                .link_timeout_ms = 1000,
+                .confirm_timeout_ms = 5000,
+                .select_timeout_ms = 10000,
+                .cmd_timeout_ms = 60000,
+                .event_depth = { 0, 100, 100, 100 },
+                .points = {
+                        [DNP_TYPE_BI] = 30, [DNP_TYPE_BO] = 10, [DNP_TYPE_AI] = 4,
+                        [DNP_TYPE_AO] = 50,
+                },
+        };
+        int err = 0;
+        memset(u, 0, sizeof(*u));
+        u->o = outst_new(&c, &up_cbs, u, S.now, &err);
+        assert_non_null(u->o);
+        struct db *db = outst_db(u->o);
+        struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 0, 30, &pc), 0);
+        pc = (struct db_point_cfg){ .static_var = 2, .event_var = 2, .event_class = 3 };
+        assert_int_equal(db_configure(db, DNP_TYPE_BO, 0, 10, &pc), 0);
+        pc = (struct db_point_cfg){ .static_var = 5, .event_var = 7, .event_class = 2,
+                                    .deadband = 1.0 };
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 4, &pc), 0);
+        pc = (struct db_point_cfg){ .static_var = 3, .event_var = 7, .event_class = 3 };
+        assert_int_equal(db_configure(db, DNP_TYPE_AO, 0, 50, &pc), 0);
+        struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
+        lsess_init(&u->m, &mc, u->mrx, sizeof(u->mrx), S.now);
+        link_scanner_init(&u->sc);
+        outst_connect(u->o, S.now);
+        up_drain(u);
+        /* clear IIN1.7 so the responses below carry IIN 00 00 */
+        UP_SEND(u, 0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
+        UP_EXPECT(u, 0xc0, 0x81, 0x00, 0x00);
+}
+
+/* Everything: channel B (dev2, dev3 silent) then A (dev0, dev1), outstations, the gateway. */
+static int setup(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cb[2] = { sim_dev_cfg(20), sim_dev_cfg(21) };
+        cb[0].max_controls = 16;
+        sim_setup(cb, 2, 1);
+        S.dev[1].silent = true;
+        sim_open();
+        DEV[2] = S.md[0];
+        DEV[3] = S.md[1];
+        chan_b();
+        struct master_dev_cfg ca[2] = { sim_dev_cfg(10), sim_dev_cfg(11) };
+        ca[0].max_controls = 16;
+        ca[1].max_controls = 1;
+        sim_setup(ca, 2, 1);
+        sim_open();
+        DEV[0] = S.md[0];
+        DEV[1] = S.md[1];
+        assert_int_equal(master_dev_get_state(DEV[0]), MASTER_DEV_ONLINE);
+        assert_int_equal(master_dev_get_state(DEV[1]), MASTER_DEV_ONLINE);
+        assert_int_equal(master_dev_get_state(DEV[2]), MASTER_DEV_ONLINE);
+
+        const struct gw_callbacks cbs = { .on_audit = on_audit, .on_comm_lost = on_comm_lost };
+        assert_int_equal(gw_new(MAP, NMAP, NDEV, NOUT, &cbs, &G), 0);
+        gw_set_wall_offset(G, WALL);
+        for (size_t i = 0; i < NOUT; i++) {
+                up_init(i);
+                gw_set_outstation(G, i, U[i].o);
+        }
+        for (uint32_t d = 0; d < 4; d++)
+                gw_set_device(G, d, DEV[d]);
+        NAUD = 0;
+        NLOST = 0;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        gw_free(G);
+        G = NULL;
+        for (size_t i = 0; i < NOUT; i++) {
+                outst_free(U[i].o);
+                U[i].o = NULL;
+        }
+        sim_teardown();
+        chan_b();
+        sim_teardown();
+        return 0;
+}
+
+/* Run both channels to `end` (A first). */
+static void run_a(uint64_t end)
+{
+        sim_run_until(end);
+}
+
+static void run_b(uint64_t end)
+{
+        chan_b();
+        sim_run_until(end);
+        chan_b();
+}
+
+/* The events of class mask `mask` queued in outstation i, in order. */
+static size_t up_events(size_t i, unsigned mask, struct ev *out, unsigned *cls, size_t max)
+{
+        struct events *ev = outst_events(U[i].o);
+        struct events_iter it;
+        events_iter_init(ev, &it, mask);
+        size_t n = 0;
+        struct ev *e;
+        unsigned c;
+        while ((e = events_iter_next(ev, &it, &c)) != NULL) {
+                if (n < max) {
+                        out[n] = *e;
+                        cls[n] = c;
+                }
+                n++;
+        }
+        return n;
+}
+
+static size_t up_nevents(size_t i)
+{
+        struct ev e[1];
+        unsigned c[1];
+        return up_events(i, 0xe, e, c, 0);
+}
+
+static struct dnp_value up_get(size_t i, enum dnp_type t, uint32_t index)
+{
+        struct dnp_value v;
+        assert_int_equal(db_get(outst_db(U[i].o), t, index, &v), 0);
+        return v;
+}
+
+/* ---- point map --------------------------------------------------------- */
+
+static void test_map_lookups(void **state)
+{
+        (void)state;
+        uint32_t dev, down;
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 0, &dev, &down), 0);
+        assert_int_equal(dev, 0);
+        assert_int_equal(down, 100);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 9, &dev, &down), 0);
+        assert_int_equal(down, 109);
+        dev = down = 77;
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 10, &dev, &down), -ENOENT);
+        assert_int_equal(dev, 77);      /* untouched on failure */
+        assert_int_equal(down, 77);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 19, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 20, &dev, &down), 0);
+        assert_int_equal(down, 105);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 27, &dev, &down), 0);
+        assert_int_equal(dev, 1);
+        assert_int_equal(down, 102);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, 28, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BI, UINT32_MAX, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_DBI, 0, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_CROB, 0, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BO, 5, &dev, &down), -ENOENT);      /* hole */
+        assert_int_equal(gw_map_up(G, DNP_TYPE_BO, 8, &dev, &down), 0);
+        assert_int_equal(dev, 1);
+        assert_int_equal(down, 2);
+
+        uint32_t up[4] = { 0 };
+        /* fan-out: downstream 105..109 of dev0 at upstream 5..9 and 20..24, ascending */
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 105, up, 4), 2);
+        assert_int_equal(up[0], 5);
+        assert_int_equal(up[1], 20);
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 109, up, 4), 2);
+        assert_int_equal(up[0], 9);
+        assert_int_equal(up[1], 24);
+        up[1] = 99;
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 106, up, 1), 2);  /* max 1 written */
+        assert_int_equal(up[0], 6);
+        assert_int_equal(up[1], 99);
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 104, up, 4), 1);
+        assert_int_equal(up[0], 4);
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 99, up, 4), 0);
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_BI, 110, up, 4), 0);
+        /* the same downstream index on another device is another point */
+        assert_int_equal(gw_map_down(G, 1, DNP_TYPE_BI, 100, up, 4), 1);
+        assert_int_equal(up[0], 25);
+        assert_int_equal(gw_map_down(G, 1, DNP_TYPE_BI, 103, up, 4), 0);
+        assert_int_equal(gw_map_down(G, 2, DNP_TYPE_BI, 100, up, 4), 0);
+        assert_int_equal(gw_map_down(G, NDEV, DNP_TYPE_BI, 100, up, 4), 0);
+        assert_int_equal(gw_map_down(G, 0, DNP_TYPE_AI, 1, up, 4), 1);
+        assert_int_equal(up[0], 1);
+        assert_int_equal(gw_map_down(G, 2, DNP_TYPE_AO, 5, up, 4), 1);
+        assert_int_equal(up[0], 1);
+
+        assert_int_equal(gw_dev_points(G, 0), DEV0_POINTS);
+        assert_int_equal(gw_dev_points(G, 1), 3 + 2 + 1);
+        assert_int_equal(gw_dev_points(G, 2), 1);
+        assert_int_equal(gw_dev_points(G, 4), 1);
+        assert_int_equal(gw_dev_points(G, NDEV), 0);
+
+        /* tables: up BI 0..27, AI 0..3, BO 3..8, AO 1..49 (8 bytes a slot); down per
+         * device/type from the lowest to the highest mapped index (4 bytes a slot) */
+        struct gw *e;
+        assert_int_equal(gw_new(NULL, 0, NDEV, 0, NULL, &e), 0);
+        size_t up_slots = 28 + 4 + 6 + 49;
+        size_t down_slots = 10 + 2 + 2 + 40 + 3 + 2 + 1 + 1 + 1 + 1;
+        assert_int_equal(gw_memory(G) - gw_memory(e), up_slots * 8 + down_slots * 4);
+        gw_free(e);
+}
+
+static void test_map_validation(void **state)
+{
+        (void)state;
+        struct gw *g = NULL;
+        /* range edges: the last index 65535 both ways */
+        struct gw_map_entry m = { .type = DNP_TYPE_CNT, .index = 65530, .count = 6, .dev = 1,
+                                  .source_index = 65530 };
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), 0);
+        uint32_t dev, down, up[2];
+        assert_int_equal(gw_map_up(g, DNP_TYPE_CNT, 65535, &dev, &down), 0);
+        assert_int_equal(dev, 1);
+        assert_int_equal(down, 65535);
+        assert_int_equal(gw_map_up(g, DNP_TYPE_CNT, 65529, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_up(g, DNP_TYPE_CNT, 65536, &dev, &down), -ENOENT);
+        assert_int_equal(gw_map_down(g, 1, DNP_TYPE_CNT, 65535, up, 2), 1);
+        assert_int_equal(up[0], 65535);
+        assert_int_equal(gw_map_down(g, 1, DNP_TYPE_CNT, 65536, up, 2), 0);
+        assert_int_equal(gw_map_down(g, 0, DNP_TYPE_CNT, 65535, up, 2), 0);
+        gw_free(g);
+
+        g = NULL;
+        m.index = 65531;                /* 65531 + 6 > 65536 */
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        m.index = 0;
+        m.source_index = 65531;
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        m.source_index = 0;
+        m.count = 0;
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        m.count = 1;
+        m.dev = 2;
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        m.dev = 0;
+        m.type = DNP_TYPE_CROB;
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        m.type = DNP_TYPE_NONE;
+        assert_int_equal(gw_new(&m, 1, 2, 1, NULL, &g), -EINVAL);
+        assert_null(g);
+
+        /* two ranges of one type overlapping upstream (by one index) */
+        struct gw_map_entry two[2] = {
+                { .type = DNP_TYPE_AI, .index = 0, .count = 10, .dev = 0, .source_index = 0 },
+                { .type = DNP_TYPE_AI, .index = 9, .count = 2, .dev = 1, .source_index = 50 },
+        };
+        assert_int_equal(gw_new(two, 2, 2, 1, NULL, &g), -EINVAL);
+        /* adjacent: fine; the same upstream indexes for another type: fine */
+        two[1].index = 10;
+        assert_int_equal(gw_new(two, 2, 2, 1, NULL, &g), 0);
+        gw_free(g);
+        two[1].index = 0;
+        two[1].type = DNP_TYPE_AO;
+        assert_int_equal(gw_new(two, 2, 2, 1, NULL, &g), 0);
+        gw_free(g);
+        gw_free(NULL);
+}
+
+/* ---- event replay ------------------------------------------------------ */
+
+static struct master_meas meas(enum dnp_type t, uint32_t down, bool event, bool devtime,
+                               uint8_t flags, double value, uint64_t time)
+{
+        struct master_meas m = {
+                .type = t, .event = event, .device_time = devtime,
+                .v = { .index = down, .flags = flags, .time_kind = DNP_TIME_ABS, .time = time },
+        };
+        db_value_set(t, value, &m.v);
+        return m;
+}
+
+static void test_event_replay(void **state)
+{
+        (void)state;
+        struct ev e[8];
+        unsigned c[8];
+        /* a BI event with device time at downstream 105: upstream 5 and 20, both outstations */
+        struct master_meas m = meas(DNP_TYPE_BI, 105, true, true,
+                                    DNP_FLAG_ONLINE | DNP_FLAG_STATE, 1, 1700000001234);
+        gw_on_meas(G, 0, &m, S.now);
+        for (size_t i = 0; i < NOUT; i++) {
+                assert_int_equal(up_events(i, 0xe, e, c, 8), 2);
+                for (size_t k = 0; k < 2; k++) {
+                        assert_int_equal(e[k].index, k == 0 ? 5 : 20);
+                        assert_int_equal(c[k], 1);
+                        assert_int_equal(e[k].type, DNP_TYPE_BI);
+                        assert_int_equal(e[k].flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+                        assert_true(e[k].value == 1.0);
+                        assert_int_equal(e[k].time, 1700000001234);
+                }
+                struct dnp_value v = up_get(i, DNP_TYPE_BI, 20);
+                assert_true(v.v.bit);
+                assert_int_equal(v.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+                assert_int_equal(v.time, 1700000001234);
+        }
+        /* the same event again is replayed again (no detection on events) */
+        gw_on_meas(G, 0, &m, S.now);
+        assert_int_equal(up_nevents(0), 4);
+        assert_int_equal(up_nevents(1), 4);
+        /* an event without device time: the master stamped it; the time is kept */
+        m = meas(DNP_TYPE_AI, 1, true, false, DNP_FLAG_ONLINE | DNP_FLAG_OVER_RANGE, -12.5,
+                 1700000005000);
+        gw_on_meas(G, 0, &m, S.now);
+        for (size_t i = 0; i < NOUT; i++) {
+                assert_int_equal(up_events(i, 0x4, e, c, 8), 1);
+                assert_int_equal(c[0], 2);
+                assert_int_equal(e[0].index, 1);
+                assert_int_equal(e[0].type, DNP_TYPE_AI);
+                assert_int_equal(e[0].flags, DNP_FLAG_ONLINE | DNP_FLAG_OVER_RANGE);
+                assert_true(e[0].value == -12.5);
+                assert_int_equal(e[0].time, 1700000005000);
+        }
+        /* dev1's AI 0 is upstream AI 2 */
+        m = meas(DNP_TYPE_AI, 0, true, true, DNP_FLAG_ONLINE, 7, 1700000006000);
+        gw_on_meas(G, 1, &m, S.now);
+        assert_int_equal(up_events(0, 0x4, e, c, 8), 2);
+        assert_int_equal(e[1].index, 2);
+        assert_true(e[1].value == 7.0);
+        /* unmapped: downstream 110 of dev0, a DBI, an unknown device */
+        m = meas(DNP_TYPE_BI, 110, true, true, DNP_FLAG_ONLINE, 1, 1);
+        gw_on_meas(G, 0, &m, S.now);
+        m = meas(DNP_TYPE_DBI, 0, false, false, DNP_FLAG_ONLINE, 1, 1);
+        gw_on_meas(G, 0, &m, S.now);
+        m = meas(DNP_TYPE_BI, 100, false, false, DNP_FLAG_ONLINE, 1, 1);
+        gw_on_meas(G, NDEV, &m, S.now);
+        assert_int_equal(up_nevents(0), 6);
+        assert_int_equal(up_nevents(1), 6);
+
+        const struct gw_stats *st = gw_get_stats(G);
+        assert_int_equal(st->events_replayed, 2 * 4 + 2 * 1 + 2 * 1);
+        assert_int_equal(st->events_reception_time, 2);
+        assert_int_equal(st->unmapped_values, 3);
+        assert_int_equal(st->static_updates, 0);
+}
+
+/* Static values through the real master: the sim's integrity poll answers AI 0 = 100 + reads, AI 1 = 200. */
+static void forward_meas(size_t from)
+{
+        for (size_t k = from; k < S.nmeas; k++) {
+                uint32_t dev = S.meas[k].dev == DEV[0] ? 0 : S.meas[k].dev == DEV[1] ? 1 : 99;
+                gw_on_meas(G, dev, &S.meas[k], S.now);
+        }
+}
+
+static void test_static_change_deadband(void **state)
+{
+        (void)state;
+        struct ev e[8];
+        unsigned c[8];
+        /* the startup integrity polls (t = 0): dev0 AI0 = 101, AI1 = 200; dev1 the same */
+        assert_int_equal(S.nmeas, 4);
+        forward_meas(0);
+        /* first values: flags RESTART -> ONLINE is a change; reception time = wall at t 0 */
+        for (size_t i = 0; i < NOUT; i++) {
+                assert_int_equal(up_events(i, 0x4, e, c, 8), 4);
+                static const uint32_t idx[4] = { 0, 1, 2, 3 };
+                static const double val[4] = { 101, 200, 101, 200 };
+                for (size_t k = 0; k < 4; k++) {
+                        assert_int_equal(e[k].index, idx[k]);
+                        assert_true(e[k].value == val[k]);
+                        assert_int_equal(e[k].flags, DNP_FLAG_ONLINE);
+                        assert_int_equal(e[k].time, (uint64_t)SIM_WALL);
+                }
+                assert_true(up_get(i, DNP_TYPE_AI, 0).v.analog == 101);
+        }
+        /* next integrity poll at t = 5000: AI0 = 102, within the deadband (1.0): no event */
+        run_a(5000);
+        size_t base = S.nmeas;
+        master_dev_demand(DEV[0], MASTER_TASK_INTEGRITY, S.now);
+        run_a(5000);
+        assert_int_equal(S.nmeas - base, 2);
+        assert_true(S.meas[base].v.v.analog == 102);
+        assert_int_equal(S.meas[base].v.time, (uint64_t)SIM_WALL + 5000);
+        forward_meas(base);
+        assert_int_equal(up_nevents(0), 4);
+        assert_int_equal(up_nevents(1), 4);
+        struct dnp_value v = up_get(0, DNP_TYPE_AI, 0);
+        assert_true(v.v.analog == 102);        /* the static value follows anyway */
+        assert_int_equal(v.time, (uint64_t)SIM_WALL + 5000);
+        /* t = 6000: AI0 = 103, 2 from the last reported 101: event stamped at reception */
+        run_a(6000);
+        base = S.nmeas;
+        master_dev_demand(DEV[0], MASTER_TASK_INTEGRITY, S.now);
+        run_a(6000);
+        forward_meas(base);
+        for (size_t i = 0; i < NOUT; i++) {
+                assert_int_equal(up_events(i, 0x4, e, c, 8), 5);
+                assert_int_equal(e[4].index, 0);
+                assert_true(e[4].value == 103);
+                assert_int_equal(e[4].time, (uint64_t)SIM_WALL + 6000);
+                assert_int_equal(c[4], 2);
+        }
+        /* a flag change alone is a change (any size) */
+        struct master_meas m = meas(DNP_TYPE_AI, 1, false, false,
+                                    DNP_FLAG_ONLINE | DNP_FLAG_LOCAL_FORCED, 200,
+                                    (uint64_t)SIM_WALL + 7000);
+        gw_on_meas(G, 0, &m, 7000);
+        assert_int_equal(up_nevents(0), 6);
+        /* a binary static: same state no event, new state an event */
+        m = meas(DNP_TYPE_BI, 101, false, false, DNP_FLAG_ONLINE, 0, (uint64_t)SIM_WALL + 7100);
+        gw_on_meas(G, 0, &m, 7100);
+        assert_int_equal(up_events(0, 0x2, e, c, 8), 1);
+        assert_int_equal(e[0].index, 1);
+        assert_int_equal(e[0].time, (uint64_t)SIM_WALL + 7100);
+        gw_on_meas(G, 0, &m, 7200);
+        assert_int_equal(up_events(0, 0x2, e, c, 8), 1);
+        m.v.v.bit = true;
+        m.v.flags = DNP_FLAG_ONLINE | DNP_FLAG_STATE;
+        m.v.time = (uint64_t)SIM_WALL + 7300;
+        gw_on_meas(G, 0, &m, 7300);
+        assert_int_equal(up_events(0, 0x2, e, c, 8), 2);
+        assert_int_equal(e[1].flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+        assert_int_equal(e[1].time, (uint64_t)SIM_WALL + 7300);
+
+        const struct gw_stats *st = gw_get_stats(G);
+        /* per outstation: 4 + 2 + 2 AI statics, 3 BI statics */
+        assert_int_equal(st->static_updates, 2 * (4 + 2 + 2 + 1 + 3));
+        assert_int_equal(st->change_events, 2 * (4 + 1 + 1 + 2));
+        assert_int_equal(st->events_replayed, 0);
+}
+
+/* ---- quality ----------------------------------------------------------- */
+
+static void test_offline_comm_lost(void **state)
+{
+        (void)state;
+        /* known values on dev0's BI 105 (upstream 5, 20) and dev1's BI 100 (upstream 25) */
+        struct master_meas m = meas(DNP_TYPE_BI, 105, false, false,
+                                    DNP_FLAG_ONLINE | DNP_FLAG_STATE, 1, 1700000000500);
+        gw_on_meas(G, 0, &m, 500);
+        m.v.index = 100;
+        gw_on_meas(G, 1, &m, 500);
+        size_t before[NOUT];
+        for (size_t i = 0; i < NOUT; i++)
+                before[i] = up_nevents(i);
+
+        gw_on_dev_state(G, 0, MASTER_DEV_OFFLINE, 9000);
+        assert_int_equal(NLOST, 1);
+        assert_int_equal(LOST[0].dev, 0);
+        assert_int_equal(LOST[0].n, DEV0_POINTS);
+        for (size_t i = 0; i < NOUT; i++) {
+                assert_int_equal(up_nevents(i) - before[i], DEV0_POINTS);
+                /* the known point keeps its value; COMM_LOST set, ONLINE cleared, time = wall */
+                struct dnp_value v = up_get(i, DNP_TYPE_BI, 20);
+                assert_true(v.v.bit);
+                assert_int_equal(v.flags, DNP_FLAG_COMM_LOST | DNP_FLAG_STATE);
+                assert_int_equal(v.time, (uint64_t)WALL + 9000);
+                v = up_get(i, DNP_TYPE_BI, 5);
+                assert_int_equal(v.flags, DNP_FLAG_COMM_LOST | DNP_FLAG_STATE);
+                /* never updated: RESTART stays, COMM_LOST added */
+                v = up_get(i, DNP_TYPE_AO, 49);
+                assert_int_equal(v.flags, DNP_FLAG_RESTART | DNP_FLAG_COMM_LOST);
+                v = up_get(i, DNP_TYPE_BO, 4);
+                assert_int_equal(v.flags, DNP_FLAG_RESTART | DNP_FLAG_COMM_LOST);
+                /* other devices' points untouched */
+                v = up_get(i, DNP_TYPE_BI, 25);
+                assert_int_equal(v.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+                assert_int_equal(up_get(i, DNP_TYPE_AI, 2).flags, DNP_FLAG_RESTART);
+                assert_int_equal(up_get(i, DNP_TYPE_BO, 8).flags, DNP_FLAG_RESTART);
+                assert_int_equal(up_get(i, DNP_TYPE_BI, 10).flags, DNP_FLAG_RESTART);  /* unmapped */
+        }
+        /* the BI 20 event: value, COMM_LOST flags, wall time, class 1 */
+        struct ev e[128];
+        unsigned c[128];
+        size_t n = up_events(1, 0x2, e, c, 128);
+        bool found = false;
+        for (size_t k = 0; k < n; k++) {
+                if (e[k].index == 20 && e[k].time == (uint64_t)WALL + 9000) {
+                        assert_int_equal(e[k].flags, DNP_FLAG_COMM_LOST | DNP_FLAG_STATE);
+                        assert_true(e[k].value == 1.0);
+                        found = true;
+                }
+        }
+        assert_true(found);
+        assert_int_equal(gw_get_stats(G)->quality_events, NOUT * DEV0_POINTS);
+
+        /* OFFLINE again: nothing new */
+        gw_on_dev_state(G, 0, MASTER_DEV_OFFLINE, 9500);
+        assert_int_equal(NLOST, 1);
+        for (size_t i = 0; i < NOUT; i++)
+                assert_int_equal(up_nevents(i) - before[i], DEV0_POINTS);
+        /* ONLINE changes nothing; the refresh's values clear the flags with an event */
+        gw_on_dev_state(G, 0, MASTER_DEV_ONLINE, 10000);
+        assert_int_equal(up_get(0, DNP_TYPE_BI, 20).flags, DNP_FLAG_COMM_LOST | DNP_FLAG_STATE);
+        m = meas(DNP_TYPE_BI, 105, false, false, DNP_FLAG_ONLINE | DNP_FLAG_STATE, 1,
+                 (uint64_t)WALL + 10100);
+        gw_on_meas(G, 0, &m, 10100);
+        assert_int_equal(up_get(0, DNP_TYPE_BI, 20).flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+        assert_int_equal(up_nevents(0) - before[0], DEV0_POINTS + 2);
+        /* dev4 (never attached) and dev1 go offline: only their points */
+        gw_on_dev_state(G, 4, MASTER_DEV_OFFLINE, 11000);
+        gw_on_dev_state(G, 1, MASTER_DEV_OFFLINE, 11000);
+        assert_int_equal(NLOST, 3);
+        assert_int_equal(LOST[1].dev, 4);
+        assert_int_equal(LOST[1].n, 1);
+        assert_int_equal(LOST[2].dev, 1);
+        assert_int_equal(LOST[2].n, 6);
+        assert_int_equal(up_get(1, DNP_TYPE_BI, 25).flags, DNP_FLAG_COMM_LOST | DNP_FLAG_STATE);
+        assert_int_equal(up_get(1, DNP_TYPE_BI, 20).flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+        /* UNKNOWN or a device out of range: nothing */
+        gw_on_dev_state(G, 2, MASTER_DEV_UNKNOWN, 12000);
+        gw_on_dev_state(G, NDEV, MASTER_DEV_OFFLINE, 12000);
+        assert_int_equal(NLOST, 3);
+}
+
+/* ---- controls ---------------------------------------------------------- */
+
+#define CROB_100 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
+#define CROB_100S " 03 01 64 00 00 00 00 00 00 00 00"
+
+/* The last request channel S's fake device addr received. */
+static const struct sim_req *last_req(uint16_t addr)
+{
+        for (size_t i = S.nlog; i-- > 0;)
+                if (S.log[i].addr == addr)
+                        return &S.log[i];
+        return NULL;
+}
+
+static void test_control_functions(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        /* SELECT upstream BO 3 -> SELECT (FC3) at dev0 (address 10) index 7, same fields */
+        size_t base = S.nlog;
+        UP_SEND(u, 0xc1, 0x03, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        up_none(u);                     /* waiting for the IED */
+        assert_int_equal(S.nlog, base);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 1);
+        assert_true(sim_apdu_is(&S.log[base], "C2 03 0C 01 28 01 00 07 00" CROB_100S));
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        /* OPERATE (matching) -> OPERATE (FC4) */
+        UP_SEND(u, 0xc2, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 2);
+        assert_true(sim_apdu_is(&S.log[base + 1], "C3 04 0C 01 28 01 00 07 00" CROB_100S));
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        /* OPERATE without SELECT: NO_SELECT from the session, nothing downstream */
+        UP_SEND(u, 0xc3, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        UP_EXPECT(u, 0xc3, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00,
+                  0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 | DNP_CMD_NO_SELECT);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 2);
+        /* DIRECT_OPERATE g41v2 at upstream AO 10 -> dev0 AO 0; the IED says LOCAL -> LOCAL */
+        S.dev[0].operate_status = DNP_CMD_LOCAL;
+        UP_SEND(u, 0xc4, 0x05, 0x29, 0x02, 0x28, 0x01, 0x00, 0x0a, 0x00, 0x2c, 0x01, 0x00);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 3);
+        assert_true(sim_apdu_is(&S.log[base + 2], "C4 05 29 02 28 01 00 00 00 2C 01 00"));
+        UP_EXPECT(u, 0xc4, 0x81, 0x00, 0x00, 0x29, 0x02, 0x28, 0x01, 0x00, 0x0a, 0x00, 0x2c, 0x01,
+                  DNP_CMD_LOCAL);
+        /* DIRECT_OPERATE_NR -> FC6; no upstream response; the request still completes */
+        size_t aud = NAUD;
+        UP_SEND(u, 0xc5, 0x06, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x04, 0x00, CROB_100);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 4);
+        assert_true(sim_apdu_is(&S.log[base + 3], "C5 06 0C 01 28 01 00 08 00" CROB_100S));
+        up_none(u);
+        assert_int_equal(NAUD - aud, 1);
+        assert_int_equal(AUD[aud].func, APP_FUNC_DIRECT_OPERATE_NR);
+        assert_int_equal(AUD[aud].res, MASTER_CMD_RES_SENT);
+        assert_int_equal(AUD[aud].status, DNP_CMD_SUCCESS);
+        assert_int_equal(AUD[aud].up_index, 4);
+        assert_int_equal(AUD[aud].down_index, 8);
+        /* a read right after: the session is free (the NR token was completed) */
+        UP_SEND(u, 0xc6, 0x01, 0x3c, 0x02, 0x06);
+        UP_EXPECT(u, 0xc6, 0x81, 0x00, 0x00);
+
+        /* audit of the SELECT and the LOCAL one */
+        assert_int_equal(NAUD, 4);
+        assert_int_equal(AUD[0].outstation, 0);
+        assert_int_equal(AUD[0].func, APP_FUNC_SELECT);
+        assert_int_equal(AUD[0].group, 12);
+        assert_int_equal(AUD[0].var, 1);
+        assert_int_equal(AUD[0].up_index, 3);
+        assert_int_equal(AUD[0].dev, 0);
+        assert_int_equal(AUD[0].down_index, 7);
+        assert_int_equal(AUD[0].v.v.crob.code, 3);
+        assert_int_equal(AUD[0].v.v.crob.on_ms, 100);
+        assert_int_equal(AUD[0].status, DNP_CMD_SUCCESS);
+        assert_int_equal(AUD[0].res, MASTER_CMD_RES_OK);
+        assert_int_equal(AUD[2].group, 41);
+        assert_true(AUD[2].v.v.ao.value == 300);
+        assert_int_equal(AUD[2].status, DNP_CMD_LOCAL);
+        assert_int_equal(AUD[2].res, MASTER_CMD_RES_OK);
+        const struct gw_stats *st = gw_get_stats(G);
+        assert_int_equal(st->controls, 4);
+        assert_int_equal(st->controls_failed, 1);
+}
+
+static void test_control_two_channels(void **state)
+{
+        (void)state;
+        struct up *u = &U[1];
+        /* dev3 (channel B, silent) goes offline first: 3 transactions x 2 tries x 2 s */
+        run_b(30000);
+        run_a(30000);
+        assert_int_equal(master_dev_get_state(DEV[3]), MASTER_DEV_OFFLINE);
+        S.dev[0].operate_status = DNP_CMD_SUCCESS;
+        B.dev[0].operate_status = DNP_CMD_LOCAL;
+        size_t base_a = S.nlog, base_b = B.nlog;
+        /*
+         * DIRECT_OPERATE: g12v1 BO 3 (dev0), BO 50 (unmapped); g41v2 AO 1 (dev2, channel B);
+         * g12v1 BO 4 (dev0), BO 6 (dev3, offline), BO 7 (dev4, no device)
+         */
+        UP_SEND(u, 0xc1, 0x05,
+                0x0c, 0x01, 0x28, 0x02, 0x00, 0x03, 0x00, CROB_100, 0x32, 0x00, CROB_100,
+                0x29, 0x02, 0x28, 0x01, 0x00, 0x01, 0x00, 0xd2, 0x04, 0x00,
+                0x0c, 0x01, 0x28, 0x03, 0x00, 0x04, 0x00, CROB_100, 0x06, 0x00, CROB_100,
+                0x07, 0x00, CROB_100);
+        assert_int_equal(u->commands, 1);
+        run_a(S.now + 100);
+        /* dev0 got its two objects in one request, in order, at 7 and 8 */
+        assert_int_equal(S.nlog - base_a, 1);
+        assert_true(sim_apdu_is(&S.log[base_a], "C2 05 0C 01 28 02 00 07 00" CROB_100S
+                                                " 08 00" CROB_100S));
+        up_none(u);                     /* channel B has not answered yet */
+        run_b(S.now);
+        const struct sim_req *r = NULL;
+        for (size_t i = base_b; i < B.nlog; i++)
+                if (B.log[i].addr == 20)
+                        r = &B.log[i];
+        assert_non_null(r);
+        assert_true(sim_apdu_is(r, "C2 05 29 02 28 01 00 05 00 D2 04 00"));
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00,
+                  0x0c, 0x01, 0x28, 0x02, 0x00,
+                  0x03, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_SUCCESS,
+                  0x32, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_NOT_SUPPORTED,
+                  0x29, 0x02, 0x28, 0x01, 0x00, 0x01, 0x00, 0xd2, 0x04, DNP_CMD_LOCAL,
+                  0x0c, 0x01, 0x28, 0x03, 0x00,
+                  0x04, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_SUCCESS,
+                  0x06, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_DOWNSTREAM_FAIL,
+                  0x07, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_DOWNSTREAM_FAIL);
+        /* nothing reached dev3 after it went offline except its probes (READs) */
+        chan_b();
+        assert_int_equal(S.dev[1].funcs[APP_FUNC_DIRECT_OPERATE], 0);
+        chan_b();
+        /* audit, in request order */
+        assert_int_equal(NAUD, 6);
+        static const uint32_t dev[6] = { 0, GW_NO_DEV, 2, 0, 3, 4 };
+        static const uint8_t status[6] = { 0, 4, 7, 0, 18, 18 };
+        static const uint8_t res[6] = { MASTER_CMD_RES_OK, MASTER_CMD_RES_MAX, MASTER_CMD_RES_OK,
+                                        MASTER_CMD_RES_OK, MASTER_CMD_RES_MAX,
+                                        MASTER_CMD_RES_MAX };
+        static const uint32_t upi[6] = { 3, 50, 1, 4, 6, 7 };
+        for (size_t k = 0; k < 6; k++) {
+                assert_int_equal(AUD[k].outstation, 1);
+                assert_int_equal(AUD[k].dev, dev[k]);
+                assert_int_equal(AUD[k].status, status[k]);
+                assert_int_equal(AUD[k].res, res[k]);
+                assert_int_equal(AUD[k].up_index, upi[k]);
+        }
+        assert_int_equal(AUD[2].down_index, 5);
+        assert_int_equal(gw_get_stats(G)->controls_failed, 4);
+}
+
+/* Direct gw_on_command calls (tokens unknown to the session: its -ESTALE is ignored). */
+static struct outst_cmd crob_cmd(uint32_t index)
+{
+        return (struct outst_cmd){ .group = 12, .var = 1,
+                                   .v = { .index = index,
+                                          .v.crob = { .code = 3, .count = 1, .on_ms = 100 } } };
+}
+
+static void test_control_failures(void **state)
+{
+        (void)state;
+        /* 33 objects for dev0: 32 forwarded in one request, the 33rd TOO_MANY_OBJS */
+        struct outst_cmd cmds[34];
+        for (uint32_t k = 0; k < 33; k++)
+                cmds[k] = (struct outst_cmd){ .group = 41, .var = 2,
+                                              .v = { .index = 10 + k, .v.ao.value = k } };
+        size_t base = S.nlog;
+        gw_on_command(G, 0, 777, APP_FUNC_DIRECT_OPERATE, cmds, 33, S.now);
+        assert_int_equal(NAUD, 0);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 1);
+        const struct sim_req *r = &S.log[base];
+        assert_int_equal(r->len, 2 + 5 + 32 * 5);
+        assert_memory_equal(r->apdu + 1, ((const uint8_t[]){ 0x05, 0x29, 0x02, 0x28, 0x20, 0x00 }),
+                            6);
+        /* the last object: index 31, value 31 */
+        assert_memory_equal(r->apdu + r->len - 5, ((const uint8_t[]){ 0x1f, 0x00, 0x1f, 0x00, 0x00 }),
+                            5);
+        assert_int_equal(NAUD, 33);
+        for (size_t k = 0; k < 32; k++)
+                assert_int_equal(AUD[k].status, DNP_CMD_SUCCESS);
+        assert_int_equal(AUD[32].status, DNP_CMD_TOO_MANY_OBJS);
+        assert_int_equal(AUD[32].res, MASTER_CMD_RES_MAX);
+        assert_int_equal(AUD[32].dev, 0);
+
+        /* dev1 takes one control at a time: the second gets -EBUSY -> DOWNSTREAM_FAIL at once */
+        NAUD = 0;
+        cmds[0] = crob_cmd(8);
+        gw_on_command(G, 0, 1, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        gw_on_command(G, 0, 2, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        assert_int_equal(NAUD, 1);
+        assert_int_equal(AUD[0].status, DNP_CMD_DOWNSTREAM_FAIL);
+        assert_int_equal(AUD[0].res, MASTER_CMD_RES_MAX);
+        assert_int_equal(AUD[0].dev, 1);
+        assert_int_equal(AUD[0].down_index, 2);
+        run_a(S.now + 100);
+        assert_int_equal(NAUD, 2);
+        assert_int_equal(AUD[1].status, DNP_CMD_SUCCESS);
+        assert_true(sim_apdu_is(last_req(11), "C2 05 0C 01 28 01 00 02 00" CROB_100S));
+
+        /* the IED does not answer within control_timeout (10 s): DOWNSTREAM_FAIL, never SUCCESS */
+        NAUD = 0;
+        S.dev[0].silent = true;
+        cmds[0] = crob_cmd(3);
+        gw_on_command(G, 0, 3, APP_FUNC_SELECT, cmds, 1, S.now);
+        run_a(S.now + 20000);
+        assert_int_equal(NAUD, 1);
+        assert_int_equal(AUD[0].status, DNP_CMD_DOWNSTREAM_FAIL);
+        assert_int_equal(AUD[0].res, MASTER_CMD_RES_TIMEOUT);
+        /* a mismatched echo: DOWNSTREAM_FAIL */
+        S.dev[0].silent = false;
+        run_a(S.now + 60000);           /* back online */
+        assert_int_equal(master_dev_get_state(DEV[0]), MASTER_DEV_ONLINE);
+        S.dev[0].corrupt_echo = true;
+        gw_on_command(G, 0, 4, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        run_a(S.now + 100);
+        assert_int_equal(NAUD, 2);
+        assert_int_equal(AUD[1].status, DNP_CMD_DOWNSTREAM_FAIL);
+        assert_int_equal(AUD[1].res, MASTER_CMD_RES_ECHO_MISMATCH);
+        S.dev[0].corrupt_echo = false;
+
+        /* pool: 8 requests per outstation; the 9th is answered DOWNSTREAM_FAIL at once */
+        NAUD = 0;
+        cmds[0] = crob_cmd(3);
+        for (uint32_t k = 0; k < 8; k++)
+                gw_on_command(G, 0, 100 + k, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        assert_int_equal(NAUD, 0);
+        cmds[1] = crob_cmd(50);
+        gw_on_command(G, 0, 108, APP_FUNC_DIRECT_OPERATE, cmds, 2, S.now);
+        assert_int_equal(NAUD, 2);
+        assert_int_equal(AUD[0].status, DNP_CMD_DOWNSTREAM_FAIL);
+        assert_int_equal(AUD[1].status, DNP_CMD_NOT_SUPPORTED);
+        /* the other outstation has its own slots */
+        gw_on_command(G, 1, 1, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        assert_int_equal(NAUD, 2);
+        run_a(S.now + 100);
+        assert_int_equal(NAUD, 2 + 9);
+        for (size_t k = 2; k < NAUD; k++)
+                assert_int_equal(AUD[k].status, DNP_CMD_SUCCESS);
+        /* a slot is free again */
+        gw_on_command(G, 0, 200, APP_FUNC_DIRECT_OPERATE, cmds, 1, S.now);
+        assert_int_equal(NAUD, 11);
+        run_a(S.now + 100);
+        assert_int_equal(NAUD, 12);
+        /* a function that is not a control: NOT_SUPPORTED, nothing sent */
+        base = S.nlog;
+        gw_on_command(G, 0, 201, APP_FUNC_WRITE, cmds, 1, S.now);
+        assert_int_equal(NAUD, 13);
+        assert_int_equal(AUD[12].status, DNP_CMD_NOT_SUPPORTED);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog, base);
+}
+
+/* The latency is measured to the latest time the gateway was given. */
+static void test_control_latency(void **state)
+{
+        (void)state;
+        S.dev[0].latency = 40;
+        struct outst_cmd c = crob_cmd(3);
+        gw_on_command(G, 0, 1, APP_FUNC_DIRECT_OPERATE, &c, 1, 1000);
+        run_a(1030);
+        assert_int_equal(NAUD, 0);
+        struct master_meas m = meas(DNP_TYPE_AI, 0, false, false, DNP_FLAG_ONLINE, 101,
+                                    (uint64_t)SIM_WALL + 1035);
+        gw_on_meas(G, 0, &m, 1035);
+        run_a(1100);
+        assert_int_equal(NAUD, 1);
+        assert_int_equal(AUD[0].status, DNP_CMD_SUCCESS);
+        assert_int_equal(AUD[0].latency_ms, 35);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_map_lookups, setup, teardown),
+                cmocka_unit_test(test_map_validation),
+                cmocka_unit_test_setup_teardown(test_event_replay, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_static_change_deadband, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_offline_comm_lost, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_functions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_two_channels, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_failures, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_latency, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
