@@ -95,6 +95,13 @@ struct outst {
         /* unsolicited */
         enum uns_state uns;
         uint8_t *unsbuf;
+        /*
+         * The APDU the link layer is sending (a copy of rsp or unsbuf): with
+         * confirmed link service it goes out frame by frame, and a request
+         * (or an early confirm) that rebuilds rsp/unsbuf meanwhile must not
+         * change the frames still to come.
+         */
+        uint8_t *txbuf;
         size_t uns_len;
         bool uns_queued;
         uint8_t uns_seq;
@@ -124,7 +131,7 @@ static size_t outst_outcap(const struct outst_cfg *cfg)
 size_t outst_memory(const struct outst_cfg *cfg)
 {
         return sizeof(struct outst) + db_memory(cfg->points) + events_memory(cfg->event_depth) +
-               3 * cfg->max_rx_fragment + 2 * cfg->max_fragment + outst_outcap(cfg);
+               3 * cfg->max_rx_fragment + 3 * cfg->max_fragment + outst_outcap(cfg);
 }
 
 static int outst_cfg_check(const struct outst_cfg *c)
@@ -169,9 +176,10 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
         o->sel_obj = malloc(cfg->max_rx_fragment);
         o->rsp = malloc(cfg->max_fragment);
         o->unsbuf = malloc(cfg->max_fragment);
+        o->txbuf = malloc(cfg->max_fragment);
         o->outbuf = malloc(outst_outcap(cfg));
         if (!o->db || !o->ev || !o->rxbuf || !o->req || !o->sel_obj || !o->rsp || !o->unsbuf ||
-            !o->outbuf)
+            !o->txbuf || !o->outbuf)
                 goto fail;
 
         struct lsess_cfg lc = {
@@ -213,6 +221,7 @@ void outst_free(struct outst *o)
         free(o->sel_obj);
         free(o->rsp);
         free(o->unsbuf);
+        free(o->txbuf);
         free(o->outbuf);
         free(o);
 }
@@ -284,7 +293,8 @@ static void outst_flush(struct outst *o, uint64_t now)
         if (!o->connected || o->out.len > 0 || !lsess_tx_idle(&o->ls))
                 return;
         if (o->rsp_queued) {
-                if (lsess_send(&o->ls, o->rsp, o->rsp_len, now, &o->out) < 0)
+                memcpy(o->txbuf, o->rsp, o->rsp_len);
+                if (lsess_send(&o->ls, o->txbuf, o->rsp_len, now, &o->out) < 0)
                         return;
                 o->rsp_queued = false;
                 o->stats.responses++;
@@ -293,7 +303,8 @@ static void outst_flush(struct outst *o, uint64_t now)
                 return;
         }
         if (o->uns_queued) {
-                if (lsess_send(&o->ls, o->unsbuf, o->uns_len, now, &o->out) < 0)
+                memcpy(o->txbuf, o->unsbuf, o->uns_len);
+                if (lsess_send(&o->ls, o->txbuf, o->uns_len, now, &o->out) < 0)
                         return;
                 o->uns_queued = false;
                 o->stats.unsolicited++;
@@ -1331,11 +1342,21 @@ uint64_t outst_deadline(const struct outst *o)
                         MIN_INTO(o->sol_deadline);
                 if (o->uns == UNS_WAIT_CONFIRM)
                         MIN_INTO(o->uns_deadline);
-                if (o->uns == UNS_IDLE && o->hold_start != OUTST_NEVER)
-                        MIN_INTO(o->hold_start + o->cfg.unsol.hold_time_ms);
-                if (o->uns == UNS_IDLE && o->uns_backoff > 0 && o->cfg.unsol.enabled &&
-                    (o->uns_null_pending || uns_pending_events(o) > 0))
-                        MIN_INTO(o->uns_backoff);
+                /*
+                 * Unsolicited timers count only while one could be sent: a
+                 * solicited exchange in progress blocks it (and tries again
+                 * when it ends), and a past deadline would fire at once, again.
+                 */
+                if (o->uns == UNS_IDLE && o->sol == SOL_IDLE && !o->rsp_queued) {
+                        uint64_t u = OUTST_NEVER;
+                        if (o->hold_start != OUTST_NEVER)
+                                u = o->hold_start + o->cfg.unsol.hold_time_ms;
+                        /* during a back-off nothing goes out, held events included */
+                        if (o->uns_backoff > 0 && o->cfg.unsol.enabled &&
+                            (o->uns_null_pending || uns_pending_events(o) > 0))
+                                u = u == OUTST_NEVER || u < o->uns_backoff ? o->uns_backoff : u;
+                        MIN_INTO(u);
+                }
         }
         if (o->cmd_pending)
                 MIN_INTO(o->cmd_deadline);
@@ -1367,6 +1388,9 @@ void outst_on_timer(struct outst *o, uint64_t now)
         }
         if (o->uns == UNS_WAIT_CONFIRM && now >= o->uns_deadline)
                 uns_timeout(o, now);
+        /* the back-off is over: a past deadline left in place would fire again at once */
+        if (o->uns_backoff > 0 && now >= o->uns_backoff)
+                o->uns_backoff = 0;
         outst_flush(o, now);
         outst_uns_try(o, now);
 }

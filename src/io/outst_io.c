@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+#include "io/outst_io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+/* A stream has no "drained" callback: retry a refused write after this long. */
+#define OUTST_IO_STREAM_RETRY_MS 10
+/* Output chunks handed to the socket per call (each is at most one fragment). */
+#define OUTST_IO_MAX_WRITES 64
+
+struct outst_io {
+        struct event_base *base;
+        struct outst *o;
+        struct outst_callbacks app_ocb;
+        struct outst_io_cb cb;
+        void *ctx;
+        struct io_listener *lis;
+        struct io_conn *conn;
+        struct io_stream *st;
+        struct event *timer;
+        uint64_t armed;                 /* deadline the timer is armed for, or OUTST_NEVER */
+        bool connected;
+        bool blocked;                   /* the socket refused output: wait until it drains */
+        bool link_dead;                 /* the session asked to close the connection */
+        unsigned depth;                 /* > 0 while inside an outst_*() call */
+        struct outst_io_stats stats;
+};
+
+static uint64_t clock_ms(clockid_t id)
+{
+        struct timespec ts;
+        clock_gettime(id, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t outst_io_mono_ms(void)
+{
+        return clock_ms(CLOCK_MONOTONIC);
+}
+
+uint64_t outst_io_wall_ms(void)
+{
+        return clock_ms(CLOCK_REALTIME);
+}
+
+/* Monotonic now; keeps the session's wall-clock offset current (the clock may be stepped). */
+static uint64_t io_now(struct outst_io *io)
+{
+        uint64_t mono = outst_io_mono_ms();
+        outst_set_wall_offset(io->o, (int64_t)(outst_io_wall_ms() - mono));
+        return mono;
+}
+
+static void io_rearm(struct outst_io *io, uint64_t now)
+{
+        uint64_t d = outst_deadline(io->o);
+        if (io->blocked && io->st && now + OUTST_IO_STREAM_RETRY_MS < d)
+                d = now + OUTST_IO_STREAM_RETRY_MS;
+        if (d == OUTST_NEVER) {
+                if (io->armed != OUTST_NEVER)
+                        evtimer_del(io->timer);
+                io->armed = OUTST_NEVER;
+                return;
+        }
+        if (d == io->armed && evtimer_pending(io->timer, NULL))
+                return;
+        uint64_t ms = d > now ? d - now : 0;
+        struct timeval tv = {
+                .tv_sec = (time_t)(ms / 1000),
+                .tv_usec = (suseconds_t)((ms % 1000) * 1000),
+        };
+        evtimer_add(io->timer, &tv);
+        io->armed = d;
+}
+
+static int io_write(struct outst_io *io, const uint8_t *p, size_t n)
+{
+        if (io->conn)
+                return io_conn_write(io->conn, p, n);
+        if (io->st)
+                return io_stream_write(io->st, p, n);
+        return -ENOTCONN;
+}
+
+static void io_drop(struct outst_io *io, uint64_t now, int err, const char *what)
+{
+        if (io->st) {
+                io_stream_reset(io->st, err, what);     /* on_down does the rest */
+                return;
+        }
+        if (!io->conn)
+                return;
+        io_conn_free(io->conn);
+        io->conn = NULL;
+        io->connected = false;
+        io->blocked = false;
+        outst_disconnect(io->o, now);
+        if (io->cb.on_disconnect)
+                io->cb.on_disconnect(io->ctx, err, what);
+}
+
+/* After every input to the session: act on its requests, send its output, re-arm. */
+static void io_after(struct outst_io *io, uint64_t now)
+{
+        if (io->depth > 0)
+                return;
+        if (io->link_dead) {
+                io->link_dead = false;
+                if (io->connected) {
+                        io->stats.link_dead++;
+                        io_drop(io, now, -ETIMEDOUT, "link keep-alive failed");
+                }
+        }
+        for (unsigned i = 0; io->connected && !io->blocked && i < OUTST_IO_MAX_WRITES; i++) {
+                const uint8_t *p;
+                size_t n = outst_output(io->o, &p);
+                if (n == 0)
+                        break;
+                int r = io_write(io, p, n);
+                if (r == -ENOBUFS) {
+                        io->blocked = true;
+                        io->stats.write_blocked++;
+                        if (io->conn)
+                                io_conn_pause_read(io->conn, true);
+                        break;
+                }
+                if (r < 0)
+                        break;          /* closing: the close callback follows */
+                outst_output_consumed(io->o, n, now);
+        }
+        io_rearm(io, now);
+}
+
+/* ---- session callbacks (forwarded to the application) ------------------ */
+
+static void io_on_command(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
+                          size_t n)
+{
+        struct outst_io *io = ctx;
+        io->app_ocb.on_command(io->ctx, token, func, cmds, n);
+}
+
+static void io_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
+                            enum outst_time_kind kind)
+{
+        struct outst_io *io = ctx;
+        if (io->app_ocb.on_time_sync)
+                io->app_ocb.on_time_sync(io->ctx, master_time, at_mono, kind);
+}
+
+static int io_on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
+{
+        struct outst_io *io = ctx;
+        return io->app_ocb.on_restart(io->ctx, cold, ret_delay_ms);
+}
+
+static void io_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest)
+{
+        struct outst_io *io = ctx;
+        if (io->app_ocb.on_reject)
+                io->app_ocb.on_reject(io->ctx, m, src, dest);
+}
+
+static void io_on_link_dead(void *ctx)
+{
+        struct outst_io *io = ctx;
+        io->link_dead = true;           /* closed in io_after(), outside the session */
+        if (io->app_ocb.on_link_dead)
+                io->app_ocb.on_link_dead(io->ctx);
+}
+
+/* ---- connection / stream callbacks ------------------------------------ */
+
+static void io_on_data(void *ctx, const uint8_t *p, size_t n)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        io->depth++;
+        outst_on_bytes(io->o, p, n, now);
+        io->depth--;
+        io_after(io, now);
+}
+
+static void io_on_drained(void *ctx)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        if (io->blocked) {
+                io->blocked = false;
+                if (io->conn)
+                        io_conn_pause_read(io->conn, false);
+        }
+        io_after(io, now);
+}
+
+static void io_on_closed(void *ctx, int err, const char *what)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        io_drop(io, now, err, what);
+        io_rearm(io, now);
+}
+
+static const struct io_conn_cb io_conn_cbs = {
+        .on_data = io_on_data,
+        .on_drained = io_on_drained,
+        .on_closed = io_on_closed,
+};
+
+static void io_on_accept(void *ctx, struct io_conn *c, const struct sockaddr *peer)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        bool replaced = io->conn != NULL;
+
+        if (replaced) {
+                /* the old connection goes; its unconfirmed events become unsent again */
+                io->stats.replaced++;
+                io_drop(io, now, -ECONNRESET, "replaced by a new connection");
+        }
+        io->conn = c;
+        io_conn_set_cb(c, &io_conn_cbs, io);
+        io->connected = true;
+        io->blocked = false;
+        io->stats.connects++;
+        outst_connect(io->o, now);
+        if (io->cb.on_connect)
+                io->cb.on_connect(io->ctx, peer, replaced);
+        io_after(io, now);
+}
+
+static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
+{
+        struct outst_io *io = ctx;
+        io->stats.rejected++;
+        if (io->cb.on_reject)
+                io->cb.on_reject(io->ctx, peer);
+}
+
+static void io_on_up(void *ctx)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        io->connected = true;
+        io->blocked = false;
+        io->stats.connects++;
+        outst_connect(io->o, now);
+        if (io->cb.on_connect)
+                io->cb.on_connect(io->ctx, NULL, false);
+        io_after(io, now);
+}
+
+static void io_on_down(void *ctx, int err, const char *what)
+{
+        struct outst_io *io = ctx;
+        uint64_t now = io_now(io);
+        if (!io->connected)
+                return;
+        io->connected = false;
+        io->blocked = false;
+        outst_disconnect(io->o, now);
+        if (io->cb.on_disconnect)
+                io->cb.on_disconnect(io->ctx, err, what);
+        io_rearm(io, now);
+}
+
+static void io_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct outst_io *io = arg;
+        (void)fd;
+        (void)what;
+        uint64_t now = io_now(io);
+        io->stats.timer_wakeups++;
+        io->armed = OUTST_NEVER;
+        io->blocked = io->blocked && io->conn;  /* a stream retries its refused write */
+        io->depth++;
+        outst_on_timer(io->o, now);
+        io->depth--;
+        io_after(io, now);
+}
+
+/* ---- public ---------------------------------------------------------- */
+
+int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
+                 const struct outst_cfg *ocfg, const struct outst_callbacks *ocb,
+                 const struct outst_io_cb *cb, void *ctx, struct outst_io **ret)
+{
+        int err = -ENOMEM;
+        struct outst_io *io = calloc(1, sizeof(*io));
+        if (!io)
+                return -ENOMEM;
+        io->base = base;
+        io->ctx = ctx;
+        io->armed = OUTST_NEVER;
+        if (cb)
+                io->cb = *cb;
+        if (ocb)
+                io->app_ocb = *ocb;
+        struct outst_callbacks wrap = {
+                .on_command = io->app_ocb.on_command ? io_on_command : NULL,
+                .on_time_sync = io_on_time_sync,
+                .on_restart = io->app_ocb.on_restart ? io_on_restart : NULL,
+                .on_reject = io_on_reject_frame,
+                .on_link_dead = io_on_link_dead,
+        };
+        io->timer = evtimer_new(base, io_on_timer, io);
+        if (!io->timer)
+                goto fail;
+        uint64_t now = outst_io_mono_ms();
+        io->o = outst_new(ocfg, &wrap, io, now, &err);
+        if (!io->o)
+                goto fail;
+        (void)io_now(io);
+        if (cfg->stream) {
+                static const struct io_stream_cb scb = {
+                        .on_up = io_on_up,
+                        .on_data = io_on_data,
+                        .on_down = io_on_down,
+                };
+                err = io_stream_new(base, &cfg->stream_cfg, &scb, io, &io->st);
+                if (err < 0)
+                        goto fail;
+                io_stream_start(io->st);
+        } else {
+                static const struct io_listener_cb lcb = {
+                        .on_accept = io_on_accept,
+                        .on_reject = io_on_reject_peer,
+                };
+                err = io_listener_new(base, &cfg->listen, &lcb, io, &io->lis);
+                if (err < 0)
+                        goto fail;
+        }
+        io_rearm(io, now);
+        *ret = io;
+        return 0;
+fail:
+        outst_io_free(io);
+        return err;
+}
+
+void outst_io_free(struct outst_io *io)
+{
+        if (!io)
+                return;
+        if (io->conn)
+                io_conn_free(io->conn);
+        io_listener_free(io->lis);
+        io_stream_free(io->st);
+        if (io->timer)
+                event_free(io->timer);
+        outst_free(io->o);
+        free(io);
+}
+
+struct outst *outst_io_outst(struct outst_io *io)
+{
+        return io->o;
+}
+
+uint16_t outst_io_port(const struct outst_io *io)
+{
+        return io->lis ? io_listener_port(io->lis) : 0;
+}
+
+bool outst_io_connected(const struct outst_io *io)
+{
+        return io->connected;
+}
+
+const struct outst_io_stats *outst_io_stats(const struct outst_io *io)
+{
+        return &io->stats;
+}
+
+int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,
+                    enum db_mode mode)
+{
+        uint64_t now = io_now(io);
+        io->depth++;
+        int r = outst_update(io->o, t, v, mode, now);
+        io->depth--;
+        io_after(io, now);
+        return r;
+}
+
+int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n)
+{
+        uint64_t now = io_now(io);
+        io->depth++;
+        int r = outst_cmd_complete(io->o, token, statuses, n, now);
+        io->depth--;
+        io_after(io, now);
+        return r;
+}
+
+void outst_io_kick(struct outst_io *io)
+{
+        io_after(io, io_now(io));
+}

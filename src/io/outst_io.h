@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One outstation session (src/outstation/outst.h) run over libevent: either
+ * a TCP listener with a peer allow-list (one master at a time; a new
+ * connection from an allowed peer replaces the old one, losing nothing), or
+ * a byte stream (a serial port, or a TCP client) that is the session's
+ * connection while it is up.
+ *
+ * The adapter creates and owns the session.  It feeds received bytes to
+ * outst_on_bytes(), hands outst_output() to the socket only while the socket
+ * accepts it (io_conn_write/io_stream_write; on -ENOBUFS it stops reading
+ * and resumes once the output drained), keeps one timer armed at
+ * outst_deadline() (none while the deadline is OUTST_NEVER: an idle
+ * instance never wakes up), and passes monotonic milliseconds as `now` and
+ * the wall-clock offset for the session's freeze stamps.
+ *
+ * The application changes the session through outst_io_update() and
+ * outst_io_cmd_complete() (which may be called from inside on_command), or
+ * calls outst_*() on outst_io_outst() directly and then outst_io_kick().
+ * Several instances may share one event base; each has its own endpoint,
+ * session, database and event buffers.  Nothing here logs: connections,
+ * disconnections and rejected peers are reported through callbacks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "io/listener.h"
+#include "io/stream.h"
+#include "outstation/outst.h"
+
+struct event_base;
+
+struct outst_io_cb {
+        /* A master connected (peer NULL on a stream); replaced: it took over from another. */
+        void (*on_connect)(void *ctx, const struct sockaddr *peer, bool replaced);
+        /* The connection went away (err: -errno; what: "closed by peer", "replaced", ...). */
+        void (*on_disconnect)(void *ctx, int err, const char *what);
+        /* A peer outside the allow-list was refused (already closed).  Rate-limit any log. */
+        void (*on_reject)(void *ctx, const struct sockaddr *peer);
+};
+
+struct outst_io_cfg {
+        bool stream;                    /* false: listen (tcp); true: run on a stream */
+        struct io_listener_cfg listen;  /* endpoint, allow-list (copied) */
+        struct io_stream_cfg stream_cfg;/* serial port or TCP client (strings copied) */
+};
+
+struct outst_io_stats {
+        uint64_t connects;
+        uint64_t replaced;
+        uint64_t rejected;
+        uint64_t timer_wakeups;         /* times the session timer fired */
+        uint64_t write_blocked;         /* times the socket refused output (-ENOBUFS) */
+        uint64_t link_dead;             /* connections closed for keep-alive failure */
+};
+
+struct outst_io;
+
+/*
+ * Create the session (outst_new(ocfg, ocb, ctx)) and bind the listener or
+ * start the stream.  ctx is passed to both callback sets.  0 or -errno
+ * (-EINVAL bad session config, -EADDRINUSE, -ENOMEM ...).
+ */
+int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
+                 const struct outst_cfg *ocfg, const struct outst_callbacks *ocb,
+                 const struct outst_io_cb *cb, void *ctx, struct outst_io **ret);
+/*
+ * Closes the connection and frees the session.  Not from inside a callback
+ * of this instance.  The connection's memory is released from the event
+ * loop: run it once more (EVLOOP_NONBLOCK) before event_base_free().
+ */
+void outst_io_free(struct outst_io *io);
+
+/* The session: database and event buffers, stats.  Call outst_io_kick() after changing it. */
+struct outst *outst_io_outst(struct outst_io *io);
+/* The bound TCP port (0 for a stream instance). */
+uint16_t outst_io_port(const struct outst_io *io);
+bool outst_io_connected(const struct outst_io *io);
+const struct outst_io_stats *outst_io_stats(const struct outst_io *io);
+
+/* outst_update() with the current time, then send what it produced. */
+int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,
+                    enum db_mode mode);
+/* outst_cmd_complete() with the current time; may be called from on_command. */
+int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n);
+/* Send pending output and re-arm the timer after outst_*() calls made directly. */
+void outst_io_kick(struct outst_io *io);
+
+/* Monotonic milliseconds (the session's `now`) and wall milliseconds since 1970. */
+uint64_t outst_io_mono_ms(void);
+uint64_t outst_io_wall_ms(void);

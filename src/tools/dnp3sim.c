@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnp3sim: a simulated outstation (IED) on TCP or a serial line, built on
+ * the outstation session and its libevent adapter.  Values change from
+ * commands on stdin or in a script; every control the master sends is
+ * printed as one JSON line on stdout and answered with the status set for
+ * that point.  See dnp3sim(1).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dnp3/app.h"
+#include "dnp3/obj.h"
+#include "io/addr.h"
+#include "io/outst_io.h"
+#include "outstation/db.h"
+#include "outstation/outst.h"
+
+#define SIM_MAX_ALLOW 16
+#define SIM_MAX_LINE 1024
+
+/* Point types as named on the command line and in commands; X(name, type, event class) */
+#define SIM_TYPE_LIST(X)                \
+        X(bi, BI, 1)                    \
+        X(dbi, DBI, 1)                  \
+        X(bo, BO, 1)                    \
+        X(cnt, CNT, 3)                  \
+        X(fcnt, FCNT, 3)                \
+        X(ai, AI, 2)                    \
+        X(ao, AO, 2)
+
+static const struct sim_type {
+        const char *name;
+        enum dnp_type type;
+        uint8_t cls;
+} sim_types[] = {
+#define X(n, t, c) { .name = #n, .type = DNP_TYPE_##t, .cls = (c) },
+        SIM_TYPE_LIST(X)
+#undef X
+};
+
+struct sim {
+        struct event_base *base;
+        struct outst_io *io;
+        struct event *ev_stdin;
+        struct event *ev_int, *ev_term;
+        char line[SIM_MAX_LINE];
+        size_t line_len;
+        bool line_too_long;
+        bool serial;
+        bool ready;
+        const char *where;
+        uint8_t *crob_status;           /* per BO index */
+        uint8_t *ao_status;             /* per AO index */
+        uint32_t n_bo, n_ao;
+        bool quit;
+};
+
+static void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_line(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stdout, fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        fflush(stdout);
+}
+
+static const struct sim_type *sim_type_by_name(const char *s)
+{
+        for (size_t i = 0; i < sizeof(sim_types) / sizeof(sim_types[0]); i++)
+                if (strcmp(sim_types[i].name, s) == 0)
+                        return &sim_types[i];
+        return NULL;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        if (!s || !*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 0);
+        if (errno || *end || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static int parse_status(const char *s, uint8_t *ret)
+{
+        uint64_t n;
+#define X(name, code) if (strcasecmp(s, #name) == 0) { *ret = (code); return 0; }
+        DNP_CMD_STATUS_LIST(X)
+#undef X
+        if (parse_u64(s, 255, &n) < 0)
+                return -EINVAL;
+        *ret = (uint8_t)n;
+        return 0;
+}
+
+/* "bi=16,dbi=4,..." into counts; types not named get 0. */
+static int parse_points(const char *spec, uint32_t counts[DNP_TYPE_MAX])
+{
+        char buf[256];
+        if (strlen(spec) >= sizeof(buf))
+                return -EINVAL;
+        strcpy(buf, spec);
+        memset(counts, 0, sizeof(uint32_t) * DNP_TYPE_MAX);
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(tok, '=');
+                uint64_t n;
+                if (!eq)
+                        return -EINVAL;
+                *eq = '\0';
+                const struct sim_type *st = sim_type_by_name(tok);
+                if (!st || parse_u64(eq + 1, 65536, &n) < 0)
+                        return -EINVAL;
+                counts[st->type] = (uint32_t)n;
+        }
+        return 0;
+}
+
+/* ---- session callbacks ------------------------------------------------ */
+
+static const char *crob_op_name(uint8_t code)
+{
+        static const char *const ops[] = { "NUL", "PULSE_ON", "PULSE_OFF", "LATCH_ON", "LATCH_OFF" };
+        uint8_t op = code & DNP_CROB_OP_MASK;
+        return op < 5 ? ops[op] : "UNDEFINED";
+}
+
+static const char *crob_tcc_name(uint8_t code)
+{
+        switch (code & DNP_CROB_TCC_MASK) {
+        case 0x40:
+                return "CLOSE";
+        case 0x80:
+                return "TRIP";
+        case 0x00:
+                return "NUL";
+        default:
+                return "UNDEFINED";
+        }
+}
+
+/* A successful operation moves the output's status point, as a real IED would. */
+static void sim_apply(struct sim *s, const struct outst_cmd *c)
+{
+        struct dnp_value v;
+        if (c->group == 12) {
+                uint8_t op = c->v.v.crob.code & DNP_CROB_OP_MASK;
+                uint8_t tcc = c->v.v.crob.code & DNP_CROB_TCC_MASK;
+                int state = -1;
+                if (tcc == 0x40 || op == 1 || op == 3)
+                        state = 1;
+                else if (tcc == 0x80 || op == 2 || op == 4)
+                        state = 0;
+                if (state < 0 || db_get(outst_db(outst_io_outst(s->io)), DNP_TYPE_BO, c->v.index,
+                                        &v) < 0)
+                        return;
+                v.v.bit = state == 1;
+                v.flags = (uint8_t)((v.flags & 0x7f) | (state ? DNP_FLAG_STATE : 0));
+                v.time = outst_io_wall_ms();
+                v.time_kind = DNP_TIME_ABS;
+                (void)outst_update(outst_io_outst(s->io), DNP_TYPE_BO, &v, DB_DETECT,
+                                   outst_io_mono_ms());
+        } else {
+                if (db_get(outst_db(outst_io_outst(s->io)), DNP_TYPE_AO, c->v.index, &v) < 0)
+                        return;
+                v.v.analog = c->v.v.ao.value;
+                v.time = outst_io_wall_ms();
+                v.time_kind = DNP_TIME_ABS;
+                (void)outst_update(outst_io_outst(s->io), DNP_TYPE_AO, &v, DB_DETECT,
+                                   outst_io_mono_ms());
+        }
+}
+
+static void sim_on_command(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
+                           size_t n)
+{
+        struct sim *s = ctx;
+        uint8_t st[OUTST_MAX_CMDS] = { 0 };
+
+        for (size_t i = 0; i < n && i < OUTST_MAX_CMDS; i++) {
+                const struct outst_cmd *c = &cmds[i];
+                uint32_t idx = c->v.index;
+                if (c->group == 12)
+                        st[i] = idx < s->n_bo ? s->crob_status[idx] : DNP_CMD_NOT_SUPPORTED;
+                else
+                        st[i] = idx < s->n_ao ? s->ao_status[idx] : DNP_CMD_NOT_SUPPORTED;
+                printf("{\"event\":\"command\",\"func\":\"%s\",\"group\":%u,\"var\":%u,"
+                       "\"index\":%" PRIu32, app_func_name(func), c->group, c->var, idx);
+                if (c->group == 12) {
+                        const struct dnp_crob *cr = &c->v.v.crob;
+                        printf(",\"code\":%u,\"op\":\"%s\",\"tcc\":\"%s\",\"queue\":%s,"
+                               "\"clear\":%s,\"count\":%u,\"on\":%" PRIu32 ",\"off\":%" PRIu32,
+                               cr->code, crob_op_name(cr->code), crob_tcc_name(cr->code),
+                               (cr->code & DNP_CROB_QUEUE) ? "true" : "false",
+                               (cr->code & DNP_CROB_CLEAR) ? "true" : "false", cr->count,
+                               cr->on_ms, cr->off_ms);
+                } else {
+                        printf(",\"value\":%.17g", c->v.v.ao.value);
+                }
+                out_line(",\"status\":\"%s\",\"status_code\":%u}", dnp_cmd_status_name(st[i]),
+                         st[i]);
+        }
+        /* copy before completing: the session owns cmds */
+        struct outst_cmd done[OUTST_MAX_CMDS];
+        size_t n_done = n < OUTST_MAX_CMDS ? n : OUTST_MAX_CMDS;
+        memcpy(done, cmds, n_done * sizeof(done[0]));
+        int r = outst_io_cmd_complete(s->io, token, st, n);
+        if (r < 0)
+                fprintf(stderr, "dnp3sim: completing controls: %s\n", strerror(-r));
+        for (size_t i = 0; i < n_done && r == 0 && func != APP_FUNC_SELECT; i++)
+                if (st[i] == DNP_CMD_SUCCESS)
+                        sim_apply(s, &done[i]);
+}
+
+static void sim_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
+                             enum outst_time_kind kind)
+{
+        (void)ctx;
+        int64_t offset = (int64_t)master_time - (int64_t)(outst_io_wall_ms() -
+                                                          (outst_io_mono_ms() - at_mono));
+        out_line("{\"event\":\"time_sync\",\"kind\":\"%s\",\"time\":%" PRIu64
+                 ",\"offset_ms\":%" PRId64 "}",
+                 kind == OUTST_TIME_LAN ? "LAN" : "WRITE", master_time, offset);
+}
+
+static int sim_on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
+{
+        (void)ctx;
+        out_line("{\"event\":\"restart_request\",\"cold\":%s}", cold ? "true" : "false");
+        *ret_delay_ms = cold ? 5000 : 1000;
+        return 0;
+}
+
+static void sim_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest)
+{
+        (void)ctx;
+        fprintf(stderr, "dnp3sim: frame not for us (kind %d) from %u to %u\n", (int)m, src, dest);
+}
+
+static void sim_on_connect(void *ctx, const struct sockaddr *peer, bool replaced)
+{
+        struct sim *s = ctx;
+        char buf[64] = "";
+        if (peer)
+                io_addr_format(peer, buf, sizeof(buf));
+        if (s->serial && !s->ready) {
+                s->ready = true;
+                out_line("{\"event\":\"ready\",\"serial\":\"%s\"}", s->where);
+        }
+        fprintf(stderr, "dnp3sim: %s %s%s\n", s->serial ? "port open" : "master connected from",
+                buf, replaced ? " (replacing the previous connection)" : "");
+        out_line("{\"event\":\"connect\",\"peer\":\"%s\",\"replaced\":%s}", buf,
+                 replaced ? "true" : "false");
+}
+
+static void sim_on_disconnect(void *ctx, int err, const char *what)
+{
+        (void)ctx;
+        fprintf(stderr, "dnp3sim: connection lost: %s (%s)\n", what, strerror(-err));
+        out_line("{\"event\":\"disconnect\",\"reason\":\"%s\"}", what);
+}
+
+static void sim_on_reject_peer(void *ctx, const struct sockaddr *peer)
+{
+        (void)ctx;
+        char buf[64];
+        io_addr_format(peer, buf, sizeof(buf));
+        fprintf(stderr, "dnp3sim: refused connection from %s (not allowed)\n", buf);
+        out_line("{\"event\":\"reject\",\"peer\":\"%s\"}", buf);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int sim_set(struct sim *s, enum dnp_type t, uint32_t idx, double value, bool has_time,
+                   uint64_t time)
+{
+        struct outst *o = outst_io_outst(s->io);
+        struct dnp_value v;
+        int r = db_get(outst_db(o), t, idx, &v);
+        if (r < 0)
+                return r;
+        db_value_set(t, value, &v);
+        if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
+                v.flags = (uint8_t)((v.flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
+        else if (t == DNP_TYPE_DBI)
+                v.flags = (uint8_t)((v.flags & 0x3f) | (v.v.dbit << 6));
+        v.time = has_time ? time : outst_io_wall_ms();
+        v.time_kind = DNP_TIME_ABS;
+        r = outst_io_update(s->io, t, &v, has_time ? DB_FORCE : DB_DETECT);
+        return r < 0 ? r : 0;
+}
+
+static int sim_flags(struct sim *s, enum dnp_type t, uint32_t idx, uint8_t flags)
+{
+        struct dnp_value v;
+        int r = db_get(outst_db(outst_io_outst(s->io)), t, idx, &v);
+        if (r < 0)
+                return r;
+        if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
+                flags = (uint8_t)((flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
+        else if (t == DNP_TYPE_DBI)
+                flags = (uint8_t)((flags & 0x3f) | (v.v.dbit << 6));
+        v.flags = flags;
+        v.time = outst_io_wall_ms();
+        v.time_kind = DNP_TIME_ABS;
+        r = outst_io_update(s->io, t, &v, DB_DETECT);
+        return r < 0 ? r : 0;
+}
+
+/* N events on one point, alternating 0/1, 1 ms apart, the last stamped now. */
+static int sim_burst(struct sim *s, enum dnp_type t, uint32_t idx, uint64_t n)
+{
+        struct outst *o = outst_io_outst(s->io);
+        uint64_t now = outst_io_wall_ms();
+        uint64_t mono = outst_io_mono_ms();
+        struct dnp_value v;
+        int r = db_get(outst_db(o), t, idx, &v);
+        if (r < 0)
+                return r;
+        for (uint64_t i = 0; i < n; i++) {
+                double value = (i & 1) ? 0.0 : 1.0;
+                db_value_set(t, value, &v);
+                if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
+                        v.flags = (uint8_t)((v.flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
+                else if (t == DNP_TYPE_DBI)
+                        v.flags = (uint8_t)((v.flags & 0x3f) | (v.v.dbit << 6));
+                v.time = now - (n - 1 - i);
+                v.time_kind = DNP_TIME_ABS;
+                r = outst_update(o, t, &v, DB_FORCE, mono);
+                if (r < 0)
+                        return r;
+        }
+        outst_io_kick(s->io);
+        return 0;
+}
+
+static int sim_command(struct sim *s, char *line)
+{
+        char *argv[8];
+        int argc = 0;
+        char *save = NULL;
+
+        char *hash = strchr(line, '#');
+        if (hash)
+                *hash = '\0';
+        for (char *t = strtok_r(line, " \t\r\n", &save); t && argc < 8;
+             t = strtok_r(NULL, " \t\r\n", &save))
+                argv[argc++] = t;
+        if (argc == 0)
+                return 0;
+
+        const struct sim_type *st = sim_type_by_name(argv[0]);
+        uint64_t idx, n;
+        if (st) {
+                /* TYPE INDEX VALUE [@MS] */
+                char *end;
+                uint64_t time = 0;
+                bool has_time = false;
+                if (argc < 3 || argc > 4 || parse_u64(argv[1], UINT32_MAX, &idx) < 0)
+                        return -EINVAL;
+                double value = strtod(argv[2], &end);
+                if (*end || end == argv[2])
+                        return -EINVAL;
+                if (argc == 4) {
+                        if (argv[3][0] != '@' || parse_u64(argv[3] + 1, 0xffffffffffffULL, &time) < 0)
+                                return -EINVAL;
+                        has_time = true;
+                }
+                return sim_set(s, st->type, (uint32_t)idx, value, has_time, time);
+        }
+        if (strcmp(argv[0], "flags") == 0) {
+                uint64_t f;
+                if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
+                    parse_u64(argv[2], UINT32_MAX, &idx) < 0 || parse_u64(argv[3], 255, &f) < 0)
+                        return -EINVAL;
+                return sim_flags(s, st->type, (uint32_t)idx, (uint8_t)f);
+        }
+        if (strcmp(argv[0], "status") == 0) {
+                uint8_t code;
+                if (argc != 4 || parse_u64(argv[2], UINT32_MAX, &idx) < 0 ||
+                    parse_status(argv[3], &code) < 0)
+                        return -EINVAL;
+                if (strcmp(argv[1], "crob") == 0 && idx < s->n_bo)
+                        s->crob_status[idx] = code;
+                else if (strcmp(argv[1], "ao") == 0 && idx < s->n_ao)
+                        s->ao_status[idx] = code;
+                else
+                        return -ERANGE;
+                return 0;
+        }
+        if (strcmp(argv[0], "restart") == 0 && argc == 1) {
+                outst_set_restart(outst_io_outst(s->io));
+                outst_io_kick(s->io);
+                return 0;
+        }
+        if (strcmp(argv[0], "burst") == 0) {
+                if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
+                    parse_u64(argv[2], UINT32_MAX, &idx) < 0 ||
+                    parse_u64(argv[3], 10000000, &n) < 0)
+                        return -EINVAL;
+                return sim_burst(s, st->type, (uint32_t)idx, n);
+        }
+        if (strcmp(argv[0], "quit") == 0 && argc == 1) {
+                s->quit = true;
+                event_base_loopbreak(s->base);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static void sim_run_line(struct sim *s, char *line, const char *src, unsigned lineno)
+{
+        char copy[SIM_MAX_LINE];
+        snprintf(copy, sizeof(copy), "%s", line);
+        copy[strcspn(copy, "\r\n")] = '\0';
+        int r = sim_command(s, line);
+        if (r < 0)
+                fprintf(stderr, "dnp3sim: %s:%u: %s: %s\n", src, lineno, copy,
+                        r == -ERANGE ? "no such point" : "bad command");
+}
+
+static unsigned stdin_lineno;
+
+/* Complete lines from a buffer of input bytes. */
+static void sim_feed(struct sim *s, const char *p, size_t n)
+{
+        for (size_t i = 0; i < n && !s->quit; i++) {
+                if (p[i] != '\n') {
+                        if (s->line_len + 1 < sizeof(s->line))
+                                s->line[s->line_len++] = p[i];
+                        else
+                                s->line_too_long = true;
+                        continue;
+                }
+                s->line[s->line_len] = '\0';
+                stdin_lineno++;
+                if (s->line_too_long)
+                        fprintf(stderr, "dnp3sim: stdin:%u: line too long\n", stdin_lineno);
+                else
+                        sim_run_line(s, s->line, "stdin", stdin_lineno);
+                s->line_len = 0;
+                s->line_too_long = false;
+        }
+}
+
+static void sim_on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+        struct sim *s = arg;
+        char buf[4096];
+        (void)what;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* end of input: keep serving until a signal */
+                event_del(s->ev_stdin);
+                return;
+        }
+        sim_feed(s, buf, (size_t)n);
+}
+
+static int sim_script(struct sim *s, const char *path)
+{
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return -errno;
+        char line[SIM_MAX_LINE];
+        unsigned no = 0;
+        while (!s->quit && fgets(line, sizeof(line), f)) {
+                no++;
+                sim_run_line(s, line, path, no);
+        }
+        fclose(f);
+        return 0;
+}
+
+static void sim_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        struct sim *s = arg;
+        (void)sig;
+        (void)what;
+        event_base_loopbreak(s->base);
+}
+
+/* ---- setup ----------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: dnp3sim (--listen ADDR:PORT [--allow CIDR]... | --serial DEVICE\n"
+                "               [--baud N] [--data-bits N] [--parity none|odd|even|mark|space]\n"
+                "               [--stop-bits N] [--flow none|rtscts|xonxoff|dtrdsr])\n"
+                "               [--address N] [--master-address N] [--points SPEC]\n"
+                "               [--event-depth N] [--max-fragment N] [--confirm-timeout MS]\n"
+                "               [--keepalive MS] [--unsolicited] [--script FILE]\n");
+}
+
+static int parse_enum(const char *s, const char *const *names, size_t n, unsigned *ret)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(s, names[i]) == 0) {
+                        *ret = (unsigned)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
+{
+        struct outst *o = outst_io_outst(s->io);
+        struct db *db = outst_db(o);
+        uint64_t wall = outst_io_wall_ms();
+
+        for (size_t i = 0; i < sizeof(sim_types) / sizeof(sim_types[0]); i++) {
+                enum dnp_type t = sim_types[i].type;
+                for (uint32_t k = 0; k < counts[t]; k++) {
+                        struct dnp_value v = {
+                                .index = k,
+                                .flags = DNP_FLAG_ONLINE,
+                                .time = wall,
+                                .time_kind = DNP_TIME_ABS,
+                        };
+                        if (t == DNP_TYPE_DBI) {
+                                v.v.dbit = DNP_DBIT_OFF;
+                                v.flags |= DNP_DBIT_OFF << 6;
+                        }
+                        struct db_event unused;
+                        (void)db_update(db, t, &v, DB_DETECT, &unused);
+                }
+                if (counts[t] == 0)
+                        continue;
+                struct db_point_cfg pc = {
+                        .static_var = db_default_static_var(t),
+                        .event_var = db_default_event_var(t),
+                        .event_class = sim_types[i].cls,
+                };
+                (void)db_configure(db, t, 0, counts[t], &pc);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        enum {
+                OPT_LISTEN = 256, OPT_SERIAL, OPT_BAUD, OPT_DATA_BITS, OPT_PARITY, OPT_STOP_BITS,
+                OPT_FLOW, OPT_ADDRESS, OPT_MASTER, OPT_POINTS, OPT_UNSOL, OPT_SCRIPT, OPT_ALLOW,
+                OPT_DEPTH, OPT_MAXFRAG, OPT_CONFIRM, OPT_KEEPALIVE, OPT_HELP,
+        };
+        static const struct option opts[] = {
+                { "listen", required_argument, NULL, OPT_LISTEN },
+                { "serial", required_argument, NULL, OPT_SERIAL },
+                { "baud", required_argument, NULL, OPT_BAUD },
+                { "data-bits", required_argument, NULL, OPT_DATA_BITS },
+                { "parity", required_argument, NULL, OPT_PARITY },
+                { "stop-bits", required_argument, NULL, OPT_STOP_BITS },
+                { "flow", required_argument, NULL, OPT_FLOW },
+                { "address", required_argument, NULL, OPT_ADDRESS },
+                { "master-address", required_argument, NULL, OPT_MASTER },
+                { "points", required_argument, NULL, OPT_POINTS },
+                { "unsolicited", no_argument, NULL, OPT_UNSOL },
+                { "script", required_argument, NULL, OPT_SCRIPT },
+                { "allow", required_argument, NULL, OPT_ALLOW },
+                { "event-depth", required_argument, NULL, OPT_DEPTH },
+                { "max-fragment", required_argument, NULL, OPT_MAXFRAG },
+                { "confirm-timeout", required_argument, NULL, OPT_CONFIRM },
+                { "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+                { "help", no_argument, NULL, OPT_HELP },
+                { NULL, 0, NULL, 0 },
+        };
+        static const char *const parities[] = { "none", "odd", "even", "mark", "space" };
+        static const char *const flows[] = { "none", "rtscts", "xonxoff", "dtrdsr" };
+        struct sim s = { 0 };
+        struct outst_io_cfg iocfg = {
+                .stream_cfg = {
+                        .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 },
+                },
+        };
+        struct io_cidr allow[SIM_MAX_ALLOW];
+        size_t n_allow = 0;
+        const char *listen = NULL, *serial = NULL, *script = NULL;
+        uint64_t address = 10, master = 1, depth = 10000, maxfrag = 2048, confirm = 5000;
+        uint64_t keepalive = 0, u;
+        bool unsol = false;
+        uint32_t counts[DNP_TYPE_MAX];
+        unsigned e = 0;
+        int c, r;
+
+        parse_points("bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2", counts);
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                r = 0;
+                switch (c) {
+                case OPT_LISTEN:
+                        listen = optarg;
+                        r = io_endpoint_parse(optarg, &iocfg.listen.ep);
+                        break;
+                case OPT_SERIAL:
+                        serial = optarg;
+                        break;
+                case OPT_BAUD:
+                        r = parse_u64(optarg, 4000000, &u);
+                        iocfg.stream_cfg.serial.baud = (unsigned)u;
+                        break;
+                case OPT_DATA_BITS:
+                        r = parse_u64(optarg, 8, &u);
+                        if (r == 0 && u < 5)
+                                r = -EINVAL;
+                        iocfg.stream_cfg.serial.data_bits = (unsigned)u;
+                        break;
+                case OPT_PARITY:
+                        r = parse_enum(optarg, parities, 5, &e);
+                        iocfg.stream_cfg.serial.parity = (enum io_parity)e;
+                        break;
+                case OPT_STOP_BITS:
+                        r = parse_u64(optarg, 2, &u);
+                        if (r == 0 && u < 1)
+                                r = -EINVAL;
+                        iocfg.stream_cfg.serial.stop_bits = (unsigned)u;
+                        break;
+                case OPT_FLOW:
+                        r = parse_enum(optarg, flows, 4, &e);
+                        iocfg.stream_cfg.serial.flow = (enum io_flow)e;
+                        break;
+                case OPT_ADDRESS:
+                        r = parse_u64(optarg, 0xfff0 - 1, &address);
+                        break;
+                case OPT_MASTER:
+                        r = parse_u64(optarg, 0xfff0 - 1, &master);
+                        break;
+                case OPT_POINTS:
+                        r = parse_points(optarg, counts);
+                        break;
+                case OPT_UNSOL:
+                        unsol = true;
+                        break;
+                case OPT_SCRIPT:
+                        script = optarg;
+                        break;
+                case OPT_ALLOW:
+                        if (n_allow == SIM_MAX_ALLOW)
+                                r = -E2BIG;
+                        else
+                                r = io_cidr_parse(optarg, &allow[n_allow++]);
+                        break;
+                case OPT_DEPTH:
+                        r = parse_u64(optarg, 1000000, &depth);
+                        break;
+                case OPT_MAXFRAG:
+                        r = parse_u64(optarg, 65535, &maxfrag);
+                        if (r == 0 && maxfrag < 249)
+                                r = -EINVAL;
+                        break;
+                case OPT_CONFIRM:
+                        r = parse_u64(optarg, 3600000, &confirm);
+                        break;
+                case OPT_KEEPALIVE:
+                        r = parse_u64(optarg, 3600000, &keepalive);
+                        break;
+                case OPT_HELP:
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "dnp3sim: bad value for --%s: %s\n",
+                                opts[c - OPT_LISTEN].name, optarg);
+                        return 2;
+                }
+        }
+        if (optind != argc || !listen == !serial) {
+                usage(stderr);
+                return 2;
+        }
+
+        struct outst_cfg ocfg = {
+                .address = (uint16_t)address,
+                .master_address = (uint16_t)master,
+                .max_fragment = maxfrag,
+                .max_rx_fragment = 2048,
+                .keepalive_ms = keepalive,
+                .link_timeout_ms = 1000,
+                .link_retries = 2,
+                .confirm_timeout_ms = confirm,
+                .select_timeout_ms = 10000,
+                .cmd_timeout_ms = 5000,
+                .unsol = {
+                        .enabled = unsol,
+                        .classes = 0xe,
+                        .retries = -1,
+                },
+                .event_depth = { 0, (uint32_t)depth, (uint32_t)depth, (uint32_t)depth },
+        };
+        memcpy(ocfg.points, counts, sizeof(counts));
+        if (serial) {
+                iocfg.stream = true;
+                iocfg.stream_cfg.serial.device = serial;
+                s.serial = true;
+                s.where = serial;
+        } else {
+                iocfg.listen.allow = allow;
+                iocfg.listen.n_allow = n_allow;
+                s.where = listen;
+        }
+        s.n_bo = counts[DNP_TYPE_BO];
+        s.n_ao = counts[DNP_TYPE_AO];
+        s.crob_status = calloc(s.n_bo + 1, 1);
+        s.ao_status = calloc(s.n_ao + 1, 1);
+        if (!s.crob_status || !s.ao_status) {
+                fprintf(stderr, "dnp3sim: out of memory\n");
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        s.base = event_base_new();
+        if (!s.base) {
+                fprintf(stderr, "dnp3sim: cannot create the event loop\n");
+                return 1;
+        }
+        static const struct outst_callbacks ocb = {
+                .on_command = sim_on_command,
+                .on_time_sync = sim_on_time_sync,
+                .on_restart = sim_on_restart,
+                .on_reject = sim_on_reject_frame,
+        };
+        static const struct outst_io_cb iocb = {
+                .on_connect = sim_on_connect,
+                .on_disconnect = sim_on_disconnect,
+                .on_reject = sim_on_reject_peer,
+        };
+        /* the database must be filled before a master can connect: create, then fill */
+        r = outst_io_new(s.base, &iocfg, &ocfg, &ocb, &iocb, &s, &s.io);
+        if (r < 0) {
+                fprintf(stderr, "dnp3sim: %s: %s\n", s.where, strerror(-r));
+                return 1;
+        }
+        sim_init_points(&s, counts);
+        if (script && (r = sim_script(&s, script)) < 0) {
+                fprintf(stderr, "dnp3sim: %s: %s\n", script, strerror(-r));
+                return 1;
+        }
+        if (!s.serial) {
+                s.ready = true;
+                out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", listen,
+                         outst_io_port(s.io));
+        }
+        fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,
+                (unsigned)master, s.where);
+
+        s.ev_stdin = event_new(s.base, STDIN_FILENO, EV_READ | EV_PERSIST, sim_on_stdin, &s);
+        if (!s.ev_stdin || event_add(s.ev_stdin, NULL) < 0) {
+                /* a regular file or /dev/null cannot be polled: read it all now */
+                char buf[4096];
+                ssize_t n;
+                while (!s.quit && (n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
+                        sim_feed(&s, buf, (size_t)n);
+        }
+        s.ev_int = evsignal_new(s.base, SIGINT, sim_on_signal, &s);
+        s.ev_term = evsignal_new(s.base, SIGTERM, sim_on_signal, &s);
+        if (s.ev_int)
+                event_add(s.ev_int, NULL);
+        if (s.ev_term)
+                event_add(s.ev_term, NULL);
+        if (!s.quit)
+                event_base_dispatch(s.base);
+
+        fprintf(stderr, "dnp3sim: exiting\n");
+        outst_io_free(s.io);
+        event_base_loop(s.base, EVLOOP_NONBLOCK);      /* deferred connection release */
+        if (s.ev_stdin)
+                event_free(s.ev_stdin);
+        if (s.ev_int)
+                event_free(s.ev_int);
+        if (s.ev_term)
+                event_free(s.ev_term);
+        event_base_free(s.base);
+        free(s.crob_status);
+        free(s.ao_status);
+        return 0;
+}
