@@ -79,12 +79,17 @@ void free(void *p)
 
 #define MIN_SECONDS 1.0
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(id, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now_s(void)
+{
+        return clock_s(CLOCK_MONOTONIC);
 }
 
 static void die(const char *what, int r)
@@ -96,16 +101,18 @@ static void die(const char *what, int r)
 /* One unit of work; returns 0 or a negative errno. */
 typedef int (*bench_fn)(void *ctx);
 
+/* Wall time, and this thread's CPU time (the figure that holds on a shared machine). */
 struct result {
         unsigned long long reps;
         double secs;
+        double cpu_secs;
 };
 
 /* Repeat fn in growing batches until at least MIN_SECONDS have passed. */
 static struct result bench_run(const char *what, bench_fn fn, void *ctx)
 {
         unsigned long long reps = 0, batch = 1;
-        double t0 = now_s(), t;
+        double t0 = now_s(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), t;
 
         for (;;) {
                 for (unsigned long long i = 0; i < batch; i++) {
@@ -120,21 +127,27 @@ static struct result bench_run(const char *what, bench_fn fn, void *ctx)
                 if (t < MIN_SECONDS / 10)
                         batch *= 2;
         }
-        return (struct result){ .reps = reps, .secs = t };
+        return (struct result){ .reps = reps, .secs = t,
+                                .cpu_secs = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0 };
 }
 
 static void print_rate(const char *label, const char *op, const struct result *r, size_t bytes,
                        size_t objects)
 {
         double per_s = (double)r->reps / r->secs;
+        double per_cpu_s = (double)r->reps / r->cpu_secs;
 
         if (objects)
-                printf("%s: %s %.1f MB/s %.2f Mobj/s (%zu bytes, %llu reps in %.2f s)\n", label,
-                       op, per_s * (double)bytes / 1e6, per_s * (double)objects / 1e6, bytes,
-                       r->reps, r->secs);
+                printf("%s: %s %.1f MB/s %.2f Mobj/s wall; %.1f MB/s %.2f Mobj/s per CPU-second "
+                       "(%zu bytes, %llu reps in %.2f s, %.2f s CPU)\n",
+                       label, op, per_s * (double)bytes / 1e6, per_s * (double)objects / 1e6,
+                       per_cpu_s * (double)bytes / 1e6, per_cpu_s * (double)objects / 1e6, bytes,
+                       r->reps, r->secs, r->cpu_secs);
         else
-                printf("%s: %s %.1f MB/s (%zu bytes, %llu reps in %.2f s)\n", label, op,
-                       per_s * (double)bytes / 1e6, bytes, r->reps, r->secs);
+                printf("%s: %s %.1f MB/s wall; %.1f MB/s per CPU-second "
+                       "(%zu bytes, %llu reps in %.2f s, %.2f s CPU)\n",
+                       label, op, per_s * (double)bytes / 1e6, per_cpu_s * (double)bytes / 1e6,
+                       bytes, r->reps, r->secs, r->cpu_secs);
 }
 
 /* Allocation calls made by n runs of fn. */
