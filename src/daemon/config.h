@@ -54,12 +54,14 @@ enum gw_log_level {
 /*
  * time_sync:
  *   none:  never write the device's clock
- *   write: WRITE g50v1 = the gateway's wall time when the request is built;
- *          no correction for transmission or processing delay
+ *   write: WRITE g50v1 of the gateway's wall time; on a serial channel with
+ *          delay measurement first (as delay), on a TCP channel without
+ *          (the time when the request is built, uncorrected)
  *   lan:   RECORD_CURRENT_TIME (FC24), then WRITE g50v3 = the wall time at
  *          which the FC24 request was sent (the LAN procedure)
- *   delay: DELAY_MEASURE (FC23), then WRITE g50v1 = wall time + (round trip
- *          - the device's processing delay) / 2 (the non-LAN procedure)
+ *   delay: always DELAY_MEASURE (FC23), then WRITE g50v1 = wall time +
+ *          (round trip - the device's processing delay) / 2 (the non-LAN
+ *          procedure), on any channel
  */
 #define GW_TSYNC_LIST(X)        \
         X(NONE, "none")         \

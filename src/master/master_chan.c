@@ -191,6 +191,12 @@ int master_chan_send_apdu(struct master_chan *ch, struct master_dev *d, const ui
 
 /* ---- transactions ---- */
 
+/* Wire time (ms, rounded up) of everything queued for output: the request just queued goes last. */
+static uint64_t chan_wire_ms(const struct master_chan *ch)
+{
+        return ((uint64_t)ch->out_len * ch->cfg.byte_time_us + 999) / 1000;
+}
+
 static void chan_start(struct master_chan *ch, struct master_dev *d, enum master_task task,
                        uint8_t func, bool expect, uint64_t now)
 {
@@ -204,11 +210,12 @@ static void chan_start(struct master_chan *ch, struct master_dev *d, enum master
                 .expect_rsp = expect,
                 .tries = 1,
                 .sent_at = now,
-                /* without a response, only a confirmed link can make us wait */
-                .deadline = now + (expect ? timeout : timeout * (ch->cfg.retries + 2)),
         };
         /* a request that cannot be queued is as lost as one the line garbled */
         (void)master_chan_send_apdu(ch, d, d->req, d->req_len, now);
+        /* without a response, only a confirmed link can make us wait */
+        ch->txn.deadline = now + chan_wire_ms(ch) +
+                           (expect ? timeout : timeout * (ch->cfg.retries + 2));
         if (!expect && lsess_tx_idle(&d->ls))
                 chan_finish(ch, true, now);
 }
@@ -234,8 +241,8 @@ static void chan_txn_timeout(struct master_chan *ch, uint64_t now)
                 d->stats.retries++;
                 t->got_fir = false;
                 t->sent_at = now;
-                t->deadline = now + ch->cfg.response_timeout_ms;
                 (void)master_chan_send_apdu(ch, d, d->req, d->req_len, now);
+                t->deadline = now + chan_wire_ms(ch) + ch->cfg.response_timeout_ms;
                 return;
         }
         chan_finish(ch, false, now);
@@ -308,7 +315,8 @@ static void chan_on_response(struct master_chan *ch, struct master_dev *d,
         }
         t->got_fir = true;
         t->next_seq = (uint8_t)((h->seq + 1) & APP_CTRL_SEQ);
-        t->deadline = now + ch->cfg.response_timeout_ms;
+        /* the next fragment may wait for our confirm to cross the line */
+        t->deadline = now + chan_wire_ms(ch) + ch->cfg.response_timeout_ms;
 }
 
 static void chan_on_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
@@ -366,6 +374,9 @@ static void chan_on_frame(struct master_chan *ch, const struct link_frame *f, ui
                 master_chan_diag(ch, &dg);
                 return;
         }
+        /* the response is flowing: re-arm the response timer */
+        if (ch->txn.active && ch->txn.dev == d && ch->txn.expect_rsp)
+                ch->txn.deadline = now + ch->cfg.response_timeout_ms;
         struct wr w;
         const uint8_t *apdu = NULL;
         size_t len = 0;

@@ -32,7 +32,15 @@ struct master_chan;
 
 struct master_chan_cfg {
         uint16_t master_address;
-        uint64_t response_timeout_ms;   /* response_timeout (per fragment) */
+        /*
+         * response_timeout: the timer of a request starts when it is handed
+         * to the adapter, plus the wire time of the bytes queued up to and
+         * including it (len x byte_time_us); every link frame that arrives
+         * from the device of the transaction re-arms it (so a long response
+         * on a slow line does not time out while it is flowing).
+         */
+        uint64_t response_timeout_ms;
+        uint32_t byte_time_us;          /* serial: 11 bits / baud in us (1146 at 9600); 0 for TCP */
         unsigned retries;               /* requests sent again after a timeout */
         bool link_confirm;              /* confirmed data-link service */
         size_t max_fragment;            /* reassembly limit per device; 0 = 2048 */

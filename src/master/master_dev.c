@@ -280,6 +280,7 @@ static void dev_go_offline(struct master_dev *d, uint64_t now)
 {
         struct master_chan *ch = d->chan;
         d->probe_due = now + d->cfg.offline_retry_ms;
+        d->hold_until = 0;
         dev_demand(d, MASTER_TASK_INTEGRITY, now);      /* refresh on restore */
         if (d->state == MASTER_DEV_OFFLINE)
                 return;
@@ -336,6 +337,7 @@ void master_dev_stop(struct master_dev *d, uint64_t now)
         d->unsol_last_valid = false;
         d->fails = 0;
         d->probe_due = now;
+        d->hold_until = 0;
         if (d->state != MASTER_DEV_OFFLINE) {
                 d->state = MASTER_DEV_OFFLINE;
                 d->stats.offline_events++;
@@ -349,6 +351,7 @@ enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
 {
         if (d->state == MASTER_DEV_OFFLINE && now < d->probe_due)
                 return MASTER_TASK_MAX;
+        bool hold = now < d->hold_until;
         for (unsigned t = 0; t < MASTER_TASK_MAX; t++) {
                 if (t == MASTER_TASK_CONTROL) {
                         const struct master_cmd_slot *s = cmd_head(d);
@@ -356,7 +359,7 @@ enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
                                 return MASTER_TASK_CONTROL;
                         continue;
                 }
-                if (d->due[t] <= now)
+                if (!hold && d->due[t] <= now)
                         return (enum master_task)t;
         }
         return MASTER_TASK_MAX;
@@ -365,11 +368,13 @@ enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
 uint64_t master_dev_next_due(const struct master_dev *d)
 {
         uint64_t due = MASTER_NEVER;
-        const struct master_cmd_slot *s = cmd_head(d);
-        if (s && s->state == MASTER_CMD_QUEUED)
-                due = s->submitted;
         for (unsigned t = MASTER_TASK_CONTROL + 1; t < MASTER_TASK_MAX; t++)
                 due = min_u64(due, d->due[t]);
+        if (due != MASTER_NEVER && due < d->hold_until)
+                due = d->hold_until;    /* polls wait while a SELECT is held */
+        const struct master_cmd_slot *s = cmd_head(d);
+        if (s && s->state == MASTER_CMD_QUEUED)
+                due = min_u64(due, s->submitted);
         if (due != MASTER_NEVER && d->state == MASTER_DEV_OFFLINE && due < d->probe_due)
                 due = d->probe_due;
         return due;
@@ -400,6 +405,8 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                         return -ENOENT;
                 func = s->step ? APP_FUNC_OPERATE
                                : master_cmd_first_func((enum master_cmd_mode)s->mode);
+                if (func == APP_FUNC_OPERATE)
+                        d->hold_until = 0;      /* the OPERATE follows the SELECT */
                 expect = func != APP_FUNC_DIRECT_OPERATE_NR;
                 r = master_cmd_build(d->req, sizeof(d->req), seq, func, s->objs, s->n, s->norm,
                                      &len);
@@ -438,7 +445,11 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                 break;
         case MASTER_TASK_TIME_SYNC: {
                 uint64_t wall = master_wall(d->chan, now);
-                if (d->tsync_step == 0) {
+                if (d->tsync_step == 0 && d->cfg.time_sync == MASTER_TSYNC_WRITE &&
+                    !d->cfg.measure_delay) {
+                        func = APP_FUNC_WRITE;  /* one step: the wall time, uncorrected */
+                        r = master_req_write_time(d->req, sizeof(d->req), seq, 1, wall, &len);
+                } else if (d->tsync_step == 0) {
                         if (d->cfg.time_sync == MASTER_TSYNC_LAN) {
                                 func = APP_FUNC_RECORD_CURRENT_TIME;
                                 d->tsync_wall = wall;
@@ -701,6 +712,18 @@ static void dev_task_upcall(struct master_dev *d, enum master_task t, bool ok)
                 ch->cb.on_task(ch->cb.ctx, d, t, ok);
 }
 
+/* Every object answered OK with status SUCCESS. */
+static bool cmd_all_success(const struct master_cmd_slot *s)
+{
+        if (s->res.n != s->n)
+                return false;
+        for (size_t i = 0; i < s->res.n; i++)
+                if (s->res.objs[i].res != MASTER_CMD_RES_OK ||
+                    s->res.objs[i].status != DNP_CMD_SUCCESS)
+                        return false;
+        return true;
+}
+
 static int dev_control_done(struct master_dev *d, const struct master_txn *t, bool ok,
                             uint64_t now, uint8_t *ret_func, bool *ret_expect)
 {
@@ -716,13 +739,11 @@ static int dev_control_done(struct master_dev *d, const struct master_txn *t, bo
                          ok ? DNP_CMD_SUCCESS : DNP_CMD_DOWNSTREAM_FAIL);
         } else if (!ok && s->res.n != s->n) {
                 cmd_fill(s, MASTER_CMD_RES_TIMEOUT, DNP_CMD_DOWNSTREAM_FAIL);
+        } else if (ok && s->mode == MASTER_CMD_SELECT) {
+                if (cmd_all_success(s) && d->cfg.select_hold_ms)
+                        d->hold_until = now + d->cfg.select_hold_ms;
         } else if (ok && s->mode == MASTER_CMD_SBO && s->step == 0) {
-                bool all = s->res.n == s->n;
-                for (size_t i = 0; i < s->res.n; i++)
-                        if (s->res.objs[i].res != MASTER_CMD_RES_OK ||
-                            s->res.objs[i].status != DNP_CMD_SUCCESS)
-                                all = false;
-                if (all) {
+                if (cmd_all_success(s)) {
                         s->step = 1;
                         s->res = (struct master_cmd_result){ 0 };
                         if (master_dev_build(d, MASTER_TASK_CONTROL, now, ret_func, ret_expect) == 0)
@@ -755,7 +776,7 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
                         dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_TIME_SYNC:
-                if (ok && d->tsync_step == 0) {
+                if (ok && d->tsync_step == 0 && t->func != APP_FUNC_WRITE) {
                         if (d->cfg.time_sync == MASTER_TSYNC_WRITE) {
                                 uint64_t rtt = now > t->sent_at ? now - t->sent_at : 0;
                                 d->tsync_proc_ms = master_req_tsync_delay(

@@ -57,8 +57,10 @@ enum master_task {
 
 /*
  * Time synchronisation (config key time_sync):
- *   WRITE: DELAY_MEASURE (FC23), then WRITE g50v1 = wall time + (round trip
- *          - outstation processing delay) / 2   (serial lines)
+ *   WRITE: with measure_delay: DELAY_MEASURE (FC23), then WRITE g50v1 =
+ *          wall time + (round trip - outstation processing delay) / 2
+ *          (the non-LAN procedure, serial lines); without: one WRITE g50v1
+ *          of the wall time when the request is built
  *   LAN:   RECORD_CURRENT_TIME (FC24), then WRITE g50v3 = the wall time at
  *          which the FC24 request was sent
  */
@@ -102,10 +104,19 @@ struct master_dev_cfg {
         unsigned unsol_classes;         /* MASTER_CLASS1..3 (master_req.h); 0 = all three */
         enum master_tsync time_sync;
         uint64_t time_sync_ms;          /* time_sync_interval; 0 = startup and IIN1.4 only */
+        bool measure_delay;             /* WRITE: FC23 first and correct the time (see above) */
         unsigned comm_fail_after;       /* consecutive failed transactions -> offline; 0 = 1 */
         uint64_t control_timeout_ms;    /* control_timeout; 0 = no timeout besides retries */
         uint64_t offline_retry_ms;      /* probe period while offline; 0 = 10 s */
         unsigned max_controls;          /* controls queued at once; 0 = 4 */
+        /*
+         * Gateway pass-through of select-before-operate: after a
+         * MASTER_CMD_SELECT control succeeds (every object SUCCESS) the
+         * device runs only CONTROL tasks until an OPERATE control has been
+         * sent or this time passes, so that the OPERATE carries the next
+         * sequence number after the SELECT.  0 = no hold.
+         */
+        uint64_t select_hold_ms;
         void *user;                     /* for the upcalls (master_dev_user) */
 };
 

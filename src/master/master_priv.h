@@ -67,6 +67,7 @@ struct master_dev {
         enum master_dev_state state;
         unsigned fails;                 /* consecutive failed transactions */
         uint64_t probe_due;             /* OFFLINE: earliest next attempt */
+        uint64_t hold_until;            /* after a SELECT: only controls before this */
         uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled (CONTROL unused) */
         uint8_t seq;                    /* next solicited request sequence */
         uint16_t iin;

@@ -95,6 +95,8 @@ struct sim {
 };
 
 static bool sim_link_confirm;
+static uint32_t sim_byte_time_us;      /* master_chan_cfg.byte_time_us of the next sim_setup */
+static uint64_t sim_timeout_ms;         /* response timeout of the next sim_setup; 0 = 2000 */
 
 static struct sim S;
 
@@ -160,7 +162,8 @@ static void sim_setup(const struct master_dev_cfg *cfgs, size_t n, unsigned retr
         memset(&S, 0, sizeof(S));
         const struct master_chan_cfg cc = {
                 .master_address = SIM_MASTER,
-                .response_timeout_ms = 2000,
+                .response_timeout_ms = sim_timeout_ms ? sim_timeout_ms : 2000,
+                .byte_time_us = sim_byte_time_us,
                 .retries = retries,
                 .link_confirm = sim_link_confirm,
         };

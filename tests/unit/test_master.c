@@ -79,6 +79,7 @@ static void test_startup_unsol_write(void **state)
         struct master_dev_cfg cfg = sim_dev_cfg(10);
         cfg.unsolicited = true;
         cfg.time_sync = MASTER_TSYNC_WRITE;
+        cfg.measure_delay = true;
         sim_setup(&cfg, 1, 1);
         S.dev[0].iin = APP_IIN_DEVICE_RESTART;
         S.dev[0].latency = 40;
@@ -624,6 +625,255 @@ static void test_link_confirmed(void **state)
         sim_teardown();
 }
 
+/* ---- response timer from the wire (byte_time_us) ---- */
+
+#define BT_9600 1146u   /* 11 bits at 9600 baud, us */
+
+/* A response of exactly 2048 bytes: 679 x g30v2 (range 0..678). */
+static size_t big_rsp(uint8_t *buf, uint8_t seq)
+{
+        struct apdu_wr a;
+        const struct apdu_hdr h = { .fir = true, .fin = true, .seq = seq, .func = APP_FUNC_RESPONSE };
+        apdu_wr_init(&a, buf, 2048, &h);
+        apdu_wr_begin(&a, 30, 2, OBJ_QUAL_RANGE16, 0);
+        for (uint32_t i = 0; i < 679; i++) {
+                struct dnp_value v = { .index = i, .flags = 1, .v.analog = (double)i };
+                assert_int_equal(apdu_wr_value(&a, &v), 0);
+        }
+        apdu_wr_end(&a);
+        return apdu_wr_len(&a);
+}
+
+/* Move the clock to `at`, firing the master's timer on the way (and pumping its output). */
+static void clock_to(uint64_t at)
+{
+        uint64_t dl;
+        while ((dl = master_chan_deadline(S.ch)) <= at) {
+                S.now = dl > S.now ? dl : S.now;
+                S.timer_calls++;
+                master_chan_on_timer(S.ch, S.now);
+                sim_pump();
+        }
+        S.now = at;
+}
+
+/*
+ * Deliver the link frames of an APDU from dev 0 one by one, each at the time
+ * its last byte arrives at 9600 baud, starting at t; at most max_frames.
+ * Returns the arrival time of the last frame delivered.
+ */
+static uint64_t deliver_slowly(const uint8_t *apdu, size_t len, uint64_t t, size_t max_frames,
+                               size_t *ret_frames)
+{
+        static uint8_t wire[4096];
+        size_t n = sim_frames(&S.dev[0], apdu, len, wire, sizeof(wire), false, SIM_MASTER, 10);
+        size_t off = 0, frames = 0;
+        uint64_t bytes_us = 0, at = t;
+        while (off < n && frames < max_frames) {
+                size_t data = (size_t)wire[off + 2] - 5;
+                size_t flen = 10 + data + 2 * ((data + 15) / 16);
+                bytes_us += (uint64_t)flen * BT_9600;
+                at = t + bytes_us / 1000;
+                clock_to(at);
+                master_chan_rx(S.ch, wire + off, flen, S.now);
+                sim_pump();
+                off += flen;
+                frames++;
+        }
+        *ret_frames = frames;
+        return at;
+}
+
+static void test_response_timer_wire_time(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        sim_byte_time_us = BT_9600;
+        sim_timeout_ms = 1000;
+        sim_setup(&cfg, 1, 1);
+        sim_byte_time_us = 0;
+        sim_timeout_ms = 0;
+        sim_open();
+        assert_true(master_dev_get_state(S.md[0]) == MASTER_DEV_ONLINE);
+        S.dev[0].silent = true;
+
+        /* the integrity request is one 27-byte frame: 31 ms on the wire, then 1000 ms */
+        size_t base = S.nlog;
+        uint64_t t0 = S.now;
+        master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, t0);
+        clock_to(t0);
+        assert_int_equal(S.nlog - base, 1);
+        assert_true(sim_apdu_is(&S.log[base], INTEGRITY_REQ("C2")));
+        assert_int_equal(master_chan_deadline(S.ch), t0 + 31 + 1000);
+
+        /* 2048 bytes in 9 frames (8 x 292 + 75 = 2411 bytes, 2.76 s at 9600) from 100 ms later */
+        uint8_t apdu[2048];
+        size_t len = big_rsp(apdu, 2);
+        assert_int_equal(len, 2048);
+        size_t mbase = S.nmeas, frames;
+        uint64_t end = deliver_slowly(apdu, len, t0 + 31 + 100, SIZE_MAX, &frames);
+        assert_int_equal(frames, 9);
+        assert_int_equal(end, t0 + 131 + 2763);
+        assert_int_equal(S.nmeas - mbase, 679);
+        /* the harness keeps the first 512 */
+        assert_int_equal(S.meas[511].v.index, 511 - mbase);
+        assert_true(S.meas[511].v.v.analog == (double)(511 - mbase));
+        const struct master_dev_stats *st = master_dev_get_stats(S.md[0]);
+        assert_int_equal(st->timeouts, 0);
+        assert_int_equal(st->retries, 0);
+        assert_int_equal(st->tasks[MASTER_TASK_INTEGRITY], 2);
+        assert_int_equal(S.nlog - base, 1);
+
+        /* the device stops after 3 frames: timeout exactly 1000 ms after the third, retry */
+        base = S.nlog;
+        uint64_t t1 = S.now + 5000;
+        clock_to(t1);
+        master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, t1);
+        clock_to(t1);
+        assert_int_equal(S.nlog - base, 1);
+        len = big_rsp(apdu, 3);
+        uint64_t last = deliver_slowly(apdu, len, t1 + 31 + 100, 3, &frames);
+        assert_int_equal(frames, 3);
+        assert_int_equal(master_chan_deadline(S.ch), last + 1000);
+        clock_to(last + 1000);
+        assert_int_equal(st->timeouts, 1);
+        assert_int_equal(S.nlog - base, 2);
+        assert_true(sim_apdu_is(&S.log[base + 1], INTEGRITY_REQ("C3")));
+        assert_int_equal(S.log[base + 1].at, last + 1000);
+        assert_int_equal(master_chan_deadline(S.ch), last + 1000 + 31 + 1000);
+        sim_teardown();
+}
+
+/* ---- select hold (gateway pass-through of SELECT / OPERATE) ---- */
+
+static const struct master_cmd_obj one_crob[1] = {
+        { .group = 12, .var = 1,
+          .v = { .index = 3, .v.crob = { .code = 0x03, .count = 1, .on_ms = 100, .off_ms = 0 } } },
+};
+
+#define ONE_CROB " 0C 01 28 01 00 03 00 03 01 64 00 00 00 00 00 00 00 00"
+
+static void select_hold_run(uint64_t hold_ms)
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.class_ms[0] = 10000;
+        cfg.select_hold_ms = hold_ms;
+        one_dev_started(&cfg, 1);       /* C0 DISABLE_UNSOL, C1 integrity at t = 0 */
+        S.dev[0].latency = 20;
+        sim_run_until(9000);
+        size_t base = S.nlog;
+        uint32_t id;
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_SELECT, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        sim_run_until(12000);           /* the class 1 poll is due at 10000 */
+        assert_int_equal(S.ncmd, 1);
+        assert_true(S.cmd[0].ok);
+        assert_int_equal(S.cmd[0].mode, MASTER_CMD_SELECT);
+        assert_true(sim_apdu_is(&S.log[base], "C2 03" ONE_CROB));
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_OPERATE, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        sim_run_until(13000);
+        assert_int_equal(S.ncmd, 2);
+        assert_true(S.cmd[1].ok);
+}
+
+static void test_select_hold(void **state)
+{
+        (void)state;
+        select_hold_run(5000);
+        size_t base = 2;
+        /* SELECT seq 2 at 9000, nothing at 10000, OPERATE seq 3 at 12000, then the held poll */
+        assert_int_equal(S.nlog, base + 3);
+        assert_int_equal(S.log[base].at, 9000);
+        assert_true(sim_apdu_is(&S.log[base + 1], "C3 04" ONE_CROB));
+        assert_int_equal(S.log[base + 1].at, 12000);
+        assert_true(sim_apdu_is(&S.log[base + 2], "C4 01 3C 02 06"));
+        assert_int_equal(S.log[base + 2].at, 12020);
+        /* the hold ended with the OPERATE: the next poll keeps the 10 s grid */
+        sim_run_until(20000);
+        assert_int_equal(S.nlog, base + 4);
+        assert_int_equal(S.log[base + 3].at, 20000);
+
+        /* a SELECT without OPERATE: polls resume when select_hold passes */
+        size_t b2 = S.nlog;
+        uint32_t id;
+        sim_run_until(29000);
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_SELECT, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        assert_int_equal(master_chan_deadline(S.ch), 29000);
+        sim_run_until(29020);
+        assert_int_equal(master_chan_deadline(S.ch), 29020 + 5000);
+        sim_run_until(40000);
+        assert_int_equal(S.nlog - b2, 3);
+        assert_true(sim_apdu_is(&S.log[b2], "C6 03" ONE_CROB));
+        assert_true(sim_apdu_is(&S.log[b2 + 1], "C7 01 3C 02 06"));
+        assert_int_equal(S.log[b2 + 1].at, 29020 + 5000);
+        assert_int_equal(S.log[b2 + 2].at, 40000);
+
+        /* a failed SELECT holds nothing */
+        S.dev[0].select_status = DNP_CMD_LOCAL;
+        size_t b3 = S.nlog;
+        sim_run_until(49000);
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_SELECT, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        sim_run_until(50000);
+        assert_int_equal(S.nlog - b3, 2);
+        assert_int_equal(S.log[b3 + 1].at, 50000);
+        assert_false(S.cmd[S.ncmd - 1].ok);
+        sim_teardown();
+
+        /* without select_hold the due poll goes between: OPERATE is SELECT + 2 */
+        select_hold_run(0);
+        assert_int_equal(S.nlog, base + 3);
+        assert_true(sim_apdu_is(&S.log[base + 1], "C3 01 3C 02 06"));
+        assert_int_equal(S.log[base + 1].at, 10000);
+        assert_true(sim_apdu_is(&S.log[base + 2], "C4 04" ONE_CROB));
+        sim_teardown();
+}
+
+/* ---- time sync: WRITE with and without delay measurement ---- */
+
+static void test_tsync_write_modes(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.time_sync = MASTER_TSYNC_WRITE;
+        cfg.time_sync_ms = 3600000;
+        sim_setup(&cfg, 1, 1);
+        S.dev[0].latency = 40;
+        S.dev[0].delay_ms = 10;
+        sim_open();
+        sim_run_until(3600000 + 1000);
+        /* no FC23: one WRITE g50v1 of the wall time when it is built (t = 80) */
+        assert_int_equal(S.nlog, 4);
+        assert_true(sim_apdu_is(&S.log[0], "C0 15 3C 02 06 3C 03 06 3C 04 06"));
+        assert_true(sim_apdu_is(&S.log[1], INTEGRITY_REQ("C1")));
+        assert_true(sim_apdu_is(&S.log[2], "C2 02 32 01 07 01 50 68 E5 CF 8B 01"));
+        assert_int_equal(S.log[2].at, 80);
+        assert_int_equal(S.dev[0].funcs[APP_FUNC_DELAY_MEASURE], 0);
+        /* the period counts from the end of the task: 120 + 3600000 */
+        assert_int_equal(S.log[3].at, 3600120);
+        assert_int_equal(S.log[3].apdu[1], APP_FUNC_WRITE);
+        assert_int_equal(master_dev_get_stats(S.md[0])->tasks[MASTER_TASK_TIME_SYNC], 2);
+        sim_teardown();
+
+        cfg.measure_delay = true;
+        sim_setup(&cfg, 1, 1);
+        S.dev[0].latency = 40;
+        S.dev[0].delay_ms = 10;
+        sim_open();
+        sim_run_until(1000);
+        /* FC23 at 80, answered at 120: WRITE wall(120) + (40 - 10) / 2 */
+        assert_int_equal(S.nlog, 4);
+        assert_true(sim_apdu_is(&S.log[2], "C2 17"));
+        assert_int_equal(S.log[2].at, 80);
+        assert_true(sim_apdu_is(&S.log[3], "C3 02 32 01 07 01 87 68 E5 CF 8B 01"));
+        assert_int_equal(S.log[3].at, 120);
+        assert_int_equal(S.dev[0].funcs[APP_FUNC_DELAY_MEASURE], 1);
+        assert_int_equal(master_dev_get_stats(S.md[0])->tasks[MASTER_TASK_TIME_SYNC], 1);
+        sim_teardown();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -642,6 +892,9 @@ int main(void)
                 cmocka_unit_test(test_multidrop_three),
                 cmocka_unit_test(test_control_timeout_and_close),
                 cmocka_unit_test(test_link_confirmed),
+                cmocka_unit_test(test_response_timer_wire_time),
+                cmocka_unit_test(test_select_hold),
+                cmocka_unit_test(test_tsync_write_modes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dnp3poll: the commissioning master.  Polls one outstation over TCP or a
+ * serial line with the master session and its libevent adapter
+ * (src/io/master_io.h): integrity poll and point table, events (polled and
+ * unsolicited) as they arrive, IIN bits by name, one control (CROB or
+ * analog output) with select-before-operate, direct operate or direct
+ * operate without answer, time synchronisation.  --json prints one JSON
+ * object per line for scripts.  See dnp3poll(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "dnp3/app.h"
+#include "dnp3/link.h"
+#include "dnp3/obj.h"
+#include "io/master_io.h"
+#include "master/master_chan.h"
+#include "master/master_cmd.h"
+#include "master/master_dev.h"
+
+#define POLL_EXIT_OK 0
+#define POLL_EXIT_FAIL 1
+#define POLL_EXIT_USAGE 2
+
+struct poll_row {
+        struct master_meas m;
+};
+
+struct poll {
+        struct event_base *base;
+        struct master_io *io;
+        struct master_dev *dev;
+        struct event *ev_int, *ev_term, *ev_exit;
+        bool json, follow, integrity, tcp;
+        bool have_cmd;
+        enum master_cmd_mode mode;
+        struct master_cmd_obj cmd;
+        bool cmd_sent, cmd_done;
+        bool table_done;
+        int rc;                         /* -1 while undecided */
+        struct poll_row *rows;          /* static values of the integrity poll in progress */
+        size_t nrows, cap;
+        uint16_t iin;
+        bool iin_known;
+};
+
+/* ---- formatting ---- */
+
+static void fmt_time(char *buf, size_t n, uint64_t ms)
+{
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        if (!gmtime_r(&t, &tm)) {
+                snprintf(buf, n, "?");
+                return;
+        }
+        snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned)(ms % 1000));
+}
+
+/* Name of flag bit b for a point type, NULL when the bit is part of the value or reserved. */
+static const char *flag_name(enum dnp_type t, unsigned b)
+{
+        static const char *const common[] = { "ONLINE", "RESTART", "COMM_LOST", "REMOTE_FORCED",
+                                              "LOCAL_FORCED" };
+        if (b < 5)
+                return common[b];
+        switch (t) {
+        case DNP_TYPE_BI:
+                return b == 5 ? "CHATTER_FILTER" : NULL;
+        case DNP_TYPE_DBI:
+                return b == 5 ? "CHATTER_FILTER" : NULL;
+        case DNP_TYPE_CNT:
+        case DNP_TYPE_FCNT:
+                return b == 5 ? "ROLLOVER" : b == 6 ? "DISCONTINUITY" : NULL;
+        case DNP_TYPE_AI:
+        case DNP_TYPE_AO:
+                return b == 5 ? "OVER_RANGE" : b == 6 ? "REFERENCE_ERR" : NULL;
+        default:
+                return NULL;
+        }
+}
+
+/* "ONLINE|RESTART" (text) or "\"ONLINE\",\"RESTART\"" (json); "" when none. */
+static void fmt_flags(char *buf, size_t n, enum dnp_type t, uint8_t flags, bool json)
+{
+        size_t off = 0;
+        buf[0] = '\0';
+        for (unsigned b = 0; b < 8; b++) {
+                const char *name = flag_name(t, b);
+                if (!(flags & (1u << b)) || !name)
+                        continue;
+                int w = snprintf(buf + off, n - off, json ? "%s\"%s\"" : "%s%s",
+                                 off ? (json ? "," : "|") : "", name);
+                if (w < 0 || (size_t)w >= n - off)
+                        return;
+                off += (size_t)w;
+        }
+}
+
+static void fmt_value(char *buf, size_t n, const struct master_meas *m, bool json)
+{
+        const struct dnp_value *v = &m->v;
+        switch (m->type) {
+        case DNP_TYPE_BI:
+        case DNP_TYPE_BO:
+                snprintf(buf, n, "%u", v->v.bit ? 1u : 0u);
+                break;
+        case DNP_TYPE_DBI:
+                snprintf(buf, n, "%u", (unsigned)v->v.dbit);
+                break;
+        case DNP_TYPE_CNT:
+        case DNP_TYPE_FCNT:
+                snprintf(buf, n, "%" PRIu32, v->v.count);
+                break;
+        case DNP_TYPE_AI:
+        case DNP_TYPE_AO:
+                if (!isfinite(v->v.analog) && json)
+                        snprintf(buf, n, "null");
+                else
+                        snprintf(buf, n, "%.15g", v->v.analog);
+                break;
+        default:
+                snprintf(buf, n, json ? "null" : "?");
+                break;
+        }
+}
+
+static void print_meas_json(const struct master_meas *m)
+{
+        char val[64], flags[160], iso[80];
+        fmt_value(val, sizeof(val), m, true);
+        fmt_flags(flags, sizeof(flags), m->type, m->v.flags, true);
+        fmt_time(iso, sizeof(iso), m->v.time);
+        printf("{\"type\":\"%s\",\"group\":%u,\"var\":%u,\"index\":%" PRIu32 ",\"value\":%s,"
+               "\"flags\":[%s],\"flags_raw\":%u,\"time_ms\":%" PRIu64 ",\"time\":\"%s\","
+               "\"device_time\":%s,\"event\":%s,\"unsolicited\":%s}\n",
+               dnp_type_name(m->type), m->group, m->var, m->v.index, val, flags, m->v.flags,
+               m->v.time, iso, m->device_time ? "true" : "false", m->event ? "true" : "false",
+               m->unsolicited ? "true" : "false");
+}
+
+static void print_meas_text(const struct master_meas *m, const char *kind)
+{
+        char val[64], flags[160], iso[80];
+        fmt_value(val, sizeof(val), m, false);
+        fmt_flags(flags, sizeof(flags), m->type, m->v.flags, false);
+        fmt_time(iso, sizeof(iso), m->v.time);
+        printf("%-6s %-18s %6" PRIu32 " %14s  %-28s %s%s\n", kind, dnp_type_name(m->type),
+               m->v.index, val, flags[0] ? flags : "-", iso, m->device_time ? "" : " (received)");
+}
+
+static void print_iin(struct poll *p, uint16_t iin)
+{
+        char names[400];
+        size_t off = 0;
+        names[0] = '\0';
+        for (unsigned b = 0; b < 16; b++) {
+                if (!(iin & (1u << b)))
+                        continue;
+                int w = snprintf(names + off, sizeof(names) - off,
+                                 p->json ? "%s\"%s\"" : "%s%s", off ? (p->json ? "," : " ") : "",
+                                 app_iin_bit_name(b));
+                if (w < 0 || (size_t)w >= sizeof(names) - off)
+                        break;
+                off += (size_t)w;
+        }
+        if (p->json)
+                printf("{\"iin\":[%s],\"iin_raw\":%u}\n", names, iin);
+        else
+                printf("IIN: %s\n", off ? names : "(none)");
+}
+
+/* ---- finishing ---- */
+
+static void poll_finish(struct poll *p, int rc)
+{
+        if (p->rc < 0 || rc > p->rc)
+                p->rc = rc;
+        event_base_loopbreak(p->base);
+}
+
+/* Done when not following: the table (if any) printed and the control (if any) finished. */
+static void poll_check_done(struct poll *p)
+{
+        if (p->follow)
+                return;
+        bool table = !p->have_cmd || p->integrity;
+        if ((!table || p->table_done) && (!p->have_cmd || p->cmd_done))
+                poll_finish(p, p->rc < 0 ? POLL_EXIT_OK : p->rc);
+}
+
+static void print_stats(struct poll *p)
+{
+        const struct link_stats *ls = master_chan_link_stats(master_io_chan(p->io));
+        const struct master_chan_stats *cs = master_chan_get_stats(master_io_chan(p->io));
+        const struct master_dev_stats *ds = master_dev_get_stats(p->dev);
+        if (p->json) {
+                printf("{\"stats\":{\"frames\":%" PRIu64 ",\"bytes_discarded\":%" PRIu64
+                       ",\"hdr_crc_errors\":%" PRIu64 ",\"body_crc_errors\":%" PRIu64
+                       ",\"bad_length\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+                       ",\"transactions\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"timeouts\":%" PRIu64
+                       ",\"unsolicited\":%" PRIu64 ",\"values\":%" PRIu64 ",\"opens\":%" PRIu64
+                       "}}\n",
+                       ls->frames, ls->bytes_discarded, ls->hdr_crc_errors, ls->body_crc_errors,
+                       ls->bad_length, cs->rx_bytes, cs->tx_bytes, ds->transactions, ds->failed,
+                       ds->timeouts, ds->unsolicited, ds->values,
+                       io_stream_stats(master_io_stream(p->io))->opens);
+        } else if (ls->bytes_discarded || ls->hdr_crc_errors || ls->body_crc_errors ||
+                   ds->failed) {
+                fprintf(stderr,
+                        "dnp3poll: %" PRIu64 " frames, %" PRIu64 " bytes discarded, %" PRIu64
+                        " header CRC errors, %" PRIu64 " body CRC errors, %" PRIu64
+                        " failed transactions\n",
+                        ls->frames, ls->bytes_discarded, ls->hdr_crc_errors, ls->body_crc_errors,
+                        ds->failed);
+        }
+}
+
+/* ---- master callbacks ---- */
+
+static void on_value(void *ctx, const struct master_meas *m)
+{
+        struct poll *p = ctx;
+        if (p->json) {
+                print_meas_json(m);
+                return;
+        }
+        if (m->event) {
+                print_meas_text(m, m->unsolicited ? "unsol" : "event");
+                return;
+        }
+        if (p->nrows == p->cap) {
+                size_t ncap = p->cap ? 2 * p->cap : 256;
+                struct poll_row *r = realloc(p->rows, ncap * sizeof(*r));
+                if (!r)
+                        return;
+                p->rows = r;
+                p->cap = ncap;
+        }
+        p->rows[p->nrows++].m = *m;
+}
+
+static void print_table(struct poll *p)
+{
+        if (p->json)
+                return;
+        printf("%-6s %-18s %6s %14s  %-28s %s\n", "KIND", "TYPE", "INDEX", "VALUE", "FLAGS",
+               "TIME");
+        for (size_t i = 0; i < p->nrows; i++)
+                print_meas_text(&p->rows[i].m, "static");
+        p->nrows = 0;
+}
+
+static void on_cmd_done(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
+{
+        struct poll *p = ctx;
+        (void)d;
+        p->cmd_done = true;
+        if (p->json) {
+                printf("{\"control\":\"%s\",\"id\":%" PRIu32 ",\"ok\":%s,\"iin_raw\":%u,"
+                       "\"objects\":[",
+                       master_cmd_mode_name(p->mode), r->id, r->ok ? "true" : "false", r->iin);
+                for (size_t i = 0; i < r->n; i++)
+                        printf("%s{\"index\":%" PRIu32 ",\"result\":\"%s\",\"status\":\"%s\","
+                               "\"status_code\":%u}",
+                               i ? "," : "", p->cmd.v.index,
+                               master_cmd_res_name((enum master_cmd_res)r->objs[i].res),
+                               dnp_cmd_status_name(r->objs[i].status), r->objs[i].status);
+                printf("]}\n");
+        } else {
+                for (size_t i = 0; i < r->n; i++)
+                        printf("control %s g%uv%u index %" PRIu32 ": %s, status %s\n",
+                               master_cmd_mode_name(p->mode), p->cmd.group, p->cmd.var,
+                               p->cmd.v.index,
+                               master_cmd_res_name((enum master_cmd_res)r->objs[i].res),
+                               dnp_cmd_status_name(r->objs[i].status));
+        }
+        fflush(stdout);
+        if (!r->ok)
+                p->rc = POLL_EXIT_FAIL;
+        poll_check_done(p);
+}
+
+static void send_control(struct poll *p)
+{
+        uint32_t id;
+        p->cmd_sent = true;
+        int r = master_io_control(p->io, p->dev, p->mode, &p->cmd, 1, on_cmd_done, p, &id);
+        if (r < 0) {
+                fprintf(stderr, "dnp3poll: control not sent: %s\n", strerror(-r));
+                p->cmd_done = true;
+                p->rc = POLL_EXIT_FAIL;
+                poll_check_done(p);
+        }
+}
+
+static void on_task(void *ctx, struct master_dev *d, enum master_task t, bool ok)
+{
+        struct poll *p = ctx;
+        (void)d;
+        if (t == MASTER_TASK_INTEGRITY && ok) {
+                if (!p->have_cmd || p->integrity || p->table_done)
+                        print_table(p);
+                p->nrows = 0;
+                if (p->json)
+                        printf("{\"task\":\"%s\",\"ok\":true}\n", master_task_name(t));
+                p->table_done = true;
+                if (p->have_cmd && !p->cmd_sent)
+                        send_control(p);
+                poll_check_done(p);
+        } else if (p->json) {
+                printf("{\"task\":\"%s\",\"ok\":%s}\n", master_task_name(t), ok ? "true" : "false");
+        }
+        fflush(stdout);
+}
+
+static void on_state(void *ctx, struct master_dev *d, enum master_dev_state s)
+{
+        struct poll *p = ctx;
+        (void)d;
+        if (p->json)
+                printf("{\"state\":\"%s\"}\n", master_dev_state_name(s));
+        else
+                printf("device %s\n", master_dev_state_name(s));
+        fflush(stdout);
+        if (s == MASTER_DEV_OFFLINE && !p->follow) {
+                fprintf(stderr, "dnp3poll: device offline\n");
+                poll_finish(p, POLL_EXIT_FAIL);
+        }
+}
+
+static void on_iin(void *ctx, struct master_dev *d, uint16_t iin)
+{
+        struct poll *p = ctx;
+        (void)d;
+        if (p->iin_known && iin == p->iin)
+                return;
+        p->iin = iin;
+        p->iin_known = true;
+        print_iin(p, iin);
+        fflush(stdout);
+}
+
+static void on_diag(void *ctx, const struct master_diag *dg)
+{
+        (void)ctx;
+        static const char *const names[] = {
+#define X(name, str) [MASTER_DIAG_##name] = str,
+                MASTER_DIAG_LIST(X)
+#undef X
+        };
+        if ((unsigned)dg->kind < MASTER_DIAG_MAX)
+                fprintf(stderr, "dnp3poll: %s (%u -> %u)\n", names[dg->kind], dg->src, dg->dest);
+}
+
+static void on_up(void *ctx)
+{
+        struct poll *p = ctx;
+        if (p->json)
+                printf("{\"channel\":\"up\"}\n");
+        else
+                fprintf(stderr, "dnp3poll: %s: connected\n",
+                        io_stream_name(master_io_stream(p->io)));
+        fflush(stdout);
+}
+
+static void on_down(void *ctx, int err, const char *what)
+{
+        struct poll *p = ctx;
+        if (p->json)
+                printf("{\"channel\":\"down\",\"error\":\"%s: %s\"}\n", what, strerror(-err));
+        else
+                fprintf(stderr, "dnp3poll: %s: %s: %s\n", io_stream_name(master_io_stream(p->io)),
+                        what, strerror(-err));
+        fflush(stdout);
+}
+
+/* ---- events ---- */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        struct poll *p = arg;
+        (void)sig;
+        (void)what;
+        poll_finish(p, p->rc < 0 ? POLL_EXIT_OK : p->rc);
+}
+
+static void on_exit_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct poll *p = arg;
+        (void)fd;
+        (void)what;
+        /* following: a clean end; otherwise the work was not finished in time */
+        if (p->follow)
+                poll_finish(p, p->rc < 0 ? POLL_EXIT_OK : p->rc);
+        else
+                poll_finish(p, POLL_EXIT_FAIL);
+}
+
+static void on_drain_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct poll *p = arg;
+        (void)fd;
+        (void)what;
+        event_base_loopbreak(p->base);
+}
+
+/* Let the last request (e.g. a DIRECT_OPERATE_NR) reach the line before closing, for 1 s at most. */
+static void poll_drain(struct poll *p)
+{
+        struct io_stream *st = master_io_stream(p->io);
+        struct event *t = evtimer_new(p->base, on_drain_timer, p);
+        if (!t)
+                return;
+        struct timeval tv = { .tv_sec = 1 };
+        evtimer_add(t, &tv);
+        while (master_io_is_up(p->io) && io_stream_pending(st) > 0 && evtimer_pending(t, NULL))
+                event_base_loop(p->base, EVLOOP_ONCE);
+        event_free(t);
+}
+
+/* ---- command line ---- */
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        errno = 0;
+        if (!*s || *s == '-')
+                return -EINVAL;
+        unsigned long long v = strtoull(s, &end, 0);
+        if (errno || *end || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* Seconds (decimal allowed) into milliseconds, 1 ms .. 1 day. */
+static int parse_secs(const char *s, uint64_t *ret)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || *end || end == s || !(v >= 0.001 && v <= 86400.0))
+                return -EINVAL;
+        *ret = (uint64_t)llround(v * 1000.0);
+        return 0;
+}
+
+static int parse_crob_code(const char *s, uint8_t *ret)
+{
+        static const struct {
+                const char *name;
+                uint8_t code;
+        } names[] = {
+                { "NUL", 0x00 },     { "PULSE_ON", 0x01 }, { "PULSE_OFF", 0x02 },
+                { "LATCH_ON", 0x03 }, { "LATCH_OFF", 0x04 }, { "CLOSE", 0x41 },
+                { "TRIP", 0x81 },
+        };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                if (strcasecmp(s, names[i].name) == 0) {
+                        *ret = names[i].code;
+                        return 0;
+                }
+        }
+        uint64_t v;
+        if (parse_u64(s, 255, &v) < 0)
+                return -EINVAL;
+        *ret = (uint8_t)v;
+        return 0;
+}
+
+/* INDEX:CODE[:COUNT:ON:OFF] */
+static int parse_crob(char *s, struct master_cmd_obj *o)
+{
+        char *f[5];
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(s, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+                if (n == 5)
+                        return -EINVAL;
+                f[n++] = t;
+        }
+        uint64_t idx, count = 1, on = 100, off = 100;
+        uint8_t code;
+        if ((n != 2 && n != 5) || parse_u64(f[0], UINT16_MAX, &idx) < 0 ||
+            parse_crob_code(f[1], &code) < 0)
+                return -EINVAL;
+        if (n == 5 && (parse_u64(f[2], 255, &count) < 0 || parse_u64(f[3], UINT32_MAX, &on) < 0 ||
+                       parse_u64(f[4], UINT32_MAX, &off) < 0))
+                return -EINVAL;
+        *o = (struct master_cmd_obj){
+                .group = 12,
+                .var = 1,
+                .v = { .index = (uint32_t)idx,
+                       .v.crob = { .code = code, .count = (uint8_t)count, .on_ms = (uint32_t)on,
+                                   .off_ms = (uint32_t)off } },
+        };
+        return 0;
+}
+
+/* INDEX:VALUE[:VAR] */
+static int parse_ao(char *s, struct master_cmd_obj *o)
+{
+        char *f[3];
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(s, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+                if (n == 3)
+                        return -EINVAL;
+                f[n++] = t;
+        }
+        uint64_t idx, var;
+        char *end;
+        if (n < 2 || parse_u64(f[0], UINT16_MAX, &idx) < 0)
+                return -EINVAL;
+        double value = strtod(f[1], &end);
+        if (*end || end == f[1] || !isfinite(value))
+                return -EINVAL;
+        if (n == 3) {
+                if (parse_u64(f[2], 4, &var) < 0 || var == 0)
+                        return -EINVAL;
+        } else {
+                var = value == floor(value) && fabs(value) <= 2147483647.0 ? 1 : 3;
+        }
+        *o = (struct master_cmd_obj){
+                .group = 41,
+                .var = (uint8_t)var,
+                .v = { .index = (uint32_t)idx, .v.ao = { .value = value } },
+        };
+        return master_cmd_obj_check(o);
+}
+
+/* HOST:PORT or [HOST6]:PORT; host points into s. */
+static int parse_hostport(char *s, struct io_tcp_cfg *ret)
+{
+        char *colon = strrchr(s, ':');
+        uint64_t port;
+        if (!colon || colon == s || parse_u64(colon + 1, 65535, &port) < 0 || port == 0)
+                return -EINVAL;
+        *colon = '\0';
+        char *host = s;
+        if (host[0] == '[') {
+                size_t n = strlen(host);
+                if (n < 3 || host[n - 1] != ']')
+                        return -EINVAL;
+                host[n - 1] = '\0';
+                host++;
+        }
+        ret->host = host;
+        ret->port = (uint16_t)port;
+        return 0;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: dnp3poll (--tcp HOST:PORT | --serial DEVICE [--baud N] [--data-bits N]\n"
+                "                [--parity none|even|odd] [--stop-bits 1|2])\n"
+                "                [--address N] [--master-address N] [--integrity] [--follow]\n"
+                "                [--poll-class SECS] [--unsolicited] [--json]\n"
+                "                [--time-sync lan|write]\n"
+                "                [--crob INDEX:CODE[:COUNT:ON:OFF] | --ao INDEX:VALUE[:VAR]]\n"
+                "                [--sbo | --direct | --direct-nr] [--timeout SECS]\n"
+                "                [--retries N] [--comm-fail N] [--exit-after SECS]\n");
+}
+
+int main(int argc, char **argv)
+{
+        enum {
+                OPT_TCP = 256, OPT_SERIAL, OPT_BAUD, OPT_DATA_BITS, OPT_PARITY, OPT_STOP_BITS,
+                OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW, OPT_POLL_CLASS, OPT_UNSOL,
+                OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO, OPT_DIRECT, OPT_DIRECT_NR,
+                OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER, OPT_HELP,
+        };
+        static const struct option opts[] = {
+                { "tcp", required_argument, NULL, OPT_TCP },
+                { "serial", required_argument, NULL, OPT_SERIAL },
+                { "baud", required_argument, NULL, OPT_BAUD },
+                { "data-bits", required_argument, NULL, OPT_DATA_BITS },
+                { "parity", required_argument, NULL, OPT_PARITY },
+                { "stop-bits", required_argument, NULL, OPT_STOP_BITS },
+                { "address", required_argument, NULL, OPT_ADDRESS },
+                { "master-address", required_argument, NULL, OPT_MASTER },
+                { "integrity", no_argument, NULL, OPT_INTEGRITY },
+                { "follow", no_argument, NULL, OPT_FOLLOW },
+                { "poll-class", required_argument, NULL, OPT_POLL_CLASS },
+                { "unsolicited", no_argument, NULL, OPT_UNSOL },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "time-sync", required_argument, NULL, OPT_TSYNC },
+                { "crob", required_argument, NULL, OPT_CROB },
+                { "ao", required_argument, NULL, OPT_AO },
+                { "sbo", no_argument, NULL, OPT_SBO },
+                { "direct", no_argument, NULL, OPT_DIRECT },
+                { "direct-nr", no_argument, NULL, OPT_DIRECT_NR },
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "retries", required_argument, NULL, OPT_RETRIES },
+                { "comm-fail", required_argument, NULL, OPT_COMM_FAIL },
+                { "exit-after", required_argument, NULL, OPT_EXIT_AFTER },
+                { "help", no_argument, NULL, OPT_HELP },
+                { NULL, 0, NULL, 0 },
+        };
+        struct poll p = { .rc = -1, .mode = MASTER_CMD_SBO };
+        struct master_io_cfg cfg = {
+                .stream = { .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 } },
+                .chan = { .master_address = 1, .response_timeout_ms = 2000, .retries = 1 },
+        };
+        struct master_dev_cfg dcfg = {
+                .name = "outstation",
+                .address = 10,
+                .comm_fail_after = 3,
+                .control_timeout_ms = 0,
+                .offline_retry_ms = 5000,
+        };
+        const char *serial = NULL;
+        char *tcp = NULL;
+        uint64_t u, poll_ms = 0, exit_ms = 0;
+        bool tsync = false, have_mode = false;
+        enum master_tsync tsync_mode = MASTER_TSYNC_NONE;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                r = 0;
+                switch (c) {
+                case OPT_TCP:
+                        tcp = optarg;
+                        r = parse_hostport(optarg, &cfg.stream.tcp_cfg);
+                        break;
+                case OPT_SERIAL:
+                        serial = optarg;
+                        break;
+                case OPT_BAUD:
+                        r = parse_u64(optarg, 4000000, &u);
+                        if (r == 0 && u < 50)
+                                r = -EINVAL;
+                        cfg.stream.serial.baud = (unsigned)u;
+                        break;
+                case OPT_DATA_BITS:
+                        r = parse_u64(optarg, 8, &u);
+                        if (r == 0 && u < 5)
+                                r = -EINVAL;
+                        cfg.stream.serial.data_bits = (unsigned)u;
+                        break;
+                case OPT_PARITY:
+                        if (strcmp(optarg, "none") == 0)
+                                cfg.stream.serial.parity = IO_PARITY_NONE;
+                        else if (strcmp(optarg, "even") == 0)
+                                cfg.stream.serial.parity = IO_PARITY_EVEN;
+                        else if (strcmp(optarg, "odd") == 0)
+                                cfg.stream.serial.parity = IO_PARITY_ODD;
+                        else
+                                r = -EINVAL;
+                        break;
+                case OPT_STOP_BITS:
+                        r = parse_u64(optarg, 2, &u);
+                        if (r == 0 && u < 1)
+                                r = -EINVAL;
+                        cfg.stream.serial.stop_bits = (unsigned)u;
+                        break;
+                case OPT_ADDRESS:
+                        r = parse_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
+                        dcfg.address = (uint16_t)u;
+                        break;
+                case OPT_MASTER:
+                        r = parse_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
+                        cfg.chan.master_address = (uint16_t)u;
+                        break;
+                case OPT_INTEGRITY:
+                        p.integrity = true;
+                        break;
+                case OPT_FOLLOW:
+                        p.follow = true;
+                        break;
+                case OPT_POLL_CLASS:
+                        r = parse_secs(optarg, &poll_ms);
+                        break;
+                case OPT_UNSOL:
+                        dcfg.unsolicited = true;
+                        break;
+                case OPT_JSON:
+                        p.json = true;
+                        break;
+                case OPT_TSYNC:
+                        tsync = true;
+                        r = master_tsync_from_name(optarg, &tsync_mode);
+                        if (r == 0 && tsync_mode == MASTER_TSYNC_NONE)
+                                r = -EINVAL;
+                        break;
+                case OPT_CROB:
+                        if (p.have_cmd)
+                                r = -EINVAL;
+                        else
+                                r = parse_crob(optarg, &p.cmd);
+                        p.have_cmd = true;
+                        break;
+                case OPT_AO:
+                        if (p.have_cmd)
+                                r = -EINVAL;
+                        else
+                                r = parse_ao(optarg, &p.cmd);
+                        p.have_cmd = true;
+                        break;
+                case OPT_SBO:
+                case OPT_DIRECT:
+                case OPT_DIRECT_NR:
+                        if (have_mode)
+                                r = -EINVAL;
+                        have_mode = true;
+                        p.mode = c == OPT_SBO      ? MASTER_CMD_SBO
+                                 : c == OPT_DIRECT ? MASTER_CMD_DIRECT
+                                                   : MASTER_CMD_DIRECT_NR;
+                        break;
+                case OPT_TIMEOUT:
+                        r = parse_secs(optarg, &cfg.chan.response_timeout_ms);
+                        break;
+                case OPT_RETRIES:
+                        r = parse_u64(optarg, 100, &u);
+                        cfg.chan.retries = (unsigned)u;
+                        break;
+                case OPT_COMM_FAIL:
+                        r = parse_u64(optarg, 1000, &u);
+                        if (r == 0 && u == 0)
+                                r = -EINVAL;
+                        dcfg.comm_fail_after = (unsigned)u;
+                        break;
+                case OPT_EXIT_AFTER:
+                        r = parse_secs(optarg, &exit_ms);
+                        break;
+                case OPT_HELP:
+                        usage(stdout);
+                        return POLL_EXIT_OK;
+                default:
+                        usage(stderr);
+                        return POLL_EXIT_USAGE;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "dnp3poll: bad value for --%s: %s\n",
+                                opts[c - OPT_TCP].name, optarg ? optarg : "");
+                        return POLL_EXIT_USAGE;
+                }
+        }
+        if (optind != argc || !tcp == !serial || (have_mode && !p.have_cmd) ||
+            dcfg.address == cfg.chan.master_address) {
+                usage(stderr);
+                return POLL_EXIT_USAGE;
+        }
+        p.tcp = tcp != NULL;
+        cfg.stream.tcp = p.tcp;
+        cfg.stream.serial.device = serial;
+        for (unsigned i = 0; i < 3; i++)
+                dcfg.class_ms[i] = poll_ms;
+        if (tsync) {
+                dcfg.time_sync = tsync_mode;
+                /* "write": with delay measurement on serial lines, without on TCP */
+                dcfg.measure_delay = !p.tcp;
+        }
+        /* a control gives up after every try of its requests */
+        dcfg.control_timeout_ms = cfg.chan.response_timeout_ms * (cfg.chan.retries + 1) * 2 + 1000;
+
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        p.base = event_base_new();
+        if (!p.base) {
+                fprintf(stderr, "dnp3poll: event_base_new failed\n");
+                return POLL_EXIT_FAIL;
+        }
+        const struct master_callbacks mcb = {
+                .ctx = &p,
+                .on_value = on_value,
+                .on_state = on_state,
+                .on_iin = on_iin,
+                .on_diag = on_diag,
+                .on_task = on_task,
+        };
+        const struct master_io_cb iocb = { .on_up = on_up, .on_down = on_down };
+        r = master_io_new(p.base, &cfg, &mcb, &iocb, &p, &p.io);
+        if (r == 0)
+                r = master_io_add_dev(p.io, &dcfg, &p.dev);
+        if (r < 0) {
+                fprintf(stderr, "dnp3poll: %s\n", strerror(-r));
+                master_io_free(p.io);
+                event_base_free(p.base);
+                return POLL_EXIT_USAGE;
+        }
+        p.ev_int = evsignal_new(p.base, SIGINT, on_signal, &p);
+        p.ev_term = evsignal_new(p.base, SIGTERM, on_signal, &p);
+        evsignal_add(p.ev_int, NULL);
+        evsignal_add(p.ev_term, NULL);
+        if (exit_ms) {
+                p.ev_exit = evtimer_new(p.base, on_exit_timer, &p);
+                struct timeval tv = { .tv_sec = (time_t)(exit_ms / 1000),
+                                      .tv_usec = (suseconds_t)((exit_ms % 1000) * 1000) };
+                evtimer_add(p.ev_exit, &tv);
+        }
+        signal(SIGPIPE, SIG_IGN);
+
+        master_io_start(p.io);
+        if (p.rc < 0)
+                event_base_dispatch(p.base);
+        poll_drain(&p);
+
+        print_stats(&p);
+        int rc = p.rc < 0 ? POLL_EXIT_OK : p.rc;
+        if (p.have_cmd && !p.cmd_done)
+                rc = POLL_EXIT_FAIL;
+        master_io_free(p.io);
+        if (p.ev_exit)
+                event_free(p.ev_exit);
+        event_free(p.ev_int);
+        event_free(p.ev_term);
+        event_base_free(p.base);
+        free(p.rows);
+        return rc;
+}
