@@ -155,6 +155,7 @@ static void fz_setup(void)
                 .response_timeout_ms = 1000,
                 .retries = 1,
                 .max_fragment = 2048,
+                .byte_time_us = 1146,           /* 9600 baud: the wire-time timer */
         };
         const struct master_callbacks cb = { .on_value = fz_on_value };
         check(master_chan_new(&cc, &cb, &ch) == 0);
@@ -166,6 +167,8 @@ static void fz_setup(void)
                         .integrity_ms = 60000,
                         .unsolicited = i == 0,
                         .time_sync = i ? MASTER_TSYNC_LAN : MASTER_TSYNC_WRITE,
+                        .measure_delay = true,
+                        .select_hold_ms = i ? 0 : 2500,  /* pass-through SELECT hold on "a" */
                         .comm_fail_after = 2,
                         .control_timeout_ms = 3000,
                         .offline_retry_ms = 4000,
