@@ -64,7 +64,6 @@ struct gw {
         struct master_dev **dev;
         struct gw_callbacks cb;
         int64_t wall_offset;
-        uint64_t now;                   /* latest time given (for control results) */
         struct gw_pend *pend;
         size_t npend;
         struct gw_stats st;
@@ -127,17 +126,10 @@ void gw_set_device(struct gw *g, uint32_t dev, struct master_dev *d)
                 g->dev[dev] = d;
 }
 
-static void gw_tick(struct gw *g, uint64_t now)
-{
-        if (now > g->now)
-                g->now = now;
-}
-
 /* ---- event replay ------------------------------------------------------ */
 
 void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_t now)
 {
-        gw_tick(g, now);
         uint32_t up = pmap_first(g->map, dev, m->type, m->v.index);
         if (up == PMAP_NONE) {
                 g->st.unmapped_values++;
@@ -196,7 +188,6 @@ static bool gw_comm_lost(struct gw *g, enum dnp_type t, uint32_t up, uint64_t no
 
 void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64_t now)
 {
-        gw_tick(g, now);
         if (s != MASTER_DEV_OFFLINE || dev >= g->ndev)
                 return;
         size_t npoints = 0;
@@ -308,7 +299,7 @@ static void gw_cmd_cb(void *ctx, struct master_dev *d, const struct master_cmd_r
                 }
         }
         if (--p->waiting == 0)
-                gw_finish(p, p->g->now);
+                gw_finish(p, r->at);
 }
 
 /* A free slot among outstation i's own (one busy outstation cannot starve another). */
@@ -358,7 +349,6 @@ static bool gw_send_group(struct gw *g, struct gw_pend *p, struct gw_grp *grp,
 void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
                    const struct outst_cmd *cmds, size_t n, uint64_t now)
 {
-        gw_tick(g, now);
         if (i >= g->nout || !g->out[i] || n == 0 || n > OUTST_MAX_CMDS)
                 return;         /* nothing to answer to; the session times out */
         struct outst *o = g->out[i];

@@ -72,6 +72,7 @@ struct master_cmd_result {
         uint8_t mode;                   /* enum master_cmd_mode */
         bool ok;                        /* every object OK with status SUCCESS (or SENT) */
         uint16_t iin;                   /* IIN of the last response, 0 if none */
+        uint64_t at;                    /* `now` when the control finished */
         size_t n;
         struct master_cmd_obj_result objs[MASTER_CMD_MAX_OBJS];
 };

@@ -172,9 +172,10 @@ static struct master_cmd_slot *cmd_head(const struct master_dev *d)
 }
 
 /* Report a result and free the slot (the callback may queue a new control). */
-static void cmd_finish(struct master_dev *d, struct master_cmd_slot *s)
+static void cmd_finish(struct master_dev *d, struct master_cmd_slot *s, uint64_t now)
 {
         struct master_cmd_result res = s->res;
+        res.at = now;
         master_cmd_cb cb = s->cb;
         void *cb_ctx = s->cb_ctx;
         res.id = s->id;
@@ -202,7 +203,7 @@ static void cmd_fill(struct master_cmd_slot *s, enum master_cmd_res r, uint8_t s
                                                                  .status = status };
 }
 
-static void cmd_fail_all(struct master_dev *d, enum master_cmd_res r)
+static void cmd_fail_all(struct master_dev *d, enum master_cmd_res r, uint64_t now)
 {
         for (size_t i = 0; i < d->ncmds; i++) {
                 struct master_cmd_slot *s = &d->cmds[i];
@@ -210,7 +211,7 @@ static void cmd_fail_all(struct master_dev *d, enum master_cmd_res r)
                         s->state = MASTER_CMD_FREE;
                 } else if (s->state == MASTER_CMD_QUEUED || s->state == MASTER_CMD_ACTIVE) {
                         cmd_fill(s, r, DNP_CMD_DOWNSTREAM_FAIL);
-                        cmd_finish(d, s);
+                        cmd_finish(d, s, now);
                 }
         }
 }
@@ -268,7 +269,7 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
                         continue;
                 bool active = s->state == MASTER_CMD_ACTIVE;
                 cmd_fill(s, MASTER_CMD_RES_TIMEOUT, DNP_CMD_DOWNSTREAM_FAIL);
-                cmd_finish(d, s);
+                cmd_finish(d, s, now);
                 if (active)
                         s->state = MASTER_CMD_ABANDONED;        /* until its transaction ends */
         }
@@ -288,7 +289,7 @@ static void dev_go_offline(struct master_dev *d, uint64_t now)
         d->stats.offline_events++;
         if (ch->cb.on_state)
                 ch->cb.on_state(ch->cb.ctx, d, MASTER_DEV_OFFLINE);
-        cmd_fail_all(d, MASTER_CMD_RES_OFFLINE);
+        cmd_fail_all(d, MASTER_CMD_RES_OFFLINE, now);
 }
 
 static void dev_comm_good(struct master_dev *d, enum master_task task, uint64_t now)
@@ -344,7 +345,7 @@ void master_dev_stop(struct master_dev *d, uint64_t now)
                 if (ch->cb.on_state)
                         ch->cb.on_state(ch->cb.ctx, d, MASTER_DEV_OFFLINE);
         }
-        cmd_fail_all(d, MASTER_CMD_RES_OFFLINE);
+        cmd_fail_all(d, MASTER_CMD_RES_OFFLINE, now);
 }
 
 enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
@@ -412,7 +413,7 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                                      &len);
                 if (r < 0) {
                         cmd_fill(s, MASTER_CMD_RES_ECHO_MISMATCH, DNP_CMD_FORMAT_ERROR);
-                        cmd_finish(d, s);
+                        cmd_finish(d, s, now);
                         return r;
                 }
                 s->state = MASTER_CMD_ACTIVE;
@@ -754,7 +755,7 @@ static int dev_control_done(struct master_dev *d, const struct master_txn *t, bo
                         if (s->res.objs[i].res == MASTER_CMD_RES_OK)
                                 s->res.objs[i].res = MASTER_CMD_RES_NOT_OPERATED;
         }
-        cmd_finish(d, s);
+        cmd_finish(d, s, now);
         return 0;
 }
 
