@@ -1025,8 +1025,8 @@ static enum io_flow d_flow(enum gw_flow f)
         }
 }
 
-static void d_dev_cfg(const struct gw_config *cfg, const struct gw_device *dc, void *user,
-                      struct master_dev_cfg *ret)
+static void d_dev_cfg(const struct gw_config *cfg, const struct gw_channel *cc,
+                      const struct gw_device *dc, void *user, struct master_dev_cfg *ret)
 {
         /* an upstream SELECT is followed by its OPERATE within select_timeout */
         uint64_t hold = 0;
@@ -1043,7 +1043,10 @@ static void d_dev_cfg(const struct gw_config *cfg, const struct gw_device *dc, v
                              : dc->time_sync == GW_TSYNC_LAN ? MASTER_TSYNC_LAN
                                                              : MASTER_TSYNC_WRITE,
                 .time_sync_ms = dc->time_sync_ms,
-                .measure_delay = dc->time_sync == GW_TSYNC_DELAY,
+                /* write: delay-measured on serial lines; delay: always measured */
+                .measure_delay = dc->time_sync == GW_TSYNC_DELAY ||
+                                 (dc->time_sync == GW_TSYNC_WRITE &&
+                                  cc->transport == GW_TRANSPORT_SERIAL),
                 .select_hold_ms = hold,
                 .comm_fail_after = dc->comm_fail_after,
                 .control_timeout_ms = dc->control_timeout_ms,
@@ -1113,7 +1116,7 @@ static int d_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, 
                 struct master_dev_cfg dcfg;
                 *v = (struct d_dev){ .ch = ch, .i = i, .slot = (uint32_t)(first_slot + i),
                                      .state = MASTER_DEV_UNKNOWN };
-                d_dev_cfg(cfg, &cc->devices[i], v, &dcfg);
+                d_dev_cfg(cfg, cc, &cc->devices[i], v, &dcfg);
                 r = master_io_add_dev(ch->io, &dcfg, &v->md);
                 if (r < 0) {
                         log_error("channel %s: device %s refused: %s", cc->name,

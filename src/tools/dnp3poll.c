@@ -631,6 +631,8 @@ int main(int argc, char **argv)
         enum master_tsync tsync_mode = MASTER_TSYNC_NONE;
         int c, r;
 
+        /* One line per value even into a pipe (dnp3poll --follow | grep ...). */
+        setvbuf(stdout, NULL, _IOLBF, 0);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 r = 0;
                 switch (c) {
