@@ -22,7 +22,10 @@
 #include "dnp3/obj.h"           /* enum dnp_type */
 #include "io/addr.h"
 
+/* The build sets it from sysconfdir (src/daemon/meson.build). */
+#ifndef GW_CONFIG_DEFAULT_PATH
 #define GW_CONFIG_DEFAULT_PATH "/etc/dnp3gw/dnp3gw.conf"
+#endif
 #define GW_NAME_MAX 64          /* names: 1..63 of [A-Za-z0-9_.-] */
 #define GW_ADDRESS_MAX 65519    /* highest DNP3 unicast link address */
 #define GW_INDEX_MAX 65535      /* highest point index (16-bit qualifiers) */
