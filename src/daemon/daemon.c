@@ -30,6 +30,7 @@
 #include "dnp3/app.h"
 #include "dnp3/format.h"
 #include "gateway/gw.h"
+#include "io/clock.h"
 #include "io/master_io.h"
 #include "io/outst_io.h"
 #include "master/master_chan.h"
@@ -166,9 +167,9 @@ enum log_level daemon_log_level(enum gw_log_level l)
 
 static uint64_t d_now(struct daemon *d)
 {
-        uint64_t mono = outst_io_mono_ms();
+        uint64_t mono = io_mono_ms();
         if (d->gw)
-                gw_set_wall_offset(d->gw->g, (int64_t)(outst_io_wall_ms() - mono));
+                gw_set_wall_offset(d->gw->g, (int64_t)(io_wall_ms() - mono));
         return mono;
 }
 
@@ -839,8 +840,8 @@ static void d_on_task(void *ctx, struct master_dev *md, enum master_task t, bool
         struct d_dev *v = master_dev_user(md);
         d_kick(ch->d);
         if (ok) {
-                v->last_ok_mono = outst_io_mono_ms();
-                v->last_ok_wall = outst_io_wall_ms();
+                v->last_ok_mono = io_mono_ms();
+                v->last_ok_wall = io_wall_ms();
         }
         if (log_enabled(LOG_DEBUG_LEVEL)) {
                 char ref[2 * GW_NAME_MAX];
@@ -1565,7 +1566,7 @@ int daemon_reload(struct daemon *d)
 {
         struct gw_config *cfg;
         char mono[64];
-        snprintf(mono, sizeof(mono), "MONOTONIC_USEC=%" PRIu64, outst_io_mono_ms() * 1000);
+        snprintf(mono, sizeof(mono), "MONOTONIC_USEC=%" PRIu64, io_mono_ms() * 1000);
         sd_notifyf(0, "RELOADING=1\n%s\nSTATUS=reloading %s", mono, d->path);
         log_notice("reloading %s", d->path);
         int r = daemon_load_config(d->path, &cfg);

@@ -5,9 +5,10 @@
  */
 #include "io/master_io.h"
 
+#include "io/clock.h"
+
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -20,8 +21,7 @@ struct master_io {
         struct event_base *base;
         struct master_chan *ch;
         struct io_stream *st;
-        struct event *timer;
-        uint64_t armed;                 /* deadline the timer is armed for, or MASTER_NEVER */
+        struct io_deadline timer;       /* armed at master_chan_deadline() */
         bool up;
         bool blocked;                   /* the stream refused output: retry on the timer */
         unsigned depth;                 /* > 0 while inside a master_chan_*() call */
@@ -29,18 +29,6 @@ struct master_io {
         void *ctx;
         struct master_io_stats stats;
 };
-
-static uint64_t clock_ms(clockid_t id)
-{
-        struct timespec ts;
-        clock_gettime(id, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t master_io_mono_ms(void)
-{
-        return clock_ms(CLOCK_MONOTONIC);
-}
 
 uint32_t master_io_byte_time_us(unsigned baud)
 {
@@ -52,9 +40,8 @@ uint32_t master_io_byte_time_us(unsigned baud)
 /* Monotonic now; keeps the channel's wall-clock offset current (the clock may be stepped). */
 static uint64_t io_now(struct master_io *io)
 {
-        uint64_t mono = master_io_mono_ms();
-        master_chan_set_wall_offset(io->ch, (int64_t)clock_ms(CLOCK_REALTIME) - (int64_t)mono);
-        return mono;
+        master_chan_set_wall_offset(io->ch, io_wall_offset_ms());
+        return io_mono_ms();
 }
 
 static void io_rearm(struct master_io *io, uint64_t now)
@@ -62,21 +49,7 @@ static void io_rearm(struct master_io *io, uint64_t now)
         uint64_t d = master_chan_deadline(io->ch);
         if (io->blocked && now + MASTER_IO_RETRY_MS < d)
                 d = now + MASTER_IO_RETRY_MS;
-        if (d == MASTER_NEVER) {
-                if (io->armed != MASTER_NEVER)
-                        evtimer_del(io->timer);
-                io->armed = MASTER_NEVER;
-                return;
-        }
-        if (d == io->armed && evtimer_pending(io->timer, NULL))
-                return;
-        uint64_t ms = d > now ? d - now : 0;
-        struct timeval tv = {
-                .tv_sec = (time_t)(ms / 1000),
-                .tv_usec = (suseconds_t)((ms % 1000) * 1000),
-        };
-        evtimer_add(io->timer, &tv);
-        io->armed = d;
+        io_deadline_arm(&io->timer, d, now);
 }
 
 static void io_flush(struct master_io *io)
@@ -149,7 +122,7 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         uint64_t now = io_now(io);
-        io->armed = MASTER_NEVER;
+        io_deadline_fired(&io->timer);
         io->stats.timer_wakeups++;
         io->depth++;
         master_chan_on_timer(io->ch, now);
@@ -165,7 +138,7 @@ int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
         if (!io)
                 return -ENOMEM;
         io->base = base;
-        io->armed = MASTER_NEVER;
+        io->timer.armed = IO_NEVER;
         if (cb)
                 io->cb = *cb;
         io->ctx = ctx;
@@ -184,8 +157,8 @@ int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
         r = io_stream_new(base, &cfg->stream, &scb, io, &io->st);
         if (r < 0)
                 goto fail;
-        io->timer = evtimer_new(base, io_on_timer, io);
-        if (!io->timer) {
+        io->timer.ev = evtimer_new(base, io_on_timer, io);
+        if (!io->timer.ev) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -200,8 +173,8 @@ void master_io_free(struct master_io *io)
 {
         if (!io)
                 return;
-        if (io->timer)
-                event_free(io->timer);
+        if (io->timer.ev)
+                event_free(io->timer.ev);
         io_stream_free(io->st);
         master_chan_free(io->ch);
         free(io);

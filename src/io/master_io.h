@@ -57,8 +57,6 @@ struct master_io;
 /* 11 bits at baud in microseconds (rounded up); 0 for baud 0. */
 uint32_t master_io_byte_time_us(unsigned baud);
 
-/* Monotonic milliseconds: the channel's `now`. */
-uint64_t master_io_mono_ms(void);
 
 /*
  * Create the channel (master_chan_new(cfg->chan, mcb)) and the stream (not

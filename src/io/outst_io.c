@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "io/outst_io.h"
 
+#include "io/clock.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -22,8 +23,7 @@ struct outst_io {
         struct io_listener *lis;
         struct io_conn *conn;
         struct io_stream *st;
-        struct event *timer;
-        uint64_t armed;                 /* deadline the timer is armed for, or OUTST_NEVER */
+        struct io_deadline timer;       /* armed at outst_deadline() */
         bool connected;
         bool blocked;                   /* the socket refused output: wait until it drains */
         bool link_dead;                 /* the session asked to close the connection */
@@ -31,29 +31,11 @@ struct outst_io {
         struct outst_io_stats stats;
 };
 
-static uint64_t clock_ms(clockid_t id)
-{
-        struct timespec ts;
-        clock_gettime(id, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t outst_io_mono_ms(void)
-{
-        return clock_ms(CLOCK_MONOTONIC);
-}
-
-uint64_t outst_io_wall_ms(void)
-{
-        return clock_ms(CLOCK_REALTIME);
-}
-
 /* Monotonic now; keeps the session's wall-clock offset current (the clock may be stepped). */
 static uint64_t io_now(struct outst_io *io)
 {
-        uint64_t mono = outst_io_mono_ms();
-        outst_set_wall_offset(io->o, (int64_t)(outst_io_wall_ms() - mono));
-        return mono;
+        outst_set_wall_offset(io->o, io_wall_offset_ms());
+        return io_mono_ms();
 }
 
 static void io_rearm(struct outst_io *io, uint64_t now)
@@ -61,21 +43,7 @@ static void io_rearm(struct outst_io *io, uint64_t now)
         uint64_t d = outst_deadline(io->o);
         if (io->blocked && io->st && now + OUTST_IO_STREAM_RETRY_MS < d)
                 d = now + OUTST_IO_STREAM_RETRY_MS;
-        if (d == OUTST_NEVER) {
-                if (io->armed != OUTST_NEVER)
-                        evtimer_del(io->timer);
-                io->armed = OUTST_NEVER;
-                return;
-        }
-        if (d == io->armed && evtimer_pending(io->timer, NULL))
-                return;
-        uint64_t ms = d > now ? d - now : 0;
-        struct timeval tv = {
-                .tv_sec = (time_t)(ms / 1000),
-                .tv_usec = (suseconds_t)((ms % 1000) * 1000),
-        };
-        evtimer_add(io->timer, &tv);
-        io->armed = d;
+        io_deadline_arm(&io->timer, d, now);
 }
 
 static int io_write(struct outst_io *io, const uint8_t *p, size_t n)
@@ -276,7 +244,7 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         (void)what;
         uint64_t now = io_now(io);
         io->stats.timer_wakeups++;
-        io->armed = OUTST_NEVER;
+        io_deadline_fired(&io->timer);
         io->blocked = io->blocked && io->conn;  /* a stream retries its refused write */
         io->depth++;
         outst_on_timer(io->o, now);
@@ -296,7 +264,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 return -ENOMEM;
         io->base = base;
         io->ctx = ctx;
-        io->armed = OUTST_NEVER;
+        io->timer.armed = IO_NEVER;
         if (cb)
                 io->cb = *cb;
         if (ocb)
@@ -308,10 +276,10 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 .on_reject = io_on_reject_frame,
                 .on_link_dead = io_on_link_dead,
         };
-        io->timer = evtimer_new(base, io_on_timer, io);
-        if (!io->timer)
+        io->timer.ev = evtimer_new(base, io_on_timer, io);
+        if (!io->timer.ev)
                 goto fail;
-        uint64_t now = outst_io_mono_ms();
+        uint64_t now = io_mono_ms();
         io->o = outst_new(ocfg, &wrap, io, now, &err);
         if (!io->o)
                 goto fail;
@@ -351,8 +319,8 @@ void outst_io_free(struct outst_io *io)
                 io_conn_free(io->conn);
         io_listener_free(io->lis);
         io_stream_free(io->st);
-        if (io->timer)
-                event_free(io->timer);
+        if (io->timer.ev)
+                event_free(io->timer.ev);
         outst_free(io->o);
         free(io);
 }

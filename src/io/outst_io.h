@@ -90,6 +90,3 @@ int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *st
 /* Send pending output and re-arm the timer after outst_*() calls made directly. */
 void outst_io_kick(struct outst_io *io);
 
-/* Monotonic milliseconds (the session's `now`) and wall milliseconds since 1970. */
-uint64_t outst_io_mono_ms(void);
-uint64_t outst_io_wall_ms(void);

@@ -21,6 +21,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
+#include "io/clock.h"
 #include "io/addr.h"
 #include "io/outst_io.h"
 #include "outstation/db.h"
@@ -173,18 +174,18 @@ static void sim_apply(struct sim *s, const struct outst_cmd *c)
                         return;
                 v.v.bit = state == 1;
                 v.flags = (uint8_t)((v.flags & 0x7f) | (state ? DNP_FLAG_STATE : 0));
-                v.time = outst_io_wall_ms();
+                v.time = io_wall_ms();
                 v.time_kind = DNP_TIME_ABS;
                 (void)outst_update(outst_io_outst(s->io), DNP_TYPE_BO, &v, DB_DETECT,
-                                   outst_io_mono_ms());
+                                   io_mono_ms());
         } else {
                 if (db_get(outst_db(outst_io_outst(s->io)), DNP_TYPE_AO, c->v.index, &v) < 0)
                         return;
                 v.v.analog = c->v.v.ao.value;
-                v.time = outst_io_wall_ms();
+                v.time = io_wall_ms();
                 v.time_kind = DNP_TIME_ABS;
                 (void)outst_update(outst_io_outst(s->io), DNP_TYPE_AO, &v, DB_DETECT,
-                                   outst_io_mono_ms());
+                                   io_mono_ms());
         }
 }
 
@@ -233,8 +234,8 @@ static void sim_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
                              enum outst_time_kind kind)
 {
         (void)ctx;
-        int64_t offset = (int64_t)master_time - (int64_t)(outst_io_wall_ms() -
-                                                          (outst_io_mono_ms() - at_mono));
+        int64_t offset = (int64_t)master_time - (int64_t)(io_wall_ms() -
+                                                          (io_mono_ms() - at_mono));
         out_line("{\"event\":\"time_sync\",\"kind\":\"%s\",\"time\":%" PRIu64
                  ",\"offset_ms\":%" PRId64 "}",
                  kind == OUTST_TIME_LAN ? "LAN" : "WRITE", master_time, offset);
@@ -301,7 +302,7 @@ static int sim_set(struct sim *s, enum dnp_type t, uint32_t idx, double value, b
                 v.flags = (uint8_t)((v.flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
         else if (t == DNP_TYPE_DBI)
                 v.flags = (uint8_t)((v.flags & 0x3f) | (v.v.dbit << 6));
-        v.time = has_time ? time : outst_io_wall_ms();
+        v.time = has_time ? time : io_wall_ms();
         v.time_kind = DNP_TIME_ABS;
         r = outst_io_update(s->io, t, &v, has_time ? DB_FORCE : DB_DETECT);
         return r < 0 ? r : 0;
@@ -318,7 +319,7 @@ static int sim_flags(struct sim *s, enum dnp_type t, uint32_t idx, uint8_t flags
         else if (t == DNP_TYPE_DBI)
                 flags = (uint8_t)((flags & 0x3f) | (v.v.dbit << 6));
         v.flags = flags;
-        v.time = outst_io_wall_ms();
+        v.time = io_wall_ms();
         v.time_kind = DNP_TIME_ABS;
         r = outst_io_update(s->io, t, &v, DB_DETECT);
         return r < 0 ? r : 0;
@@ -328,8 +329,8 @@ static int sim_flags(struct sim *s, enum dnp_type t, uint32_t idx, uint8_t flags
 static int sim_burst(struct sim *s, enum dnp_type t, uint32_t idx, uint64_t n)
 {
         struct outst *o = outst_io_outst(s->io);
-        uint64_t now = outst_io_wall_ms();
-        uint64_t mono = outst_io_mono_ms();
+        uint64_t now = io_wall_ms();
+        uint64_t mono = io_mono_ms();
         struct dnp_value v;
         int r = db_get(outst_db(o), t, idx, &v);
         if (r < 0)
@@ -526,7 +527,7 @@ static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
 {
         struct outst *o = outst_io_outst(s->io);
         struct db *db = outst_db(o);
-        uint64_t wall = outst_io_wall_ms();
+        uint64_t wall = io_wall_ms();
 
         for (size_t i = 0; i < sizeof(sim_types) / sizeof(sim_types[0]); i++) {
                 enum dnp_type t = sim_types[i].type;

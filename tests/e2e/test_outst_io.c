@@ -26,6 +26,7 @@
 #include "dnp3/cursor.h"
 #include "dnp3/link.h"
 #include "dnp3/lsess.h"
+#include "io/clock.h"
 #include "io/addr.h"
 #include "io/outst_io.h"
 
@@ -52,7 +53,7 @@ static struct event_base *base;
 
 static uint64_t now_ms(void)
 {
-        return outst_io_mono_ms();
+        return io_mono_ms();
 }
 
 static void on_connect(void *ctx, const struct sockaddr *peer, bool replaced)
