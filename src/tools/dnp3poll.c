@@ -24,6 +24,7 @@
 #include "dnp3/app.h"
 #include "dnp3/link.h"
 #include "dnp3/obj.h"
+#include "toolopt.h"
 #include "io/master_io.h"
 #include "master/master_chan.h"
 #include "master/master_cmd.h"
@@ -434,19 +435,6 @@ static void poll_drain(struct poll *p)
 
 /* ---- command line ---- */
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        errno = 0;
-        if (!*s || *s == '-')
-                return -EINVAL;
-        unsigned long long v = strtoull(s, &end, 0);
-        if (errno || *end || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 /* Seconds (decimal allowed) into milliseconds, 1 ms .. 1 day. */
 static int parse_secs(const char *s, uint64_t *ret)
 {
@@ -476,7 +464,7 @@ static int parse_crob_code(const char *s, uint8_t *ret)
                 }
         }
         uint64_t v;
-        if (parse_u64(s, 255, &v) < 0)
+        if (toolopt_u64(s, 255, &v) < 0)
                 return -EINVAL;
         *ret = (uint8_t)v;
         return 0;
@@ -495,11 +483,11 @@ static int parse_crob(char *s, struct master_cmd_obj *o)
         }
         uint64_t idx, count = 1, on = 100, off = 100;
         uint8_t code;
-        if ((n != 2 && n != 5) || parse_u64(f[0], UINT16_MAX, &idx) < 0 ||
+        if ((n != 2 && n != 5) || toolopt_u64(f[0], UINT16_MAX, &idx) < 0 ||
             parse_crob_code(f[1], &code) < 0)
                 return -EINVAL;
-        if (n == 5 && (parse_u64(f[2], 255, &count) < 0 || parse_u64(f[3], UINT32_MAX, &on) < 0 ||
-                       parse_u64(f[4], UINT32_MAX, &off) < 0))
+        if (n == 5 && (toolopt_u64(f[2], 255, &count) < 0 || toolopt_u64(f[3], UINT32_MAX, &on) < 0 ||
+                       toolopt_u64(f[4], UINT32_MAX, &off) < 0))
                 return -EINVAL;
         *o = (struct master_cmd_obj){
                 .group = 12,
@@ -524,13 +512,13 @@ static int parse_ao(char *s, struct master_cmd_obj *o)
         }
         uint64_t idx, var;
         char *end;
-        if (n < 2 || parse_u64(f[0], UINT16_MAX, &idx) < 0)
+        if (n < 2 || toolopt_u64(f[0], UINT16_MAX, &idx) < 0)
                 return -EINVAL;
         double value = strtod(f[1], &end);
         if (*end || end == f[1] || !isfinite(value))
                 return -EINVAL;
         if (n == 3) {
-                if (parse_u64(f[2], 4, &var) < 0 || var == 0)
+                if (toolopt_u64(f[2], 4, &var) < 0 || var == 0)
                         return -EINVAL;
         } else {
                 var = value == floor(value) && fabs(value) <= 2147483647.0 ? 1 : 3;
@@ -548,7 +536,7 @@ static int parse_hostport(char *s, struct io_tcp_cfg *ret)
 {
         char *colon = strrchr(s, ':');
         uint64_t port;
-        if (!colon || colon == s || parse_u64(colon + 1, 65535, &port) < 0 || port == 0)
+        if (!colon || colon == s || toolopt_u64(colon + 1, 65535, &port) < 0 || port == 0)
                 return -EINVAL;
         *colon = '\0';
         char *host = s;
@@ -644,39 +632,23 @@ int main(int argc, char **argv)
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = parse_u64(optarg, 4000000, &u);
-                        if (r == 0 && u < 50)
-                                r = -EINVAL;
-                        cfg.stream.serial.baud = (unsigned)u;
+                        r = toolopt_baud(optarg, &cfg.stream.serial);
                         break;
                 case OPT_DATA_BITS:
-                        r = parse_u64(optarg, 8, &u);
-                        if (r == 0 && u < 5)
-                                r = -EINVAL;
-                        cfg.stream.serial.data_bits = (unsigned)u;
+                        r = toolopt_data_bits(optarg, &cfg.stream.serial);
                         break;
                 case OPT_PARITY:
-                        if (strcmp(optarg, "none") == 0)
-                                cfg.stream.serial.parity = IO_PARITY_NONE;
-                        else if (strcmp(optarg, "even") == 0)
-                                cfg.stream.serial.parity = IO_PARITY_EVEN;
-                        else if (strcmp(optarg, "odd") == 0)
-                                cfg.stream.serial.parity = IO_PARITY_ODD;
-                        else
-                                r = -EINVAL;
+                        r = toolopt_parity(optarg, &cfg.stream.serial);
                         break;
                 case OPT_STOP_BITS:
-                        r = parse_u64(optarg, 2, &u);
-                        if (r == 0 && u < 1)
-                                r = -EINVAL;
-                        cfg.stream.serial.stop_bits = (unsigned)u;
+                        r = toolopt_stop_bits(optarg, &cfg.stream.serial);
                         break;
                 case OPT_ADDRESS:
-                        r = parse_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
+                        r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
                         dcfg.address = (uint16_t)u;
                         break;
                 case OPT_MASTER:
-                        r = parse_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
+                        r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
                         cfg.chan.master_address = (uint16_t)u;
                         break;
                 case OPT_INTEGRITY:
@@ -728,11 +700,11 @@ int main(int argc, char **argv)
                         r = parse_secs(optarg, &cfg.chan.response_timeout_ms);
                         break;
                 case OPT_RETRIES:
-                        r = parse_u64(optarg, 100, &u);
+                        r = toolopt_u64(optarg, 100, &u);
                         cfg.chan.retries = (unsigned)u;
                         break;
                 case OPT_COMM_FAIL:
-                        r = parse_u64(optarg, 1000, &u);
+                        r = toolopt_u64(optarg, 1000, &u);
                         if (r == 0 && u == 0)
                                 r = -EINVAL;
                         dcfg.comm_fail_after = (unsigned)u;

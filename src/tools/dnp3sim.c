@@ -21,6 +21,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
+#include "toolopt.h"
 #include "io/clock.h"
 #include "io/addr.h"
 #include "io/outst_io.h"
@@ -86,26 +87,13 @@ static const struct sim_type *sim_type_by_name(const char *s)
         return NULL;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        if (!s || !*s || *s == '-')
-                return -EINVAL;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 0);
-        if (errno || *end || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static int parse_status(const char *s, uint8_t *ret)
 {
         uint64_t n;
 #define X(name, code) if (strcasecmp(s, #name) == 0) { *ret = (code); return 0; }
         DNP_CMD_STATUS_LIST(X)
 #undef X
-        if (parse_u64(s, 255, &n) < 0)
+        if (toolopt_u64(s, 255, &n) < 0)
                 return -EINVAL;
         *ret = (uint8_t)n;
         return 0;
@@ -127,7 +115,7 @@ static int parse_points(const char *spec, uint32_t counts[DNP_TYPE_MAX])
                         return -EINVAL;
                 *eq = '\0';
                 const struct sim_type *st = sim_type_by_name(tok);
-                if (!st || parse_u64(eq + 1, 65536, &n) < 0)
+                if (!st || toolopt_u64(eq + 1, 65536, &n) < 0)
                         return -EINVAL;
                 counts[st->type] = (uint32_t)n;
         }
@@ -374,13 +362,13 @@ static int sim_command(struct sim *s, char *line)
                 char *end;
                 uint64_t time = 0;
                 bool has_time = false;
-                if (argc < 3 || argc > 4 || parse_u64(argv[1], UINT32_MAX, &idx) < 0)
+                if (argc < 3 || argc > 4 || toolopt_u64(argv[1], UINT32_MAX, &idx) < 0)
                         return -EINVAL;
                 double value = strtod(argv[2], &end);
                 if (*end || end == argv[2])
                         return -EINVAL;
                 if (argc == 4) {
-                        if (argv[3][0] != '@' || parse_u64(argv[3] + 1, 0xffffffffffffULL, &time) < 0)
+                        if (argv[3][0] != '@' || toolopt_u64(argv[3] + 1, 0xffffffffffffULL, &time) < 0)
                                 return -EINVAL;
                         has_time = true;
                 }
@@ -389,13 +377,13 @@ static int sim_command(struct sim *s, char *line)
         if (strcmp(argv[0], "flags") == 0) {
                 uint64_t f;
                 if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
-                    parse_u64(argv[2], UINT32_MAX, &idx) < 0 || parse_u64(argv[3], 255, &f) < 0)
+                    toolopt_u64(argv[2], UINT32_MAX, &idx) < 0 || toolopt_u64(argv[3], 255, &f) < 0)
                         return -EINVAL;
                 return sim_flags(s, st->type, (uint32_t)idx, (uint8_t)f);
         }
         if (strcmp(argv[0], "status") == 0) {
                 uint8_t code;
-                if (argc != 4 || parse_u64(argv[2], UINT32_MAX, &idx) < 0 ||
+                if (argc != 4 || toolopt_u64(argv[2], UINT32_MAX, &idx) < 0 ||
                     parse_status(argv[3], &code) < 0)
                         return -EINVAL;
                 if (strcmp(argv[1], "crob") == 0 && idx < s->n_bo)
@@ -413,8 +401,8 @@ static int sim_command(struct sim *s, char *line)
         }
         if (strcmp(argv[0], "burst") == 0) {
                 if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
-                    parse_u64(argv[2], UINT32_MAX, &idx) < 0 ||
-                    parse_u64(argv[3], 10000000, &n) < 0)
+                    toolopt_u64(argv[2], UINT32_MAX, &idx) < 0 ||
+                    toolopt_u64(argv[3], 10000000, &n) < 0)
                         return -EINVAL;
                 return sim_burst(s, st->type, (uint32_t)idx, n);
         }
@@ -513,16 +501,6 @@ static void usage(FILE *f)
                 "               [--keepalive MS] [--unsolicited] [--script FILE]\n");
 }
 
-static int parse_enum(const char *s, const char *const *names, size_t n, unsigned *ret)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(s, names[i]) == 0) {
-                        *ret = (unsigned)i;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
 {
         struct outst *o = outst_io_outst(s->io);
@@ -584,8 +562,6 @@ int main(int argc, char **argv)
                 { "help", no_argument, NULL, OPT_HELP },
                 { NULL, 0, NULL, 0 },
         };
-        static const char *const parities[] = { "none", "odd", "even", "mark", "space" };
-        static const char *const flows[] = { "none", "rtscts", "xonxoff", "dtrdsr" };
         struct sim s = { 0 };
         struct outst_io_cfg iocfg = {
                 .stream_cfg = {
@@ -596,10 +572,9 @@ int main(int argc, char **argv)
         size_t n_allow = 0;
         const char *listen = NULL, *serial = NULL, *script = NULL;
         uint64_t address = 10, master = 1, depth = 10000, maxfrag = 2048, confirm = 5000;
-        uint64_t keepalive = 0, u;
+        uint64_t keepalive = 0;
         bool unsol = false;
         uint32_t counts[DNP_TYPE_MAX];
-        unsigned e = 0;
         int c, r;
 
         parse_points("bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2", counts);
@@ -614,34 +589,25 @@ int main(int argc, char **argv)
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = parse_u64(optarg, 4000000, &u);
-                        iocfg.stream_cfg.serial.baud = (unsigned)u;
+                        r = toolopt_baud(optarg, &iocfg.stream_cfg.serial);
                         break;
                 case OPT_DATA_BITS:
-                        r = parse_u64(optarg, 8, &u);
-                        if (r == 0 && u < 5)
-                                r = -EINVAL;
-                        iocfg.stream_cfg.serial.data_bits = (unsigned)u;
+                        r = toolopt_data_bits(optarg, &iocfg.stream_cfg.serial);
                         break;
                 case OPT_PARITY:
-                        r = parse_enum(optarg, parities, 5, &e);
-                        iocfg.stream_cfg.serial.parity = (enum io_parity)e;
+                        r = toolopt_parity(optarg, &iocfg.stream_cfg.serial);
                         break;
                 case OPT_STOP_BITS:
-                        r = parse_u64(optarg, 2, &u);
-                        if (r == 0 && u < 1)
-                                r = -EINVAL;
-                        iocfg.stream_cfg.serial.stop_bits = (unsigned)u;
+                        r = toolopt_stop_bits(optarg, &iocfg.stream_cfg.serial);
                         break;
                 case OPT_FLOW:
-                        r = parse_enum(optarg, flows, 4, &e);
-                        iocfg.stream_cfg.serial.flow = (enum io_flow)e;
+                        r = toolopt_flow(optarg, &iocfg.stream_cfg.serial);
                         break;
                 case OPT_ADDRESS:
-                        r = parse_u64(optarg, 0xfff0 - 1, &address);
+                        r = toolopt_u64(optarg, 0xfff0 - 1, &address);
                         break;
                 case OPT_MASTER:
-                        r = parse_u64(optarg, 0xfff0 - 1, &master);
+                        r = toolopt_u64(optarg, 0xfff0 - 1, &master);
                         break;
                 case OPT_POINTS:
                         r = parse_points(optarg, counts);
@@ -659,18 +625,18 @@ int main(int argc, char **argv)
                                 r = io_cidr_parse(optarg, &allow[n_allow++]);
                         break;
                 case OPT_DEPTH:
-                        r = parse_u64(optarg, 1000000, &depth);
+                        r = toolopt_u64(optarg, 1000000, &depth);
                         break;
                 case OPT_MAXFRAG:
-                        r = parse_u64(optarg, 65535, &maxfrag);
+                        r = toolopt_u64(optarg, 65535, &maxfrag);
                         if (r == 0 && maxfrag < 249)
                                 r = -EINVAL;
                         break;
                 case OPT_CONFIRM:
-                        r = parse_u64(optarg, 3600000, &confirm);
+                        r = toolopt_u64(optarg, 3600000, &confirm);
                         break;
                 case OPT_KEEPALIVE:
-                        r = parse_u64(optarg, 3600000, &keepalive);
+                        r = toolopt_u64(optarg, 3600000, &keepalive);
                         break;
                 case OPT_HELP:
                         usage(stdout);
