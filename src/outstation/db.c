@@ -3,7 +3,8 @@
  * Outstation database: one array of compact point records per type,
  * allocated once by db_new().  Change detection compares against the value
  * carried by the last event (so a slow drift still produces an event once it
- * exceeds the deadband).
+ * exceeds the deadband).  An absent point is a record with static_var 0
+ * (see db.h), so presence costs no memory beyond one flag per type.
  */
 #include "outstation/db.h"
 
@@ -17,7 +18,7 @@ struct db_point {
         uint64_t time;
         float deadband;
         uint8_t flags;
-        uint8_t static_var;
+        uint8_t static_var;     /* 0: the point is absent */
         uint8_t event_var;
         uint8_t event_class;
 };
@@ -25,6 +26,7 @@ struct db_point {
 struct db {
         uint32_t count[DNP_TYPE_MAX];
         struct db_point *pt[DNP_TYPE_MAX];
+        bool sparse[DNP_TYPE_MAX];      /* db_configure() called: only configured points exist */
 };
 
 /* X(type, static group, event group, default static var, default event var) */
@@ -77,6 +79,7 @@ enum dnp_type db_type_of_group(uint8_t group, bool *ret_event)
         return DNP_TYPE_NONE;
 }
 
+/* Presence is in there: static_var 0 in each record plus sparse[] in struct db. */
 size_t db_memory(const uint32_t counts[DNP_TYPE_MAX])
 {
         size_t n = sizeof(struct db);
@@ -127,11 +130,29 @@ uint32_t db_count(const struct db *db, enum dnp_type t)
         return db_type_valid(t) ? db->count[t] : 0;
 }
 
-static struct db_point *db_at(const struct db *db, enum dnp_type t, uint32_t index)
+static bool db_pt_present(const struct db_point *p)
 {
-        if (!db_type_valid(t) || index >= db->count[t])
-                return NULL;
-        return &db->pt[t][index];
+        return p->static_var != 0;
+}
+
+/* The record of a present point: 0, or -EINVAL (type), -ERANGE (index), -ENOENT (absent). */
+static int db_at(const struct db *db, enum dnp_type t, uint32_t index, struct db_point **ret)
+{
+        if (!db_type_valid(t))
+                return -EINVAL;
+        if (index >= db->count[t])
+                return -ERANGE;
+        struct db_point *p = &db->pt[t][index];
+        if (!db_pt_present(p))
+                return -ENOENT;
+        *ret = p;
+        return 0;
+}
+
+bool db_present(const struct db *db, enum dnp_type t, uint32_t index)
+{
+        struct db_point *p;
+        return db_at(db, t, index, &p) == 0;
 }
 
 static bool db_var_ok(uint8_t group, uint8_t var)
@@ -151,6 +172,12 @@ int db_configure(struct db *db, enum dnp_type t, uint32_t first, uint32_t n,
             !db_var_ok(db_types[t].sgroup, cfg->static_var) ||
             !db_var_ok(db_types[t].egroup, cfg->event_var))
                 return -EINVAL;
+        if (!db->sparse[t]) {
+                /* the first configuration of the type: from now on only configured points exist */
+                db->sparse[t] = true;
+                for (uint32_t i = 0; i < db->count[t]; i++)
+                        db->pt[t][i].static_var = 0;
+        }
         for (uint32_t i = first; i < first + n; i++) {
                 struct db_point *p = &db->pt[t][i];
                 p->static_var = cfg->static_var;
@@ -163,9 +190,10 @@ int db_configure(struct db *db, enum dnp_type t, uint32_t first, uint32_t n,
 
 int db_point_cfg(const struct db *db, enum dnp_type t, uint32_t index, struct db_point_cfg *ret)
 {
-        const struct db_point *p = db_at(db, t, index);
-        if (!p)
-                return db_type_valid(t) ? -ERANGE : -EINVAL;
+        struct db_point *p;
+        int r = db_at(db, t, index, &p);
+        if (r < 0)
+                return r;
         *ret = (struct db_point_cfg){
                 .static_var = p->static_var,
                 .event_var = p->event_var,
@@ -240,9 +268,10 @@ static void db_make(enum dnp_type t, uint32_t index, const struct db_point *p, d
 
 int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_value *ret)
 {
-        const struct db_point *p = db_at(db, t, index);
-        if (!p)
-                return db_type_valid(t) ? -ERANGE : -EINVAL;
+        struct db_point *p;
+        int r = db_at(db, t, index, &p);
+        if (r < 0)
+                return r;
         db_make(t, index, p, p->value, ret);
         return 0;
 }
@@ -250,9 +279,10 @@ int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_valu
 int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
               struct db_event *ret_ev)
 {
-        struct db_point *p = db_at(db, t, v->index);
-        if (!p)
-                return db_type_valid(t) ? -ERANGE : -EINVAL;
+        struct db_point *p;
+        int r = db_at(db, t, v->index, &p);
+        if (r < 0)
+                return r;
 
         double value = db_value_of(t, v);
         uint8_t flags = db_flags_of(t, v->flags);

@@ -7,6 +7,20 @@
  *
  * Values live in struct dnp_value form (obj.h): v.bit for BI/BO, v.dbit for
  * DBI, v.count for CNT/FCNT, v.analog for AI/AO; flags and a 48-bit time.
+ *
+ * Present and absent points.  Indexes run 0..count-1 per type, but a point
+ * map may leave holes.  The rule, per point type:
+ *  - a type on which db_configure() was never called has every index
+ *    0..count-1 present (dnp3sim, tests: a dense database, as before);
+ *  - from its first successful db_configure() call on, a type has exactly
+ *    the points configured by db_configure() calls; the others are absent
+ *    (dnp3gwd configures every mapped range, so the holes of the map are
+ *    absent).
+ * An absent point has no value, no configuration and produces no event:
+ * db_get/db_point_cfg/db_update return -ENOENT for it; the outstation leaves
+ * it out of class 0 and "all points" reads and answers a read that names it
+ * with IIN2.2.  Costs no memory: absence is a point's static variation 0,
+ * which db_configure() never accepts.
  */
 #pragma once
 
@@ -58,21 +72,29 @@ uint8_t db_event_group(enum dnp_type t);
 /* The point type of a static or event group, DNP_TYPE_NONE if none. */
 enum dnp_type db_type_of_group(uint8_t group, bool *ret_event);
 
-/* Configure points first..first+n-1 alike; -ERANGE beyond the count, -EINVAL bad cfg. */
+/*
+ * Configure points first..first+n-1 alike and make them present (the first
+ * call on a type makes its other points absent, see above); -ERANGE beyond
+ * the count, -EINVAL bad cfg (nothing changed on error).
+ */
 int db_configure(struct db *db, enum dnp_type t, uint32_t first, uint32_t n,
                  const struct db_point_cfg *cfg);
+/* -ERANGE beyond the count, -ENOENT for an absent point, -EINVAL bad type. */
 int db_point_cfg(const struct db *db, enum dnp_type t, uint32_t index,
                  struct db_point_cfg *ret);
+/* Whether point (t, index) exists (false beyond the count and for a bad type). */
+bool db_present(const struct db *db, enum dnp_type t, uint32_t index);
 
-/* Current static value (index, flags, time and value filled). */
+/* Current static value (index, flags, time and value filled); errors as db_point_cfg. */
 int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_value *ret);
 
 /*
  * Update point (t, v->index) with v's value, flags and time.  Returns 1 and
  * fills *ret_ev when an event is due (the point has an event class and the
  * mode is DB_FORCE or the change passes detection), 0 when not, -ERANGE for
- * an index beyond the count, -EINVAL for a bad type.  The static value is
- * updated in every case.
+ * an index beyond the count, -ENOENT for an absent point (nothing changes),
+ * -EINVAL for a bad type.  The static value of a present point is updated in
+ * every case.
  */
 int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
               struct db_event *ret_ev);

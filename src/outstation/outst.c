@@ -463,7 +463,20 @@ static bool var_is_packed(uint8_t group, uint8_t var)
         return d && (d->fmt == OBJ_FMT_PACKED1 || d->fmt == OBJ_FMT_PACKED2);
 }
 
-/* Static items from rd_item/rd_next; false when the fragment is full. */
+/* Whether every point of t in first..last exists (last below the count). */
+static bool all_present(const struct outst *o, enum dnp_type t, uint32_t first, uint32_t last)
+{
+        for (uint64_t i = first; i <= last; i++)
+                if (!db_present(o->db, t, (uint32_t)i))
+                        return false;
+        return true;
+}
+
+/*
+ * Static items from rd_item/rd_next; false when the fragment is full.
+ * Absent points are left out: a range header ends before a hole and the
+ * next present point opens a new one (also at the start of a fragment).
+ */
 static bool write_static(struct outst *o, struct apdu_wr *a)
 {
         for (; o->rd_item < o->n_items; o->rd_item++) {
@@ -479,8 +492,13 @@ static bool write_static(struct outst *o, struct apdu_wr *a)
                         uint32_t i = o->rd_next;
                         struct db_point_cfg pc;
                         struct dnp_value v;
-                        if (db_get(o->db, t, i, &v) < 0 || db_point_cfg(o->db, t, i, &pc) < 0)
+                        if (db_get(o->db, t, i, &v) < 0 || db_point_cfg(o->db, t, i, &pc) < 0) {
+                                if (!index_list) {
+                                        apdu_wr_end(a);
+                                        cur_var = 0;
+                                }
                                 continue;
+                        }
                         uint8_t var = it->var ? it->var : pc.static_var;
                         if (index_list && var_is_packed(group, var))
                                 var = 2;
@@ -542,8 +560,14 @@ struct read_ctx {
         uint8_t index_qual;
 };
 
+/*
+ * Points start..stop of t; named: the request names these indexes (every
+ * qualifier but "all", and not class 0).  A request naming points beyond
+ * the count or absent ones gets IIN2.2; the present points it names are
+ * still reported.  "All points" and class 0 report the present ones only.
+ */
 static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual, uint32_t start,
-                     uint32_t stop)
+                     uint32_t stop, bool named)
 {
         uint32_t count = db_count(o->db, t);
         if (count == 0 || start >= count) {
@@ -554,6 +578,8 @@ static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 stop = count - 1;
         }
+        if (named && !(o->req_iin & APP_IIN_PARAMETER_ERROR) && !all_present(o, t, start, stop))
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
         if (o->n_items >= OUTST_MAX_READ_ITEMS) {
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 return;
@@ -584,7 +610,7 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
                                 uint32_t n = db_count(o->db, (enum dnp_type)k);
                                 if (n)
                                         read_add(o, (enum dnp_type)k, 0, OBJ_QUAL_RANGE16, 0,
-                                                 n - 1);
+                                                 n - 1, false);
                         }
                 } else {
                         o->ev_classes |= 1u << (h->var - 1);
@@ -613,17 +639,17 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
         case OBJ_QUAL_ALL: {
                 uint32_t n = db_count(o->db, t);
                 if (n)
-                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, n - 1);
+                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, n - 1, false);
                 break;
         }
         case OBJ_QUAL_RANGE8:
         case OBJ_QUAL_RANGE16:
-                read_add(o, t, h->var, h->qual, h->start, h->stop);
+                read_add(o, t, h->var, h->qual, h->start, h->stop, true);
                 break;
         case OBJ_QUAL_COUNT8:
         case OBJ_QUAL_COUNT16:
                 if (h->count)
-                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, h->count - 1);
+                        read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, h->count - 1, true);
                 break;
         case OBJ_QUAL_INDEX8:
         case OBJ_QUAL_INDEX16:
@@ -645,7 +671,7 @@ static int read_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_va
         (void)h;
         if (rc->index_hdr)
                 read_add(rc->o, rc->index_type, rc->index_var, rc->index_qual, v->index,
-                         v->index);
+                         v->index, true);
         return 0;
 }
 
@@ -866,6 +892,8 @@ static int freeze_on_header(void *ctx, const struct obj_hdr *h)
                                 return 0;
                         stop = n - 1;
                 }
+                if (!all_present(o, DNP_TYPE_CNT, start, stop))
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 break;
         default:
                 return 0;       /* index lists: per value */
@@ -879,7 +907,7 @@ static int freeze_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_
 {
         struct freeze_ctx *fc = ctx;
         (void)h;
-        if (v->index >= db_count(fc->o->db, DNP_TYPE_CNT))
+        if (!db_present(fc->o->db, DNP_TYPE_CNT, v->index))
                 fc->o->req_iin |= APP_IIN_PARAMETER_ERROR;
         else
                 freeze_one(fc->o, v->index, fc->clear, fc->now);
@@ -1079,6 +1107,13 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
                         cmd_respond(o, now);
                 return;
         }
+        /*
+         * Every object goes to the application, absent points included: it
+         * alone decides what it can operate (the gateway answers NOT_SUPPORTED
+         * for an index its point map does not have, and audits it; the map's
+         * ranges are the database's present points), so a refusal is decided
+         * in one place and every control reaches the audit.
+         */
         o->cmd_token++;
         o->cmd_pending = true;
         o->cmd_deadline = now + o->cfg.cmd_timeout_ms;

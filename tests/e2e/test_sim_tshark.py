@@ -5,7 +5,10 @@
 dnp3sim is polled over loopback by the scripted master (dnp3.py); the link
 frames of three responses - an integrity poll with all seven static types,
 events with time (g32v7, g22v5), a control echo (g12v1, g41v3) - go one
-frame per packet into text2pcap and `tshark -T pdml`.  Wireshark must find
+frame per packet into text2pcap and `tshark -T pdml`; a fourth, a READ
+response over a database with holes (range headers split at the hole), is
+the APDU tests/unit/test_outst.c asserts byte for byte
+(test_read_absent_iin22), framed here.  Wireshark must find
 good CRCs, no expert warnings, the right function/IIN, and the values the
 sim was given (index, value, flags, time to the ms, control fields and
 status); every point it decodes must also equal what dnp3dec decodes.
@@ -17,6 +20,7 @@ Usage: test_sim_tshark.py --sim PATH/dnp3sim --dec PATH/dnp3dec
 import argparse
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -155,6 +159,22 @@ def expect(errs, what, got, want):
         errs.append("%s: %r != expected %r" % (what, got, want))
 
 
+def holes_apdu():
+    """The outstation's answer to READ g30v5 q=0x06 when only AI 10..29 and 40..69
+    exist (test_outst.c test_read_absent_iin22, seq 9): two g30v5 range headers split
+    at the hole; framed as the outstation frames it (10 to 1, two transport segments)."""
+    raw = bytes.fromhex("c9810000")
+    for first, last in ((10, 29), (40, 69)):
+        raw += bytes([0x1E, 0x05, 0x00, first, last])
+        for i in range(first, last + 1):
+            raw += struct.pack("<Bf", 0x01, float(i))
+    segs = [raw[k:k + 249] for k in range(0, len(raw), 249)]
+    frames = [dnp3.link_frame(0x44, 1, 10, bytes([(0x40 if k == 0 else 0) |
+                                                 (0x80 if k == len(segs) - 1 else 0) | k])
+                              + seg) for k, seg in enumerate(segs)]
+    return dnp3.Apdu(raw, frames)
+
+
 def run(args, tmp):
     script = os.path.join(tmp, "script.txt")
     with open(script, "w") as f:
@@ -179,13 +199,13 @@ def run(args, tmp):
                             dnp3.crob(2, 0x81, count=2, on=300, off=400))
         ctl_ao = m.transaction(dnp3.DIRECT_OPERATE, dnp3.ao_f32(1, -2.5))
         m.close()
-        apdus = [integ[0], ev[0], ctl[0], ctl_ao[0]]
+        apdus = [integ[0], ev[0], ctl[0], ctl_ao[0], holes_apdu()]
         for name, lst in (("integrity", integ), ("events", ev), ("control", ctl)):
             if len(lst) != 1:
                 raise Fail("%s: %d fragments, expected 1" % (name, len(lst)))
         decs = dnp3.decode(args.dec, apdus)
         pk = dissect(apdus, tmp)
-        names = ["integrity", "events", "crob echo", "ao echo"]
+        names = ["integrity", "events", "crob echo", "ao echo", "holes"]
         objs = [check_app(n, a, p, errs) for n, a, p in zip(names, apdus, pk)]
         for n, o, d in zip(names, objs, decs):
             compare_with_dnp3dec(n, o, d, errs)
@@ -221,6 +241,14 @@ def run(args, tmp):
                ({"code": 0x81, "count": 2, "on": 300, "off": 400}, 7))
         p = find(objs[3], 41, 3, 1)
         expect(errs, "g41v3[1] echo", (p.get("f32"), p.get("status")), (-2.5, 6))
+        h = objs[4]
+        want = list(range(10, 30)) + list(range(40, 70))
+        expect(errs, "holes: headers and indexes",
+               [(o["group"], o["var"], o["qual"], [p.get("index") for p in o["points"]])
+                for o in h], [(30, 5, 0, want[:20]), (30, 5, 0, want[20:])])
+        expect(errs, "holes: values", [point_value(p) for o in h for p in o["points"]],
+               [float(i) for i in want])
+        expect(errs, "holes: two segments", len(apdus[4].frames), 2)
         j = sim.wait(lambda j: j["event"] == "command" and j["group"] == 12)
         expect(errs, "sim crob line", (j["func"], j["tcc"], j["op"], j["on"], j["off"]),
                ("DIRECT_OPERATE", "TRIP", "PULSE_ON", 300, 400))

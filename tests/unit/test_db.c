@@ -110,12 +110,68 @@ static void test_binary_no_class(void **state)
         db_free(NULL);
 }
 
+/* Holes: a type becomes sparse with its first db_configure(); other types stay dense. */
+static void test_absent_points(void **state)
+{
+        (void)state;
+        static const uint32_t c[DNP_TYPE_MAX] = { [DNP_TYPE_BI] = 10, [DNP_TYPE_DBI] = 2,
+                                                  [DNP_TYPE_AI] = 3 };
+        struct db *db = db_new(c);
+        assert_non_null(db);
+        struct db_event e;
+        struct dnp_value v = { .index = 5, .flags = DNP_FLAG_ONLINE, .v.bit = true };
+        /* never configured: every index present, as before */
+        for (uint32_t i = 0; i < 10; i++)
+                assert_true(db_present(db, DNP_TYPE_BI, i));
+        assert_false(db_present(db, DNP_TYPE_BI, 10));
+        assert_false(db_present(db, DNP_TYPE_CROB, 0));
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 0);
+        /* a refused configuration changes nothing */
+        struct db_point_cfg pc = { .static_var = 9, .event_var = 2, .event_class = 1 };
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 2, 2, &pc), -EINVAL);
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 8, 3, &pc), -ERANGE);
+        assert_true(db_present(db, DNP_TYPE_BI, 5));
+        /* BI 2..3 and 7..8 configured: only they exist */
+        pc.static_var = 1;
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 2, 2, &pc), 0);
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 7, 2, &pc), 0);
+        static const bool want[10] = { false, false, true, true, false, false, false, true,
+                                       true, false };
+        for (uint32_t i = 0; i < 10; i++)
+                assert_int_equal(db_present(db, DNP_TYPE_BI, i), want[i]);
+        struct dnp_value g;
+        struct db_point_cfg got;
+        assert_int_equal(db_get(db, DNP_TYPE_BI, 5, &g), -ENOENT);
+        assert_int_equal(db_point_cfg(db, DNP_TYPE_BI, 0, &got), -ENOENT);
+        assert_int_equal(db_point_cfg(db, DNP_TYPE_BI, 10, &got), -ERANGE);
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), -ENOENT);
+        v.index = 10;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), -ERANGE);
+        v.index = 8;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 1);
+        assert_int_equal(e.v.index, 8);
+        assert_int_equal(e.cls, 1);
+        assert_int_equal(db_point_cfg(db, DNP_TYPE_BI, 8, &got), 0);
+        assert_int_equal(got.static_var, 1);
+        /* other types keep every index */
+        assert_true(db_present(db, DNP_TYPE_DBI, 1));
+        assert_true(db_present(db, DNP_TYPE_AI, 0));
+        assert_int_equal(db_get(db, DNP_TYPE_AI, 2, &g), 0);
+        assert_int_equal(g.flags, DNP_FLAG_RESTART);
+        /* presence costs no memory per point beyond the record itself */
+        static const uint32_t big[DNP_TYPE_MAX] = { [DNP_TYPE_AI] = 70000 };
+        assert_true(db_memory(big) >= 70000u * 32u);
+        assert_true(db_memory(big) <= 70000u * 32u + 256u);
+        db_free(db);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults_and_config),
                 cmocka_unit_test(test_deadband),
                 cmocka_unit_test(test_binary_no_class),
+                cmocka_unit_test(test_absent_points),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -676,6 +676,192 @@ static void test_unsolicited(void **state)
         expect_none();
 }
 
+/* ---- holes in the database ------------------------------------------------ */
+
+/*
+ * AI count 100 with only `runs` configured (g30v5, no events), values =
+ * index, ONLINE; BO count 8 with BO 0..1, CNT count 4 with CNT 0..1 (never
+ * updated: RESTART); the other types have no point.
+ */
+static void h_init_holes(size_t max_fragment, const uint32_t (*runs)[2], size_t nruns)
+{
+        struct outst_cfg c = base_cfg();
+        c.max_fragment = max_fragment;
+        memset(c.points, 0, sizeof(c.points));
+        c.points[DNP_TYPE_AI] = 100;
+        c.points[DNP_TYPE_BO] = 8;
+        c.points[DNP_TYPE_CNT] = 4;
+        h_init(&c);
+        struct db *db = outst_db(H.o);
+        struct db_point_cfg pc = { .static_var = 5, .event_var = 7 };
+        for (size_t k = 0; k < nruns; k++)
+                assert_int_equal(db_configure(db, DNP_TYPE_AI, runs[k][0],
+                                              runs[k][1] - runs[k][0] + 1, &pc), 0);
+        pc = (struct db_point_cfg){ .static_var = 2, .event_var = 2 };
+        assert_int_equal(db_configure(db, DNP_TYPE_BO, 0, 2, &pc), 0);
+        pc = (struct db_point_cfg){ .static_var = 1, .event_var = 1 };
+        assert_int_equal(db_configure(db, DNP_TYPE_CNT, 0, 2, &pc), 0);
+        for (size_t k = 0; k < nruns; k++)
+                for (uint32_t i = runs[k][0]; i <= runs[k][1]; i++) {
+                        struct dnp_value v = { .index = i, .flags = DNP_FLAG_ONLINE,
+                                               .v.analog = i };
+                        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_DETECT, H.now),
+                                         0);
+                }
+        clear_restart();
+}
+
+/* Append a g30v5 q=0x00 header and its objects (flags ONLINE, value = index as float32). */
+static size_t put_g30v5(uint8_t *p, size_t n, uint32_t first, uint32_t last)
+{
+        p[n++] = 0x1e;
+        p[n++] = 0x05;
+        p[n++] = 0x00;
+        p[n++] = (uint8_t)first;
+        p[n++] = (uint8_t)last;
+        for (uint32_t i = first; i <= last; i++) {
+                float f = (float)i;
+                uint32_t b;
+                memcpy(&b, &f, sizeof(b));
+                p[n++] = 0x01;
+                for (int k = 0; k < 4; k++)
+                        p[n++] = (uint8_t)(b >> (8 * k));
+        }
+        return n;
+}
+
+/* BO 0..1 (g10v2) and CNT 0..1 (g20v1), all RESTART, in class 0 before the analogs. */
+static const uint8_t bo_cnt[] = {
+        0x0a, 0x02, 0x00, 0x00, 0x01, 0x02, 0x02,
+        0x14, 0x01, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+};
+
+static void test_integrity_holes(void **state)
+{
+        (void)state;
+        /* AI 10..29, 40..69, 80..89 present; 0..9, 30..39, 70..79, 90..99 absent */
+        static const uint32_t runs[][2] = { { 10, 29 }, { 40, 69 }, { 80, 89 } };
+        h_init_holes(249, runs, 3);
+        SEND(0xc4, 0x01, 0x3c, 0x01, 0x06);
+        /*
+         * fragment 1: BO 0..1, CNT 0..1, AI 10..29, AI 40..61 (246 bytes: a 23rd
+         * analog of 5 bytes does not fit in 249); fragment 2 goes on at 62, in the
+         * middle of the run: 62..69, then 80..89.  No IIN2.2.
+         */
+        uint8_t e[512] = { 0xa4, 0x81, 0x00, 0x00 };
+        size_t n = 4;
+        memcpy(e + n, bo_cnt, sizeof(bo_cnt));
+        n += sizeof(bo_cnt);
+        n = put_g30v5(e, n, 10, 29);
+        n = put_g30v5(e, n, 40, 61);
+        assert_int_equal(n, 246);
+        expect(e, n);
+        expect_none();
+        SEND(0xc4, 0x00);
+        e[0] = 0x45;                            /* FIN, no CON (no events), seq 5 */
+        n = put_g30v5(e, 4, 62, 69);
+        n = put_g30v5(e, n, 80, 89);
+        expect(e, n);
+        expect_none();
+}
+
+static void test_read_all_holes_boundary(void **state)
+{
+        (void)state;
+        /* fragment 1 full exactly at the end of a run: fragment 2 starts after a hole */
+        static const uint32_t runs[][2] = { { 10, 29 }, { 40, 66 }, { 70, 79 }, { 90, 99 } };
+        h_init_holes(249, runs, 4);
+        SEND(0xc1, 0x01, 0x1e, 0x00, 0x06);     /* g30v0 all points */
+        uint8_t e[512] = { 0xa1, 0x81, 0x00, 0x00 };
+        size_t n = put_g30v5(e, 4, 10, 29);
+        n = put_g30v5(e, n, 40, 66);
+        assert_int_equal(n, 249);
+        expect(e, n);
+        SEND(0xc1, 0x00);
+        e[0] = 0x42;
+        n = put_g30v5(e, 4, 70, 79);
+        n = put_g30v5(e, n, 90, 99);
+        expect(e, n);
+        expect_none();
+}
+
+static void test_read_absent_iin22(void **state)
+{
+        (void)state;
+        static const uint32_t runs[][2] = { { 10, 29 }, { 40, 69 } };
+        h_init_holes(2048, runs, 2);
+        /* range 28..41 touches the hole 30..39: IIN2.2, 28..29 and 40..41 reported */
+        SEND(0xc1, 0x01, 0x1e, 0x05, 0x00, 0x1c, 0x29);
+        static const uint32_t r1[][2] = { { 28, 29 }, { 40, 41 } };
+        uint8_t e[512] = { 0xc1, 0x81, 0x00, 0x04 };
+        size_t n = put_g30v5(e, 4, r1[0][0], r1[0][1]);
+        n = put_g30v5(e, n, r1[1][0], r1[1][1]);
+        expect(e, n);
+        /* a range entirely in a hole: IIN2.2, no object */
+        SEND(0xc2, 0x01, 0x1e, 0x05, 0x00, 0x00, 0x09);
+        EXPECT(0xc2, 0x81, 0x00, 0x04);
+        /* index list 5 (absent), 12: IIN2.2, 12 reported */
+        SEND(0xc3, 0x01, 0x1e, 0x00, 0x17, 0x02, 0x05, 0x0c);
+        EXPECT(0xc3, 0x81, 0x00, 0x04, 0x1e, 0x05, 0x17, 0x01, 0x0c,
+               0x01, 0x00, 0x00, 0x40, 0x41);
+        /* count qualifier 0x07 (points 0..n-1) names absent points too */
+        SEND(0xc4, 0x01, 0x0a, 0x02, 0x07, 0x03);
+        EXPECT(0xc4, 0x81, 0x00, 0x04, 0x0a, 0x02, 0x00, 0x00, 0x01, 0x02, 0x02);
+        /* only present points, explicitly: no IIN2.2 */
+        SEND(0xc5, 0x01, 0x0a, 0x02, 0x00, 0x00, 0x01);
+        EXPECT(0xc5, 0x81, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x01, 0x02, 0x02);
+        /* freeze: counters 0..3 with 2..3 absent -> IIN2.2; an absent one in a list too */
+        SEND(0xc6, 0x07, 0x14, 0x00, 0x00, 0x00, 0x03);
+        EXPECT(0xc6, 0x81, 0x00, 0x04);
+        SEND(0xc7, 0x07, 0x14, 0x00, 0x17, 0x01, 0x02);
+        EXPECT(0xc7, 0x81, 0x00, 0x04);
+        SEND(0xc8, 0x07, 0x14, 0x00, 0x00, 0x00, 0x01);
+        EXPECT(0xc8, 0x81, 0x00, 0x00);
+        /* all points (q=0x06): the present ones, no IIN2.2 (also in test_sim_tshark.py) */
+        SEND(0xc9, 0x01, 0x1e, 0x05, 0x06);
+        e[0] = 0xc9;
+        e[3] = 0x00;
+        n = put_g30v5(e, 4, 10, 29);
+        n = put_g30v5(e, n, 40, 69);
+        assert_int_equal(n, 264);
+        expect(e, n);
+        expect_none();
+}
+
+static void test_update_and_control_absent(void **state)
+{
+        (void)state;
+        static const uint32_t runs[][2] = { { 10, 29 } };
+        h_init_holes(2048, runs, 1);
+        /*
+         * A control on an absent output (BO 3; BO 0..1 exist) goes to the application
+         * like any other: the application alone decides NOT_SUPPORTED (the gateway, from
+         * its point map, with an audit record); the session echoes its status.
+         */
+        send_ctl(1, APP_FUNC_DIRECT_OPERATE, crob3, sizeof(crob3));
+        assert_int_equal(H.commands, 1);
+        assert_int_equal(H.ncmds, 1);
+        assert_int_equal(H.cmds[0].v.index, 3);
+        complete(DNP_CMD_NOT_SUPPORTED);
+        expect_crob(1, DNP_CMD_NOT_SUPPORTED, 100);
+        expect_none();
+        /* update of an absent point: -ENOENT, no event; of a present one: its event */
+        struct db_point_cfg pc = { .static_var = 5, .event_var = 7, .event_class = 1 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_AI, 10, 20, &pc), 0);
+        struct dnp_value v = { .index = 30, .flags = DNP_FLAG_ONLINE, .v.analog = 1 };
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), -ENOENT);
+        v.index = 9;
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), -ENOENT);
+        v.index = 100;
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), -ERANGE);
+        assert_int_equal(events_count(outst_events(H.o), 1), 0);
+        v.index = 10;
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), 1);
+        assert_int_equal(events_count(outst_events(H.o), 1), 1);
+        drain();
+        expect_none();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -691,6 +877,10 @@ int main(void)
                 cmocka_unit_test_teardown(test_time_delay_restart, teardown),
                 cmocka_unit_test_teardown(test_freeze, teardown),
                 cmocka_unit_test_teardown(test_unsolicited, teardown),
+                cmocka_unit_test_teardown(test_integrity_holes, teardown),
+                cmocka_unit_test_teardown(test_read_all_holes_boundary, teardown),
+                cmocka_unit_test_teardown(test_read_absent_iin22, teardown),
+                cmocka_unit_test_teardown(test_update_and_control_absent, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,37 +174,56 @@ def t_integrity_offset_map(h):
     m = s.scada()
     d = integrity_until(h, m, static_ready, "scripted values upstream")
     bi = values(d, 1, 2)
-    # the upstream database is dense per type (0..highest mapped index): indexes no IED
-    # point is mapped to are reported RESTART only (never updated), the mapped ones ONLINE
+    # only mapped indexes exist upstream: the holes of the map (0..99, 116..199) are absent,
+    # not reported with RESTART
     mapped = list(range(100, 116)) + list(range(200, 208))
-    eq("g1v2 ONLINE indexes", sorted(i for i in bi if bi[i][-1]["flags"] & ONLINE), mapped)
-    eq("g1v2 unmapped indexes: flags RESTART only",
-       {bi[i][-1]["flags"] for i in bi if i not in mapped}, {0x02})
-    eq("g1v2 range", (min(bi), max(bi)), (0, 207))
+    eq("g1v2 indexes (exactly the mapped ones)", sorted(bi), mapped)
+    eq("g1v2 all ONLINE", sorted(i for i in bi if bi[i][-1]["flags"] & ONLINE), mapped)
     eq("bi 103", (at(bi, 103, "bi")["value"], at(bi, 103, "bi")["flags"]), (1, 0x81))
     eq("bi 100", (at(bi, 100, "bi")["value"], at(bi, 100, "bi")["flags"]), (0, 0x01))
     eq("bi 202 (ied2)", (at(bi, 202, "bi")["value"], at(bi, 202, "bi")["flags"]), (1, 0x81))
     dbi = values(d, 3, 2)
+    eq("g3v2 indexes", sorted(dbi), [100, 101, 102, 103])
     eq("g3v2 ONLINE indexes", sorted(i for i in dbi if dbi[i][-1]["flags"] & ONLINE),
        [100, 101, 102, 103])
     eq("dbi 100", (at(dbi, 100, "dbi")["value"], at(dbi, 100, "dbi")["flags"]), (2, 0x81))
     bo = values(d, 10, 2)
+    eq("g10v2 indexes", sorted(bo), [100, 101, 102, 103, 200, 201, 202, 203])
     eq("g10v2 ONLINE indexes", sorted(i for i in bo if bo[i][-1]["flags"] & ONLINE),
        [100, 101, 102, 103, 200, 201, 202, 203])
     eq("bo 101", (at(bo, 101, "bo")["value"], at(bo, 101, "bo")["flags"]), (1, 0x81))
     cnt = values(d, 20, 1)
+    eq("g20v1 indexes", sorted(cnt), [100, 101, 102, 103])
     eq("g20v1 100..103", [at(cnt, i, "cnt")["value"] for i in range(100, 104)], [0, 42, 0, 0])
+    eq("g21v1 indexes", sorted(values(d, 21, 1)), [100, 101, 102, 103])
     eq("g21v1 100", at(values(d, 21, 1), 100, "fcnt")["value"], 7)
     ai = values(d, 30, 5)
+    eq("g30v5 indexes", sorted(ai), list(range(100, 108)))
     eq("g30v5 ONLINE indexes", sorted(i for i in ai if ai[i][-1]["flags"] & ONLINE),
        list(range(100, 108)))
     eq("ai 100", (at(ai, 100, "ai")["value"], at(ai, 100, "ai")["flags"]), (12.5, 0x01))
     eq("ai 101 (value and the IED's flags)",
        (at(ai, 101, "ai")["value"], at(ai, 101, "ai")["flags"]), (-3.25, 0x21))
+    eq("g40v3 indexes", sorted(values(d, 40, 3)), [100, 101])
     eq("ao 100", at(values(d, 40, 3), 100, "ao")["value"], 3.5)
-    eq("nothing ONLINE below 100", [(g, k) for g in (1, 3, 10, 20, 21, 30, 40)
-                                    for k, v in values(d, g).items()
-                                    if k < 100 and v[-1]["flags"] & ONLINE], [])
+    # class 0 alone (one fragment): one range header per run of mapped indexes
+    rsp = m.transaction(dnp3.READ, CLASS0)
+    d0 = h.decode(rsp)
+    eq("class 0: one fragment", len(d0), 1)
+    eq("class 0 headers (group, var, qualifier, start, stop)",
+       [(o["group"], o["var"], o["qual"], o["start"], o["stop"]) for o in d0[0]["objects"]],
+       [(1, 2, 0, 100, 115), (1, 2, 0, 200, 207), (3, 2, 0, 100, 103),
+        (10, 2, 0, 100, 103), (10, 2, 0, 200, 203), (20, 1, 0, 100, 103),
+        (21, 1, 0, 100, 103), (30, 5, 0, 100, 107), (40, 3, 0, 100, 101)])
+    eq("class 0: IIN2.0-2.2 clear", rsp[-1].iin >> 8 & 0x07, 0)
+    # a range that touches the hole: IIN2.2 PARAMETER_ERROR, the mapped ones still reported
+    rsp = m.transaction(dnp3.READ, bytes.fromhex("010200727a"))  # g1v2 114..122
+    eq("g1v2 114..122: IIN2.2", rsp[-1].iin >> 8 & 0x04, 0x04)
+    eq("g1v2 114..122: only 114, 115", sorted(values(h.decode(rsp), 1, 2)), [114, 115])
+    # an index list naming only unmapped points: IIN2.2, nothing reported
+    rsp = m.transaction(dnp3.READ, bytes.fromhex("010017020532"))  # g1v2 [5, 50]
+    eq("g1v2 [5, 50]: IIN2.2", rsp[-1].iin >> 8 & 0x04, 0x04)
+    eq("g1v2 [5, 50]: nothing", values(h.decode(rsp), 1), {})
 
 
 def t_dnp3poll(h):
