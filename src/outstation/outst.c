@@ -79,6 +79,7 @@ struct outst {
         size_t n_cmds, n_cmd_hdrs;
         bool cmd_overflow;
         bool cmd_pending;
+        bool cmd_broadcast;     /* the pending controls came by broadcast: never answered */
         uint32_t cmd_token;
         uint8_t cmd_func;
         uint8_t cmd_seq;
@@ -822,7 +823,10 @@ static void handle_unsol_ctl(struct outst *o, uint8_t seq, bool enable, const ui
         static const struct obj_visitor vis = { .on_header = unsol_on_header };
 
         if (!o->cfg.unsol.enabled) {
-                o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
+                /* Nothing to disable: masters send DISABLE_UNSOLICITED at startup
+                 * and it succeeds.  ENABLE asks for what this outstation does not do. */
+                if (enable)
+                        o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
                 rsp_null(o, seq, now);
                 return;
         }
@@ -1013,7 +1017,8 @@ static void cmd_finish(struct outst *o, uint64_t now)
         o->cmd_deadline = OUTST_NEVER;
         if (o->sol == SOL_CMD_PENDING)
                 o->sol = SOL_IDLE;
-        if (o->cmd_func == APP_FUNC_DIRECT_OPERATE_NR)
+        /* a deferred answer must not go out for a request that takes none */
+        if (o->cmd_func == APP_FUNC_DIRECT_OPERATE_NR || o->cmd_broadcast)
                 return;
         if (o->cmd_func == APP_FUNC_SELECT) {
                 bool ok = o->n_cmds > 0;
@@ -1075,6 +1080,7 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
         o->cmd_func = func;
         o->cmd_seq = seq;
         o->cmd_time = now;
+        o->cmd_broadcast = o->in_broadcast;
         bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n, now);
         /* any request other than the matching OPERATE ends the selection */
         o->sel_valid = false;

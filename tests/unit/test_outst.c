@@ -862,6 +862,57 @@ static void test_update_and_control_absent(void **state)
         expect_none();
 }
 
+/* A control sent to a broadcast address is carried out but never answered,
+ * even when the application completes it later; the next response shows
+ * IIN1.0.  DISABLE_UNSOLICITED succeeds when unsolicited is not configured
+ * (nothing to disable); ENABLE_UNSOLICITED is refused with IIN2.0. */
+static void send_broadcast(const uint8_t *apdu, size_t n)
+{
+        uint8_t seg[TPORT_MAX_SEGMENT] = { TPORT_FIR | TPORT_FIN };
+        uint8_t frame[LINK_MAX_FRAME];
+        assert_true(n + 1 <= sizeof(seg));
+        memcpy(seg + 1, apdu, n);
+        const struct link_hdr lh = { .dir = true, .prm = true, .code = 4, .dest = 0xffff, .src = 1 };
+        int len = link_encode(frame, sizeof(frame), &lh, seg, n + 1);
+        assert_true(len > 0);
+        outst_on_bytes(H.o, frame, (size_t)len, H.now);
+        drain();
+}
+
+static void test_broadcast_control(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        uint8_t a[64] = { 0xc3, APP_FUNC_DIRECT_OPERATE };
+        memcpy(a + 2, crob3, sizeof(crob3));
+        send_broadcast(a, 2 + sizeof(crob3));
+        assert_int_equal(H.func, APP_FUNC_DIRECT_OPERATE);
+        assert_int_equal(H.ncmds, 1);
+        complete(DNP_CMD_SUCCESS);
+        expect_none();
+        advance(H.now + 5000);          /* and no timeout answer either */
+        expect_none();
+        SEND(0xc4, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc4, 0x81, 0x01, 0x00);  /* IIN1.0 BROADCAST */
+        SEND(0xc5, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc5, 0x81, 0x00, 0x00);  /* reported once */
+}
+
+static void test_unsol_not_configured(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        assert_false(c.unsol.enabled);
+        h_init(&c);
+        clear_restart();
+        SEND(0xc1, 0x15, 0x3c, 0x02, 0x06, 0x3c, 0x03, 0x06, 0x3c, 0x04, 0x06);
+        EXPECT(0xc1, 0x81, 0x00, 0x00);
+        SEND(0xc2, 0x14, 0x3c, 0x02, 0x06);
+        EXPECT(0xc2, 0x81, 0x00, 0x01);  /* IIN2.0 NO_FUNC_CODE_SUPPORT */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -881,6 +932,8 @@ int main(void)
                 cmocka_unit_test_teardown(test_read_all_holes_boundary, teardown),
                 cmocka_unit_test_teardown(test_read_absent_iin22, teardown),
                 cmocka_unit_test_teardown(test_update_and_control_absent, teardown),
+                cmocka_unit_test_teardown(test_broadcast_control, teardown),
+                cmocka_unit_test_teardown(test_unsol_not_configured, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
