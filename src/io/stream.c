@@ -35,6 +35,7 @@ struct io_stream {
         bool up;
         bool connecting;
         bool got_data;              /* data since the last open: resets the backoff */
+        bool down_reported;         /* on_down said so since the last up (or start) */
         uint64_t backoff_ms;        /* delay to use for the next failure */
         uint64_t scheduled_ms;      /* delay of the retry now scheduled */
         struct io_stream_stats stats;
@@ -78,23 +79,31 @@ static void stream_next_backoff(struct io_stream *s)
         s->backoff_ms = next > s->cfg.backoff_max_ms ? s->cfg.backoff_max_ms : next;
 }
 
-/* Lost or failed: close, tell the owner once (if it was up), retry later. */
+/*
+ * Lost or failed: close, retry later, and tell the owner once per state
+ * change: when an open stream is lost, and when the first attempt after
+ * the start fails (a port missing at startup is reported, not silent).
+ * Further failed attempts are counted, not reported.
+ */
 static void stream_fail(struct io_stream *s, int err, const char *what, bool was_up)
 {
         stream_close(s);
-        if (was_up) {
+        if (was_up)
                 s->stats.losses++;
+        else
+                s->stats.open_failures++;
+        stream_next_backoff(s);
+        if (!s->down_reported) {
+                s->down_reported = true;
                 if (s->cb.on_down)
                         s->cb.on_down(s->ctx, err, what);
-        } else {
-                s->stats.open_failures++;
         }
-        stream_next_backoff(s);
 }
 
 static void stream_became_up(struct io_stream *s)
 {
         s->up = true;
+        s->down_reported = false;
         s->connecting = false;
         s->stats.opens++;
         if (s->cb.on_up)

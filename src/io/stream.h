@@ -47,7 +47,11 @@ struct io_stream_cfg {
 struct io_stream_cb {
         void (*on_up)(void *ctx);
         void (*on_data)(void *ctx, const uint8_t *p, size_t n);
-        /* err: -errno; what: a short description for the log ("open", "read", ...) */
+        /*
+         * The stream was lost, or could not be opened at the first attempt
+         * after io_stream_start() (once; later attempts are not reported).
+         * err: -errno; what: a short description for the log ("open", "read", ...)
+         */
         void (*on_down)(void *ctx, int err, const char *what);
 };
 

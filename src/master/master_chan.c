@@ -435,15 +435,17 @@ void master_chan_open(struct master_chan *ch, uint64_t now)
 
 void master_chan_closed(struct master_chan *ch, uint64_t now)
 {
-        if (!ch->open)
-                return;
-        ch->open = false;
-        if (ch->txn.active) {
-                struct master_txn t = ch->txn;
-                ch->txn.active = false;
-                master_dev_txn_abort(t.dev, &t);
+        if (ch->open) {
+                ch->open = false;
+                if (ch->txn.active) {
+                        struct master_txn t = ch->txn;
+                        ch->txn.active = false;
+                        master_dev_txn_abort(t.dev, &t);
+                }
+                ch->out_len = 0;
         }
-        ch->out_len = 0;
+        /* Lost, or never opened (a port missing at startup): every device is
+         * offline either way (idempotent for devices already offline). */
         for (size_t i = 0; i < ch->ndev; i++)
                 master_dev_stop(ch->devs[i], now);
 }

@@ -132,7 +132,8 @@ void master_chan_set_wall_offset(struct master_chan *ch, int64_t offset_ms);
 
 /* The port is open: devices start (startup sequence, or a probe after an outage). */
 void master_chan_open(struct master_chan *ch, uint64_t now);
-/* The port is gone: the outstanding request is dropped, devices go OFFLINE, controls fail. */
+/* The port is gone, or could not be opened: the outstanding request is dropped,
+ * devices go OFFLINE (upcall once), controls fail. */
 void master_chan_closed(struct master_chan *ch, uint64_t now);
 bool master_chan_is_open(const struct master_chan *ch);
 

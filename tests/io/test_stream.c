@@ -234,17 +234,46 @@ static void test_serial_vanishes_then_backoff(void **state)
 static void test_serial_missing_device_retries(void **state)
 {
         (void)state;
+        /* A device path that does not exist yet (a USB adapter not plugged in). */
+        char dir[] = "/tmp/dnp3gw-stream-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char link[128];
+        snprintf(link, sizeof(link), "%s/ttyUSB-later", dir);
+
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
         struct io_stream *s;
-        struct io_stream_cfg c = serial_cfg("/dev/dnp3gw-no-such-port");
+        struct io_stream_cfg c = serial_cfg(link);
         assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
         io_stream_start(s);
         assert_false(io_stream_is_up(s));
         assert_int_equal(io_stream_stats(s)->open_failures, 1);
-        assert_int_equal(r.downs, 0);  /* never up: no down callback */
+        /* reported once, with the reason, so a missing port is never silent */
+        assert_int_equal(r.downs, 1);
+        assert_int_equal(r.last_err, -ENOENT);
+
+        /* further attempts (20, 40 ms) are counted, not reported again */
+        struct want w = { .r = &r, .s = s, .failures = 3 };
+        assert_true(run_until(base, have_failures, &w));
+        assert_int_equal(r.downs, 1);
+        assert_int_equal(r.ups, 0);
+
+        /* the adapter appears: the next attempt opens it */
+        int m, sl;
+        char name[64];
+        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
+        assert_int_equal(symlink(name, link), 0);
+        w.ups = 1;
+        assert_true(run_until(base, have_ups, &w));
+        assert_true(io_stream_is_up(s));
+        assert_int_equal(r.downs, 1);
+
         io_stream_free(s);
         event_base_free(base);
+        close(m);
+        close(sl);
+        unlink(link);
+        rmdir(dir);
 }
 
 static int listen_loopback(uint16_t *ret_port)

@@ -874,6 +874,29 @@ static void test_tsync_write_modes(void **state)
         sim_teardown();
 }
 
+/* A port that cannot be opened at startup takes its devices offline once
+ * (so the gateway flags their points COMM_LOST), like a lost port does. */
+static void test_closed_before_open(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg[2] = { sim_dev_cfg(10), sim_dev_cfg(11) };
+        sim_setup(cfg, 2, 1);
+        assert_false(master_chan_is_open(S.ch));
+        master_chan_closed(S.ch, 1000);
+        assert_int_equal(S.nst, 2);
+        assert_ptr_equal(S.st[0].d, S.md[0]);
+        assert_int_equal(S.st[0].s, MASTER_DEV_OFFLINE);
+        assert_ptr_equal(S.st[1].d, S.md[1]);
+        assert_int_equal(S.st[1].s, MASTER_DEV_OFFLINE);
+        master_chan_closed(S.ch, 2000);         /* still down: no new upcall */
+        assert_int_equal(S.nst, 2);
+        size_t n = 1;
+        master_chan_out(S.ch, &n);
+        assert_int_equal(n, 0);                 /* nothing sent on a closed port */
+        assert_int_equal(master_chan_deadline(S.ch), MASTER_NEVER);
+        sim_teardown();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -895,6 +918,7 @@ int main(void)
                 cmocka_unit_test(test_response_timer_wire_time),
                 cmocka_unit_test(test_select_hold),
                 cmocka_unit_test(test_tsync_write_modes),
+                cmocka_unit_test(test_closed_before_open),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
