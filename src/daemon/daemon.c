@@ -1635,6 +1635,7 @@ static void d_on_status(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         daemon_status_report(d);
+        d_notify_status(d, false);      /* keep counters in STATUS= current without a watchdog */
 }
 
 /* ---- public ----------------------------------------------------------------- */

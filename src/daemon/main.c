@@ -87,6 +87,16 @@ int main(int argc, char **argv)
                   log_journal_detect());
         signal(SIGPIPE, SIG_IGN);
 
+        /* Until the event loop's signal events exist, SIGHUP/SIGTERM/SIGINT/SIGUSR1
+         * stay pending instead of killing a half-started daemon (their default). */
+        sigset_t startup_sigs, old_mask;
+        sigemptyset(&startup_sigs);
+        sigaddset(&startup_sigs, SIGHUP);
+        sigaddset(&startup_sigs, SIGTERM);
+        sigaddset(&startup_sigs, SIGINT);
+        sigaddset(&startup_sigs, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &startup_sigs, &old_mask);
+
         struct gw_config *cfg;
         int r = daemon_load_config(opts.config_path, &cfg);
         if (r < 0)
@@ -105,6 +115,7 @@ int main(int argc, char **argv)
                 event_base_free(base);
                 return 1;
         }
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);  /* pending ones reach the loop now */
         r = daemon_run(d);
         daemon_free(d);
         /* deferred frees (closed connections) complete in one more pass */

@@ -25,6 +25,8 @@ struct io_listener {
         void *ctx;
         uint16_t port;
         uint64_t rejected;
+        uint64_t accept_errors;
+        struct event *resume;       /* re-enables accepting after an accept error */
 };
 
 struct io_conn {
@@ -121,6 +123,27 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
                 io_conn_free(c);
 }
 
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): the listening socket stays
+ * readable, so keep accepting and we would spin.  Pause for a second.
+ */
+static void accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+        struct io_listener *l = arg;
+        l->accept_errors++;
+        evconnlistener_disable(evl);
+        struct timeval tv = { 1, 0 };
+        evtimer_add(l->resume, &tv);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct io_listener *l = arg;
+        (void)fd;
+        (void)what;
+        evconnlistener_enable(l->evl);
+}
+
 int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
                     const struct io_listener_cb *cb, void *ctx, struct io_listener **ret)
 {
@@ -162,15 +185,20 @@ int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
         if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
                 l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                             : ((struct sockaddr_in *)&bound)->sin_port);
-        l->evl = evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        l->resume = evtimer_new(base, resume_cb, l);
+        l->evl = l->resume ? evconnlistener_new(base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd)
+                           : NULL;
         if (!l->evl) {
                 close(fd);
                 err = -ENOMEM;
                 goto fail;
         }
+        evconnlistener_set_error_cb(l->evl, accept_error_cb);
         *ret = l;
         return 0;
 fail:
+        if (l->resume)
+                event_free(l->resume);
         free(l->allow);
         free(l);
         return err;
@@ -182,6 +210,8 @@ void io_listener_free(struct io_listener *l)
                 return;
         if (l->evl)
                 evconnlistener_free(l->evl);
+        if (l->resume)
+                event_free(l->resume);
         free(l->allow);
         free(l);
 }
@@ -194,6 +224,11 @@ uint16_t io_listener_port(const struct io_listener *l)
 uint64_t io_listener_rejected(const struct io_listener *l)
 {
         return l->rejected;
+}
+
+uint64_t io_listener_accept_errors(const struct io_listener *l)
+{
+        return l->accept_errors;
 }
 
 void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx)

@@ -55,6 +55,8 @@ void io_listener_free(struct io_listener *l);
 /* The bound port (useful with port 0 in tests). */
 uint16_t io_listener_port(const struct io_listener *l);
 uint64_t io_listener_rejected(const struct io_listener *l);
+/* accept() failures (e.g. out of file descriptors); accepting pauses 1 s after each. */
+uint64_t io_listener_accept_errors(const struct io_listener *l);
 
 void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx);
 /* -ENOBUFS above the high-water mark (nothing queued), -ENOTCONN after close. */

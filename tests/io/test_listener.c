@@ -13,6 +13,8 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -261,6 +263,55 @@ static void test_listener_addr_in_use(void **state)
         event_base_free(base);
 }
 
+/* accept() failing (out of descriptors) pauses the listener instead of spinning on it. */
+static void test_listener_accept_error_pauses(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct lrec r = { 0 };
+        struct io_listener *l = listen_with(base, NULL, &r);
+        int cfd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(cfd >= 0);
+
+        /* the lowest free descriptor becomes the limit: accept() gets EMFILE */
+        struct rlimit old, low;
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        int probe = open("/dev/null", O_RDONLY);
+        assert_true(probe >= 0);
+        close(probe);
+        low = old;
+        low.rlim_cur = (rlim_t)probe;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(io_listener_port(l)),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        uint64_t errs = 0;
+        for (int i = 0; i < 200 && errs == 0; i++) {
+                event_base_loop(base, EVLOOP_NONBLOCK);
+                errs = io_listener_accept_errors(l);
+                if (errs == 0)
+                        poll(NULL, 0, 5);
+        }
+        assert_int_equal(errs, 1);
+        /* paused: more loop passes do not retry accept() */
+        for (int i = 0; i < 50; i++)
+                event_base_loop(base, EVLOOP_NONBLOCK);
+        assert_int_equal(io_listener_accept_errors(l), 1);
+        assert_int_equal(r.accepts, 0);
+
+        /* descriptors again: after the pause the waiting connection is accepted */
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+        assert_true(run_until(base, &r.accepts, 1));
+        assert_int_equal(io_listener_accept_errors(l), 1);
+
+        io_conn_free(r.conn);
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        close(cfd);
+        io_listener_free(l);
+        event_base_free(base);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -269,6 +320,7 @@ int main(void)
                 cmocka_unit_test(test_listener_allowed_peer),
                 cmocka_unit_test(test_listener_rejects_peer),
                 cmocka_unit_test(test_listener_addr_in_use),
+                cmocka_unit_test(test_listener_accept_error_pauses),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
