@@ -52,24 +52,54 @@ struct d_rl_slot {
 
 struct d_rltab {
         struct d_rl_slot s[D_RL_SLOTS];
+        /* a budget for the whole table: a peer varying its addresses gets new
+         * keys, but not more than D_RL_BUDGET lines a minute */
+        uint64_t window_end;
+        unsigned in_window;
+        uint64_t suppressed;            /* by the budget, reported with the next line */
 };
 
-/* Whether a message for key may go out now (at most one per interval per key). */
+#define D_RL_BUDGET 16
+
+/*
+ * Whether a message for key may go out now: at most one per interval per
+ * key, and at most D_RL_BUDGET per minute for the table.  *ret_suppressed
+ * gets how many were held back since the last one that went out.
+ */
 static bool d_rl_ok(struct d_rltab *t, uint64_t key, uint64_t now, uint64_t interval,
                     uint64_t *ret_suppressed)
 {
-        struct d_rl_slot *victim = &t->s[0];
-        for (size_t i = 0; i < D_RL_SLOTS; i++) {
+        struct d_rl_slot *slot = NULL, *victim = &t->s[0];
+        for (size_t i = 0; i < D_RL_SLOTS && !slot; i++) {
                 struct d_rl_slot *s = &t->s[i];
                 if (s->used && s->key == key)
-                        return log_ratelimit_ok(&s->rl, now, ret_suppressed);
-                if (!s->used)
+                        slot = s;
+                else if (!s->used)
                         victim = s;
                 else if (victim->used && s->rl.next_ms < victim->rl.next_ms)
                         victim = s;
         }
-        *victim = (struct d_rl_slot){ .used = true, .key = key, .rl = { .interval_ms = interval } };
-        return log_ratelimit_ok(&victim->rl, now, ret_suppressed);
+        if (!slot) {
+                *victim = (struct d_rl_slot){ .used = true, .key = key,
+                                              .rl = { .interval_ms = interval } };
+                slot = victim;
+        }
+        uint64_t supp = 0;
+        if (!log_ratelimit_ok(&slot->rl, now, &supp))
+                return false;
+        if (now >= t->window_end) {
+                t->window_end = now + D_MINUTE_MS;
+                t->in_window = 0;
+        }
+        if (t->in_window >= D_RL_BUDGET) {
+                t->suppressed += 1 + supp;
+                return false;
+        }
+        t->in_window++;
+        if (ret_suppressed)
+                *ret_suppressed = supp + t->suppressed;
+        t->suppressed = 0;
+        return true;
 }
 
 static uint64_t d_hash(const char *s)

@@ -482,6 +482,15 @@ def case_diag(a, tmp):
                     r"DNP3GW_DEVICE=relay1 DNP3GW_SOURCE=20 DNP3GW_DESTINATION=1$")
         # the repeated frame from 33 was counted, not logged again (once a minute per pair)
         eq("lines about source 33", len([ln for ln in d.lines if ln and "source 33" in ln]), 1)
+        # a peer varying its source address gets new keys, not a journal flood: the
+        # channel's diagnostics stop at 16 lines a minute (3 above, so 13 of these 40)
+        c.sendall(b"".join(dnp3.link_frame(0x44, 1, src, rsp) for src in range(100, 140)))
+        for _ in range(13):
+            d.wait_line(r"^<warning> channel bay1: frame from unexpected source 1[0-3]\d to 1 ")
+        d.signal(signal.SIGUSR1)   # a marker: the flood's bytes were handled before it
+        d.wait_line(r"^<info> status: ")
+        flood = [ln for ln in d.lines if ln and re.search(r"unexpected source 1[0-3]\d ", ln)]
+        eq("diagnostic lines for 40 varying sources", len(flood), 13)
         eq("exit status after SIGTERM", d.stop(), 0)
     finally:
         d.kill()
