@@ -276,7 +276,7 @@ char *daemon_status_line(const struct daemon *d, char *buf, size_t n)
         for (size_t i = 0; i < d->nslots; i++)
                 online += d->slots[i]->state == MASTER_DEV_ONLINE;
         for (size_t i = 0; i < d->nout; i++)
-                conn += d->outs[i]->connected;
+                conn += d->outs[i] && d->outs[i]->connected;
         snprintf(buf, n, "%s: devices online %zu/%zu, masters connected %zu/%zu, "
                  "events forwarded %" PRIu64 ", last error: %s", d->cfg->gateway.name, online,
                  d->nslots, conn, d->nout, d_events_forwarded(d),
@@ -304,6 +304,11 @@ void daemon_status_report(struct daemon *d)
 
         for (size_t i = 0; i < d->nout; i++) {
                 struct d_out *o = d->outs[i];
+                if (!o) {
+                        log_info("outstation %s: not running (its endpoint could not be bound)",
+                                 d->cfg->outstations[i].name);
+                        continue;
+                }
                 struct outst *s = outst_io_outst(o->io);
                 struct events *ev = outst_events(s);
                 const struct events_stats *es = events_stats(ev);
@@ -437,6 +442,8 @@ static void d_check_events(struct daemon *d, uint64_t now)
 {
         for (size_t i = 0; i < d->nout; i++) {
                 struct d_out *o = d->outs[i];
+                if (!o)
+                        continue;
                 struct events *ev = outst_events(outst_io_outst(o->io));
                 const struct events_stats *es = events_stats(ev);
                 for (unsigned c = 1; c <= 3; c++) {
@@ -458,7 +465,8 @@ static void d_on_kick(evutil_socket_t fd, short what, void *arg)
         uint64_t now = d_now(d);
         d->kick_pending = false;
         for (size_t i = 0; i < d->nout; i++)
-                outst_io_kick(d->outs[i]->io);
+                if (d->outs[i])
+                        outst_io_kick(d->outs[i]->io);
         for (size_t i = 0; i < d->nchan; i++)
                 master_io_kick(d->chans[i]->io);
         d_check_events(d, now);
@@ -485,7 +493,7 @@ static void d_on_audit(void *ctx, const struct gw_audit *a)
         char chan[GW_NAME_MAX] = "", dev[GW_NAME_MAX] = "", ctl[64], up[16], down[16], lat[24],
              func[8];
 
-        if (!dg->retired && a->outstation < d->nout) {
+        if (!dg->retired && a->outstation < d->nout && d->outs[a->outstation]) {
                 outname = d->outs[a->outstation]->cfg->name;
                 peer = d->outs[a->outstation]->peer;
         }
@@ -1331,6 +1339,10 @@ static void d_attach(struct daemon *d, bool refresh)
 {
         uint64_t now = d_now(d);
         for (size_t i = 0; i < d->nout; i++) {
+                if (!d->outs[i]) {      /* its endpoint could not be bound on reload */
+                        gw_set_outstation(d->gw->g, i, NULL);
+                        continue;
+                }
                 d->outs[i]->idx = i;
                 gw_set_outstation(d->gw->g, i, outst_io_outst(d->outs[i]->io));
         }
@@ -1354,6 +1366,24 @@ static void d_attach(struct daemon *d, bool refresh)
  * running state has changed except what was already replaced... so every
  * new object is created first and swapped in only when all of them exist.
  */
+static uint16_t d_ep_port(const struct io_endpoint *ep)
+{
+        if (ep->sa.ss_family == AF_INET6)
+                return ntohs(((const struct sockaddr_in6 *)&ep->sa)->sin6_port);
+        return ntohs(((const struct sockaddr_in *)&ep->sa)->sin_port);
+}
+
+/* Whether an old outstation being replaced listens on the port oc wants. */
+static bool d_port_of_replaced(const struct daemon *d, const bool *keep_out,
+                               const struct gw_outstation *oc)
+{
+        for (size_t j = 0; j < d->nout; j++)
+                if (d->outs[j] && !keep_out[j] &&
+                    d_ep_port(&d->outs[j]->cfg->endpoint) == d_ep_port(&oc->endpoint))
+                        return true;
+        return false;
+}
+
 static int d_apply(struct daemon *d, struct gw_config *cfg)
 {
         const struct gw_config *old = d->cfg;
@@ -1364,11 +1394,12 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
         struct d_dev **slots = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*slots));
         bool *keep_out = calloc(d->nout ? d->nout : 1, sizeof(*keep_out));
         bool *keep_chan = calloc(d->nchan ? d->nchan : 1, sizeof(*keep_chan));
+        bool *created_out = calloc(cfg->noutstations ? cfg->noutstations : 1, sizeof(*created_out));
         struct d_gw *ng = NULL;
         int r = -ENOMEM;
         size_t rebuilt_out = 0, kept_out = 0, rebuilt_chan = 0, kept_chan = 0;
 
-        if (!outs || !chans || !slots || !keep_out || !keep_chan)
+        if (!outs || !chans || !slots || !keep_out || !keep_chan || !created_out)
                 goto fail;
         if (!core_same) {
                 r = d_gw_new(d, cfg, &ng);
@@ -1405,20 +1436,37 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                 if (!map_same)
                         break;
                 for (size_t j = 0; j < d->nout; j++)
-                        if (!keep_out[j] && d_out_same(d->outs[j]->cfg, &cfg->outstations[i])) {
+                        if (d->outs[j] && !keep_out[j] &&
+                            d_out_same(d->outs[j]->cfg, &cfg->outstations[i])) {
                                 keep_out[j] = true;
                                 outs[i] = d->outs[j];
                                 kept_out++;
                                 break;
                         }
         }
-        /* past this point the old state is torn down: failures leave a partial gateway */
+        /*
+         * New or moved outstations are bound now, before anything old is torn
+         * down, so a port that cannot be bound fails the reload with nothing
+         * changed.  Only one reusing the port of an old outstation it replaces
+         * must wait for that one to close.
+         */
+        for (size_t i = 0; i < cfg->noutstations; i++) {
+                if (outs[i] || d_port_of_replaced(d, keep_out, &cfg->outstations[i]))
+                        continue;
+                r = d_out_new(d, cfg, i, &outs[i]);
+                if (r < 0)
+                        goto fail;
+                created_out[i] = true;
+                rebuilt_out++;
+        }
+
+        /* past this point the old state is torn down */
         uint64_t now = d_now(d);
         for (size_t j = 0; j < d->nchan; j++)
                 if (!keep_chan[j])      /* controls in flight fail now, through the core */
                         master_chan_closed(d->chans[j]->mc, now);
         for (size_t j = 0; j < d->nout; j++) {
-                if (keep_out[j])
+                if (keep_out[j] || !d->outs[j])
                         continue;
                 struct d_out *o = d->outs[j];
                 size_t n = d_out_buffered(o);
@@ -1477,19 +1525,14 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                         continue;
                 int e = d_out_new(d, cfg, i, &d->outs[i]);
                 if (e < 0) {
+                        d_set_error(d, "outstation %s not running", cfg->outstations[i].name);
                         r = e;
-                        break;
+                        continue;
                 }
                 rebuilt_out++;
         }
-        if (r < 0) {
-                /* keep the arrays consistent: drop the ones not created */
-                size_t n = 0;
-                for (size_t i = 0; i < d->nout; i++)
-                        if (d->outs[i])
-                                d->outs[n++] = d->outs[i];
-                d->nout = n;
-        }
+        /* an outstation that still could not bind keeps an empty slot (indexes
+         * stay those of the configuration and of the core); the next reload retries */
         d_attach(d, rebuilt_out > 0 || rebuilt_chan > 0);
         for (size_t c = 0; c < d->nchan; c++)
                 if (!d->chans[c]->started) {
@@ -1502,9 +1545,14 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                          map_same ? "" : "; point map changed");
         free(keep_out);
         free(keep_chan);
+        free(created_out);
         return r;
 fail:
         /* nothing old was touched yet: free what was created */
+        if (outs && created_out)
+                for (size_t i = 0; i < cfg->noutstations; i++)
+                        if (created_out[i])
+                                d_out_free(outs[i]);
         if (chans)
                 for (size_t c = 0; c < cfg->nchannels; c++) {
                         bool kept = false;
@@ -1519,6 +1567,7 @@ fail:
         free(slots);
         free(keep_out);
         free(keep_chan);
+        free(created_out);
         return r;
 }
 
@@ -1609,13 +1658,18 @@ int daemon_reload(struct daemon *d)
                 return r;
         }
         struct gw_config *old = d->cfg;
-        d_apply_gateway(d, cfg, old);
+        d_apply_gateway(d, cfg, old);   /* the new log level covers the reload's own lines */
         r = d_apply(d, cfg);
-        /* d->cfg is cfg now even on a partial failure */
-        if (d->cfg == cfg)
+        /* d->cfg is cfg now unless the reload failed before changing anything
+         * (an endpoint that could not be bound): then nothing at all changes */
+        if (d->cfg == cfg) {
                 gw_config_free(old);
-        else
+        } else {
+                d_apply_gateway(d, old, cfg);
+                log_error("reload: %s not applied; the running configuration stays in force",
+                          d->path);
                 gw_config_free(cfg);
+        }
         if (r < 0) {
                 d_set_error(d, "reload of %s: %s", d->path, strerror(-r));
         } else {

@@ -412,6 +412,24 @@ def case_reload_sessions(a, tmp):
         m1.wait_closed()
         eq("scada2 answers after scada was removed",
            m2.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
+
+        # scada2 moved to a port another process holds: the new endpoint is bound
+        # before anything old is torn down, so the reload is refused, nothing changes
+        blocker = listener()
+        held = blocker.getsockname()[1]
+        try:
+            multi_conf(path, [("scada2", held, 11)], dev.getsockname()[1], 3.0)
+            d.signal(signal.SIGHUP)
+            d.wait_line(r"^<error> outstation scada2: cannot listen on 127\.0\.0\.1:%d: "
+                        r"Address already in use$" % held)
+            d.wait_line(r"^<error> reload: \S+ not applied; the running configuration stays in "
+                        r"force$")
+            eq("scada2 still answers on its old port",
+               m2.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
+            if d.has(r"outstation scada2: stopped for the new configuration"):
+                raise Fail("the refused reload stopped scada2:\n" + d.text())
+        finally:
+            blocker.close()
         eq("exit status after SIGTERM", d.stop(), 0)
     finally:
         d.kill()
