@@ -8,6 +8,7 @@
  * headers again and decodes the objects with one tight loop per format.
  */
 #include "obj.h"
+#include "dnptime.h"
 
 #include <errno.h>
 
@@ -261,6 +262,7 @@ struct obj_walk {
         enum obj_mode mode;
         unsigned headers;
         bool cto_seen;
+        bool cto_near_end;      /* the CTO + a 16-bit offset could pass 48 bits */
 };
 
 static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
@@ -368,7 +370,8 @@ static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
                         need = (count + 3) / 4;
                         break;
                 case OBJ_FMT_FLAGS_T16:
-                        if (count && !st->cto_seen)
+                        /* relative times need a CTO, and one that keeps them in 48 bits */
+                        if (count && (!st->cto_seen || st->cto_near_end))
                                 return -EINVAL;
                         need = count * ((uint64_t)it->pfx + d->size);
                         break;
@@ -376,11 +379,18 @@ static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
                         need = count * ((uint64_t)it->pfx + d->size);
                         break;
                 }
-                if (d->type == DNP_TYPE_CTO && count)
-                        st->cto_seen = true;
         }
         if (need > rd_left(c))
                 return -EBADMSG;
+        if (data && d->type == DNP_TYPE_CTO && count) {
+                /* relative times refer to the last CTO object of the header */
+                struct rd t = *c;
+                uint64_t cto = 0;
+                (void)rd_skip(&t, (size_t)((count - 1) * ((uint64_t)it->pfx + d->size) + it->pfx));
+                (void)rd_le48(&t, &cto);
+                st->cto_seen = true;
+                st->cto_near_end = cto > DNPTIME_MAX - UINT16_MAX;
+        }
         return rd_sub(c, (size_t)need, &it->data);
 }
 

@@ -252,7 +252,8 @@ enum obj_mode obj_mode_for_func(uint8_t func);
  *   -EBADMSG  truncated: header, range or objects run past the end    -> IIN2.2
  *   -E2BIG    a hard cap exceeded (headers, objects per header)       -> IIN2.2
  *   -EINVAL   invalid content (zero-length octets, relative time
- *             without a preceding CTO, bad double-bit packing...)    -> IIN2.2
+ *             without a preceding CTO or past 48 bits with it, bad
+ *             double-bit packing...)                                  -> IIN2.2
  */
 uint16_t obj_err_iin(int err);
 const char *obj_err_name(int err);

@@ -8,6 +8,8 @@
  */
 #include "outstation/db.h"
 
+#include "dnp3/dnptime.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -283,6 +285,9 @@ int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db
         int r = db_at(db, t, v->index, &p);
         if (r < 0)
                 return r;
+        /* every buffered event must be encodable: a DNP3 time has 48 bits */
+        if (v->time > DNPTIME_MAX)
+                return -ERANGE;
 
         double value = db_value_of(t, v);
         uint8_t flags = db_flags_of(t, v->flags);

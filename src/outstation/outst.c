@@ -447,7 +447,12 @@ static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
                         done = false;
                         break;
                 }
-                /* written, or unwritable (index > 65535): selected either way */
+                /*
+                 * Written.  Nothing in the buffer is unwritable: db_update admits
+                 * only 48-bit times and indexes of the database (< 65536); should
+                 * that ever break, the event is selected (and confirmed) rather
+                 * than block every response after it.
+                 */
                 events_select(o->ev, e, by);
                 n++;
         }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "outstation/db.h"
+#include "dnp3/dnptime.h"
 
 static const uint32_t counts[DNP_TYPE_MAX] = {
         [DNP_TYPE_BI] = 4, [DNP_TYPE_DBI] = 2, [DNP_TYPE_AI] = 3, [DNP_TYPE_CNT] = 2,
@@ -92,6 +93,13 @@ static void test_binary_no_class(void **state)
         /* class 0: static value updated, never an event */
         assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), 0);
         struct dnp_value g;
+        assert_int_equal(db_get(db, DNP_TYPE_BI, 1, &g), 0);
+        assert_true(g.v.bit);
+        /* a time past 48 bits could never be sent: refused, the point unchanged */
+        struct dnp_value late = v;
+        late.v.bit = false;
+        late.time = DNPTIME_MAX + 1;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &late, DB_FORCE, &e), -ERANGE);
         assert_int_equal(db_get(db, DNP_TYPE_BI, 1, &g), 0);
         assert_true(g.v.bit);
         assert_int_equal(g.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);

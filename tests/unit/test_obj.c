@@ -17,6 +17,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
+#include "dnp3/dnptime.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -938,9 +939,26 @@ static const struct err_case err_cases[] = {
         { MD, "02030701 010000", -EINVAL, 0, 2, 3, 0x07 },
         { MD, "1e0100000001 00000000 04032801 0000 01 0000", -EINVAL, 10, 4, 3, 0x28 },
         { MD, "33010700 02030701 010000", -EINVAL, 4, 2, 3, 0x07 },         /* CTO header without an object */
+        /* a CTO so near the end of 48-bit time that CTO + offset would pass it */
+        { MD, "33010701 ffffffffffff 02030701 010500", -EINVAL, 10, 2, 3, 0x07 },
+        { MD, "33010701 0100ffffffff 04032801 0000 41 0000", -EINVAL, 10, 4, 3, 0x28 },
         { MD, "6e000701", -EINVAL, 0, 110, 0, 0x07 },
         { MD, "6f000000", -EINVAL, 0, 111, 0, 0x00 },
 };
+
+/* The latest CTO that relative times may use: CTO + 65535 ms is the last 48-bit time. */
+static void test_cto_end_of_time(void **state)
+{
+        (void)state;
+        uint8_t p[64];
+        size_t n = unhex("33010701 0000ffffffff 02030701 01ffff", p, sizeof(p));
+        memset(&col, 0, sizeof(col));
+        assert_int_equal(obj_parse(p, n, OBJ_MODE_DATA, &col_vis, &col, NULL), 0);
+        assert_int_equal(col.nv, 2);
+        assert_int_equal(col.v[0].time, DNPTIME_MAX - 65535);
+        assert_int_equal(col.v[1].time, DNPTIME_MAX);
+        assert_int_equal(col.v[1].time_kind, DNP_TIME_REL);
+}
 
 static void test_errors(void **state)
 {
@@ -1111,6 +1129,7 @@ int main(void)
                 cmocka_unit_test(test_golden_time_and_iin),
                 cmocka_unit_test(test_golden_outside_catalog),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_cto_end_of_time),
                 cmocka_unit_test(test_relative_time_needs_cto_only_with_data),
                 cmocka_unit_test(test_empty_and_zero_count),
                 cmocka_unit_test(test_validate_first),
