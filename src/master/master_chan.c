@@ -211,13 +211,14 @@ static void chan_start(struct master_chan *ch, struct master_dev *d, enum master
                 .tries = 1,
                 .sent_at = now,
         };
-        /* a request that cannot be queued is as lost as one the line garbled */
-        (void)master_chan_send_apdu(ch, d, d->req, d->req_len, now);
+        /* a request that cannot be queued is as lost as one the line garbled:
+         * a reply-less one (DIRECT_OPERATE_NR) then fails, it was never sent */
+        int sent = master_chan_send_apdu(ch, d, d->req, d->req_len, now);
         /* without a response, only a confirmed link can make us wait */
         ch->txn.deadline = now + chan_wire_ms(ch) +
                            (expect ? timeout : timeout * (ch->cfg.retries + 2));
         if (!expect && lsess_tx_idle(&d->ls))
-                chan_finish(ch, true, now);
+                chan_finish(ch, sent == 0, now);
 }
 
 static void chan_finish(struct master_chan *ch, bool ok, uint64_t now)

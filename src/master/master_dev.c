@@ -171,8 +171,13 @@ static struct master_cmd_slot *cmd_head(const struct master_dev *d)
         return best;
 }
 
-/* Report a result and free the slot (the callback may queue a new control). */
-static void cmd_finish(struct master_dev *d, struct master_cmd_slot *s, uint64_t now)
+/*
+ * Report a result and give the slot its final state first: FREE, or
+ * ABANDONED while its request is still in flight.  The callback may queue a
+ * new control, which must not land in a slot that is changed afterwards.
+ */
+static void cmd_finish_as(struct master_dev *d, struct master_cmd_slot *s, uint64_t now,
+                          enum master_cmd_state final)
 {
         struct master_cmd_result res = s->res;
         res.at = now;
@@ -189,10 +194,15 @@ static void cmd_finish(struct master_dev *d, struct master_cmd_slot *s, uint64_t
                 if (o->res != MASTER_CMD_RES_OK || o->status != DNP_CMD_SUCCESS)
                         res.ok = false;
         }
-        s->state = MASTER_CMD_FREE;
+        s->state = final;
         d->stats.controls++;
         if (cb)
                 cb(cb_ctx, d, &res);
+}
+
+static void cmd_finish(struct master_dev *d, struct master_cmd_slot *s, uint64_t now)
+{
+        cmd_finish_as(d, s, now, MASTER_CMD_FREE);
 }
 
 static void cmd_fill(struct master_cmd_slot *s, enum master_cmd_res r, uint8_t status)
@@ -269,9 +279,8 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
                         continue;
                 bool active = s->state == MASTER_CMD_ACTIVE;
                 cmd_fill(s, MASTER_CMD_RES_TIMEOUT, DNP_CMD_DOWNSTREAM_FAIL);
-                cmd_finish(d, s, now);
-                if (active)
-                        s->state = MASTER_CMD_ABANDONED;        /* until its transaction ends */
+                /* an active one keeps its slot until its transaction ends */
+                cmd_finish_as(d, s, now, active ? MASTER_CMD_ABANDONED : MASTER_CMD_FREE);
         }
 }
 

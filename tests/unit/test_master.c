@@ -897,6 +897,134 @@ static void test_closed_before_open(void **state)
         sim_teardown();
 }
 
+/* A DIRECT_OPERATE_NR that the output buffer cannot take (the line stalled)
+ * was never sent: it must not be reported SENT with SUCCESS. */
+static struct master_cmd_result nr_res;
+static unsigned nr_calls;
+
+static void nr_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
+{
+        (void)ctx;
+        (void)d;
+        nr_res = *r;
+        nr_calls++;
+}
+
+static void test_nr_not_queued(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.integrity_ms = 0;
+        cfg.comm_fail_after = 60000;            /* stays online through the stall */
+        cfg.control_timeout_ms = 100000;
+        sim_setup(&cfg, 1, 0);
+        S.now = 1000;
+        sim_open();
+        sim_run_until(S.now + 5000);            /* startup answered by the scripted device */
+        assert_int_equal(master_dev_get_state(S.md[0]), MASTER_DEV_ONLINE);
+
+        /* the line stalls: nothing is written any more, timed-out polls fill the buffer */
+        size_t before = 0, n = 0;
+        for (int k = 0; k < 400; k++) {
+                master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, S.now);
+                S.now += 2001;
+                master_chan_on_timer(S.ch, S.now);
+        }
+        master_chan_out(S.ch, &before);
+        assert_true(master_chan_get_stats(S.ch)->out_overflow > 0);
+
+        struct master_cmd_obj o = { .group = 12, .var = 1,
+                                    .v = { .index = 3, .v.crob = { .code = 0x41, .count = 1,
+                                                                   .on_ms = 100 } } };
+        uint32_t id;
+        nr_calls = 0;
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT_NR, &o, 1, nr_cb, NULL,
+                                            S.now, &id), 0);
+        for (int k = 0; k < 5 && !nr_calls; k++) {
+                S.now += 2001;
+                master_chan_on_timer(S.ch, S.now);
+        }
+        assert_int_equal(nr_calls, 1);
+        master_chan_out(S.ch, &n);
+        assert_int_equal(n, before);            /* the request is not in the buffer... */
+        assert_false(nr_res.ok);                /* ...so it is not reported sent */
+        assert_int_not_equal(nr_res.objs[0].res, MASTER_CMD_RES_SENT);
+        assert_int_equal(nr_res.objs[0].status, DNP_CMD_DOWNSTREAM_FAIL);
+        sim_teardown();
+}
+
+/* A control queued from the callback of one that timed out (the documented
+ * contract allows it) is either refused (-EBUSY: the only slot still holds the
+ * request in flight) or runs and is reported; never accepted and then lost. */
+static struct master_cmd_result rq_res[4];
+static unsigned rq_n;
+static uint32_t rq_id2;
+static int rq_rc;
+
+static void rq_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
+{
+        (void)ctx;
+        if (rq_n < 4)
+                rq_res[rq_n] = *r;
+        if (rq_n++ == 0) {
+                S.dev[0].silent = false;        /* the device answers the next one */
+                struct master_cmd_obj o = { .group = 12, .var = 1,
+                                            .v = { .index = 4,
+                                                   .v.crob = { .code = 0x41, .count = 1 } } };
+                rq_rc = master_dev_control(d, MASTER_CMD_DIRECT, &o, 1, rq_cb, NULL, S.now,
+                                           &rq_id2);
+        }
+}
+
+static void control_from_timeout_callback(unsigned slots)
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.comm_fail_after = 60000;
+        cfg.control_timeout_ms = 1000;
+        cfg.max_controls = slots;
+        /* the first control times out (1 s) while its request still holds the
+         * line (1.5 s response timeout): the cmd_timers path, slot ABANDONED */
+        sim_timeout_ms = 1500;
+        sim_setup(&cfg, 1, 0);
+        sim_timeout_ms = 0;
+        S.now = 1000;
+        sim_open();
+        sim_run_until(S.now + 5000);
+        assert_int_equal(master_dev_get_state(S.md[0]), MASTER_DEV_ONLINE);
+
+        S.dev[0].silent = true;                 /* the first control goes unanswered */
+        struct master_cmd_obj o = { .group = 12, .var = 1,
+                                    .v = { .index = 3, .v.crob = { .code = 0x41, .count = 1 } } };
+        uint32_t id1;
+        rq_n = 0;
+        rq_rc = 1;
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, &o, 1, rq_cb, NULL,
+                                            S.now, &id1), 0);
+        sim_run_until(S.now + 20000);
+        assert_int_equal(rq_res[0].id, id1);
+        assert_int_equal(rq_res[0].objs[0].res, MASTER_CMD_RES_TIMEOUT);
+        if (slots == 1) {
+                assert_int_equal(rq_rc, -EBUSY);
+                assert_int_equal(rq_n, 1);
+                assert_int_equal(S.dev[0].funcs[APP_FUNC_DIRECT_OPERATE], 1);
+        } else {
+                assert_int_equal(rq_rc, 0);
+                assert_int_equal(rq_n, 2);
+                assert_int_equal(rq_res[1].id, rq_id2);
+                assert_int_equal(rq_res[1].objs[0].res, MASTER_CMD_RES_OK);
+                assert_int_equal(rq_res[1].objs[0].status, DNP_CMD_SUCCESS);
+                assert_int_equal(S.dev[0].funcs[APP_FUNC_DIRECT_OPERATE], 2);
+        }
+        sim_teardown();
+}
+
+static void test_control_from_timeout_callback(void **state)
+{
+        (void)state;
+        control_from_timeout_callback(1);
+        control_from_timeout_callback(2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -919,6 +1047,8 @@ int main(void)
                 cmocka_unit_test(test_select_hold),
                 cmocka_unit_test(test_tsync_write_modes),
                 cmocka_unit_test(test_closed_before_open),
+                cmocka_unit_test(test_nr_not_queued),
+                cmocka_unit_test(test_control_from_timeout_callback),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
