@@ -10,6 +10,18 @@
 #define DNPTIME_BUF_LEN 26
 
 /*
+ * Wall time from a session's monotonic `now` and the offset its I/O adapter
+ * keeps (wall - monotonic), as a DNP3 time: never negative, never past 48 bits.
+ */
+static inline uint64_t dnptime_wall(uint64_t now, int64_t offset_ms)
+{
+        int64_t t = (int64_t)now + offset_ms;
+        if (t < 0)
+                return 0;
+        return (uint64_t)t > DNPTIME_MAX ? DNPTIME_MAX : (uint64_t)t;
+}
+
+/*
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least 25 bytes, DNPTIME_BUF_LEN
  * for times after 9999); always NUL-terminated, truncated if n is too small.
  * Returns buf.

@@ -13,6 +13,8 @@
  */
 #include "gateway/gw.h"
 
+#include "dnp3/dnptime.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +177,7 @@ static bool gw_comm_lost(struct gw *g, enum dnp_type t, uint32_t up, uint64_t no
                         continue;       /* already flagged: no second event */
                 v.flags = (uint8_t)((v.flags | DNP_FLAG_COMM_LOST) & ~DNP_FLAG_ONLINE);
                 v.time_kind = DNP_TIME_ABS;
-                v.time = (uint64_t)((int64_t)now + g->wall_offset);
+                v.time = dnptime_wall(now, g->wall_offset);
                 int r = outst_update(o, t, &v, DB_FORCE, now);
                 if (r < 0)
                         continue;

@@ -13,6 +13,7 @@
 #include "dnp3/app.h"
 #include "dnp3/link.h"
 #include "dnp3/lsess.h"
+#include "dnp3/dnptime.h"
 #include "master/master_chan.h"
 #include "master/master_cmd.h"
 #include "master/master_dev.h"
@@ -111,7 +112,7 @@ struct master_chan {
 
 static inline uint64_t master_wall(const struct master_chan *ch, uint64_t now)
 {
-        return (uint64_t)((int64_t)now + ch->wall_offset);
+        return dnptime_wall(now, ch->wall_offset);
 }
 
 /* master_chan.c, for master_dev.c */

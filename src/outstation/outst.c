@@ -254,7 +254,7 @@ void outst_set_wall_offset(struct outst *o, int64_t offset_ms)
 
 static uint64_t outst_wall(const struct outst *o, uint64_t now)
 {
-        return (uint64_t)((int64_t)now + o->wall_offset) & DNPTIME_MAX;
+        return dnptime_wall(now, o->wall_offset);
 }
 
 uint16_t outst_iin(const struct outst *o)

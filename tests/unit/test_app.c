@@ -505,6 +505,17 @@ static void test_time_roundtrip(void **state)
         }
 }
 
+/* Wall time from monotonic now + offset: exact in range, clamped at both ends. */
+static void test_dnptime_wall(void **state)
+{
+        (void)state;
+        assert_int_equal(dnptime_wall(1000, INT64_C(1700000000000)), UINT64_C(1700000001000));
+        assert_int_equal(dnptime_wall(1000, -1000), 0);
+        assert_int_equal(dnptime_wall(1000, -1001), 0);             /* never negative */
+        assert_int_equal(dnptime_wall(1, (int64_t)DNPTIME_MAX - 1), DNPTIME_MAX);
+        assert_int_equal(dnptime_wall(2, (int64_t)DNPTIME_MAX - 1), DNPTIME_MAX);  /* 48 bits */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -520,6 +531,7 @@ int main(void)
                 cmocka_unit_test(test_time_truncation),
                 cmocka_unit_test(test_time_every_day),
                 cmocka_unit_test(test_time_roundtrip),
+                cmocka_unit_test(test_dnptime_wall),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
