@@ -148,6 +148,27 @@ void link_scanner_init(struct link_scanner *s)
         memset(s, 0, sizeof(*s));
 }
 
+int link_scanner_push(struct link_scanner *s, const uint8_t *p, size_t n, link_frame_fn fn,
+                      void *ctx)
+{
+        while (n > 0) {
+                size_t used = link_scanner_feed(s, p, n);
+                p += used;
+                n -= used;
+                struct link_frame f;
+                unsigned frames = 0;
+                while (link_scanner_next(s, &f) > 0) {
+                        frames++;
+                        int r = fn(ctx, &f);
+                        if (r)
+                                return r;
+                }
+                if (used == 0 && frames == 0)
+                        break;  /* cannot happen: a full scanner yields or discards */
+        }
+        return 0;
+}
+
 size_t link_scanner_feed(struct link_scanner *s, const uint8_t *in, size_t n)
 {
         size_t room = sizeof(s->buf) - s->len;

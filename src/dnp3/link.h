@@ -114,6 +114,21 @@ struct link_scanner {
 };
 
 void link_scanner_init(struct link_scanner *s);
+
+/* Whether addr is one of the broadcast addresses 0xFFFD..0xFFFF. */
+static inline bool link_is_broadcast(uint16_t addr)
+{
+        return addr >= LINK_ADDR_BROADCAST_MIN;
+}
+
+/*
+ * The feed/next loop for a byte stream: every frame in p[0..n) goes to fn
+ * (f valid during the call).  fn returns 0 to go on, non-zero to stop (the
+ * rest of p is not taken); that value is returned, 0 when p was consumed.
+ */
+typedef int (*link_frame_fn)(void *ctx, const struct link_frame *f);
+int link_scanner_push(struct link_scanner *s, const uint8_t *p, size_t n, link_frame_fn fn,
+                      void *ctx);
 /* Copies up to n bytes into the scanner; returns how many were taken (0 only if full). */
 size_t link_scanner_feed(struct link_scanner *s, const uint8_t *in, size_t n);
 /* 1 and *ret filled: a frame; 0: need more bytes.  Never fails. */

@@ -8,10 +8,6 @@
 
 #include <errno.h>
 
-static bool lsess_is_broadcast(uint16_t addr)
-{
-        return addr >= LINK_ADDR_BROADCAST_MIN;
-}
 
 /* Encode one frame from us to the peer into w (whole frame or nothing). */
 static int lsess_encode(const struct lsess *s, struct wr *w, enum link_func func, bool fcb,
@@ -85,7 +81,7 @@ void lsess_reset(struct lsess *s, uint64_t now)
 
 enum lsess_match lsess_check_frame(const struct lsess *s, const struct link_frame *f)
 {
-        if (f->h.dest != s->cfg.local && !lsess_is_broadcast(f->h.dest))
+        if (f->h.dest != s->cfg.local && !link_is_broadcast(f->h.dest))
                 return LSESS_MATCH_OTHER_DEST;
         /* The peer has the other role: its frames carry DIR = !ours. */
         if (f->h.dir == s->cfg.master)
@@ -205,7 +201,7 @@ int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, st
 {
         enum link_func func = link_func_from_wire(f->h.prm, f->h.code);
         /* No link-layer reply to a broadcast. */
-        bool reply = !lsess_is_broadcast(f->h.dest);
+        bool reply = !link_is_broadcast(f->h.dest);
         int r = 0;
 
         s->stats.rx_frames++;

@@ -451,24 +451,26 @@ void master_chan_closed(struct master_chan *ch, uint64_t now)
                 master_dev_stop(ch->devs[i], now);
 }
 
+struct rx_ctx {
+        struct master_chan *ch;
+        uint64_t now;
+};
+
+/* A frame off the line; stop taking bytes once the channel was closed. */
+static int chan_rx_frame(void *ctx, const struct link_frame *f)
+{
+        struct rx_ctx *c = ctx;
+        chan_on_frame(c->ch, f, c->now);
+        return c->ch->open ? 0 : 1;
+}
+
 void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t now)
 {
         if (!ch->open)
                 return;
         ch->stats.rx_bytes += n;
-        while (n > 0 && ch->open) {
-                size_t used = link_scanner_feed(&ch->scan, p, n);
-                p += used;
-                n -= used;
-                struct link_frame f;
-                unsigned frames = 0;
-                while (ch->open && link_scanner_next(&ch->scan, &f) > 0) {
-                        chan_on_frame(ch, &f, now);
-                        frames++;
-                }
-                if (used == 0 && frames == 0)
-                        break;  /* cannot happen: a full scanner always yields or discards */
-        }
+        struct rx_ctx c = { .ch = ch, .now = now };
+        (void)link_scanner_push(&ch->scan, p, n, chan_rx_frame, &c);
         chan_check_sent(ch, now);
         chan_kick(ch, now);
 }

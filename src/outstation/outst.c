@@ -1351,31 +1351,36 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, bool b
 
 /* ---- input, timers, connection -------------------------------------------- */
 
+struct rx_ctx {
+        struct outst *o;
+        uint64_t now;
+};
+
+static int outst_on_frame(void *ctx, const struct link_frame *f)
+{
+        struct rx_ctx *c = ctx;
+        struct outst *o = c->o;
+        enum lsess_match m = lsess_check_frame(&o->ls, f);
+        if (m != LSESS_MATCH_OK) {
+                o->stats.rejected_frames[m]++;
+                if (o->cb.on_reject)
+                        o->cb.on_reject(o->ctx, m, f->h.src, f->h.dest);
+                return 0;
+        }
+        const uint8_t *apdu;
+        size_t len;
+        if (lsess_on_frame(&o->ls, f, c->now, &o->out, &apdu, &len) == 1)
+                handle_apdu(o, apdu, len, link_is_broadcast(f->h.dest), c->now);
+        outst_flush(o, c->now);
+        return 0;
+}
+
 void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
 {
         if (!o->connected)
                 return;
-        while (n > 0) {
-                size_t used = link_scanner_feed(&o->sc, p, n);
-                p += used;
-                n -= used;
-                struct link_frame f;
-                while (link_scanner_next(&o->sc, &f) > 0) {
-                        enum lsess_match m = lsess_check_frame(&o->ls, &f);
-                        if (m != LSESS_MATCH_OK) {
-                                o->stats.rejected_frames[m]++;
-                                if (o->cb.on_reject)
-                                        o->cb.on_reject(o->ctx, m, f.h.src, f.h.dest);
-                                continue;
-                        }
-                        const uint8_t *apdu;
-                        size_t len;
-                        if (lsess_on_frame(&o->ls, &f, now, &o->out, &apdu, &len) == 1)
-                                handle_apdu(o, apdu, len, f.h.dest >= LINK_ADDR_BROADCAST_MIN,
-                                            now);
-                        outst_flush(o, now);
-                }
-        }
+        struct rx_ctx c = { .o = o, .now = now };
+        (void)link_scanner_push(&o->sc, p, n, outst_on_frame, &c);
 }
 
 uint64_t outst_deadline(const struct outst *o)

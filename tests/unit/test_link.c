@@ -969,6 +969,50 @@ static void test_scan_chunking_equal(void **state)
         assert_got_equal(&g1, &g2);
 }
 
+/* link_scanner_push: every frame to the callback in order; a non-zero return
+ * stops there and is passed back. */
+struct push_rec {
+        unsigned n;
+        uint16_t src[8];
+        unsigned stop_at;       /* stop after this many frames (0 = never) */
+};
+
+static int push_cb(void *ctx, const struct link_frame *f)
+{
+        struct push_rec *r = ctx;
+        r->src[r->n++] = f->h.src;
+        return r->stop_at && r->n == r->stop_at ? 7 : 0;
+}
+
+static void test_scanner_push(void **state)
+{
+        (void)state;
+        uint8_t stream[4 * LINK_MAX_FRAME + 3] = { 0x00, 0x05, 0x11 };   /* garbage first */
+        size_t len = 3;
+        for (uint16_t i = 0; i < 4; i++) {
+                const struct link_hdr h = { .dir = true, .prm = true, .code = 4, .dest = 10,
+                                            .src = (uint16_t)(100 + i) };
+                uint8_t data[20] = { (uint8_t)i };
+                int r = link_encode(stream + len, sizeof(stream) - len, &h, data, sizeof(data));
+                assert_true(r > 0);
+                len += (size_t)r;
+        }
+        struct link_scanner sc;
+        link_scanner_init(&sc);
+        struct push_rec all = { 0 };
+        assert_int_equal(link_scanner_push(&sc, stream, len, push_cb, &all), 0);
+        assert_int_equal(all.n, 4);
+        for (unsigned i = 0; i < 4; i++)
+                assert_int_equal(all.src[i], 100 + i);
+        assert_int_equal(sc.stats.bytes_discarded, 3);
+
+        link_scanner_init(&sc);
+        struct push_rec two = { .stop_at = 2 };
+        assert_int_equal(link_scanner_push(&sc, stream, len, push_cb, &two), 7);
+        assert_int_equal(two.n, 2);
+        assert_int_equal(two.src[1], 101);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -992,6 +1036,7 @@ int main(void)
                 cmocka_unit_test(test_scan_sizes),
                 cmocka_unit_test(test_scan_full_buffer),
                 cmocka_unit_test(test_scan_chunking_equal),
+                cmocka_unit_test(test_scanner_push),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
