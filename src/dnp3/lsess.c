@@ -57,7 +57,6 @@ void lsess_init(struct lsess *s, const struct lsess_cfg *cfg, uint8_t *rxbuf, si
                 .ack_deadline = LSESS_NEVER,
         };
         tport_rx_init(&s->rx, rxbuf, rxcap);
-        s->last_rx = now;
         lsess_keepalive_rearm(s, now);
 }
 
@@ -74,7 +73,6 @@ void lsess_reset(struct lsess *s, uint64_t now)
         s->ack_deadline = LSESS_NEVER;
         s->rx_reset = false;
         s->rx_fcb = false;
-        s->last_rx = now;
         s->keepalive_failed = false;
         lsess_keepalive_rearm(s, now);
 }
@@ -205,7 +203,6 @@ int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, st
         int r = 0;
 
         s->stats.rx_frames++;
-        s->last_rx = now;
         lsess_keepalive_rearm(s, now);
 
         switch (func) {

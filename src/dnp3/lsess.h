@@ -88,7 +88,6 @@ struct lsess {
         bool rx_reset;
         bool rx_fcb;                /* FCB expected next */
         /* keep-alive */
-        uint64_t last_rx;
         uint64_t keepalive_deadline;
         bool keepalive_pending;
         bool keepalive_failed;      /* cleared on read */
