@@ -15,36 +15,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "dnp3/crc.h"
 #include "dnp3/cursor.h"
 
-/* Parse a hex string (spaces allowed) into out; returns the byte count. */
-static size_t hex(const char *s, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        int hi = -1;
-
-        for (; *s; s++) {
-                int v;
-                if (*s >= '0' && *s <= '9')
-                        v = *s - '0';
-                else if (*s >= 'a' && *s <= 'f')
-                        v = *s - 'a' + 10;
-                else if (*s >= 'A' && *s <= 'F')
-                        v = *s - 'A' + 10;
-                else
-                        continue;
-                if (hi < 0) {
-                        hi = v;
-                        continue;
-                }
-                assert_true(n < cap);
-                out[n++] = (uint8_t)(hi << 4 | v);
-                hi = -1;
-        }
-        assert_int_equal(hi, -1);
-        return n;
-}
 
 /* Bit-at-a-time CRC straight from the definition (independent of the table). */
 static uint16_t crc_bitwise(const uint8_t *p, size_t n)
@@ -117,7 +92,7 @@ static void test_single_bit_errors(void **state)
 static unsigned check_frame_crcs(const char *frame_hex)
 {
         uint8_t buf[400];
-        size_t n = hex(frame_hex, buf, sizeof(buf));
+        size_t n = unhex(frame_hex, buf, sizeof(buf));
         struct rd c, blk;
         uint16_t crc;
         uint8_t len;

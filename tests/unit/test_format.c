@@ -14,35 +14,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "dnp3/format.h"
 
 #define CANARY 0xa5
 #define CANARY_LEN 16
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        int hi = -1;
-
-        for (; *s; s++) {
-                int v;
-                if (*s >= '0' && *s <= '9')
-                        v = *s - '0';
-                else if (*s >= 'a' && *s <= 'f')
-                        v = *s - 'a' + 10;
-                else
-                        continue;
-                if (hi < 0) {
-                        hi = v;
-                } else {
-                        assert_true(n < cap);
-                        out[n++] = (uint8_t)(hi << 4 | v);
-                        hi = -1;
-                }
-        }
-        assert_int_equal(hi, -1);
-        return n;
-}
 
 static void check_apdu(const char *hex, bool values, const char *want)
 {

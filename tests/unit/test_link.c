@@ -22,36 +22,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "dnp3/crc.h"
 #include "dnp3/link.h"
 
-/* Parse a hex string (spaces allowed) into out; returns the byte count. */
-static size_t hex(const char *s, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        int hi = -1;
-
-        for (; *s; s++) {
-                int v;
-                if (*s >= '0' && *s <= '9')
-                        v = *s - '0';
-                else if (*s >= 'a' && *s <= 'f')
-                        v = *s - 'a' + 10;
-                else if (*s >= 'A' && *s <= 'F')
-                        v = *s - 'A' + 10;
-                else
-                        continue;
-                if (hi < 0) {
-                        hi = v;
-                        continue;
-                }
-                assert_true(n < cap);
-                out[n++] = (uint8_t)(hi << 4 | v);
-                hi = -1;
-        }
-        assert_int_equal(hi, -1);
-        return n;
-}
 
 /* Everything a scan produced: the frames (header + data) and final stats. */
 #define MAX_GOT 64
@@ -316,7 +291,7 @@ static void test_encode_goldens(void **state)
         for (size_t i = 0; i < sizeof(goldens) / sizeof(goldens[0]); i++) {
                 const struct golden *g = &goldens[i];
                 uint8_t want[LINK_MAX_FRAME], out[LINK_MAX_FRAME + 4];
-                size_t wn = hex(g->wire, want, sizeof(want));
+                size_t wn = unhex(g->wire, want, sizeof(want));
 
                 assert_int_equal(link_frame_size(g->n), wn);
                 memset(out, 0xaa, sizeof(out));
@@ -361,8 +336,8 @@ static void test_encode_published_user_data(void **state)
 
         for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
                 uint8_t data[LINK_MAX_DATA], want[LINK_MAX_FRAME], out[LINK_MAX_FRAME];
-                size_t n = hex(v[i].data, data, sizeof(data));
-                size_t wn = hex(v[i].wire, want, sizeof(want));
+                size_t n = unhex(v[i].data, data, sizeof(data));
+                size_t wn = unhex(v[i].wire, want, sizeof(want));
                 assert_int_equal(link_encode(out, sizeof(out), &v[i].h, data, n), (int)wn);
                 assert_memory_equal(out, want, wn);
         }
@@ -378,7 +353,7 @@ static void test_encode_max_and_broadcast(void **state)
         /* 250 bytes: 15 full blocks and one of 10 (checked with tshark) */
         const struct link_hdr h = { .prm = true, .code = 4, .dest = 0xfffe, .src = 0x1234 };
         assert_int_equal(link_encode(out, sizeof(out), &h, data, 250), LINK_MAX_FRAME);
-        size_t wn = hex("0564ff44feff341282b9"
+        size_t wn = unhex("0564ff44feff341282b9"
                         "000102030405060708090a0b0c0d0e0fec10"
                         "101112131415161718191a1b1c1d1e1f2703"
                         "202122232425262728292a2b2c2d2e2f7a37"
@@ -403,7 +378,7 @@ static void test_encode_max_and_broadcast(void **state)
         const struct link_hdr b = { .dir = true, .prm = true, .code = 4, .dest = 0xffff,
                                     .src = 1 };
         assert_int_equal(link_encode(out, sizeof(out), &b, data, 17), 31);
-        wn = hex("056416c4ffff01000b15000102030405060708090a0b0c0d0e0fec1010944d", want,
+        wn = unhex("056416c4ffff01000b15000102030405060708090a0b0c0d0e0fec1010944d", want,
                  sizeof(want));
         assert_memory_equal(out, want, wn);
 }
@@ -474,7 +449,7 @@ static const struct {
 
 static size_t full_exchange_bytes(uint8_t *out, size_t cap)
 {
-        size_t n = hex(full_exchange, out, cap);
+        size_t n = unhex(full_exchange, out, cap);
         assert_int_equal(n, 506);
         return n;
 }
@@ -486,7 +461,7 @@ static void test_decode_real_frames(void **state)
         size_t n;
 
         /* assign_class.pcap #1: master 3 -> outstation 4, ASSIGN_CLASS request */
-        n = hex("05640ec4040003006dd3f2c3163c030601000670b4", buf, sizeof(buf));
+        n = unhex("05640ec4040003006dd3f2c3163c030601000670b4", buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 0, 0, 0, 0);
         assert_true(g1.h[0].dir && g1.h[0].prm && !g1.h[0].fcb && !g1.h[0].fcv);
@@ -500,7 +475,7 @@ static void test_decode_real_frames(void **state)
         assert_memory_equal(g1.data[0], d1, 9);
 
         /* assign_class.pcap #2: the outstation's answer (DIR=0, PRM=1) */
-        n = hex("05640a44030004007caec3c3810000d787", buf, sizeof(buf));
+        n = unhex("05640a44030004007caec3c3810000d787", buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 0, 0, 0, 0);
         assert_true(!g1.h[0].dir && g1.h[0].prm && !g1.h[0].fcb && !g1.h[0].fcv);
@@ -511,7 +486,7 @@ static void test_decode_real_frames(void **state)
         assert_memory_equal(g1.data[0], d2, 5);
 
         /* direct_operate_analog_output.pcap: 13 bytes, g41v2 value 0 */
-        n = hex("056412c4040003001e7ceec205290228010001000000007dd0", buf, sizeof(buf));
+        n = unhex("056412c4040003001e7ceec205290228010001000000007dd0", buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 0, 0, 0, 0);
         assert_int_equal(g1.len[0], 13);
@@ -520,7 +495,7 @@ static void test_decode_real_frames(void **state)
         assert_memory_equal(g1.data[0], d3, 13);
 
         /* file_list_directory.pcap: LEN 0x15, exactly one full 16-byte block */
-        n = hex("05641544030004005f929a61323034385075624b65792e70656d0f8f", buf,
+        n = unhex("05641544030004005f929a61323034385075624b65792e70656d0f8f", buf,
                 sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 0, 0, 0, 0);
@@ -528,7 +503,7 @@ static void test_decode_real_frames(void **state)
         assert_memory_equal(g1.data[0], "\x9a\x61" "2048PubKey.pem", 16);
 
         /* dnp3_test_data_part1.pcap: 24 bytes where the first is 05 05, not a frame */
-        n = hex("050511c40400030046a2c2c2143c02063c03063c0406d32f", buf, sizeof(buf));
+        n = unhex("050511c40400030046a2c2c2143c02063c03063c0406d32f", buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 0, 24, 0, 0, 0);
         assert_int_equal(g1.left, 0);
@@ -607,7 +582,7 @@ static void test_scan_split_everywhere(void **state)
         }
 
         /* two cuts at every pair of boundaries in a 2-frame stream */
-        n = hex(F_CONF F_UNC, buf, sizeof(buf));
+        n = unhex(F_CONF F_UNC, buf, sizeof(buf));
         assert_int_equal(n, 53);
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 2, 0, 0, 0, 0);
@@ -638,7 +613,7 @@ static void test_scan_merged(void **state)
         /* the captured stream three times back to back, plus goldens */
         for (int k = 0; k < 3; k++)
                 n += full_exchange_bytes(buf + n, sizeof(buf) - n);
-        n += hex(F_RLS F_CONF F_UNC F_RLS, buf + n, sizeof(buf) - n);
+        n += unhex(F_RLS F_CONF F_UNC F_RLS, buf + n, sizeof(buf) - n);
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 37, 0, 0, 0, 0);
         assert_int_equal(g1.left, 0);
@@ -660,7 +635,7 @@ static void test_scan_garbage(void **state)
         uint8_t buf[256];
 
         /* 7 bytes before (a 05 not followed by 64), 5 between (05 65, 05 05) */
-        size_t n = hex("00 ff 05 00 64 06 aa" F_UNC "ff fe 05 65 05" F_RLS, buf, sizeof(buf));
+        size_t n = unhex("00 ff 05 00 64 06 aa" F_UNC "ff fe 05 65 05" F_RLS, buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 2, 12, 0, 0, 0);
         assert_int_equal(g1.left, 0);
@@ -674,13 +649,13 @@ static void test_scan_garbage(void **state)
         assert_int_equal(g1.left, 0);
 
         /* garbage ending in 05: that byte is kept (its 64 may come next) */
-        n = hex("11 22 33 05", buf, sizeof(buf));
+        n = unhex("11 22 33 05", buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 0, 3, 0, 0, 0);
         assert_int_equal(g1.left, 1);
 
         /* ... and it does come */
-        n = hex("11 22 33 05" "64 05 c9 00 04 01 00 98 81", buf, sizeof(buf));
+        n = unhex("11 22 33 05" "64 05 c9 00 04 01 00 98 81", buf, sizeof(buf));
         scan(buf, n, 4, &g1);
         assert_stats(&g1, 1, 3, 0, 0, 0);
 }
@@ -689,7 +664,7 @@ static void test_scan_bad_header_crc(void **state)
 {
         (void)state;
         uint8_t buf[256];
-        size_t n = hex(F_UNC F_RLS, buf, sizeof(buf));
+        size_t n = unhex(F_UNC F_RLS, buf, sizeof(buf));
 
         buf[8] ^= 0x01;         /* header CRC low byte */
         scan(buf, n, 0, &g1);
@@ -698,13 +673,13 @@ static void test_scan_bad_header_crc(void **state)
         assert_int_equal(g1.left, 0);
 
         /* a corrupted header field (destination) instead of the CRC */
-        n = hex(F_UNC F_RLS, buf, sizeof(buf));
+        n = unhex(F_UNC F_RLS, buf, sizeof(buf));
         buf[4] ^= 0x80;
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 21, 1, 0, 0);
 
         /* a corrupted LEN: the frame would be longer, but the header CRC catches it */
-        n = hex(F_UNC F_RLS, buf, sizeof(buf));
+        n = unhex(F_UNC F_RLS, buf, sizeof(buf));
         buf[2] = 0xff;
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 21, 1, 0, 0);
@@ -716,7 +691,7 @@ static void test_scan_bad_body_crc(void **state)
         uint8_t buf[512];
 
         /* a data byte in the second block */
-        size_t n = hex(F_CONF F_UNC, buf, sizeof(buf));
+        size_t n = unhex(F_CONF F_UNC, buf, sizeof(buf));
         buf[28] ^= 0x10;
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 32, 0, 1, 0);
@@ -724,7 +699,7 @@ static void test_scan_bad_body_crc(void **state)
         assert_memory_equal(g1.data[0], qr_write, sizeof(qr_write));
 
         /* the first block's CRC itself */
-        n = hex(F_CONF F_UNC, buf, sizeof(buf));
+        n = unhex(F_CONF F_UNC, buf, sizeof(buf));
         buf[27] ^= 0xff;
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 32, 0, 1, 0);
@@ -738,7 +713,7 @@ static void test_scan_bad_body_crc(void **state)
         assert_int_equal(r, LINK_MAX_FRAME);
         buf[LINK_MAX_FRAME - 1] ^= 0x01;
         assert_true(LINK_MAX_FRAME + 10 <= sizeof(buf));
-        hex(F_RLS, buf + LINK_MAX_FRAME, 10);
+        unhex(F_RLS, buf + LINK_MAX_FRAME, 10);
         scan(buf, LINK_MAX_FRAME + 10, 0, &g1);
         assert_stats(&g1, 1, LINK_MAX_FRAME, 0, 1, 0);
         assert_int_equal(g1.h[0].code, 9);
@@ -756,7 +731,7 @@ static void test_scan_bad_length(void **state)
                 memcpy(buf, h, 8);
                 buf[8] = (uint8_t)crc;
                 buf[9] = (uint8_t)(crc >> 8);
-                size_t n = 10 + hex(F_RLS, buf + 10, sizeof(buf) - 10);
+                size_t n = 10 + unhex(F_RLS, buf + 10, sizeof(buf) - 10);
                 scan(buf, n, 0, &g1);
                 assert_stats(&g1, 1, 10, 0, 0, 1);
                 assert_int_equal(g1.len[0], 0);
@@ -775,10 +750,10 @@ static void test_scan_truncated(void **state)
          * scanner waits for 32 bytes, fails the first block CRC, and finds
          * the good frame from the byte after the first sync byte.
          */
-        size_t cn = hex(F_CONF, conf, sizeof(conf));
+        size_t cn = unhex(F_CONF, conf, sizeof(conf));
         assert_int_equal(cn, 32);
         memcpy(buf, conf, 20);
-        size_t n = 20 + hex(F_UNC, buf + 20, sizeof(buf) - 20);
+        size_t n = 20 + unhex(F_UNC, buf + 20, sizeof(buf) - 20);
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 20, 0, 1, 0);
         assert_memory_equal(g1.data[0], qr_write, sizeof(qr_write));
@@ -787,7 +762,7 @@ static void test_scan_truncated(void **state)
 
         /* cut inside the header: the header CRC fails instead */
         memcpy(buf, conf, 5);
-        n = 5 + hex(F_UNC, buf + 5, sizeof(buf) - 5);
+        n = 5 + unhex(F_UNC, buf + 5, sizeof(buf) - 5);
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 5, 1, 0, 0);
 
@@ -803,7 +778,7 @@ static void test_scan_false_sync(void **state)
         uint8_t buf[256];
 
         /* a false 05 64 inside garbage: its "header" fails the CRC */
-        size_t n = hex("aa 05 64 11 22 33 44 55 66 77 88 99" F_RLS, buf, sizeof(buf));
+        size_t n = unhex("aa 05 64 11 22 33 44 55 66 77 88 99" F_RLS, buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 12, 1, 0, 0);
 
@@ -812,19 +787,19 @@ static void test_scan_false_sync(void **state)
          * frame: only the first sync byte is dropped, so the real frame that
          * begins 3 bytes later is still found.
          */
-        n = hex("05 64 00" F_UNC F_RLS, buf, sizeof(buf));
+        n = unhex("05 64 00" F_UNC F_RLS, buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 2, 3, 1, 0, 0);
         assert_int_equal(g1.len[0], 9);
 
         /* 05 05 64: the first 05 is skipped without an error */
-        n = hex("05" F_RLS, buf, sizeof(buf));
+        n = unhex("05" F_RLS, buf, sizeof(buf));
         scan(buf, n, 0, &g1);
         assert_stats(&g1, 1, 1, 0, 0, 0);
 
         /* a real frame inside the user data of a frame whose body CRC fails */
         uint8_t data[40];
-        size_t dn = hex("aa" F_RLS "bb bb bb bb bb bb bb bb bb bb bb bb bb bb bb", data,
+        size_t dn = unhex("aa" F_RLS "bb bb bb bb bb bb bb bb bb bb bb bb bb bb bb", data,
                         sizeof(data));
         assert_int_equal(dn, 26);
         const struct link_hdr h = { .prm = true, .code = 4, .dest = 7, .src = 8 };
@@ -913,27 +888,27 @@ static void test_scan_chunking_equal(void **state)
         static uint8_t buf[4096];
         size_t n = 0;
 
-        n += hex("00 ff 05 00 64 06 aa", buf + n, sizeof(buf) - n);     /* 7 garbage */
+        n += unhex("00 ff 05 00 64 06 aa", buf + n, sizeof(buf) - n);     /* 7 garbage */
         n += full_exchange_bytes(buf + n, sizeof(buf) - n);              /* 11 frames */
         size_t at = n;
-        n += hex(F_UNC, buf + n, sizeof(buf) - n);                        /* bad header CRC */
+        n += unhex(F_UNC, buf + n, sizeof(buf) - n);                        /* bad header CRC */
         buf[at + 8] ^= 0x40;
-        n += hex(F_RLS, buf + n, sizeof(buf) - n);                        /* good */
+        n += unhex(F_RLS, buf + n, sizeof(buf) - n);                        /* good */
         at = n;
-        n += hex(F_CONF, buf + n, sizeof(buf) - n);                       /* bad body CRC */
+        n += unhex(F_CONF, buf + n, sizeof(buf) - n);                       /* bad body CRC */
         buf[at + 15] ^= 0x01;
-        n += hex("aa 05 64 11 22 33 44 55 66 77 88 99", buf + n, sizeof(buf) - n);
+        n += unhex("aa 05 64 11 22 33 44 55 66 77 88 99", buf + n, sizeof(buf) - n);
         at = n;
-        n += hex("05 64 03 c9 00 04 01 00 00 00", buf + n, sizeof(buf) - n); /* LEN 3 */
+        n += unhex("05 64 03 c9 00 04 01 00 00 00", buf + n, sizeof(buf) - n); /* LEN 3 */
         uint16_t crc = crc_dnp(buf + at, 8);
         buf[at + 8] = (uint8_t)crc;
         buf[at + 9] = (uint8_t)(crc >> 8);
-        n += hex(F_CONF, buf + n, sizeof(buf) - 12 - n) - 12;             /* truncated to 20 */
-        n += hex("05 64 00" F_UNC, buf + n, sizeof(buf) - n);             /* hidden frame */
+        n += unhex(F_CONF, buf + n, sizeof(buf) - 12 - n) - 12;             /* truncated to 20 */
+        n += unhex("05 64 00" F_UNC, buf + n, sizeof(buf) - n);             /* hidden frame */
         n += full_exchange_bytes(buf + n, sizeof(buf) - n);              /* 11 frames */
-        n += hex("050511c40400030046a2c2c2143c02063c03063c0406d32f", buf + n,
+        n += unhex("050511c40400030046a2c2c2143c02063c03063c0406d32f", buf + n,
                  sizeof(buf) - n);                                        /* 24 garbage */
-        n += hex(F_RLS "05", buf + n, sizeof(buf) - n);                   /* good, lone 05 */
+        n += unhex(F_RLS "05", buf + n, sizeof(buf) - n);                   /* good, lone 05 */
 
         scan(buf, n, 0, &g1);
         /*

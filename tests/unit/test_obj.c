@@ -15,28 +15,14 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
 #include "dnp3/dnptime.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        while (*s) {
-                if (*s == ' ' || *s == ':') {
-                        s++;
-                        continue;
-                }
-                unsigned x;
-                assert_int_equal(sscanf(s, "%2x", &x), 1);
-                assert_true(n < cap);
-                out[n++] = (uint8_t)x;
-                s += 2;
-        }
-        return n;
-}
 
 #define MAX_HDRS 300
 #define MAX_VALS 4096

@@ -15,25 +15,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-        size_t n = 0;
-        while (*s) {
-                if (*s == ' ') {
-                        s++;
-                        continue;
-                }
-                unsigned x;
-                assert_int_equal(sscanf(s, "%2x", &x), 1);
-                assert_true(n < cap);
-                out[n++] = (uint8_t)x;
-                s += 2;
-        }
-        return n;
-}
 
 static void expect_bytes(const struct apdu_wr *a, const char *hex)
 {
