@@ -275,22 +275,21 @@ def free_port():
     return port
 
 
-class Sim:
-    """dnp3sim as a child process: stdin commands, stdout JSON lines."""
+class LineReader:
+    """A child process's stdout as a queue of lines (JSON objects, or text), read
+    with deadlines.  Subclasses set self.proc, name and json_lines, call
+    _init_reader(), and give stderr_text() for failure messages."""
 
-    def __init__(self, path, args, tmpdir, env=None):
-        self.err_path = os.path.join(tmpdir, "sim-%d.err" % id(self))
-        self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([path] + args, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.err, env=env)
+    name = "process"
+    json_lines = True
+
+    def _init_reader(self):
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.obuf = b""
         self.lines = []
-        self.ready = self.wait(lambda j: j.get("event") == "ready")
 
-    def send(self, line):
-        self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
+    def stderr_text(self):
+        return ""
 
     def _read(self, timeout):
         r, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
@@ -298,13 +297,22 @@ class Sim:
             return
         d = self.proc.stdout.read()
         if not d:
-            raise Fail("dnp3sim exited (%s); stderr:\n%s" % (self.proc.poll(), self.stderr()))
+            raise Fail("%s exited (%s); stderr:\n%s" % (self.name, self.proc.poll(),
+                                                         self.stderr_text()))
         self.obuf += d
         while b"\n" in self.obuf:
             ln, self.obuf = self.obuf.split(b"\n", 1)
-            self.lines.append(json.loads(ln))
+            s = ln.decode(errors="replace")
+            if not self.json_lines:
+                self.lines.append(s)
+                continue
+            try:
+                self.lines.append(json.loads(s))
+            except ValueError:
+                self.lines.append({"text": s})
 
-    def wait(self, pred, timeout=DEADLINE):
+    def wait(self, pred, timeout=DEADLINE, what="matching line"):
+        """The first stdout line matching pred, removed from the queue."""
         end = time.monotonic() + timeout
         while True:
             for k, j in enumerate(self.lines):
@@ -313,9 +321,30 @@ class Sim:
                     return j
             left = end - time.monotonic()
             if left <= 0:
-                raise Fail("dnp3sim: no matching line within %.1f s; stderr:\n%s" %
-                           (timeout, self.stderr()))
+                raise Fail("%s: no %s within %.1f s; stderr:\n%s" %
+                           (self.name, what, timeout, self.stderr_text()[-3000:]))
             self._read(left)
+
+
+class Sim(LineReader):
+    """dnp3sim as a child process: stdin commands, stdout JSON lines."""
+
+    name = "dnp3sim"
+
+    def __init__(self, path, args, tmpdir, env=None):
+        self.err_path = os.path.join(tmpdir, "sim-%d.err" % id(self))
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen([path] + args, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.err, env=env)
+        self._init_reader()
+        self.ready = self.wait(lambda j: j.get("event") == "ready", what="ready line")
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def stderr_text(self):
+        return self.stderr()
 
     def stderr(self):
         self.err.flush()

@@ -9,7 +9,6 @@ has a deadline (no fixed sleeps), and close() kills every process it started
 interrupted (SIGTERM from meson's timeout becomes SystemExit).
 """
 
-import json
 import os
 import re
 import select
@@ -82,7 +81,7 @@ def config_text(top):
 
 # -- processes ----------------------------------------------------------------
 
-class Proc:
+class Proc(dnp3.LineReader):
     """A child process: stdin pipe (optional), stdout as lines (JSON or text),
     stderr into a log file that can be waited on."""
 
@@ -99,9 +98,9 @@ class Proc:
                                      stderr=self.err)
         h.procs.append(self)
         if not stdout_file:
-            os.set_blocking(self.proc.stdout.fileno(), False)
-        self.obuf = b""
-        self.lines = []
+            self._init_reader()
+        else:
+            self.obuf, self.lines = b"", []
         self.log_pos = 0
         self.stopped = None
         self.killed_on_purpose = False
@@ -114,38 +113,8 @@ class Proc:
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def _read(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
-        if not r:
-            return
-        d = self.proc.stdout.read()
-        if not d:
-            raise Fail("%s exited (%s); stderr:\n%s" % (self.name, self.proc.poll(), self.log()))
-        self.obuf += d
-        while b"\n" in self.obuf:
-            ln, self.obuf = self.obuf.split(b"\n", 1)
-            s = ln.decode(errors="replace")
-            if self.json_lines:
-                try:
-                    self.lines.append(json.loads(s))
-                except ValueError:
-                    self.lines.append({"text": s})
-            else:
-                self.lines.append(s)
-
-    def wait(self, pred, timeout=DEADLINE, what="line"):
-        """The first stdout line (JSON dict, or text) matching pred, removed from the queue."""
-        end = time.monotonic() + timeout
-        while True:
-            for k, j in enumerate(self.lines):
-                if pred(j):
-                    del self.lines[k]
-                    return j
-            left = end - time.monotonic()
-            if left <= 0:
-                raise Fail("%s: no %s within %.1f s; stderr:\n%s" %
-                           (self.name, what, timeout, self.log()[-3000:]))
-            self._read(left)
+    def stderr_text(self):
+        return self.log()
 
     def drain(self, timeout=0.0):
         """Read whatever stdout has now (no waiting beyond timeout)."""
