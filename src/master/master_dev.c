@@ -194,7 +194,7 @@ static void cmd_finish_as(struct master_dev *d, struct master_cmd_slot *s, uint6
                 if (o->res != MASTER_CMD_RES_OK || o->status != DNP_CMD_SUCCESS)
                         res.ok = false;
         }
-        s->state = final;
+        s->state = (uint8_t)final;
         d->stats.controls++;
         if (cb)
                 cb(cb_ctx, d, &res);
