@@ -292,9 +292,19 @@ int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db
         double value = db_value_of(t, v);
         uint8_t flags = db_flags_of(t, v->flags);
         bool changed;
+        /*
+         * A point never updated (still as created: RESTART, time 0) takes its
+         * first value without an event: nothing changed that anyone had seen,
+         * and a gateway start would otherwise put one event per point into
+         * SCADA's sequence-of-events log.  Events replayed (DB_FORCE) still go.
+         */
+        bool first = p->flags == DNP_FLAG_RESTART && p->time == 0;
 
         if (mode == DB_FORCE) {
                 changed = true;
+        } else if (first) {
+                changed = false;
+                p->reported = value;
         } else if (flags != p->flags) {
                 changed = true;
         } else if (t == DNP_TYPE_AI || t == DNP_TYPE_AO || t == DNP_TYPE_CNT ||

@@ -37,7 +37,8 @@ static inline bool db_type_valid(enum dnp_type t)
 }
 
 enum db_mode {
-        DB_DETECT,      /* event only if value/flags changed (deadband for analogs/counters) */
+        DB_DETECT,      /* event only if value/flags changed (deadband for analogs/counters);
+                         * a point's first value (never updated before) makes no event */
         DB_FORCE,       /* always an event, stamped with the given time (event replay) */
 };
 

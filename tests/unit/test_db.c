@@ -63,14 +63,19 @@ static void test_deadband(void **state)
                                    .deadband = 0.5 };
         assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 3, &pc), 0);
         struct db_event e;
-        assert_int_equal(upd_ai(db, 0, 0.2, 1, 10, DB_DETECT, &e), 1);  /* flags changed */
-        assert_int_equal(e.cls, 3);
-        assert_int_equal(e.var, 7);
-        assert_true(e.v.v.analog == 0.2);
-        assert_int_equal(e.v.time, 10);
+        /* the first value: no event (nothing changed that anyone saw), but it is
+         * the deadband reference from now on */
+        assert_int_equal(upd_ai(db, 0, 0.2, 1, 10, DB_DETECT, &e), 0);
+        struct dnp_value first;
+        assert_int_equal(db_get(db, DNP_TYPE_AI, 0, &first), 0);
+        assert_true(first.v.analog == 0.2);
+        assert_int_equal(first.flags, 1);
         assert_int_equal(upd_ai(db, 0, 0.6, 1, 20, DB_DETECT, &e), 0);  /* 0.4 from 0.2 */
         assert_int_equal(upd_ai(db, 0, 0.71, 1, 30, DB_DETECT, &e), 1); /* 0.51: drift counts */
+        assert_int_equal(e.cls, 3);
+        assert_int_equal(e.var, 7);
         assert_true(e.v.v.analog == 0.71);
+        assert_int_equal(e.v.time, 30);
         assert_int_equal(upd_ai(db, 0, 0.71, 1, 40, DB_DETECT, &e), 0);
         assert_int_equal(upd_ai(db, 0, 0.71, 1, 50, DB_FORCE, &e), 1);  /* replay */
         assert_int_equal(e.v.time, 50);
@@ -105,7 +110,9 @@ static void test_binary_no_class(void **state)
         assert_int_equal(g.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
         struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
         assert_int_equal(db_configure(db, DNP_TYPE_DBI, 0, 2, &pc), 0);
-        struct dnp_value d = { .index = 0, .flags = DNP_FLAG_ONLINE, .v.dbit = DNP_DBIT_ON };
+        struct dnp_value d = { .index = 0, .flags = DNP_FLAG_ONLINE, .v.dbit = DNP_DBIT_OFF };
+        assert_int_equal(db_update(db, DNP_TYPE_DBI, &d, DB_DETECT, &e), 0);   /* first value */
+        d.v.dbit = DNP_DBIT_ON;
         assert_int_equal(db_update(db, DNP_TYPE_DBI, &d, DB_DETECT, &e), 1);
         assert_int_equal(e.v.v.dbit, DNP_DBIT_ON);
         assert_int_equal(e.v.flags, 0x81);
@@ -156,7 +163,7 @@ static void test_absent_points(void **state)
         v.index = 10;
         assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), -ERANGE);
         v.index = 8;
-        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 1);
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), 1);
         assert_int_equal(e.v.index, 8);
         assert_int_equal(e.cls, 1);
         assert_int_equal(db_point_cfg(db, DNP_TYPE_BI, 8, &got), 0);
@@ -173,6 +180,44 @@ static void test_absent_points(void **state)
         db_free(db);
 }
 
+/* A point's first value makes no event (DB_DETECT); an event replayed first
+ * (DB_FORCE) still goes; a point flagged before its first value (COMM_LOST
+ * while the device was never reached) reports the value that clears it. */
+static void test_first_value_quiet(void **state)
+{
+        (void)state;
+        struct db *db = db_new(counts);
+        struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
+        assert_int_equal(db_configure(db, DNP_TYPE_BI, 0, 3, &pc), 0);
+        struct db_event e;
+        struct dnp_value v = { .index = 0, .flags = DNP_FLAG_ONLINE, .time = 1000, .v.bit = true };
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 0);
+        struct dnp_value g;
+        assert_int_equal(db_get(db, DNP_TYPE_BI, 0, &g), 0);
+        assert_true(g.v.bit);
+        assert_int_equal(g.flags, DNP_FLAG_ONLINE | DNP_FLAG_STATE);
+        v.v.bit = false;
+        v.time = 2000;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 1);   /* a change */
+        /* the device itself reports RESTART later: a change like any other */
+        v.flags = DNP_FLAG_RESTART;
+        v.time = 3000;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 1);
+
+        v = (struct dnp_value){ .index = 1, .flags = DNP_FLAG_ONLINE, .time = 1000, .v.bit = true };
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), 1);    /* replayed */
+        assert_int_equal(e.v.time, 1000);
+
+        v = (struct dnp_value){ .index = 2, .flags = DNP_FLAG_RESTART | DNP_FLAG_COMM_LOST,
+                                .time = 500 };
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_FORCE, &e), 1);    /* COMM_LOST */
+        v.flags = DNP_FLAG_ONLINE;
+        v.time = 4000;
+        assert_int_equal(db_update(db, DNP_TYPE_BI, &v, DB_DETECT, &e), 1);   /* restored */
+        assert_int_equal(e.v.flags, DNP_FLAG_ONLINE);
+        db_free(db);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -180,6 +225,7 @@ int main(void)
                 cmocka_unit_test(test_deadband),
                 cmocka_unit_test(test_binary_no_class),
                 cmocka_unit_test(test_absent_points),
+                cmocka_unit_test(test_first_value_quiet),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
