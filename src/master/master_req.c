@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "dnp3/app.h"
+#include "dnp3/dnptime.h"
 #include "dnp3/obj.h"
 
 static int req_start(struct apdu_wr *a, uint8_t *buf, size_t cap, uint8_t seq, uint8_t func,
@@ -114,7 +115,7 @@ int master_req_write_time(uint8_t *buf, size_t cap, uint8_t seq, uint8_t var, ui
         const struct dnp_value v = {
                 .index = 0,
                 .time_kind = DNP_TIME_ABS,
-                .time = time_ms & ((UINT64_C(1) << 48) - 1),
+                .time = time_ms & DNPTIME_MAX,
         };
         r = req_one_object(&a, 50, var, OBJ_QUAL_COUNT8, 0, &v);
         if (r < 0)
