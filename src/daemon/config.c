@@ -5,8 +5,11 @@
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -146,6 +149,10 @@ struct ld {
         bool devs_incomplete;           /* some channel/device has no valid name */
         struct pt_src *pt[DNP_TYPE_MAX];
         const config_setting_t *channels;       /* the channels list, if valid */
+        const char *at_file;            /* err_at(): where the problem is */
+        int at_line;
+        char *inc_files[16];            /* @include'd paths named by err_at() */
+        size_t ninc_files;
 };
 
 static int sline(const config_setting_t *s)
@@ -189,6 +196,22 @@ static void spath(const config_setting_t *s, char *buf, size_t n)
 
 __attribute__((format(printf, 5, 0)))
 static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_t *s, bool path,
+                  const char *fmt, va_list ap);
+
+/* An error at file:line, for problems found before libconfig has a setting. */
+__attribute__((format(printf, 4, 5)))
+static void err_at(struct ld *ld, const char *file, int line, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        ld->at_file = file;
+        ld->at_line = line;
+        vdiag(ld, GW_DIAG_ERROR, NULL, false, fmt, ap);
+        ld->at_file = NULL;
+        va_end(ap);
+}
+
+static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_t *s, bool path,
                   const char *fmt, va_list ap)
 {
         char buf[1024];
@@ -224,14 +247,14 @@ static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_
                 ld->oom = true;
                 return;
         }
-        const char *file = s ? config_setting_source_file(s) : NULL;
+        const char *file = s ? config_setting_source_file(s) : ld->at_file;
         if (!file)
                 file = ld->path;
         ld->d[ld->n] = (struct diag){
                 .level = level,
                 .file = file,
                 .fileno = file_no(ld, file),
-                .line = s ? sline(s) : 0,
+                .line = s ? sline(s) : ld->at_file ? ld->at_line : 0,
                 .seq = ld->n,
                 .msg = msg,
         };
@@ -1444,6 +1467,95 @@ static char *syntax_msg(const char *text)
         return strdup(buf);
 }
 
+/*
+ * libconfig 1.5 opens every @include itself, and its scanner exit()s the whole
+ * process when a read fails -- `@include ""` or `@include "."` names a folder
+ * -- and would block on a FIFO: a typo in a reloaded file would stop the
+ * daemon.  So each @include line is resolved here first, the way libconfig
+ * does (the name up to a NUL byte, after the include folder when one is set;
+ * nested files the same), and one that names anything but a regular file is
+ * an error at its line; libconfig then never runs.  A name that does not
+ * exist is left to libconfig ("cannot open include file").  Escapes in the
+ * name are refused rather than decoded as libconfig would.
+ */
+#define INCLUDE_DEPTH_MAX 10
+
+static const char *inc_file_name(struct ld *ld, const char *file)
+{
+        if (file == ld->path)
+                return file;
+        for (size_t i = 0; i < ld->ninc_files; i++)
+                if (strcmp(ld->inc_files[i], file) == 0)
+                        return ld->inc_files[i];
+        if (ld->ninc_files == ARRAY_SIZE(ld->inc_files))
+                return ld->path;
+        char *dup = strdup(file);
+        if (!dup) {
+                ld->oom = true;
+                return ld->path;
+        }
+        ld->inc_files[ld->ninc_files++] = dup;
+        return dup;
+}
+
+static void includes_check(struct ld *ld, const char *file, const char *dir, unsigned depth)
+{
+        static const char kw[] = "@include";
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t got;
+        int lineno = 0;
+
+        FILE *f = fopen(file, "r");
+        if (!f)
+                return;                 /* libconfig reports it */
+        while ((got = getline(&line, &cap, f)) >= 0) {
+                const char *p = line, *end = line + got;
+                lineno++;
+                while (p < end && (*p == ' ' || *p == '\t'))
+                        p++;
+                if ((size_t)(end - p) < sizeof(kw) || strncasecmp(p, kw, sizeof(kw) - 1) != 0)
+                        continue;
+                p += sizeof(kw) - 1;
+                if (*p != ' ' && *p != '\t')
+                        continue;
+                while (p < end && (*p == ' ' || *p == '\t'))
+                        p++;
+                if (p == end || *p != '"')
+                        continue;
+                p++;
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q)
+                        continue;       /* a syntax error libconfig reports */
+                int len = (int)strnlen(p, (size_t)(q - p));
+                if (memchr(p, '\\', (size_t)len)) {
+                        err_at(ld, inc_file_name(ld, file), lineno,
+                               "@include \"%.*s\": escapes in file names are not supported",
+                               len, p);
+                        continue;
+                }
+                if (len == 0) {
+                        err_at(ld, inc_file_name(ld, file), lineno, "@include \"\": no file name");
+                        continue;
+                }
+                char full[4096];
+                int w = dir ? snprintf(full, sizeof(full), "%s/%.*s", dir, len, p)
+                            : snprintf(full, sizeof(full), "%.*s", len, p);
+                struct stat st;
+                if (w < 0 || (size_t)w >= sizeof(full) || stat(full, &st) != 0)
+                        continue;       /* libconfig: "cannot open include file" */
+                if (!S_ISREG(st.st_mode)) {
+                        err_at(ld, inc_file_name(ld, file), lineno,
+                               "@include \"%.*s\": %s is not a regular file", len, p, full);
+                        continue;
+                }
+                if (depth < INCLUDE_DEPTH_MAX)
+                        includes_check(ld, full, dir, depth + 1);
+        }
+        free(line);
+        fclose(f);
+}
+
 int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw_diag_sink *sink)
 {
         struct ld ld = { .path = path };
@@ -1472,7 +1584,10 @@ int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw
                 dir[slash - path] = 0;
                 config_set_include_dir(&c, slash == path ? "/" : dir);
         }
-        if (config_read_file(&c, path) != CONFIG_TRUE) {
+        includes_check(&ld, path, config_get_include_dir(&c), 0);
+        if (ld.nerr) {
+                /* an @include libconfig must not open: nothing else is checked */
+        } else if (config_read_file(&c, path) != CONFIG_TRUE) {
                 if (config_error_type(&c) == CONFIG_ERR_FILE_IO && !config_error_file(&c)) {
                         r = -EIO;
                 } else {
@@ -1509,6 +1624,8 @@ int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw
                         free(ld.d[i].msg);
         free(ld.d);
         config_destroy(&c);
+        for (size_t i = 0; i < ld.ninc_files; i++)
+                free(ld.inc_files[i]);
 
         if (r < 0) {
                 gw_config_free(ld.cfg);

@@ -365,6 +365,28 @@ static void test_errors(void **state)
         gw_config_free(NULL);
 }
 
+/*
+ * An @include naming a folder, loaded by a path with a folder (as the daemon
+ * does, so libconfig has an include folder): libconfig 1.5 would read the
+ * folder and exit() the process -- a reload of such a file stopped dnp3gwd.
+ * Now it is an error at its line and the running config is kept.
+ */
+static void test_include_folder(void **state)
+{
+        (void)state;
+        struct rec r = { 0 };
+        struct gw_config *cfg = NULL;
+        const struct gw_diag_sink sink = { .fn = rec_sink, .ctx = &r };
+        assert_int_equal(gw_config_load(CONFIG_TEST_DIR "/broken/include_folder.conf", &cfg,
+                                        &sink), -EINVAL);
+        assert_null(cfg);
+        assert_int_equal(r.nerr, 2);
+        assert_int_equal(r.n, 2);
+        assert_string_equal(r.lines[0], "include_folder.conf:2: @include \"\": no file name");
+        assert_string_equal(r.lines[1], "include_folder.conf:3: @include \"inc\": "
+                            CONFIG_TEST_DIR "/broken/inc is not a regular file");
+}
+
 static void test_check_main(void **state)
 {
         (void)state;
@@ -405,6 +427,7 @@ int main(void)
                 cmocka_unit_test(test_default_variations),
                 cmocka_unit_test(test_fanout_notice),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_include_folder),
                 cmocka_unit_test(test_check_main),
                 cmocka_unit_test(test_names),
         };
