@@ -300,7 +300,7 @@ int obj_parse(const uint8_t *p, size_t n, enum obj_mode mode, const struct obj_v
  * INDEX8/INDEX16 write v->index as prefix (-ERANGE if it does not fit);
  * COUNT8/COUNT16 take objects without index.  Relative-time formats
  * (FLAGS_T16) need apdu_wr_cto() first (-EINVAL if the time is before the
- * CTO or 65535 ms or more after it).
+ * CTO or more than 65535 ms after it), or apdu_wr_begin_cto().
  */
 struct apdu_wr {
         struct wr w;
@@ -320,8 +320,20 @@ int apdu_wr_header(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, 
 int apdu_wr_begin(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, uint32_t start);
 int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v);
 int apdu_wr_end(struct apdu_wr *a);
-/* Write a g51v1 (synchronized) CTO header with one object and remember it. */
+/*
+ * Write a CTO header with one object and remember it: g51v1 (synchronized)
+ * or g51v2 (unsynchronized), qualifier 0x07, count 1.
+ */
 int apdu_wr_cto(struct apdu_wr *a, uint64_t time_ms, bool synchronized);
+/*
+ * Open a header of relative-time objects (g2v3, g4v3) right behind its own
+ * CTO, whose time is v->time, and write v as its first object (offset 0).
+ * CTO, header and object go in together or not at all: on any error
+ * (-ENOBUFS when they do not fit) the fragment is left as it was.  -EINVAL
+ * for a group/variation without relative time.
+ */
+int apdu_wr_begin_cto(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual,
+                      uint32_t start, const struct dnp_value *v, bool synchronized);
 /* Rewrite the APDU header (e.g. set FIN/CON once the caller knows). */
 void apdu_wr_set_hdr(struct apdu_wr *a, const struct apdu_hdr *h);
 static inline size_t apdu_wr_len(const struct apdu_wr *a)

@@ -196,6 +196,33 @@ int apdu_wr_cto(struct apdu_wr *a, uint64_t time_ms, bool synchronized)
         return 0;
 }
 
+int apdu_wr_begin_cto(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual,
+                      uint32_t start, const struct dnp_value *v, bool synchronized)
+{
+        const struct obj_desc *d = obj_lookup(group, var);
+        if (!d)
+                return -ENOENT;
+        if (d->fmt != OBJ_FMT_FLAGS_T16)
+                return -EINVAL;
+        apdu_wr_end(a);
+        const size_t mark = a->w.len;
+        const uint64_t cto = a->cto;
+        const bool cto_valid = a->cto_valid;
+        int r = apdu_wr_cto(a, v->time, synchronized);
+        if (r == 0)
+                r = apdu_wr_begin(a, group, var, qual, start);
+        if (r == 0)
+                r = apdu_wr_value(a, v);
+        if (r < 0) {
+                /* all or nothing: the fragment is as it was */
+                a->w.len = mark;
+                a->desc = NULL;
+                a->cto = cto;
+                a->cto_valid = cto_valid;
+        }
+        return r;
+}
+
 /*
  * Round to nearest, halves away from zero, and clamp into [lo, hi]; *over is
  * set when the value (or NaN) does not fit.  No libm needed.
@@ -259,7 +286,7 @@ static int obj_check_value(const struct apdu_wr *a, const struct dnp_value *v)
         case OBJ_FMT_FLAGS_T16:
                 if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
                         return -EINVAL;
-                if (!a->cto_valid || v->time < a->cto || v->time - a->cto >= 65535)
+                if (!a->cto_valid || v->time < a->cto || v->time - a->cto > UINT16_MAX)
                         return -EINVAL;
                 return 0;
         case OBJ_FMT_FLAGS_U32_T48:

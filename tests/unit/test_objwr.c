@@ -234,19 +234,19 @@ static void test_relative_time_limits(void **state)
         assert_int_equal(apdu_wr_begin(&a, 4, 3, OBJ_QUAL_COUNT8, 0), 0);
         v.time = 999;
         assert_int_equal(apdu_wr_value(&a, &v), -EINVAL);      /* before the CTO */
-        v.time = 1000 + 65535;
+        v.time = 1000 + 65536;
         assert_int_equal(apdu_wr_value(&a, &v), -EINVAL);      /* too far after it */
-        v.time = 1000 + 65534;
+        v.time = 1000 + 65535;                                  /* the largest offset */
         assert_int_equal(apdu_wr_value(&a, &v), 0);
         v.time = 1000;
         v.v.dbit = DNP_DBIT_INDETERMINATE;
         assert_int_equal(apdu_wr_value(&a, &v), 0);
         v.v.dbit = 4;
         assert_int_equal(apdu_wr_value(&a, &v), -EINVAL);      /* no such double-bit state */
-        expect_bytes(&a, "c0810000 33020701 e80300000000 04030702 81feff c10000");
+        expect_bytes(&a, "c0810000 33020701 e80300000000 04030702 81ffff c10000");
         parse_written(&a);
         assert_int_equal(col.nv, 3);
-        assert_int_equal(col.v[1].time, 1000 + 65534);
+        assert_int_equal(col.v[1].time, 1000 + 65535);
         assert_int_equal(col.v[1].time_kind, DNP_TIME_REL);
         assert_int_equal(col.v[2].v.dbit, DNP_DBIT_INDETERMINATE);
         /* a new fragment forgets the CTO */
@@ -268,6 +268,54 @@ static void test_relative_time_limits(void **state)
         assert_int_equal(apdu_wr_cto(&a, 1000, true), -EPROTO);
         assert_int_equal(apdu_wr_init(&a, buf, sizeof(buf), &rsp), 0);
         assert_int_equal(apdu_wr_cto(&a, UINT64_C(1) << 48, true), -ERANGE);
+        assert_int_equal(apdu_wr_len(&a), 4);
+}
+
+/*
+ * apdu_wr_begin_cto: CTO (10 bytes), g2v3/g4v3 header (5) and first object (5)
+ * go in together or not at all, so a fragment never ends with a CTO whose
+ * relative-time objects went to the next fragment.
+ */
+static void test_begin_cto_all_or_nothing(void **state)
+{
+        (void)state;
+        struct apdu_wr a;
+        uint8_t frag[4 + 20 + 19];
+        struct dnp_value v = { .index = 258, .flags = 1, .v.bit = true, .time = 5000 };
+        assert_int_equal(apdu_wr_init(&a, frag, sizeof(frag), &rsp), 0);
+        assert_int_equal(apdu_wr_begin_cto(&a, 2, 3, OBJ_QUAL_INDEX16, 0, &v, true), 0);
+        v.index = 259;
+        v.time = 5000 + 65535;
+        assert_int_equal(apdu_wr_value(&a, &v), 0);
+        expect_bytes(&a, "c0810000 33010701 881300000000 02032802 00 0201 81 0000 0301 81 ffff");
+        /* 14 bytes left: no room for CTO + header + object; nothing changes */
+        v.index = 4;
+        v.time = 4999;
+        assert_int_equal(apdu_wr_begin_cto(&a, 4, 3, OBJ_QUAL_INDEX16, 0, &v, false), -ENOBUFS);
+        assert_int_equal(apdu_wr_len(&a), 4 + 20 + 5);
+        assert_true(a.cto_valid);
+        assert_int_equal(a.cto, 5000);
+        /* an object that cannot be encoded (double-bit state 4) takes its CTO back */
+        assert_int_equal(apdu_wr_init(&a, frag, sizeof(frag), &rsp), 0);
+        v.v.dbit = 4;
+        assert_int_equal(apdu_wr_begin_cto(&a, 4, 3, OBJ_QUAL_INDEX16, 0, &v, false), -EINVAL);
+        assert_int_equal(apdu_wr_len(&a), 4);
+        assert_false(a.cto_valid);
+        /* exactly 20 bytes left: fits; unsynchronized -> g51v2 */
+        uint8_t exact[4 + 20];
+        assert_int_equal(apdu_wr_init(&a, exact, sizeof(exact), &rsp), 0);
+        v.v.dbit = DNP_DBIT_ON;
+        v.flags = 0x01;
+        assert_int_equal(apdu_wr_begin_cto(&a, 4, 3, OBJ_QUAL_INDEX16, 0, &v, false), 0);
+        expect_bytes(&a, "c0810000 33020701 871300000000 04032801 00 0400 81 0000");
+        parse_written(&a);
+        assert_int_equal(col.nv, 2);
+        assert_int_equal(col.v[1].time, 4999);
+        assert_int_equal(col.v[1].index, 4);
+        /* only relative-time objects take a CTO */
+        assert_int_equal(apdu_wr_init(&a, frag, sizeof(frag), &rsp), 0);
+        assert_int_equal(apdu_wr_begin_cto(&a, 2, 2, OBJ_QUAL_INDEX16, 0, &v, true), -EINVAL);
+        assert_int_equal(apdu_wr_begin_cto(&a, 2, 9, OBJ_QUAL_INDEX16, 0, &v, true), -ENOENT);
         assert_int_equal(apdu_wr_len(&a), 4);
 }
 
@@ -616,6 +664,7 @@ int main(void)
                 cmocka_unit_test(test_static_response_capture),
                 cmocka_unit_test(test_unsolicited_cto_capture),
                 cmocka_unit_test(test_relative_time_limits),
+                cmocka_unit_test(test_begin_cto_all_or_nothing),
                 cmocka_unit_test(test_fill_to_limit_and_continue),
                 cmocka_unit_test(test_no_room_for_first_object),
                 cmocka_unit_test(test_header_removed_when_empty),
