@@ -396,9 +396,34 @@ static void ev_value(const struct ev *e, struct dnp_value *v)
 }
 
 /*
+ * Open a header for e (value v) of group/var and write v as its first
+ * object.  Relative-time objects (g2v3, g4v3) get a CTO of their own right
+ * before the header, equal to the time of the header's first event: masters
+ * (opendnp3 among them) apply a CTO only to the header that follows it.
+ */
+static int ev_begin(struct apdu_wr *a, uint8_t group, uint8_t var, const struct dnp_value *v,
+                    bool synchronized)
+{
+        const struct obj_desc *d = obj_lookup(group, var);
+        if (d && d->fmt == OBJ_FMT_FLAGS_T16)
+                return apdu_wr_begin_cto(a, group, var, OBJ_QUAL_INDEX16, 0, v, synchronized);
+        int r = apdu_wr_begin(a, group, var, OBJ_QUAL_INDEX16, 0);
+        return r < 0 ? r : apdu_wr_value(a, v);
+}
+
+/*
  * Write unsent events matching (classes, type filters) into a; they become
  * selected by `by`.  Returns true if all matching events fit (or the limit
  * was reached), false if the fragment is full.  *ret_n counts written ones.
+ *
+ * Events go in their buffer order.  An event of relative time continues
+ * the open g2v3/g4v3 header while its time is 0..65535 ms after that
+ * header's CTO; an earlier one, or a later one, starts a new CTO and
+ * header.  Each fragment starts afresh, so its first relative-time object
+ * always has its CTO in the same fragment.  The CTO is g51v1 while the
+ * outstation's time is synchronized (IIN1.4 NEED_TIME clear), g51v2 while
+ * IIN1.4 is set: the events' times are the gateway's or the IEDs', and the
+ * outstation reports the one time quality it knows.
  */
 static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
                          const bool *type_sel, const uint8_t *type_var, uint32_t limit,
@@ -407,6 +432,7 @@ static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
         struct events_iter it;
         unsigned mask = classes;
         uint8_t cur_group = 0, cur_var = 0;
+        const bool synchronized = !o->need_time;
         size_t n = 0;
         bool done = true;
 
@@ -426,23 +452,22 @@ static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
                         break;
                 uint8_t group = db_event_group((enum dnp_type)e->type);
                 uint8_t var = by_type && type_var[e->type] ? type_var[e->type] : e->var;
-                const struct obj_desc *d = obj_lookup(group, var);
-                /* relative time (g2v3, g4v3) would need a CTO: send absolute time instead */
-                if (d && d->fmt == OBJ_FMT_FLAGS_T16)
-                        var = (uint8_t)(var - 1);
                 struct dnp_value v;
                 ev_value(e, &v);
-                if (group != cur_group || var != cur_var) {
-                        if (apdu_wr_begin(a, group, var, OBJ_QUAL_INDEX16, 0) < 0) {
+                int r = -EINVAL;
+                if (group == cur_group && var == cur_var)
+                        r = apdu_wr_value(a, &v);
+                /* another header, or a time out of the current CTO's reach */
+                if (r == -EINVAL) {
+                        r = ev_begin(a, group, var, &v, synchronized);
+                        if (r < 0 && r != -ENOBUFS) {
                                 /* a variation we cannot write: send the default */
                                 var = db_default_event_var((enum dnp_type)e->type);
-                                if (apdu_wr_begin(a, group, var, OBJ_QUAL_INDEX16, 0) < 0)
-                                        continue;
+                                r = ev_begin(a, group, var, &v, synchronized);
                         }
-                        cur_group = group;
-                        cur_var = var;
+                        cur_group = r == 0 ? group : 0;
+                        cur_var = r == 0 ? var : 0;
                 }
-                int r = apdu_wr_value(a, &v);
                 if (r == -ENOBUFS) {
                         done = false;
                         break;

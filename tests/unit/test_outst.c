@@ -626,14 +626,21 @@ static void test_freeze(void **state)
         expect_none();
 }
 
-static void test_unsolicited(void **state)
+/* Unsolicited reporting of classes 1-3: one retry, hold time 1 s, hold count 2. */
+static struct outst_cfg unsol_cfg(void)
 {
-        (void)state;
         struct outst_cfg c = base_cfg();
         c.unsol = (struct outst_unsol_cfg){
                 .enabled = true, .classes = 0xe, .retries = 1,
                 .hold_time_ms = 1000, .hold_count = 2,
         };
+        return c;
+}
+
+static void test_unsolicited(void **state)
+{
+        (void)state;
+        struct outst_cfg c = unsol_cfg();
         h_init(&c);
         struct db_point_cfg pc = { .static_var = 2, .event_var = 1, .event_class = 1 };
         assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 0, 8, &pc), 0);
@@ -928,6 +935,348 @@ static void test_unsol_not_configured(void **state)
         EXPECT(0xc2, 0x81, 0x00, 0x01);  /* IIN2.0 NO_FUNC_CODE_SUPPORT */
 }
 
+/* ---- events with relative time: CTO (g51) + g2v3 / g4v3 ----------------- */
+
+#define T0 UINT64_C(1700000000123)      /* 2023-11-14T22:13:20.123Z */
+#define T0_LE 0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01
+
+/* BI 0..n-1 and DBI 0..1 in class 1 with these event variations. */
+static void cfg_events(uint32_t n_bi, uint8_t bi_var, uint8_t dbi_var)
+{
+        struct db_point_cfg pc = { .static_var = 2, .event_var = bi_var, .event_class = 1 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 0, n_bi, &pc), 0);
+        pc.event_var = dbi_var;
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_DBI, 0, 2, &pc), 0);
+}
+
+/* A session with BI 0..7 and DBI 0..1 in class 1 (event variation var), restart cleared. */
+static void h_init_events(uint8_t var)
+{
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        cfg_events(8, var, var);
+        clear_restart();
+}
+
+/* Confirm the solicited response with SEQ seq: every class 1 event leaves, nothing follows. */
+static void confirm_all_gone(uint8_t seq)
+{
+        const uint8_t con[] = { (uint8_t)(0xc0 | seq), APP_FUNC_CONFIRM };
+        send_apdu(con, sizeof(con));
+        assert_int_equal(events_count(outst_events(H.o), 1), 0);
+        expect_none();
+}
+
+static void set_dbi(uint32_t i, uint8_t state, uint64_t t)
+{
+        struct dnp_value v = { .index = i, .flags = DNP_FLAG_ONLINE, .time = t, .v.dbit = state };
+        assert_int_equal(outst_update(H.o, DNP_TYPE_DBI, &v, DB_FORCE, H.now), 1);
+        drain();
+}
+
+/*
+ * READ g2v3 q=0x06: the events go as one CTO, g51v1 (the outstation's time
+ * is synchronized: IIN1.4 clear, need_time 0), qualifier 0x07 count 1, with
+ * the first event's time, then one g2v3 header q=0x28 (2-byte index, flags,
+ * 16-bit offset in ms from the CTO).  An offset of exactly 65535 ms still
+ * belongs to the CTO.  CON=1; the events leave when the master confirms.
+ */
+static void test_read_g2v3_one_cto(void **state)
+{
+        (void)state;
+        h_init_events(2);               /* configured g2v2: the request's v3 wins */
+        set_bi(0, true, T0, DB_FORCE);
+        set_bi(1, false, T0 + 16, DB_FORCE);
+        set_bi(2, true, T0 + 65535, DB_FORCE);
+        SEND(0xc1, 0x01, 0x02, 0x03, 0x06);
+        EXPECT(0xe1, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x03, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00,
+               0x01, 0x00, 0x01, 0x10, 0x00,
+               0x02, 0x00, 0x81, 0xff, 0xff);
+        assert_int_equal(events_count(outst_events(H.o), 1), 3);
+        confirm_all_gone(1);
+}
+
+/*
+ * A new CTO starts when an event is more than 65535 ms after the current
+ * one (T0 + 65536), and when time goes backwards (T0 + 1000, then T0): the
+ * events keep their buffer order, each block is CTO + g2v3.  An event
+ * within reach of the latest CTO joins its header (T0 + 1000 after T0).
+ * READ g4v3 does the same for double-bit inputs (OFF = 0x41, ON = 0x81).
+ */
+static void test_read_relative_cto_breaks(void **state)
+{
+        (void)state;
+        h_init_events(2);
+        set_bi(0, true, T0, DB_FORCE);
+        set_bi(1, false, T0 + 65536, DB_FORCE);        /* gap: a second CTO */
+        set_bi(2, true, T0 + 65537, DB_FORCE);
+        SEND(0xc1, 0x01, 0x02, 0x03, 0x06);
+        EXPECT(0xe1, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0x7b, 0x68, 0xe6, 0xcf, 0x8b, 0x01,
+               0x02, 0x03, 0x28, 0x02, 0x00,
+               0x01, 0x00, 0x01, 0x00, 0x00,
+               0x02, 0x00, 0x81, 0x01, 0x00);
+        SEND(0xc1, 0x00);
+
+        set_bi(3, true, T0 + 1000, DB_FORCE);
+        set_bi(4, true, T0, DB_FORCE);                 /* backwards: a new CTO */
+        set_bi(5, true, T0 + 1000, DB_FORCE);          /* within reach of T0 */
+        SEND(0xc2, 0x01, 0x02, 0x03, 0x06);
+        EXPECT(0xe2, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0x63, 0x6c, 0xe5, 0xcf, 0x8b, 0x01,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x03, 0x00, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x02, 0x00,
+               0x04, 0x00, 0x81, 0x00, 0x00,
+               0x05, 0x00, 0x81, 0xe8, 0x03);
+        SEND(0xc2, 0x00);
+
+        set_dbi(0, DNP_DBIT_ON, T0 + 4);
+        set_dbi(1, DNP_DBIT_OFF, T0 + 3);
+        SEND(0xc3, 0x01, 0x04, 0x03, 0x06);
+        EXPECT(0xe3, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0x7f, 0x68, 0xe5, 0xcf, 0x8b, 0x01,
+               0x04, 0x03, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0x7e, 0x68, 0xe5, 0xcf, 0x8b, 0x01,
+               0x04, 0x03, 0x28, 0x01, 0x00,
+               0x01, 0x00, 0x41, 0x00, 0x00);
+        confirm_all_gone(3);
+}
+
+/* Append a CTO (g51 var, q=0x07, count 1), a g2v3 q=0x28 header with count, or an object. */
+static size_t put_cto(uint8_t *p, size_t n, uint8_t var, uint64_t t)
+{
+        static const uint8_t h[] = { 0x33, 0x00, 0x07, 0x01 };
+        memcpy(p + n, h, sizeof(h));
+        p[n + 1] = var;
+        n += sizeof(h);
+        for (int k = 0; k < 6; k++)
+                p[n++] = (uint8_t)(t >> (8 * k));
+        return n;
+}
+
+static size_t put_g2v3(uint8_t *p, size_t n, uint16_t count)
+{
+        const uint8_t h[] = { 0x02, 0x03, 0x28, (uint8_t)count, (uint8_t)(count >> 8) };
+        memcpy(p + n, h, sizeof(h));
+        return n + sizeof(h);
+}
+
+static size_t put_rel(uint8_t *p, size_t n, uint16_t index, uint8_t flags, uint16_t off)
+{
+        const uint8_t o[] = { (uint8_t)index, (uint8_t)(index >> 8), flags, (uint8_t)off,
+                              (uint8_t)(off >> 8) };
+        memcpy(p + n, o, sizeof(o));
+        return n + sizeof(o);
+}
+
+/*
+ * A response of several fragments (max_fragment 249): each fragment opens
+ * with its own CTO, so no g2v3 object is ever in a fragment without its CTO
+ * before it; the events that do not fit stay unsent, go in the next
+ * fragment (after the confirm of the first) and leave only when their own
+ * fragment is confirmed.  50 events 1 ms apart: 46 fill fragment 1 (4 + 10
+ * + 5 + 46 x 5 = 249 bytes), fragment 2 repeats a CTO at the 47th event's
+ * time.  Then 45 events and 5 more 100 s later: the 46th needs a new CTO,
+ * header and object (20 bytes) where 5 are left, so fragment 1 ends at 244
+ * bytes and fragment 2 starts with that CTO.
+ */
+static void test_read_g2v3_multi_fragment(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        c.max_fragment = 249;
+        c.points[DNP_TYPE_BI] = 64;
+        h_init(&c);
+        cfg_events(64, 3, 3);
+        clear_restart();
+        uint8_t e[256];
+        size_t n;
+
+        for (uint16_t i = 0; i < 50; i++)
+                set_bi(i, true, T0 + i, DB_FORCE);
+        SEND(0xc1, 0x01, 0x02, 0x03, 0x06);
+        static const uint8_t h1[] = { 0xa1, 0x81, 0x02, 0x00 };  /* FIR CON, IIN1.1: 4 left */
+        memcpy(e, h1, 4);
+        n = put_g2v3(e, put_cto(e, 4, 1, T0), 46);
+        for (uint16_t i = 0; i < 46; i++)
+                n = put_rel(e, n, i, 0x81, i);
+        assert_int_equal(n, 249);
+        expect(e, n);
+        expect_none();
+        assert_int_equal(events_count(outst_events(H.o), 1), 50);
+        SEND(0xc1, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 4);
+        static const uint8_t h2[] = { 0x62, 0x81, 0x00, 0x00 };  /* FIN CON seq 2 */
+        memcpy(e, h2, 4);
+        n = put_g2v3(e, put_cto(e, 4, 1, T0 + 46), 4);
+        for (uint16_t i = 46; i < 50; i++)
+                n = put_rel(e, n, i, 0x81, (uint16_t)(i - 46));
+        expect(e, n);
+        SEND(0xc2, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 0);
+
+        for (uint16_t i = 0; i < 50; i++)
+                set_bi(i, false, i < 45 ? T0 + i : T0 + 100000 + i - 45, DB_FORCE);
+        SEND(0xc3, 0x01, 0x02, 0x03, 0x06);
+        static const uint8_t h3[] = { 0xa3, 0x81, 0x02, 0x00 };
+        memcpy(e, h3, 4);
+        n = put_g2v3(e, put_cto(e, 4, 1, T0), 45);
+        for (uint16_t i = 0; i < 45; i++)
+                n = put_rel(e, n, i, 0x01, i);
+        assert_int_equal(n, 244);
+        expect(e, n);
+        SEND(0xc3, 0x00);
+        static const uint8_t h4[] = { 0x64, 0x81, 0x00, 0x00 };
+        memcpy(e, h4, 4);
+        n = put_g2v3(e, put_cto(e, 4, 1, T0 + 100000), 5);
+        for (uint16_t i = 45; i < 50; i++)
+                n = put_rel(e, n, i, 0x01, (uint16_t)(i - 45));
+        expect(e, n);
+        confirm_all_gone(4);
+}
+
+/*
+ * While IIN1.4 (NEED_TIME) is set the outstation's time is not synchronized
+ * and the CTO is g51v2; once the master writes the time (g50v1) the same,
+ * still unconfirmed event goes again behind a g51v1.
+ */
+static void test_read_g2v3_unsynchronized_g51v2(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        c.need_time_ms = 60000;
+        h_init(&c);
+        cfg_events(8, 3, 3);
+        SEND(0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
+        EXPECT(0xc0, 0x81, 0x10, 0x00);                 /* IIN1.4 */
+        set_bi(0, true, T0, DB_FORCE);
+        SEND(0xc1, 0x01, 0x02, 0x03, 0x06);
+        EXPECT(0xe1, 0x81, 0x10, 0x00,
+               0x33, 0x02, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00);
+        /* no confirm: the WRITE of the time supersedes it, the event is unsent again */
+        SEND(0xc2, 0x02, 0x32, 0x01, 0x07, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01);
+        EXPECT(0xc2, 0x81, 0x02, 0x00);
+        SEND(0xc3, 0x01, 0x02, 0x03, 0x06);
+        EXPECT(0xe3, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00);
+        SEND(0xc3, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 0);
+}
+
+/*
+ * event_variation = 3 (g2v3, g4v3) in a class 1 read: the events keep their
+ * buffer order across types; every g2v3/g4v3 header comes right after its
+ * own CTO (a master applies a CTO to the header that follows it), other
+ * events (g32v7) sit between the blocks unchanged.
+ */
+static void test_class1_event_variation_3(void **state)
+{
+        (void)state;
+        h_init_events(3);
+        struct db_point_cfg pc = { .static_var = 5, .event_var = 7, .event_class = 1 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_AI, 0, 4, &pc), 0);
+        set_bi(0, true, T0, DB_FORCE);
+        struct dnp_value v = { .index = 0, .flags = DNP_FLAG_ONLINE, .time = T0 + 1,
+                               .v.analog = 2.5 };
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), 1);
+        set_bi(1, false, T0 + 2, DB_FORCE);
+        set_dbi(0, DNP_DBIT_ON, T0 + 3);
+        set_dbi(1, DNP_DBIT_OFF, T0 + 4);
+        SEND(0xc1, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xe1, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, T0_LE,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00,
+               0x20, 0x07, 0x28, 0x01, 0x00,
+               0x00, 0x00, 0x01, 0x00, 0x00, 0x20, 0x40, 0x7c, 0x68, 0xe5, 0xcf, 0x8b, 0x01,
+               0x33, 0x01, 0x07, 0x01, 0x7d, 0x68, 0xe5, 0xcf, 0x8b, 0x01,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x01, 0x00, 0x01, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0x7e, 0x68, 0xe5, 0xcf, 0x8b, 0x01,
+               0x04, 0x03, 0x28, 0x02, 0x00,
+               0x00, 0x00, 0x81, 0x00, 0x00,
+               0x01, 0x00, 0x41, 0x01, 0x00);
+        confirm_all_gone(1);
+}
+
+/* BI 0 on at T0, BI 1 off at T0 + 70000: more than 65535 ms apart, two CTO blocks. */
+static const uint8_t two_ctos[] = {
+        0x33, 0x01, 0x07, 0x01, T0_LE,
+        0x02, 0x03, 0x28, 0x01, 0x00,
+        0x00, 0x00, 0x81, 0x00, 0x00,
+        0x33, 0x01, 0x07, 0x01, 0xeb, 0x79, 0xe6, 0xcf, 0x8b, 0x01,
+        0x02, 0x03, 0x28, 0x01, 0x00,
+        0x01, 0x00, 0x01, 0x00, 0x00,
+};
+
+/* Expect the APDU header hdr (4 bytes) followed by objs. */
+static void expect_after(const uint8_t *hdr, const uint8_t *objs, size_t n)
+{
+        uint8_t e[4 + 256];
+        assert_true(n <= sizeof(e) - 4);
+        memcpy(e, hdr, 4);
+        memcpy(e + 4, objs, n);
+        expect(e, 4 + n);
+}
+
+/* event_variation = 3 in an unsolicited response: the same CTO blocks, a new one after a gap. */
+static void test_unsolicited_event_variation_3(void **state)
+{
+        (void)state;
+        struct outst_cfg c = unsol_cfg();
+        h_init(&c);
+        cfg_events(8, 3, 3);
+        EXPECT(0xf0, 0x82, 0x80, 0x00);                 /* null unsolicited */
+        SEND(0xd0, 0x00);
+        SEND(0xc1, 0x14, 0x3c, 0x02, 0x06);
+        EXPECT(0xc1, 0x81, 0x80, 0x00);
+        set_bi(0, true, T0, DB_FORCE);
+        expect_none();                                  /* hold count 2 */
+        set_bi(1, false, T0 + 70000, DB_FORCE);
+        expect_after((const uint8_t[]){ 0xf1, 0x82, 0x80, 0x00 }, two_ctos, sizeof(two_ctos));
+        assert_int_equal(events_count(outst_events(H.o), 1), 2);
+        SEND(0xd1, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 0);
+        expect_none();
+}
+
+/*
+ * READ g2v3 with a count (q=0x07 count 2, q=0x08): the count limits events,
+ * not objects - the CTOs do not count.  The third event stays for the next
+ * read (IIN1.1 meanwhile).
+ */
+static void test_read_g2v3_count_limit(void **state)
+{
+        (void)state;
+        h_init_events(2);
+        set_bi(0, true, T0, DB_FORCE);
+        set_bi(1, false, T0 + 70000, DB_FORCE);
+        set_bi(2, true, T0 + 70001, DB_FORCE);
+        SEND(0xc1, 0x01, 0x02, 0x03, 0x07, 0x02);
+        expect_after((const uint8_t[]){ 0xe1, 0x81, 0x02, 0x00 }, two_ctos, sizeof(two_ctos));
+        SEND(0xc1, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 1);
+        SEND(0xc2, 0x01, 0x02, 0x03, 0x08, 0x05, 0x00);
+        EXPECT(0xe2, 0x81, 0x00, 0x00,
+               0x33, 0x01, 0x07, 0x01, 0xec, 0x79, 0xe6, 0xcf, 0x8b, 0x01,
+               0x02, 0x03, 0x28, 0x01, 0x00,
+               0x02, 0x00, 0x81, 0x00, 0x00);
+        confirm_all_gone(2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -949,6 +1298,13 @@ int main(void)
                 cmocka_unit_test_teardown(test_update_and_control_absent, teardown),
                 cmocka_unit_test_teardown(test_broadcast_control, teardown),
                 cmocka_unit_test_teardown(test_unsol_not_configured, teardown),
+                cmocka_unit_test_teardown(test_read_g2v3_one_cto, teardown),
+                cmocka_unit_test_teardown(test_read_relative_cto_breaks, teardown),
+                cmocka_unit_test_teardown(test_read_g2v3_multi_fragment, teardown),
+                cmocka_unit_test_teardown(test_read_g2v3_unsynchronized_g51v2, teardown),
+                cmocka_unit_test_teardown(test_class1_event_variation_3, teardown),
+                cmocka_unit_test_teardown(test_unsolicited_event_variation_3, teardown),
+                cmocka_unit_test_teardown(test_read_g2v3_count_limit, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
