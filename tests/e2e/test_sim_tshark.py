@@ -8,7 +8,9 @@ events with time (g32v7, g22v5), a control echo (g12v1, g41v3) - go one
 frame per packet into text2pcap and `tshark -T pdml`; a fourth, a READ
 response over a database with holes (range headers split at the hole), is
 the APDU tests/unit/test_outst.c asserts byte for byte
-(test_read_absent_iin22), framed here.  Wireshark must find
+(test_read_absent_iin22), framed here.  A second dnp3sim (249-byte fragments)
+answers READ g2v3 and g4v3 with CTO + relative-time events (run_cto).
+Wireshark must find
 good CRCs, no expert warnings, the right function/IIN, and the values the
 sim was given (index, value, flags, time to the ms, control fields and
 status); every point it decodes must also equal what dnp3dec decodes.
@@ -59,8 +61,9 @@ def dissect(apdus, tmp):
     return out
 
 
-def check_app(name, a, pkts, errs):
-    """Link/transport checks on every packet; returns the decoded objects of the APDU."""
+def check_app(name, a, pkts, errs, fir=1, fin=1):
+    """Link/transport checks on every packet; returns the decoded objects of the APDU
+    (whose FIR/FIN bits must be fir/fin)."""
     app = None
     for i, pkt in enumerate(pkts):
         w = "%s segment %d" % (name, i)
@@ -91,7 +94,7 @@ def check_app(name, a, pkts, errs):
         errs.append("%s: no application layer" % name)
         return []
     for fname, want in (("dnp3.al.func", a.func), ("dnp3.al.seq", a.seq),
-                        ("dnp3.al.con", int(a.con)), ("dnp3.al.fir", 1), ("dnp3.al.fin", 1)):
+                        ("dnp3.al.con", int(a.con)), ("dnp3.al.fir", fir), ("dnp3.al.fin", fin)):
         f = oracle.field1(app, fname)
         if f is None or oracle.ival(f) != want:
             errs.append("%s: %s %s != %s" % (name, fname, None if f is None else f.get("show"),
@@ -175,6 +178,95 @@ def holes_apdu():
     return dnp3.Apdu(raw, frames)
 
 
+# Events with relative time (g2v3, g4v3 behind a CTO), injected with these times.
+T0 = 1700000000123  # 2023-11-14T22:13:20.123Z
+T1 = T0 + 200000
+CTO_BI = ([(0, 1, T0), (1, 0, T0 + 16), (2, 1, T0 + 65535),  # one CTO, the last at +65535 ms
+           (3, 0, T0 + 65536),                                # more than 65535 ms: a new CTO
+           (4, 1, T0 + 1000)]                                 # backwards: a new CTO
+          + [(5 + k, k & 1, T1 + k) for k in range(50)])      # past 249 bytes: fragment 2
+CTO_DBI = [(0, 2, T0 + 5), (1, 1, T0 + 7)]                   # ON, OFF
+
+
+def run_cto(args, tmp, errs):
+    """READ g2v3 (q=0x06) over a 249-byte fragment size, and READ g4v3 one event at a
+    time (q=0x07 count 1): tshark must find each g2v3 header right after a g51v1 CTO,
+    every fragment opening with a CTO, and each event's absolute time (CTO + offset)
+    equal to the injected one, to the millisecond.  Wireshark 4.0 has no decoder for
+    g4v3 (oracle.py, quirk 1): its one object per response is checked as bytes
+    (index, flags, offset 0), the time through the CTO before it.  g51v2 is unknown
+    to Wireshark 4.0: dnp3sim's time counts as synchronized (no need_time), and
+    test_outst.c asserts the g51v2 bytes."""
+    script = os.path.join(tmp, "cto.txt")
+    with open(script, "w") as f:
+        for i, v, t in CTO_BI:
+            f.write("bi %d %d @%d\n" % (i, v, t))
+        for i, v, t in CTO_DBI:
+            f.write("dbi %d %d @%d\n" % (i, v, t))
+    port = dnp3.free_port()
+    sim = dnp3.Sim(args.sim, ["--listen", "127.0.0.1:%d" % port, "--max-fragment", "249",
+                              "--points", "bi=64,dbi=2", "--script", script], tmp)
+    try:
+        m = dnp3.Master(port)
+        m.transaction(dnp3.WRITE, dnp3.CLEAR_RESTART)
+        frags = m.transaction(dnp3.READ, bytes.fromhex("020306"))
+        dbi = [m.transaction(dnp3.READ, bytes.fromhex("04030701")) for _ in CTO_DBI]
+        m.close()
+    finally:
+        rc, err = sim.stop()
+        if rc != 0:
+            errs.append("dnp3sim (cto) exit status %s; stderr:\n%s" % (rc, err))
+    expect(errs, "g2v3: fragments", len(frags), 2)
+    for k, d in enumerate(dbi):
+        expect(errs, "g4v3 read %d: fragments" % k, len(d), 1)
+    apdus = frags + [d[0] for d in dbi]
+    pk = dissect(apdus, tmp)
+    decs = dnp3.decode(args.dec, frags)
+    got, ctos = [], []
+    for k, (a, p) in enumerate(zip(frags, pk)):
+        ctos.append([])
+        name = "g2v3 fragment %d" % k
+        objs = check_app(name, a, p, errs, fir=int(k == 0), fin=int(k == len(frags) - 1))
+        compare_with_dnp3dec(name, objs, decs[k], errs)
+        expect(errs, "%s: CON" % name, a.con, True)
+        expect(errs, "%s: opens with a CTO" % name, [(o["group"], o["var"]) for o in objs[:1]],
+               [(51, 1)])
+        for j, o in enumerate(objs):
+            if (o["group"], o["var"]) == (51, 1):
+                expect(errs, "%s: CTO %d has one object and the next header" % (name, j),
+                       (o["qual"], len(o["points"]), [(x["group"], x["var"], x["qual"])
+                                                      for x in objs[j + 1:j + 2]]),
+                       (0x07, 1, [(2, 3, 0x28)]))
+                cto = o["points"][0].get("time") if o["points"] else None
+                ctos[-1].append(cto)
+                nxt = objs[j + 1]["points"] if j + 1 < len(objs) else []
+                first = nxt[0].get("time") if nxt else None
+                expect(errs, "%s: CTO %d time = its first event's" % (name, j), cto, first)
+            elif (o["group"], o["var"]) == (2, 3):
+                expect(errs, "%s: g2v3 after a CTO" % name,
+                       (objs[j - 1]["group"], objs[j - 1]["var"]) if j else None, (51, 1))
+                got += [(pt.get("index"), pt.get("value"), pt.get("flags"), pt.get("time"))
+                        for pt in o["points"]]
+            else:
+                errs.append("%s: unexpected g%dv%d" % (name, o["group"], o["var"]))
+    expect(errs, "g2v3 events (index, value, flags, absolute time)", got,
+           [(i, v, 0x01 | v << 7, t) for i, v, t in CTO_BI])
+    # fragment 1 (245 bytes of objects): 3 + 1 + 1 events behind three CTOs, then a CTO
+    # and 32 events (15 + 32 x 5 = 175 bytes); fragment 2 repeats a CTO for the other 18
+    expect(errs, "g2v3: CTO times per fragment", ctos,
+           [[T0, T0 + 65536, T0 + 1000, T1], [T1 + 32]])
+    for k, ((i, v, t), a, p) in enumerate(zip(CTO_DBI, apdus[len(frags):], pk[len(frags):])):
+        name = "g4v3 read %d" % k
+        objs = check_app(name, a, p, errs)
+        expect(errs, "%s: objects" % name, [(o["group"], o["var"], o["qual"]) for o in objs],
+               [(51, 1, 0x07), (4, 3, 0x28)])
+        if len(objs) != 2:
+            continue
+        expect(errs, "%s: CTO time" % name, [pt.get("time") for pt in objs[0]["points"]], [t])
+        expect(errs, "%s: g4v3 bytes (index, flags, offset 0)" % name,
+               objs[1].get("unknown_chunk"), struct.pack("<HBH", i, 0x01 | v << 6, 0).hex())
+
+
 def run(args, tmp):
     script = os.path.join(tmp, "script.txt")
     with open(script, "w") as f:
@@ -256,6 +348,7 @@ def run(args, tmp):
         rc, err = sim.stop()
         if rc != 0:
             errs.append("dnp3sim exit status %s; stderr:\n%s" % (rc, err))
+    run_cto(args, tmp, errs)
     return errs
 
 
