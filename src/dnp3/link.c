@@ -18,15 +18,18 @@ static const struct link_func_info {
         const char *name;
         bool prm;
         uint8_t code;
+        bool fcv;
+        bool data;
 } link_funcs[LINK_FUNC_MAX] = {
-#define X(n, p, c) [LINK_FUNC_##n] = { .name = #n, .prm = (p), .code = (c) },
+#define X(n, p, c, v, d) \
+        [LINK_FUNC_##n] = { .name = #n, .prm = (p), .code = (c), .fcv = (v), .data = (d) },
         LINK_FUNC_LIST(X)
 #undef X
 };
 
 /* (prm, code) -> enum + 1; 0 means unknown. */
 static const uint8_t link_func_wire[2][16] = {
-#define X(n, p, c) [p][c] = LINK_FUNC_##n + 1,
+#define X(n, p, c, v, d) [p][c] = LINK_FUNC_##n + 1,
         LINK_FUNC_LIST(X)
 #undef X
 };
@@ -51,6 +54,24 @@ bool link_func_is_primary(enum link_func f)
         if ((unsigned)f >= LINK_FUNC_MAX)
                 return false;
         return link_funcs[f].prm;
+}
+
+bool link_func_fcv(enum link_func f)
+{
+        if ((unsigned)f >= LINK_FUNC_MAX)
+                return false;
+        return link_funcs[f].fcv;
+}
+
+bool link_frame_conforms(const struct link_frame *f)
+{
+        enum link_func fn = link_func_from_wire(f->h.prm, f->h.code);
+
+        if (fn == LINK_FUNC_MAX)
+                return false;
+        if (f->h.prm && f->h.fcv != link_funcs[fn].fcv)
+                return false;
+        return (f->data_len > 0) == link_funcs[fn].data;
 }
 
 const char *link_func_name(enum link_func f)

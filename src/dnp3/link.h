@@ -28,20 +28,27 @@
 #define LINK_ADDR_BROADCAST_MIN 0xfffd  /* 0xfffd..0xffff are broadcast */
 #define LINK_ADDR_MAX_UNICAST 0xffef    /* 0xfff0..0xfffc reserved */
 
-/* Function codes: X(name, prm, code). Names are generated from this list. */
+/*
+ * Function codes, from the primary and secondary function code tables of
+ * IEEE 1815-2012 clause 9.2: X(name, prm, code, fcv, data).  fcv: the FCV
+ * bit a primary frame of the function carries (secondary frames have DFC
+ * there, which varies: 0 in this column); data: 1 if the frame carries user
+ * data (LENGTH > 5), 0 if it has none (LENGTH = 5).  Names, the FCV we send
+ * and the checks of received frames are all generated from this list.
+ */
 #define LINK_FUNC_LIST(X)                              \
-        X(RESET_LINK_STATES, 1, 0)                     \
-        X(TEST_LINK_STATES, 1, 2)                      \
-        X(CONFIRMED_USER_DATA, 1, 3)                   \
-        X(UNCONFIRMED_USER_DATA, 1, 4)                 \
-        X(REQUEST_LINK_STATUS, 1, 9)                   \
-        X(ACK, 0, 0)                                   \
-        X(NACK, 0, 1)                                  \
-        X(LINK_STATUS, 0, 11)                          \
-        X(NOT_SUPPORTED, 0, 15)
+        X(RESET_LINK_STATES, 1, 0, 0, 0)               \
+        X(TEST_LINK_STATES, 1, 2, 1, 0)                \
+        X(CONFIRMED_USER_DATA, 1, 3, 1, 1)             \
+        X(UNCONFIRMED_USER_DATA, 1, 4, 0, 1)           \
+        X(REQUEST_LINK_STATUS, 1, 9, 0, 0)             \
+        X(ACK, 0, 0, 0, 0)                             \
+        X(NACK, 0, 1, 0, 0)                            \
+        X(LINK_STATUS, 0, 11, 0, 0)                    \
+        X(NOT_SUPPORTED, 0, 15, 0, 0)
 
 enum link_func {
-#define X(name, prm, code) LINK_FUNC_##name,
+#define X(name, prm, code, fcv, data) LINK_FUNC_##name,
         LINK_FUNC_LIST(X)
 #undef X
         LINK_FUNC_MAX
@@ -67,11 +74,22 @@ struct link_frame {
 enum link_func link_func_from_wire(bool prm, uint8_t code);
 uint8_t link_func_code(enum link_func f);
 bool link_func_is_primary(enum link_func f);
+/* The FCV bit a primary frame of f carries (false for secondary functions). */
+bool link_func_fcv(enum link_func f);
 const char *link_func_name(enum link_func f);
 
 /* Header struct <-> control byte. */
 uint8_t link_ctrl_byte(const struct link_hdr *h);
 void link_hdr_from_ctrl(struct link_hdr *h, uint8_t ctrl);
+
+/*
+ * Whether a received frame has the form its function prescribes: a defined
+ * function code, on a primary frame the FCV bit of that function (1 exactly
+ * for TEST_LINK_STATES and CONFIRMED_USER_DATA), and user data exactly for
+ * the two user data functions (every other frame has LENGTH = 5).  A frame
+ * that is not is discarded by the receiver, unanswered.
+ */
+bool link_frame_conforms(const struct link_frame *f);
 
 /* Size on the wire of a frame carrying n user-data bytes (n <= LINK_MAX_DATA). */
 size_t link_frame_size(size_t n);

@@ -11,13 +11,13 @@
 
 /* Encode one frame from us to the peer into w (whole frame or nothing). */
 static int lsess_encode(const struct lsess *s, struct wr *w, enum link_func func, bool fcb,
-                        bool fcv, const uint8_t *data, size_t n)
+                        const uint8_t *data, size_t n)
 {
         struct link_hdr h = {
                 .dir = s->cfg.master,
                 .prm = link_func_is_primary(func),
                 .fcb = fcb,
-                .fcv = fcv,
+                .fcv = link_func_fcv(func),
                 .code = link_func_code(func),
                 .dest = s->cfg.remote,
                 .src = s->cfg.local,
@@ -33,10 +33,10 @@ static int lsess_encode(const struct lsess *s, struct wr *w, enum link_func func
         return 0;
 }
 
-static int lsess_emit(struct lsess *s, struct wr *out, enum link_func func, bool fcb, bool fcv,
+static int lsess_emit(struct lsess *s, struct wr *out, enum link_func func, bool fcb,
                       const uint8_t *data, size_t n)
 {
-        int r = lsess_encode(s, out, func, fcb, fcv, data, n);
+        int r = lsess_encode(s, out, func, fcb, data, n);
         if (r < 0)
                 return r;
         s->stats.tx_frames++;
@@ -99,7 +99,7 @@ static int lsess_pending_next_segment(struct lsess *s)
         if (n == 0)
                 return -ENODATA;
         wr_init(&w, s->pending, sizeof(s->pending));
-        int r = lsess_encode(s, &w, LINK_FUNC_CONFIRMED_USER_DATA, s->tx_fcb, true, seg, n);
+        int r = lsess_encode(s, &w, LINK_FUNC_CONFIRMED_USER_DATA, s->tx_fcb, seg, n);
         if (r < 0)
                 return r;
         s->pending_len = w.len;
@@ -112,7 +112,7 @@ static int lsess_pending_reset(struct lsess *s)
         struct wr w;
 
         wr_init(&w, s->pending, sizeof(s->pending));
-        int r = lsess_encode(s, &w, LINK_FUNC_RESET_LINK_STATES, false, false, NULL, 0);
+        int r = lsess_encode(s, &w, LINK_FUNC_RESET_LINK_STATES, false, NULL, 0);
         if (r < 0)
                 return r;
         s->pending_len = w.len;
@@ -194,6 +194,11 @@ static int lsess_to_transport(struct lsess *s, const struct link_frame *f,
         return 1;
 }
 
+/*
+ * The secondary station of IEEE 1815-2012 clause 9 (its state table: UnReset
+ * until a RESET_LINK_STATES, then Idle with an expected FCB), plus the tx
+ * side's ACK/NACK/NOT_SUPPORTED handling and the frame checks.
+ */
 int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, struct wr *out,
                    const uint8_t **ret_apdu, size_t *ret_len)
 {
@@ -203,43 +208,65 @@ int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, st
         int r = 0;
 
         s->stats.rx_frames++;
+        /* A frame with good CRCs shows the peer is there, whatever it holds. */
         lsess_keepalive_rearm(s, now);
+
+        /*
+         * Discarded unanswered: an undefined function code (no NOT_SUPPORTED:
+         * that answers a defined service the station lacks, and this one has
+         * them all), and a frame whose FCV or LENGTH does not fit its function.
+         */
+        if (func == LINK_FUNC_MAX) {
+                s->stats.bad_function++;
+                return 0;
+        }
+        if (!link_frame_conforms(f)) {
+                s->stats.malformed++;
+                return 0;
+        }
 
         switch (func) {
         case LINK_FUNC_RESET_LINK_STATES:
                 s->rx_reset = true;
                 s->rx_fcb = true;
                 if (reply)
-                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, false, NULL, 0);
+                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, NULL, 0);
                 return r;
         case LINK_FUNC_TEST_LINK_STATES:
-                if (s->rx_reset && f->h.fcb == s->rx_fcb)
+                if (!s->rx_reset) {
+                        s->stats.not_reset++;
+                        return 0;
+                }
+                /*
+                 * The expected FCB: ACK and toggle.  Otherwise the standard
+                 * repeats the last ACK or NACK sent; this station sends no
+                 * NACK and every ACK it sends is the same frame, so: ACK.
+                 */
+                if (f->h.fcb == s->rx_fcb)
                         s->rx_fcb = !s->rx_fcb;
+                else
+                        s->stats.fcb_repeats++;
                 if (reply)
-                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, false, NULL, 0);
+                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, NULL, 0);
                 return r;
         case LINK_FUNC_REQUEST_LINK_STATUS:
                 if (reply)
-                        r = lsess_emit(s, out, LINK_FUNC_LINK_STATUS, false, false, NULL, 0);
+                        r = lsess_emit(s, out, LINK_FUNC_LINK_STATUS, false, NULL, 0);
                 return r;
         case LINK_FUNC_UNCONFIRMED_USER_DATA:
                 return lsess_to_transport(s, f, ret_apdu, ret_len);
         case LINK_FUNC_CONFIRMED_USER_DATA: {
-                bool fresh;
                 if (!s->rx_reset) {
-                        /* No reset seen: adopt the master's FCB rather than lose data. */
-                        s->rx_reset = true;
-                        fresh = true;
-                        s->rx_fcb = !f->h.fcb;
-                } else if (f->h.fcb == s->rx_fcb) {
-                        fresh = true;
-                        s->rx_fcb = !s->rx_fcb;
-                } else {
-                        fresh = false;
-                        s->stats.fcb_repeats++;
+                        s->stats.not_reset++;
+                        return 0;
                 }
+                bool fresh = f->h.fcb == s->rx_fcb;
+                if (fresh)
+                        s->rx_fcb = !s->rx_fcb;
+                else
+                        s->stats.fcb_repeats++;
                 if (reply)
-                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, false, NULL, 0);
+                        r = lsess_emit(s, out, LINK_FUNC_ACK, false, NULL, 0);
                 if (!fresh)
                         return r;
                 int t = lsess_to_transport(s, f, ret_apdu, ret_len);
@@ -261,14 +288,8 @@ int lsess_on_frame(struct lsess *s, const struct link_frame *f, uint64_t now, st
                 return 0;       /* keep-alive answered: rearmed above */
         case LINK_FUNC_MAX:
         default:
-                break;
+                return 0;       /* cannot happen: refused above */
         }
-        if (f->h.prm) {
-                s->stats.not_supported++;
-                if (reply)
-                        r = lsess_emit(s, out, LINK_FUNC_NOT_SUPPORTED, false, false, NULL, 0);
-        }
-        return r;
 }
 
 size_t lsess_wire_size(size_t apdu_len)
@@ -297,8 +318,7 @@ int lsess_send(struct lsess *s, const uint8_t *apdu, size_t len, uint64_t now, s
                         return -ENOBUFS;
                 tport_tx_start(&s->tx, apdu, len, s->tx_seq);
                 while ((n = tport_tx_next(&s->tx, seg)) > 0) {
-                        int r = lsess_emit(s, out, LINK_FUNC_UNCONFIRMED_USER_DATA, false, false,
-                                           seg, n);
+                        int r = lsess_emit(s, out, LINK_FUNC_UNCONFIRMED_USER_DATA, false, seg, n);
                         if (r < 0)
                                 return r;       /* cannot happen: room checked above */
                 }
@@ -342,7 +362,7 @@ bool lsess_keepalive_failed(struct lsess *s)
 
 int lsess_request_link_status(struct lsess *s, uint64_t now, struct wr *out)
 {
-        int r = lsess_emit(s, out, LINK_FUNC_REQUEST_LINK_STATUS, false, false, NULL, 0);
+        int r = lsess_emit(s, out, LINK_FUNC_REQUEST_LINK_STATUS, false, NULL, 0);
         if (r < 0)
                 return r;
         s->stats.keepalives_sent++;

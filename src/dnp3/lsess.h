@@ -11,13 +11,23 @@
  * connection, serial channel), frames handed to the lsess whose (local,
  * remote) they match.  lsess_check_frame() classifies a frame for that.
  *
- * Link service:
- *  - received: RESET_LINK_STATES -> ACK (and expect FCB=1 next);
- *    TEST_LINK_STATES -> ACK; REQUEST_LINK_STATUS -> LINK_STATUS;
+ * Link service (the secondary station of IEEE 1815-2012 clause 9):
+ *  - received: RESET_LINK_STATES -> ACK, the link is reset and FCB=1 is
+ *    expected next; REQUEST_LINK_STATUS -> LINK_STATUS;
  *    UNCONFIRMED_USER_DATA -> transport; CONFIRMED_USER_DATA -> ACK, and to
- *    the transport unless its FCB repeats the last one (a retry: ACK only);
- *    secondary ACK/NACK/LINK_STATUS -> consumed by the tx side; anything
- *    else from a primary -> NOT_SUPPORTED.
+ *    the transport if its FCB is the expected one (which then toggles),
+ *    otherwise it is a retry: ACK only; TEST_LINK_STATES -> ACK, toggling
+ *    the expected FCB if it carried it.  Before the first RESET_LINK_STATES
+ *    (and again after lsess_reset()) CONFIRMED_USER_DATA and TEST_LINK_STATES
+ *    are discarded unanswered: the data is neither acknowledged nor passed
+ *    on.  Secondary ACK/NACK/NOT_SUPPORTED/LINK_STATUS -> the tx side.
+ *  - discarded unanswered (no ACK, no LINK_STATUS, no NOT_SUPPORTED, nothing
+ *    passed on), each counted: an undefined function code; a primary frame
+ *    whose FCV is not 1 for TEST_LINK_STATES or CONFIRMED_USER_DATA or not 0
+ *    for the others; a frame with user data (LENGTH > 5) other than user
+ *    data, or user data without any.  NOT_SUPPORTED is never sent: it
+ *    answers a defined link service the station lacks, and none is lacking.
+ *    Link replies never go to a broadcast destination.
  *  - sent: user data as UNCONFIRMED_USER_DATA, or, with cfg.confirmed, a
  *    RESET_LINK_STATES first (once, and after a failure) then each segment as
  *    CONFIRMED_USER_DATA with alternating FCB, one at a time, each waiting for
@@ -58,8 +68,10 @@ struct lsess_stats {
         uint64_t link_failures;     /* APDUs abandoned for lack of ACK */
         uint64_t keepalives_sent;
         uint64_t keepalives_failed;
-        uint64_t not_supported;     /* link functions we answered NOT_SUPPORTED */
-        uint64_t fcb_repeats;       /* confirmed user data dropped as a retry */
+        uint64_t fcb_repeats;       /* CONFIRMED_USER_DATA / TEST_LINK_STATES repeating an FCB */
+        uint64_t not_reset;         /* those two before RESET_LINK_STATES, discarded */
+        uint64_t bad_function;      /* frames with an undefined function code, discarded */
+        uint64_t malformed;         /* frames whose FCV or LENGTH misfits the function, discarded */
 };
 
 /* Where a frame belongs, for demultiplexing and diagnostics. */
@@ -85,7 +97,7 @@ struct lsess {
         unsigned pending_tries;
         uint64_t ack_deadline;
         /* confirmed link service, rx side */
-        bool rx_reset;
+        bool rx_reset;              /* RESET_LINK_STATES received on this connection */
         bool rx_fcb;                /* FCB expected next */
         /* keep-alive */
         uint64_t keepalive_deadline;

@@ -177,6 +177,57 @@ static void test_func_tables(void **state)
         assert_false(link_func_is_primary(LINK_FUNC_MAX));
 }
 
+/*
+ * FCV and LENGTH per function (IEEE 1815-2012 clause 9.2 function code
+ * tables): a primary frame carries FCV = 1 exactly for TEST_LINK_STATES (2)
+ * and CONFIRMED_USER_DATA (3); only the user data functions (3, 4) carry
+ * data, and they must.  Secondary frames carry no data; their DFC and FCB
+ * are not checked.  DIR never matters.  Every control byte, with and
+ * without data.
+ */
+static void test_frame_conforms(void **state)
+{
+        (void)state;
+        unsigned ok = 0;
+
+        assert_false(link_func_fcv(LINK_FUNC_RESET_LINK_STATES));
+        assert_true(link_func_fcv(LINK_FUNC_TEST_LINK_STATES));
+        assert_true(link_func_fcv(LINK_FUNC_CONFIRMED_USER_DATA));
+        assert_false(link_func_fcv(LINK_FUNC_UNCONFIRMED_USER_DATA));
+        assert_false(link_func_fcv(LINK_FUNC_REQUEST_LINK_STATUS));
+        assert_false(link_func_fcv(LINK_FUNC_ACK));
+        assert_false(link_func_fcv(LINK_FUNC_MAX));
+
+        for (unsigned ctrl = 0; ctrl < 256; ctrl++) {
+                for (size_t n = 0; n <= 1; n++) {
+                        static const uint8_t one = 0xc0;
+                        struct link_frame f = { .data = n ? &one : NULL, .data_len = n };
+                        link_hdr_from_ctrl(&f.h, (uint8_t)ctrl);
+                        unsigned code = ctrl & 0x0f;
+                        bool fcv = (ctrl & 0x10) != 0;
+                        bool want;
+                        if (ctrl & 0x40) {
+                                switch (code) {
+                                case 0: want = !fcv && n == 0; break;   /* RESET_LINK_STATES */
+                                case 2: want = fcv && n == 0; break;    /* TEST_LINK_STATES */
+                                case 3: want = fcv && n == 1; break;    /* CONFIRMED_USER_DATA */
+                                case 4: want = !fcv && n == 1; break;   /* UNCONFIRMED_USER_DATA */
+                                case 9: want = !fcv && n == 0; break;   /* REQUEST_LINK_STATUS */
+                                default: want = false; break;
+                                }
+                        } else {
+                                /* ACK, NACK, LINK_STATUS, NOT_SUPPORTED */
+                                want = (code == 0 || code == 1 || code == 11 || code == 15) &&
+                                       n == 0;
+                        }
+                        assert_int_equal(link_frame_conforms(&f), want);
+                        ok += want;
+                }
+        }
+        /* primary: 5 functions x DIR x FCB; secondary: 4 functions x DIR x FCB x DFC */
+        assert_int_equal(ok, 5 * 4 + 4 * 8);
+}
+
 static void test_ctrl_byte(void **state)
 {
         (void)state;
@@ -992,6 +1043,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_func_tables),
+                cmocka_unit_test(test_frame_conforms),
                 cmocka_unit_test(test_ctrl_byte),
                 cmocka_unit_test(test_frame_size),
                 cmocka_unit_test(test_encode_goldens),

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Link session: link functions, confirmed user data with FCB, retries,
- * keep-alive, segmentation, frame classification.  Simulated clock; the
- * expected frames were computed by an independent bitwise CRC (checked
- * against the well-known RESET frame 05 64 05 C0 01 00 00 04 E9 21).
+ * keep-alive, segmentation, frame classification, the secondary station's
+ * link rules.  Simulated clock; the expected frames (link_frames.h and
+ * below) were computed by an independent bitwise CRC (checked against the
+ * well-known RESET frame 05 64 05 C0 01 00 00 04 E9 21).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,31 +16,7 @@
 
 #include "dnp3/lsess.h"
 
-/* Outstation 10, master 1. */
-static const uint8_t m_reqls[] = { 0x05, 0x64, 0x05, 0xc9, 0x0a, 0x00, 0x01, 0x00, 0xfe, 0xda };
-static const uint8_t o_lstat[] = { 0x05, 0x64, 0x05, 0x0b, 0x01, 0x00, 0x0a, 0x00, 0x6d, 0xed };
-static const uint8_t m_reset[] = { 0x05, 0x64, 0x05, 0xc0, 0x0a, 0x00, 0x01, 0x00, 0xb1, 0xac };
-static const uint8_t o_ack[] = { 0x05, 0x64, 0x05, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x2e, 0xdd };
-static const uint8_t m_test[] = { 0x05, 0x64, 0x05, 0xf2, 0x0a, 0x00, 0x01, 0x00, 0x72, 0x58 };
-/* CONFIRMED_USER_DATA FCB=1: transport C0, READ g60v1 (C0 01 3C 02 06) */
-static const uint8_t m_cud1[] = { 0x05, 0x64, 0x0b, 0xf3, 0x0a, 0x00, 0x01, 0x00, 0x71, 0x8a,
-                                  0xc0, 0xc0, 0x01, 0x3c, 0x02, 0x06, 0x54, 0xe0 };
-/* FCB=0: transport C1, C1 01 3C 02 06 */
-static const uint8_t m_cud0[] = { 0x05, 0x64, 0x0b, 0xd3, 0x0a, 0x00, 0x01, 0x00, 0x2c, 0x92,
-                                  0xc1, 0xc1, 0x01, 0x3c, 0x02, 0x06, 0xb5, 0x76 };
-static const uint8_t o_reset[] = { 0x05, 0x64, 0x05, 0x40, 0x01, 0x00, 0x0a, 0x00, 0x94, 0xed };
-static const uint8_t m_ack[] = { 0x05, 0x64, 0x05, 0x80, 0x0a, 0x00, 0x01, 0x00, 0x0b, 0x9c };
-static const uint8_t m_nack[] = { 0x05, 0x64, 0x05, 0x81, 0x0a, 0x00, 0x01, 0x00, 0x0d, 0xbf };
-/* Our CONFIRMED_USER_DATA, FCB=1 / FCB=0, carrying response C0 81 80 00 / C1 81 00 00 */
-static const uint8_t o_cud1[] = { 0x05, 0x64, 0x0a, 0x73, 0x01, 0x00, 0x0a, 0x00, 0xb3, 0x7e,
-                                  0xc0, 0xc0, 0x81, 0x80, 0x00, 0xb3, 0xf3 };
-static const uint8_t o_cud0[] = { 0x05, 0x64, 0x0a, 0x53, 0x01, 0x00, 0x0a, 0x00, 0xee, 0x66,
-                                  0xc1, 0xc1, 0x81, 0x00, 0x00, 0x72, 0x09 };
-static const uint8_t o_ucud[] = { 0x05, 0x64, 0x0a, 0x44, 0x01, 0x00, 0x0a, 0x00, 0x6e, 0x25,
-                                  0xc0, 0xc0, 0x81, 0x80, 0x00, 0xb3, 0xf3 };
-static const uint8_t o_reqls[] = { 0x05, 0x64, 0x05, 0x49, 0x01, 0x00, 0x0a, 0x00, 0xdb, 0x9b };
-static const uint8_t m_lstat[] = { 0x05, 0x64, 0x05, 0x8b, 0x0a, 0x00, 0x01, 0x00, 0x48, 0xac };
-static const uint8_t o_notsup[] = { 0x05, 0x64, 0x05, 0x0f, 0x01, 0x00, 0x0a, 0x00, 0x75, 0x61 };
+#include "link_frames.h"
 
 static const uint8_t rsp1[] = { 0xc0, 0x81, 0x80, 0x00 };
 static const uint8_t rsp2[] = { 0xc1, 0x81, 0x00, 0x00 };
@@ -181,7 +158,9 @@ static void test_link_status(void **state)
         assert_int_equal(F.s.stats.rx_frames, 1);
         assert_int_equal(F.s.stats.tx_frames, 1);
         assert_int_equal(lsess_deadline(&F.s), LSESS_NEVER);
-        /* TEST_LINK_STATES -> ACK */
+        /* TEST_LINK_STATES -> ACK, once the link is reset (test_test_link_states_*) */
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 300), 0);
+        expect_out(o_ack, sizeof(o_ack));
         assert_int_equal(feed(m_test, sizeof(m_test), 300), 0);
         expect_out(o_ack, sizeof(o_ack));
 }
@@ -425,18 +404,201 @@ static void test_check_frame(void **state)
         assert_int_equal(lsess_check_frame(&m, &g), LSESS_MATCH_WRONG_DIR);
 }
 
-static void test_not_supported(void **state)
+/*
+ * The link rules of the secondary station (IEEE 1815-2012 clause 9, its
+ * state table: UnReset until RESET_LINK_STATES, then Idle with an expected
+ * FCB), as opendnp3 (link/SecLinkLayerStates.cpp, SLLS_NotReset; tests
+ * "ConfirmedDataIgnoredFromIdleUnreset", "TestLinkStates") and Step
+ * Function's dnp3 (dnp3/src/link/layer.rs, SecondaryState::NotReset)
+ * implement them: in UnReset, CONFIRMED_USER_DATA and TEST_LINK_STATES are
+ * discarded -- no ACK, no NACK, the data is not passed on.  (Some stacks
+ * answer NACK instead; the state table says discard.)
+ */
+static void test_confirmed_data_before_reset_unanswered(void **state)
+{
+        (void)state;
+        static const uint8_t read1[] = { 0xc0, 0x01, 0x3c, 0x02, 0x06 };
+
+        fix_init(false, 0, 0);
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 10), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(feed(m_cud0, sizeof(m_cud0), 20), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(F.apdus, 0);
+        assert_int_equal(F.s.stats.not_reset, 2);
+        assert_int_equal(F.s.stats.rx_apdus, 0);
+
+        /* RESET_LINK_STATES -> ACK; then FCB=1 is the expected one: ACK and data */
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 30), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 40), 1);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.apdus, 1);
+        assert_int_equal(F.apdu_len, sizeof(read1));
+        assert_memory_equal(F.apdu, read1, sizeof(read1));
+        assert_int_equal(F.s.stats.not_reset, 2);
+}
+
+/* A connection lost or replaced (lsess_reset) is a new link: it needs its own RESET_LINK_STATES. */
+static void test_new_connection_needs_link_reset(void **state)
+{
+        (void)state;
+        static const uint8_t read1[] = { 0xc0, 0x01, 0x3c, 0x02, 0x06 };
+
+        fix_init(false, 0, 0);
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 10), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 20), 1);
+        expect_out(o_ack, sizeof(o_ack));
+
+        lsess_reset(&F.s, 100);
+        /* FCB=0 was expected next on the old connection; on the new one nothing is */
+        assert_int_equal(feed(m_cud0, sizeof(m_cud0), 110), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 120), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(feed(m_test, sizeof(m_test), 130), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(F.apdus, 1);
+        assert_int_equal(F.s.stats.not_reset, 3);
+
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 140), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 150), 1);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.apdus, 2);
+        assert_memory_equal(F.apdu, read1, sizeof(read1));
+}
+
+/*
+ * TEST_LINK_STATES: discarded before a reset; after it, ACK and toggle the
+ * expected FCB when it carries that FCB, otherwise "re-transmit the most
+ * recent response that contained function code 0 (ACK) or 1 (NACK)" (the
+ * state table, as quoted in opendnp3) -- this station's last such response
+ * is always the same ACK -- without toggling.  Confirmed data after each
+ * TEST shows which FCB is expected.
+ */
+static void test_test_link_states_needs_reset_and_toggles_fcb(void **state)
 {
         (void)state;
         fix_init(false, 0, 0);
-        /* Primary function code 1 (undefined). */
-        struct link_frame f = { .h = { .dir = true, .prm = true, .fcv = false, .code = 1,
-                                       .dest = 10, .src = 1 } };
+        assert_int_equal(feed(m_test, sizeof(m_test), 10), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(F.s.stats.not_reset, 1);
+
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 20), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        /* FCB=1 expected: ACK, now FCB=0 expected */
+        assert_int_equal(feed(m_test, sizeof(m_test), 30), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.s.stats.fcb_repeats, 0);
+        /* FCB=1 again (our ACK was lost): the ACK again, no toggle */
+        assert_int_equal(feed(m_test, sizeof(m_test), 40), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.s.stats.fcb_repeats, 1);
+        /* so FCB=0 data is new (it would be a repeat had a TEST not toggled) */
+        assert_int_equal(feed(m_cud0, sizeof(m_cud0), 50), 1);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.apdus, 1);
+        /* FCB=1 expected now: TEST FCB=0 is answered, not toggling; FCB=1 data is new */
+        assert_int_equal(feed(m_test0, sizeof(m_test0), 60), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.s.stats.fcb_repeats, 2);
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 70), 1);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_int_equal(F.apdus, 2);
+        assert_int_equal(F.s.stats.not_reset, 1);
+}
+
+/*
+ * FCV must be 1 exactly for TEST_LINK_STATES and CONFIRMED_USER_DATA and 0
+ * for RESET_LINK_STATES, UNCONFIRMED_USER_DATA and REQUEST_LINK_STATUS; only
+ * user data frames carry data, and they carry some (IEEE 1815-2012 clause
+ * 9.2 function code tables; opendnp3 LinkLayerParser ValidateFunctionCode /
+ * ValidateHeaderParameters discard the same frames).  Such a frame is
+ * discarded and counted: no ACK, no LINK_STATUS, nothing passed on, no
+ * state change -- after them the link still expects FCB=1.
+ */
+static void test_fcv_or_length_misfit_discarded(void **state)
+{
+        (void)state;
+        static const struct frame_bytes bad[] = {
+                FRAME_BYTES(m_bad_reset_fcv), FRAME_BYTES(m_bad_test_nofcv),
+                FRAME_BYTES(m_bad_reqls_fcv), FRAME_BYTES(m_bad_ucud_fcv),
+                FRAME_BYTES(m_bad_cud_nofcv), FRAME_BYTES(m_bad_reset_data),
+                FRAME_BYTES(m_bad_test_data), FRAME_BYTES(m_bad_reqls_data),
+                FRAME_BYTES(m_bad_ucud_empty), FRAME_BYTES(m_bad_cud_empty),
+                FRAME_BYTES(m_bad_ack_data),
+        };
+        static const uint8_t read1[] = { 0xc0, 0x01, 0x3c, 0x02, 0x06 };
+
+        fix_init(false, 0, 0);
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 10), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(feed(bad[i].p, bad[i].n, 20 + i), 0);
+                assert_int_equal(F.out.len, 0);
+                assert_int_equal(F.apdus, 0);
+                assert_int_equal(F.s.stats.malformed, i + 1);
+        }
+        assert_int_equal(F.s.stats.tx_frames, 1);
+        assert_int_equal(F.s.stats.fcb_repeats, 0);
+        assert_int_equal(F.s.stats.bad_function, 0);
+        /* the link is as the reset left it: FCB=1 data is new */
+        assert_int_equal(feed(m_cud1, sizeof(m_cud1), 100), 1);
+        expect_out(o_ack, sizeof(o_ack));
+        assert_memory_equal(F.apdu, read1, sizeof(read1));
+
+        /* An ACK with data does not acknowledge our confirmed frame; a proper one does. */
+        fix_init(true, 0, 0);
+        assert_int_equal(lsess_send(&F.s, rsp1, sizeof(rsp1), 0, &F.out), 0);
+        expect_out(o_reset, sizeof(o_reset));
+        assert_int_equal(feed(m_bad_ack_data, sizeof(m_bad_ack_data), 10), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_false(lsess_tx_idle(&F.s));
+        assert_int_equal(F.s.stats.malformed, 1);
+        assert_int_equal(feed(m_ack, sizeof(m_ack), 20), 0);
+        expect_out(o_cud1, sizeof(o_cud1));
+}
+
+/*
+ * An undefined function code (primary 1, 5, 10; secondary 2) is not
+ * answered -- NOT_SUPPORTED (15) would claim a defined link service is
+ * missing -- and is counted (opendnp3 counts numBadFunctionCode and drops
+ * the frame; Step Function's dnp3 ignores it).  Not before a reset, not
+ * after it.
+ */
+static void test_undefined_function_unanswered(void **state)
+{
+        (void)state;
+        static const struct frame_bytes undef[] = {
+                FRAME_BYTES(m_undef1), FRAME_BYTES(m_undef5), FRAME_BYTES(m_undef10),
+                FRAME_BYTES(m_undef_s2),
+        };
+        const size_t nu = sizeof(undef) / sizeof(undef[0]);
+
+        fix_init(false, 0, 0);
+        for (size_t i = 0; i < nu; i++) {
+                assert_int_equal(feed(undef[i].p, undef[i].n, 10), 0);
+                assert_int_equal(F.out.len, 0);
+        }
+        assert_int_equal(feed(m_reset, sizeof(m_reset), 20), 0);
+        expect_out(o_ack, sizeof(o_ack));
+        for (size_t i = 0; i < nu; i++) {
+                assert_int_equal(feed(undef[i].p, undef[i].n, 30), 0);
+                assert_int_equal(F.out.len, 0);
+        }
+        assert_int_equal(F.s.stats.bad_function, 2 * nu);
+        assert_int_equal(F.s.stats.malformed, 0);
+        assert_int_equal(F.s.stats.tx_frames, 1);
+        /* a broadcast one is not answered either, and counted */
+        struct link_frame f = { .h = { .dir = true, .prm = true, .code = 5, .dest = 0xffff,
+                                       .src = 1 } };
         const uint8_t *a;
         size_t alen;
-        assert_int_equal(lsess_on_frame(&F.s, &f, 0, &F.out, &a, &alen), 0);
-        expect_out(o_notsup, sizeof(o_notsup));
-        assert_int_equal(F.s.stats.not_supported, 1);
+        assert_int_equal(lsess_on_frame(&F.s, &f, 40, &F.out, &a, &alen), 0);
+        assert_int_equal(F.out.len, 0);
+        assert_int_equal(F.s.stats.bad_function, 2 * nu + 1);
 }
 
 static void test_enobufs(void **state)
@@ -502,7 +664,11 @@ int main(void)
                 cmocka_unit_test(test_unconfirmed_multiseg),
                 cmocka_unit_test(test_unconfirmed_golden),
                 cmocka_unit_test(test_check_frame),
-                cmocka_unit_test(test_not_supported),
+                cmocka_unit_test(test_confirmed_data_before_reset_unanswered),
+                cmocka_unit_test(test_new_connection_needs_link_reset),
+                cmocka_unit_test(test_test_link_states_needs_reset_and_toggles_fcb),
+                cmocka_unit_test(test_fcv_or_length_misfit_discarded),
+                cmocka_unit_test(test_undefined_function_unanswered),
                 cmocka_unit_test(test_enobufs),
                 cmocka_unit_test(test_reset_forgets),
         };

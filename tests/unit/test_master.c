@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "link_frames.h"
 #include "master_sim.h"
 
 #define INTEGRITY_REQ(seq) seq " 01 3C 02 06 3C 03 06 3C 04 06 3C 01 06"
@@ -1025,6 +1026,85 @@ static void test_control_from_timeout_callback(void **state)
         control_from_timeout_callback(2);
 }
 
+/* ---- link layer rules on the master side (sources: test_lsess.c) ---- */
+
+/* Master 1 -> outstation 10: the application confirm D5 00 as UNCONFIRMED_USER_DATA, the
+ * master's third fragment to device 10 (after ENABLE_UNSOLICITED, integrity): transport C2 */
+static const uint8_t mk_confirm5[] = {
+        0x05, 0x64, 0x08, 0xc4, 0x0a, 0x00, 0x01, 0x00, 0xfc, 0x42,
+        0xc2, 0xd5, 0x00, 0xef, 0xe6,
+};
+
+/* Raw link bytes from the outstation, at S.now. */
+static void mk_rx(const uint8_t *p, size_t n)
+{
+        master_chan_rx(S.ch, p, n, S.now);
+}
+
+/* The master's output since the last call is exactly frame a then frame b (NULL: none);
+ * consumed. */
+static void mk_expect(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+        size_t got = 0;
+        const uint8_t *q = master_chan_out(S.ch, &got);
+        assert_int_equal(got, na + nb);
+        if (na > 0)
+                assert_memory_equal(q, a, na);
+        if (nb > 0)
+                assert_memory_equal(q + na, b, nb);
+        master_chan_out_consume(S.ch, got);
+}
+
+#define MK_NONE NULL, 0
+#define MK(a) a, sizeof(a)
+
+/*
+ * The master is the secondary station for an outstation's primary frames
+ * (an IED using the confirmed link service): IEEE 1815-2012 clause 9 applies
+ * as on the outstation side.  CONFIRMED_USER_DATA before the IED's
+ * RESET_LINK_STATES: no ACK, and the unsolicited response is neither
+ * delivered nor confirmed; after it: ACK, delivered, confirmed.  Misfit
+ * FCV/LENGTH frames and undefined function codes: nothing at all.
+ */
+static void test_link_rules_for_outstation_primary_frames(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.unsolicited = true;
+        one_dev_started(&cfg, 1);
+        mk_expect(MK_NONE, MK_NONE);
+        size_t mbase = S.nmeas;
+
+        mk_rx(MK(o_cud1_unsol5));
+        mk_expect(MK_NONE, MK_NONE);
+        assert_int_equal(S.nmeas, mbase);
+
+        mk_rx(MK(o_reset));
+        mk_expect(MK(m_ack), MK_NONE);
+        mk_rx(MK(o_cud1_unsol5));
+        mk_expect(MK(m_ack), MK(mk_confirm5));
+        assert_int_equal(S.nmeas, mbase + 1);
+        assert_int_equal(S.meas[mbase].v.index, 7);
+        assert_int_equal(S.meas[mbase].v.time, 1600000000123);
+        assert_true(S.meas[mbase].v.v.bit);
+        assert_true(S.meas[mbase].unsolicited);
+
+        static const struct frame_bytes bad[] = {
+                FRAME_BYTES(o_bad_cud_nofcv), FRAME_BYTES(o_bad_ucud_fcv),
+                FRAME_BYTES(o_bad_reset_fcv), FRAME_BYTES(o_bad_reqls_data),
+                FRAME_BYTES(o_bad_test_nofcv), FRAME_BYTES(o_undef5), FRAME_BYTES(o_undef10),
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                mk_rx(bad[i].p, bad[i].n);
+                mk_expect(MK_NONE, MK_NONE);
+        }
+        assert_int_equal(S.nmeas, mbase + 1);
+        /* a proper request is still answered */
+        mk_rx(MK(o_reqls));
+        mk_expect(MK(m_lstat), MK_NONE);
+        sim_teardown();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1049,6 +1129,7 @@ int main(void)
                 cmocka_unit_test(test_closed_before_open),
                 cmocka_unit_test(test_nr_not_queued),
                 cmocka_unit_test(test_control_from_timeout_callback),
+                cmocka_unit_test(test_link_rules_for_outstation_primary_frames),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include "dnp3/app.h"
 #include "outstation/outst.h"
 
+#include "link_frames.h"
+
 #define MAXRSP 16
 
 struct h {
@@ -1277,6 +1279,129 @@ static void test_read_g2v3_count_limit(void **state)
         confirm_all_gone(2);
 }
 
+/* ---- link layer rules, through outst_on_bytes (sources: test_lsess.c) ---- */
+
+/* Master 1 -> outstation 10, CONFIRMED_USER_DATA carrying DIRECT_OPERATE g12v1 q=0x28
+ * index 3 LATCH_ON: FCB=1 (FCV=1), seq 0; and FCB=0 with FCV=0 (a misfit), seq 1 */
+static const uint8_t lk_cud1_operate[] = {
+        0x05, 0x64, 0x1a, 0xf3, 0x0a, 0x00, 0x01, 0x00, 0x57, 0x47,
+        0xc0, 0xc0, 0x05, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, 0x03, 0x01, 0x64, 0x00,
+        0x00, 0x00, 0xeb, 0xd7, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+};
+static const uint8_t lk_cud0_nofcv_operate[] = {
+        0x05, 0x64, 0x1a, 0xc3, 0x0a, 0x00, 0x01, 0x00, 0x98, 0xf5,
+        0xc1, 0xc1, 0x05, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, 0x03, 0x01, 0x64, 0x00,
+        0x00, 0x00, 0x7f, 0xf4, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+};
+/* CONFIRMED_USER_DATA FCB=1: READ class 1, seq 1 (m_cud1 is seq 0) */
+static const uint8_t lk_cud1_read1[] = {
+        0x05, 0x64, 0x0b, 0xf3, 0x0a, 0x00, 0x01, 0x00, 0x71, 0x8a,
+        0xc1, 0xc1, 0x01, 0x3c, 0x02, 0x06, 0xb5, 0x76,
+};
+/* Outstation 10 -> master 1: UNCONFIRMED_USER_DATA, transport C1, response C1 81 80 00 */
+static const uint8_t lk_ucud_rsp1[] = {
+        0x05, 0x64, 0x0a, 0x44, 0x01, 0x00, 0x0a, 0x00, 0x6e, 0x25,
+        0xc1, 0xc1, 0x81, 0x80, 0x00, 0x5d, 0x12,
+};
+
+/* Raw link bytes into the outstation, one at a time. */
+static void lk_in(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                outst_on_bytes(H.o, &p[i], 1, H.now);
+}
+
+/* Everything the outstation writes, taken as it comes, is exactly frame a then frame b
+ * (NULL: none). */
+static void lk_expect(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+        uint8_t all[512];
+        size_t len = 0, got;
+        const uint8_t *q;
+        while ((got = outst_output(H.o, &q)) > 0) {
+                assert_true(got <= sizeof(all) - len);
+                memcpy(all + len, q, got);
+                len += got;
+                outst_output_consumed(H.o, got, H.now);
+        }
+        assert_int_equal(len, na + nb);
+        if (na > 0)
+                assert_memory_equal(all, a, na);
+        if (nb > 0)
+                assert_memory_equal(all + na, b, nb);
+}
+
+#define LK_NONE NULL, 0
+#define LK(a) a, sizeof(a)
+
+/*
+ * IEEE 1815-2012 clause 9 secondary station, on the SCADA side: before the
+ * master's RESET_LINK_STATES a CONFIRMED_USER_DATA is neither acknowledged
+ * nor executed (the state table discards it; no NACK); after it, the
+ * expected FCB gets the ACK and the application response.  A new
+ * connection needs its own RESET_LINK_STATES.
+ */
+static void test_link_confirmed_data_needs_reset(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        lk_in(LK(lk_cud1_operate));
+        lk_expect(LK_NONE, LK_NONE);
+        assert_int_equal(H.commands, 0);
+        assert_int_equal(outst_stats(H.o)->requests, 0);
+        assert_int_equal(outst_lsess(H.o)->stats.not_reset, 1);
+
+        lk_in(LK(m_reset));
+        lk_expect(LK(o_ack), LK_NONE);
+        lk_in(LK(m_cud1));
+        lk_expect(LK(o_ack), LK(o_ucud));
+        assert_int_equal(outst_stats(H.o)->requests, 1);
+
+        /* the connection is replaced: the link is not reset any more */
+        outst_connect(H.o, H.now);
+        lk_expect(LK_NONE, LK_NONE);
+        lk_in(LK(lk_cud1_read1));
+        lk_expect(LK_NONE, LK_NONE);
+        assert_int_equal(outst_stats(H.o)->requests, 1);
+        lk_in(LK(m_reset));
+        lk_expect(LK(o_ack), LK_NONE);
+        lk_in(LK(lk_cud1_read1));
+        lk_expect(LK(o_ack), LK(lk_ucud_rsp1));
+        assert_int_equal(outst_stats(H.o)->requests, 2);
+        assert_int_equal(outst_lsess(H.o)->stats.not_reset, 2);
+        assert_int_equal(H.commands, 0);
+}
+
+/*
+ * Frames whose FCV or LENGTH misfits their function, and undefined function
+ * codes, get nothing back -- no ACK, no LINK_STATUS, no NOT_SUPPORTED, no
+ * application response -- and what they carry is not executed.
+ */
+static void test_link_misfit_and_undefined_frames_unanswered(void **state)
+{
+        (void)state;
+        static const struct frame_bytes bad[] = {
+                FRAME_BYTES(lk_cud0_nofcv_operate), FRAME_BYTES(m_bad_ucud_fcv),
+                FRAME_BYTES(m_bad_reset_fcv), FRAME_BYTES(m_bad_reqls_data),
+                FRAME_BYTES(m_bad_test_nofcv), FRAME_BYTES(m_undef5), FRAME_BYTES(m_undef10),
+        };
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        lk_in(LK(m_reset));
+        lk_expect(LK(o_ack), LK_NONE);
+        lk_in(LK(m_cud1));
+        lk_expect(LK(o_ack), LK(o_ucud));
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                lk_in(bad[i].p, bad[i].n);
+                lk_expect(LK_NONE, LK_NONE);
+        }
+        assert_int_equal(H.commands, 0);
+        assert_int_equal(outst_stats(H.o)->requests, 1);
+        assert_int_equal(outst_lsess(H.o)->stats.malformed, 5);
+        assert_int_equal(outst_lsess(H.o)->stats.bad_function, 2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1305,6 +1430,9 @@ int main(void)
                 cmocka_unit_test_teardown(test_class1_event_variation_3, teardown),
                 cmocka_unit_test_teardown(test_unsolicited_event_variation_3, teardown),
                 cmocka_unit_test_teardown(test_read_g2v3_count_limit, teardown),
+                cmocka_unit_test_teardown(test_link_confirmed_data_needs_reset, teardown),
+                cmocka_unit_test_teardown(test_link_misfit_and_undefined_frames_unanswered,
+                                          teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
