@@ -26,6 +26,7 @@
 #define LINK_CTRL_FUNC 0x0f
 
 #define LINK_ADDR_BROADCAST_MIN 0xfffd  /* 0xfffd..0xffff are broadcast */
+#define LINK_ADDR_BROADCAST_CONFIRM 0xfffe  /* broadcast, application confirmation mandatory */
 #define LINK_ADDR_MAX_UNICAST 0xffef    /* 0xfff0..0xfffc reserved */
 
 /*

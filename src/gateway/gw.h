@@ -40,10 +40,12 @@
  *    has its result, with each object's status in the original order: the
  *    device's own status from its echo; DOWNSTREAM_FAIL (18) when the device
  *    is offline, does not answer within its control timeout, or answers
- *    with a mismatched/missing echo; NOT_SUPPORTED (4) for an unmapped index;
+ *    with a mismatched/missing echo; NOT_SUPPORTED (4) for an unmapped index
+ *    (the session adds IIN2.2: unmapped points are absent from its database);
  *    never SUCCESS unless the device said SUCCESS;
  *  - OPERATE matching against the upstream SELECT is done by the outstation
- *    session before this is called (NO_SELECT never reaches a device);
+ *    session before this is called (NO_SELECT, or TIMEOUT for the matching
+ *    OPERATE after select_timeout, never reaches a device);
  *  - one audit record per object through on_audit.
  */
 #pragma once

@@ -17,6 +17,33 @@
 enum sol_state { SOL_IDLE, SOL_WAIT_CONFIRM, SOL_CMD_PENDING };
 enum uns_state { UNS_IDLE, UNS_WAIT_CONFIRM };
 
+/*
+ * IIN1.0 after a broadcast request (IEEE 1815-2012 broadcast addresses):
+ * 0xFFFD (no confirmation) and 0xFFFF (optional, treated alike) set it in
+ * the next response only; 0xFFFE (confirmation mandatory) sets it, with CON,
+ * in every response until the master confirms one that carried it.
+ */
+enum bcast_state { BCAST_NONE, BCAST_ONCE, BCAST_CONFIRM };
+
+#define EV_NO_LIMIT UINT32_MAX
+
+/*
+ * One event selection of a READ (an event or class object header) or of an
+ * unsolicited response: the events it takes and how many more it may take
+ * (its own 0x07/0x08 count).  Each event goes to the first selection that
+ * wants it and has room, in the order the headers came: the same events as
+ * taking each header's count in turn.
+ */
+struct ev_sel {
+        unsigned classes;       /* class header: bit c for class c; 0 for a type header */
+        uint8_t type;           /* type header: enum dnp_type (DNP_TYPE_NONE for a class) */
+        uint8_t var;            /* type header's variation; 0 = each event's own */
+        uint32_t left;          /* events it may still take; EV_NO_LIMIT */
+};
+
+/* Event selections of one READ: no more than the parser admits headers. */
+#define OUTST_MAX_EV_SEL OBJ_MAX_HEADERS_HEADERS_MODE
+
 struct read_item {
         uint8_t type;           /* enum dnp_type (static) */
         uint8_t var;            /* 0 = each point's default */
@@ -42,7 +69,9 @@ struct outst {
         struct wr out;
         bool connected;
         bool in_broadcast;      /* processing a broadcast request: no response */
-        bool broadcast_seen;    /* IIN1.0 in the next response */
+        enum bcast_state bcast; /* IIN1.0 owed (see enum bcast_state) */
+        bool sol_bcast;         /* the response awaiting confirm carried IIN1.0 (0xFFFE) */
+        bool uns_bcast;         /* the unsolicited awaiting confirm carried IIN1.0 (0xFFFE) */
         int64_t wall_offset;
 
         /* last request and last response (duplicate detection, resend) */
@@ -63,10 +92,8 @@ struct outst {
         /* READ in progress */
         struct read_item items[OUTST_MAX_READ_ITEMS];
         size_t n_items;
-        unsigned ev_classes;
-        bool ev_type_sel[DNP_TYPE_MAX];
-        uint8_t ev_type_var[DNP_TYPE_MAX];
-        uint32_t ev_limit;
+        struct ev_sel ev_sel[OUTST_MAX_EV_SEL];
+        size_t n_ev_sel;
         bool rd_events;         /* event phase still to do */
         size_t rd_item;
         uint32_t rd_next;
@@ -272,7 +299,7 @@ uint16_t outst_iin(const struct outst *o)
                 iin |= APP_IIN_CLASS3_EVENTS;
         if (events_overflow(o->ev))
                 iin |= APP_IIN_EVENT_BUFFER_OVERFLOW;
-        if (o->broadcast_seen)
+        if (o->bcast != BCAST_NONE)
                 iin |= APP_IIN_BROADCAST;
         return iin;
 }
@@ -355,13 +382,18 @@ static void rsp_queue(struct outst *o, struct apdu_wr *a, uint8_t seq, bool fir,
                 .func = APP_FUNC_RESPONSE,
                 .iin = (uint16_t)(outst_iin(o) | o->req_iin),
         };
-        apdu_wr_set_hdr(a, &h);
         if (o->in_broadcast) {
                 o->rsp_len = 0;
                 o->sol = SOL_IDLE;
                 return;
         }
-        o->broadcast_seen = false;
+        /* after a broadcast to 0xFFFE every response asks for a confirm */
+        o->sol_bcast = o->bcast == BCAST_CONFIRM;
+        if (o->sol_bcast)
+                h.con = con = true;
+        else
+                o->bcast = BCAST_NONE;
+        apdu_wr_set_hdr(a, &h);
         o->rsp_len = apdu_wr_len(a);
         o->rsp_queued = true;
         o->sol_con = con;
@@ -395,6 +427,18 @@ static void ev_value(const struct ev *e, struct dnp_value *v)
         db_value_set((enum dnp_type)e->type, e->value, v);
 }
 
+/* The first selection that wants event e (of class cls) and may take one more, or NULL. */
+static struct ev_sel *ev_sel_pick(struct ev_sel *sel, size_t nsel, const struct ev *e,
+                                  unsigned cls)
+{
+        for (size_t k = 0; k < nsel; k++) {
+                struct ev_sel *s = &sel[k];
+                if (s->left > 0 && ((s->classes & (1u << cls)) || s->type == e->type))
+                        return s;
+        }
+        return NULL;
+}
+
 /*
  * Open a header for e (value v) of group/var and write v as its first
  * object.  Relative-time objects (g2v3, g4v3) get a CTO of their own right
@@ -412,9 +456,10 @@ static int ev_begin(struct apdu_wr *a, uint8_t group, uint8_t var, const struct 
 }
 
 /*
- * Write unsent events matching (classes, type filters) into a; they become
- * selected by `by`.  Returns true if all matching events fit (or the limit
- * was reached), false if the fragment is full.  *ret_n counts written ones.
+ * Write the unsent events the selections sel[0..nsel-1] take into a; they
+ * become selected by `by` and each selection's count goes down by those it
+ * took.  Returns true if all of them fit (or every count ran out), false if
+ * the fragment is full.  *ret_n counts written ones.
  *
  * Events go in their buffer order.  An event of relative time continues
  * the open g2v3/g4v3 header while its time is 0..65535 ms after that
@@ -425,33 +470,31 @@ static int ev_begin(struct apdu_wr *a, uint8_t group, uint8_t var, const struct 
  * IIN1.4 is set: the events' times are the gateway's or the IEDs', and the
  * outstation reports the one time quality it knows.
  */
-static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
-                         const bool *type_sel, const uint8_t *type_var, uint32_t limit,
+static bool write_events(struct outst *o, struct apdu_wr *a, struct ev_sel *sel, size_t nsel,
                          enum ev_state by, size_t *ret_n)
 {
         struct events_iter it;
-        unsigned mask = classes;
+        unsigned mask = 0;
+        size_t open = 0;        /* selections that may take more */
         uint8_t cur_group = 0, cur_var = 0;
         const bool synchronized = !o->need_time;
         size_t n = 0;
         bool done = true;
 
-        if (type_sel) {
-                for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
-                        if (type_sel[t])
-                                mask = 0xe;
+        for (size_t k = 0; k < nsel; k++) {
+                mask |= sel[k].type != DNP_TYPE_NONE ? 0xeu : sel[k].classes;
+                if (sel[k].left > 0)
+                        open++;
         }
         events_iter_init(o->ev, &it, mask);
         struct ev *e;
         unsigned cls;
-        while ((e = events_iter_next(o->ev, &it, &cls)) != NULL) {
-                bool by_type = type_sel && type_sel[e->type];
-                if (!(classes & (1u << cls)) && !by_type)
+        while (open > 0 && (e = events_iter_next(o->ev, &it, &cls)) != NULL) {
+                struct ev_sel *s = ev_sel_pick(sel, nsel, e, cls);
+                if (!s)
                         continue;
-                if (limit && n >= limit)
-                        break;
                 uint8_t group = db_event_group((enum dnp_type)e->type);
-                uint8_t var = by_type && type_var[e->type] ? type_var[e->type] : e->var;
+                uint8_t var = s->var ? s->var : e->var;
                 struct dnp_value v;
                 ev_value(e, &v);
                 int r = -EINVAL;
@@ -480,6 +523,8 @@ static bool write_events(struct outst *o, struct apdu_wr *a, unsigned classes,
                  */
                 events_select(o->ev, e, by);
                 n++;
+                if (s->left != EV_NO_LIMIT && --s->left == 0)
+                        open--;
         }
         apdu_wr_end(a);
         *ret_n = n;
@@ -503,6 +548,44 @@ static bool all_present(const struct outst *o, enum dnp_type t, uint32_t first, 
         return true;
 }
 
+/* g80v1: the 16 IIN bits as points, index 0 = IIN1.0 ... 15 = IIN2.7. */
+#define OUTST_IIN_POINTS 16
+
+/* Indexes 0..n-1 of t that may exist. */
+static uint32_t read_count(const struct outst *o, enum dnp_type t)
+{
+        return t == DNP_TYPE_IIN ? OUTST_IIN_POINTS : db_count(o->db, t);
+}
+
+/*
+ * Point i of t as a static object, with its default variation; -ENOENT
+ * (-ERANGE, -EINVAL) when it does not exist.  The IIN points (g80v1) carry
+ * the indications of the response being built.
+ */
+static int static_point(const struct outst *o, enum dnp_type t, uint32_t i,
+                        struct dnp_value *ret, uint8_t *ret_var)
+{
+        struct dnp_value v;
+        struct db_point_cfg pc;
+
+        if (t == DNP_TYPE_IIN) {
+                if (i >= OUTST_IIN_POINTS)
+                        return -ERANGE;
+                unsigned iin = (unsigned)(outst_iin(o) | o->req_iin);
+                *ret = (struct dnp_value){ .index = i, .v.bit = (iin >> i & 1u) != 0 };
+                *ret_var = 1;
+                return 0;
+        }
+        int r = db_get(o->db, t, i, &v);
+        if (r == 0)
+                r = db_point_cfg(o->db, t, i, &pc);
+        if (r < 0)
+                return r;
+        *ret = v;
+        *ret_var = pc.static_var;
+        return 0;
+}
+
 /*
  * Static items from rd_item/rd_next; false when the fragment is full.
  * Absent points are left out: a range header ends before a hole and the
@@ -513,7 +596,7 @@ static bool write_static(struct outst *o, struct apdu_wr *a)
         for (; o->rd_item < o->n_items; o->rd_item++) {
                 const struct read_item *it = &o->items[o->rd_item];
                 enum dnp_type t = it->type;
-                uint8_t group = db_static_group(t);
+                uint8_t group = t == DNP_TYPE_IIN ? 80 : db_static_group(t);
                 uint8_t cur_var = 0;
                 bool index_list = it->qual == OBJ_QUAL_INDEX8 || it->qual == OBJ_QUAL_INDEX16;
 
@@ -521,16 +604,17 @@ static bool write_static(struct outst *o, struct apdu_wr *a)
                         o->rd_next = it->start;
                 for (; o->rd_next <= it->stop; o->rd_next++) {
                         uint32_t i = o->rd_next;
-                        struct db_point_cfg pc;
                         struct dnp_value v;
-                        if (db_get(o->db, t, i, &v) < 0 || db_point_cfg(o->db, t, i, &pc) < 0) {
+                        uint8_t var;
+                        if (static_point(o, t, i, &v, &var) < 0) {
                                 if (!index_list) {
                                         apdu_wr_end(a);
                                         cur_var = 0;
                                 }
                                 continue;
                         }
-                        uint8_t var = it->var ? it->var : pc.static_var;
+                        if (it->var)
+                                var = it->var;
                         if (index_list && var_is_packed(group, var))
                                 var = 2;
                         if (var != cur_var) {
@@ -567,15 +651,10 @@ static void read_fragment(struct outst *o, uint8_t seq, bool fir, uint64_t now)
 
         rsp_init(o, &a, seq, fir);
         if (o->rd_events) {
-                if (write_events(o, &a, o->ev_classes, o->ev_type_sel, o->ev_type_var,
-                                 o->ev_limit, EV_SEL_SOL, &nev))
+                if (write_events(o, &a, o->ev_sel, o->n_ev_sel, EV_SEL_SOL, &nev))
                         o->rd_events = false;
                 else
                         more = true;
-                if (o->ev_limit)
-                        o->ev_limit = o->ev_limit > nev ? o->ev_limit - (uint32_t)nev : 0;
-                if (o->rd_events && o->ev_limit == 0 && nev > 0 && !more)
-                        o->rd_events = false;
         }
         if (!more && !write_static(o, &a))
                 more = true;
@@ -600,7 +679,7 @@ struct read_ctx {
 static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual, uint32_t start,
                      uint32_t stop, bool named)
 {
-        uint32_t count = db_count(o->db, t);
+        uint32_t count = read_count(o, t);
         if (count == 0 || start >= count) {
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 return;
@@ -609,7 +688,8 @@ static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 stop = count - 1;
         }
-        if (named && !(o->req_iin & APP_IIN_PARAMETER_ERROR) && !all_present(o, t, start, stop))
+        if (named && t != DNP_TYPE_IIN && !(o->req_iin & APP_IIN_PARAMETER_ERROR) &&
+            !all_present(o, t, start, stop))
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
         if (o->n_items >= OUTST_MAX_READ_ITEMS) {
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
@@ -620,11 +700,27 @@ static void read_add(struct outst *o, enum dnp_type t, uint8_t var, uint8_t qual
         };
 }
 
-static uint32_t hdr_limit(const struct obj_hdr *h)
+/*
+ * An event selection for a READ header: class bits or a type (variation
+ * var), with the header's own count (qualifier 0x07/0x08) as its limit.
+ */
+static void read_add_events(struct outst *o, const struct obj_hdr *h, unsigned classes,
+                            enum dnp_type t)
 {
+        if (o->n_ev_sel >= OUTST_MAX_EV_SEL) {
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                return;
+        }
+        uint32_t left = EV_NO_LIMIT;
         if (h->qual == OBJ_QUAL_COUNT8 || h->qual == OBJ_QUAL_COUNT16)
-                return h->count ? h->count : 1;
-        return 0;
+                left = h->count;
+        o->ev_sel[o->n_ev_sel++] = (struct ev_sel){
+                .classes = classes,
+                .type = (uint8_t)t,
+                .var = t == DNP_TYPE_NONE ? 0 : h->var,
+                .left = left,
+        };
+        o->rd_events = true;
 }
 
 static int read_on_header(void *ctx, const struct obj_hdr *h)
@@ -644,31 +740,32 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
                                                  n - 1, false);
                         }
                 } else {
-                        o->ev_classes |= 1u << (h->var - 1);
-                        uint32_t lim = hdr_limit(h);
-                        if (lim && (o->ev_limit == 0 || lim < o->ev_limit))
-                                o->ev_limit = lim;
-                        o->rd_events = true;
+                        read_add_events(o, h, 1u << (h->var - 1), DNP_TYPE_NONE);
                 }
                 return 0;
         }
-        t = db_type_of_group(h->group, &event);
+        if (h->group == 80) {
+                /* the IIN bits: packed, so no index list can carry them */
+                if (h->qual == OBJ_QUAL_INDEX8 || h->qual == OBJ_QUAL_INDEX16) {
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                        return 0;       /* index_hdr false: its indexes are skipped */
+                }
+                t = DNP_TYPE_IIN;
+                event = false;
+        } else {
+                t = db_type_of_group(h->group, &event);
+        }
         if (t == DNP_TYPE_NONE) {
                 o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
                 return 0;
         }
         if (event) {
-                o->ev_type_sel[t] = true;
-                o->ev_type_var[t] = h->var;
-                uint32_t lim = hdr_limit(h);
-                if (lim && (o->ev_limit == 0 || lim < o->ev_limit))
-                        o->ev_limit = lim;
-                o->rd_events = true;
+                read_add_events(o, h, 0, t);
                 return 0;
         }
         switch (h->qual) {
         case OBJ_QUAL_ALL: {
-                uint32_t n = db_count(o->db, t);
+                uint32_t n = read_count(o, t);
                 if (n)
                         read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, n - 1, false);
                 break;
@@ -715,10 +812,7 @@ static void handle_read(struct outst *o, uint8_t seq, const uint8_t *objs, size_
         };
 
         o->n_items = 0;
-        o->ev_classes = 0;
-        memset(o->ev_type_sel, 0, sizeof(o->ev_type_sel));
-        memset(o->ev_type_var, 0, sizeof(o->ev_type_var));
-        o->ev_limit = 0;
+        o->n_ev_sel = 0;
         o->rd_events = false;
         o->rd_item = 0;
         o->rd_next = 0;
@@ -1019,12 +1113,30 @@ static uint8_t cmd_status(const struct outst_cmd *c)
         return c->group == 12 ? c->v.v.crob.status : c->v.v.ao.status;
 }
 
+/*
+ * A control naming a point that does not exist (no such binary output for
+ * g12, analog output for g41) is NOT_SUPPORTED with IIN2.2, whatever the
+ * application answered for it; the other points keep their statuses.
+ */
+static void cmd_refuse_missing(struct outst *o)
+{
+        for (size_t i = 0; i < o->n_cmds; i++) {
+                struct outst_cmd *c = &o->cmds[i];
+                enum dnp_type t = c->group == 12 ? DNP_TYPE_BO : DNP_TYPE_AO;
+                if (db_present(o->db, t, c->v.index))
+                        continue;
+                cmd_set_status(c, DNP_CMD_NOT_SUPPORTED);
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+        }
+}
+
 /* Echo the controls with their statuses. */
 static void cmd_respond(struct outst *o, uint64_t now)
 {
         struct apdu_wr a;
         int cur = -1;
 
+        cmd_refuse_missing(o);
         rsp_init(o, &a, o->cmd_seq, true);
         for (size_t i = 0; i < o->n_cmds; i++) {
                 const struct outst_cmd *c = &o->cmds[i];
@@ -1050,6 +1162,8 @@ static void cmd_finish(struct outst *o, uint64_t now)
         /* a deferred answer must not go out for a request that takes none */
         if (o->cmd_func == APP_FUNC_DIRECT_OPERATE_NR || o->cmd_broadcast)
                 return;
+        cmd_respond(o, now);
+        /* armed only if every object, missing points refused by cmd_respond, succeeded */
         if (o->cmd_func == APP_FUNC_SELECT) {
                 bool ok = o->n_cmds > 0;
                 for (size_t i = 0; i < o->n_cmds; i++)
@@ -1063,7 +1177,6 @@ static void cmd_finish(struct outst *o, uint64_t now)
                         memcpy(o->sel_obj, o->req + APP_REQ_HDR_LEN, o->sel_len);
                 }
         }
-        cmd_respond(o, now);
 }
 
 int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
@@ -1086,11 +1199,10 @@ static void cmd_all(struct outst *o, uint8_t status)
                 cmd_set_status(&o->cmds[i], status);
 }
 
-static bool select_matches(const struct outst *o, uint8_t seq, const uint8_t *objs, size_t n,
-                           uint64_t now)
+/* An OPERATE of the selected objects with the SELECT's sequence + 1 (in time or not). */
+static bool select_matches(const struct outst *o, uint8_t seq, const uint8_t *objs, size_t n)
 {
-        return o->sel_valid && seq == ((o->sel_seq + 1) & APP_CTRL_SEQ) &&
-               now - o->sel_time <= o->cfg.select_timeout_ms && n == o->sel_len &&
+        return o->sel_valid && seq == ((o->sel_seq + 1) & APP_CTRL_SEQ) && n == o->sel_len &&
                memcmp(objs, o->sel_obj, n) == 0;
 }
 
@@ -1111,7 +1223,8 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
         o->cmd_seq = seq;
         o->cmd_time = now;
         o->cmd_broadcast = o->in_broadcast;
-        bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n, now);
+        bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n);
+        bool late = matched && now - o->sel_time > o->cfg.select_timeout_ms;
         /* any request other than the matching OPERATE ends the selection */
         o->sel_valid = false;
 
@@ -1131,9 +1244,13 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
                 return;
         }
         o->stats.commands++;
-        if (func == APP_FUNC_OPERATE && !matched) {
-                o->stats.no_select++;
-                cmd_all(o, DNP_CMD_NO_SELECT);
+        if (func == APP_FUNC_OPERATE && (!matched || late)) {
+                /* the right OPERATE after select_timeout: TIMEOUT; any other: NO_SELECT */
+                if (late)
+                        o->stats.select_timeouts++;
+                else
+                        o->stats.no_select++;
+                cmd_all(o, late ? DNP_CMD_TIMEOUT : DNP_CMD_NO_SELECT);
                 cmd_respond(o, now);
                 return;
         }
@@ -1144,11 +1261,11 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
                 return;
         }
         /*
-         * Every object goes to the application, absent points included: it
-         * alone decides what it can operate (the gateway answers NOT_SUPPORTED
-         * for an index its point map does not have, and audits it; the map's
-         * ranges are the database's present points), so a refusal is decided
-         * in one place and every control reaches the audit.
+         * Every object goes to the application, absent points included, so
+         * that every control reaches the audit (the gateway answers
+         * NOT_SUPPORTED for an index its point map does not have; the map's
+         * ranges are the database's present points).  Whatever it answers,
+         * the response refuses an absent point (cmd_respond).
          */
         o->cmd_token++;
         o->cmd_pending = true;
@@ -1178,10 +1295,15 @@ static void uns_build(struct outst *o, bool null)
         (void)apdu_wr_init(&a, o->unsbuf, o->cfg.max_fragment, &h);
         if (!null) {
                 size_t n;
-                (void)write_events(o, &a, o->uns_enabled, NULL, NULL, o->cfg.unsol.max_events,
-                                   EV_SEL_UNSOL, &n);
+                struct ev_sel sel = {
+                        .classes = o->uns_enabled,
+                        .type = DNP_TYPE_NONE,
+                        .left = o->cfg.unsol.max_events ? o->cfg.unsol.max_events : EV_NO_LIMIT,
+                };
+                (void)write_events(o, &a, &sel, 1, EV_SEL_UNSOL, &n);
         }
         h.iin = outst_iin(o);
+        o->uns_bcast = o->bcast == BCAST_CONFIRM;
         apdu_wr_set_hdr(&a, &h);
         o->uns_len = apdu_wr_len(&a);
         o->uns_queued = true;
@@ -1220,6 +1342,9 @@ static void uns_confirmed(struct outst *o, uint64_t now)
         size_t n = events_confirm(o->ev, EV_SEL_UNSOL);
         if (n > 0)
                 events_clear_overflow(o->ev);
+        if (o->uns_bcast)
+                o->bcast = BCAST_NONE;
+        o->uns_bcast = false;
         o->uns_null_pending = false;
         o->uns = UNS_IDLE;
         o->uns_deadline = OUTST_NEVER;
@@ -1268,6 +1393,9 @@ static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t n
         size_t n = events_confirm(o->ev, EV_SEL_SOL);
         if (n > 0)
                 events_clear_overflow(o->ev);
+        if (o->sol_bcast)
+                o->bcast = BCAST_NONE;
+        o->sol_bcast = false;
         o->sol_deadline = OUTST_NEVER;
         if (o->rd_more) {
                 read_fragment(o, (uint8_t)(o->sol_seq + 1), false, now);
@@ -1279,9 +1407,10 @@ static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t n
 
 /* ---- requests ------------------------------------------------------------ */
 
-static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, bool broadcast,
+static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16_t dest,
                         uint64_t now)
 {
+        bool broadcast = link_is_broadcast(dest);
         struct rd c;
         struct apdu_hdr h;
 
@@ -1323,8 +1452,10 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, bool b
         o->req_valid = true;
         o->req_iin = 0;
         o->in_broadcast = broadcast;
-        if (broadcast)
-                o->broadcast_seen = true;
+        if (dest == LINK_ADDR_BROADCAST_CONFIRM)
+                o->bcast = BCAST_CONFIRM;
+        else if (broadcast && o->bcast == BCAST_NONE)
+                o->bcast = BCAST_ONCE;
 
         const uint8_t *objs = c.p;
         size_t n = rd_left(&c);
@@ -1395,7 +1526,7 @@ static int outst_on_frame(void *ctx, const struct link_frame *f)
         const uint8_t *apdu;
         size_t len;
         if (lsess_on_frame(&o->ls, f, c->now, &o->out, &apdu, &len) == 1)
-                handle_apdu(o, apdu, len, link_is_broadcast(f->h.dest), c->now);
+                handle_apdu(o, apdu, len, f->h.dest, c->now);
         outst_flush(o, c->now);
         return 0;
 }

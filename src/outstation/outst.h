@@ -98,6 +98,7 @@ struct outst_stats {
         uint64_t commands;
         uint64_t cmd_timeouts;
         uint64_t no_select;
+        uint64_t select_timeouts;   /* the matching OPERATE came after select_timeout */
 };
 
 struct outst;

@@ -8,9 +8,10 @@ events with time (g32v7, g22v5), a control echo (g12v1, g41v3) - go one
 frame per packet into text2pcap and `tshark -T pdml`; a fourth, a READ
 response over a database with holes (range headers split at the hole), is
 the APDU tests/unit/test_outst.c asserts byte for byte
-(test_read_absent_iin22), framed here.  A second dnp3sim (249-byte fragments)
-answers READ g2v3 and g4v3 with CTO + relative-time events (run_cto).
-Wireshark must find
+(test_read_absent_iin22), framed here; two more are READs of g80v1 (the IIN
+bits as packed points, qualifier 0x00: 0..15 and 7..7).  A second dnp3sim
+(249-byte fragments) answers READ g2v3 and g4v3 with CTO + relative-time
+events (run_cto).  Wireshark must find
 good CRCs, no expert warnings, the right function/IIN, and the values the
 sim was given (index, value, flags, time to the ms, control fields and
 status); every point it decodes must also equal what dnp3dec decodes.
@@ -281,6 +282,8 @@ def run(args, tmp):
             def decode(self, a):
                 return dnp3.decode(args.dec, a)
         integ = m.transaction(dnp3.READ, dnp3.CLASS0123)
+        iin_all = m.transaction(dnp3.READ, bytes.fromhex("500106"))       # g80v1 all
+        iin_7 = m.transaction(dnp3.READ, bytes.fromhex("5001000707"))     # g80v1 7..7
         m.transaction(dnp3.WRITE, dnp3.CLEAR_RESTART)
         sim.send("ai 2 -7.75 @1700000000123")
         sim.send("cnt 3 123456 @1700000000124")
@@ -291,15 +294,17 @@ def run(args, tmp):
                             dnp3.crob(2, 0x81, count=2, on=300, off=400))
         ctl_ao = m.transaction(dnp3.DIRECT_OPERATE, dnp3.ao_f32(1, -2.5))
         m.close()
-        apdus = [integ[0], ev[0], ctl[0], ctl_ao[0], holes_apdu()]
-        for name, lst in (("integrity", integ), ("events", ev), ("control", ctl)):
+        apdus = [integ[0], ev[0], ctl[0], ctl_ao[0], holes_apdu(), iin_7[0], iin_all[0]]
+        for name, lst in (("integrity", integ), ("events", ev), ("control", ctl),
+                          ("iin 7", iin_7), ("iin all", iin_all)):
             if len(lst) != 1:
                 raise Fail("%s: %d fragments, expected 1" % (name, len(lst)))
         decs = dnp3.decode(args.dec, apdus)
         pk = dissect(apdus, tmp)
-        names = ["integrity", "events", "crob echo", "ao echo", "holes"]
+        names = ["integrity", "events", "crob echo", "ao echo", "holes", "iin 7", "iin all"]
         objs = [check_app(n, a, p, errs) for n, a, p in zip(names, apdus, pk)]
-        for n, o, d in zip(names, objs, decs):
+        # "iin all" is checked below: the dissector's packed IIN decoding has a quirk
+        for n, o, d in zip(names[:-1], objs, decs):
             compare_with_dnp3dec(n, o, d, errs)
 
         i = objs[0]
@@ -341,6 +346,34 @@ def run(args, tmp):
         expect(errs, "holes: values", [point_value(p) for o in h for p in o["points"]],
                [float(i) for i in want])
         expect(errs, "holes: two segments", len(apdus[4].frames), 2)
+        # g80v1 7..7: DEVICE_RESTART (IIN1.7) is set until the WRITE that clears it
+        o = objs[5]
+        expect(errs, "iin 7: header", [(x["group"], x["var"], x["qual"], x.get("start"),
+                                        x.get("stop")) for x in o], [(80, 1, 0, 7, 7)])
+        p = find(o, 80, 1, 7)
+        expect(errs, "iin 7: point", (p.get("value"), "(Device Restart)" in p["_show"]),
+               (1, True))
+        # g80v1 0..15: the bits are the response's own IIN.  Index i is named after
+        # IIN bit i (0 = IIN1.0 broadcast ... 7 = IIN1.7 restart, 8 = IIN2.0 ...).
+        # Quirk (Wireshark 4.0 packet-dnp.c, AL_OBJ_IIN): the value shown for every
+        # point is bit 0 of the octet that holds it, so that is what it must show.
+        o, iin = objs[6], apdus[6].iin
+        expect(errs, "iin all: header", [(x["group"], x["var"], x["qual"], x.get("start"),
+                                          x.get("stop")) for x in o], [(80, 1, 0, 0, 15)])
+        expect(errs, "iin all: restart set", iin & 0x80, 0x80)
+        pts = o[0]["points"] if o else []
+        expect(errs, "iin all: indexes", [p.get("index") for p in pts], list(range(16)))
+        expect(errs, "iin all: values (quirk)", [p.get("value") for p in pts],
+               [iin >> (8 * (i // 8)) & 1 for i in range(16)])
+        named = {0: "Broadcast", 7: "Device Restart", 8: "Function Code not implemented",
+                 10: "Parameters Invalid"}
+        expect(errs, "iin all: names", {i: named[i] in pts[i]["_show"] for i in named if
+                                        i < len(pts)}, {i: True for i in named})
+        dd = decs[6]["objects"]
+        expect(errs, "iin all: dnp3dec", [(x["group"], x["var"], [(v["index"], v["value"])
+                                                                  for v in x["values"]])
+                                          for x in dd],
+               [(80, 1, [(i, iin >> i & 1) for i in range(16)])])
         j = sim.wait(lambda j: j["event"] == "command" and j["group"] == 12)
         expect(errs, "sim crob line", (j["func"], j["tcc"], j["op"], j["on"], j["off"]),
                ("DIRECT_OPERATE", "TRIP", "PULSE_ON", 300, 400))

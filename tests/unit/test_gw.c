@@ -804,7 +804,8 @@ static void test_control_two_channels(void **state)
                         r = &B.log[i];
         assert_non_null(r);
         assert_true(sim_apdu_is(r, "C2 05 29 02 28 01 00 05 00 D2 04 00"));
-        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00,
+        /* IIN2.2: BO 50 does not exist upstream (test_control_unmapped_iin22_select_timeout) */
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x04,
                   0x0c, 0x01, 0x28, 0x02, 0x00,
                   0x03, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                   DNP_CMD_SUCCESS,
@@ -963,6 +964,47 @@ static void test_control_latency(void **state)
         assert_int_equal(AUD[0].latency_ms, 40);
 }
 
+/*
+ * Level 2 controls through the gateway: an unmapped upstream point is
+ * NOT_SUPPORTED with IIN2.2 in the upstream response, the mapped ones in the
+ * same request keep the IED's status; an OPERATE matching its SELECT but
+ * after select_timeout (10 s) is TIMEOUT upstream and never reaches the IED.
+ */
+static void test_control_unmapped_iin22_select_timeout(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        /* SELECT BO 3 (dev0 index 7) and BO 60 (unmapped): dev0 gets index 7 alone */
+        size_t base = S.nlog;
+        UP_SEND(u, 0xc1, 0x03, 0x0c, 0x01, 0x28, 0x02, 0x00, 0x03, 0x00, CROB_100,
+                0x3c, 0x00, CROB_100);
+        run_a(S.now + 100);
+        assert_int_equal(S.nlog - base, 1);
+        assert_true(sim_apdu_is(&S.log[base], "C2 03 0C 01 28 01 00 07 00" CROB_100S));
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x04, 0x0c, 0x01, 0x28, 0x02, 0x00,
+                  0x03, 0x00, CROB_100, 0x3c, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  0x00, 0x00, DNP_CMD_NOT_SUPPORTED);
+        assert_int_equal(NAUD, 2);
+        assert_int_equal(AUD[1].up_index, 60);
+        assert_int_equal(AUD[1].dev, GW_NO_DEV);
+        assert_int_equal(AUD[1].status, DNP_CMD_NOT_SUPPORTED);
+        /* SELECT BO 3 alone: SUCCESS; its OPERATE 10.001 s later: TIMEOUT, nothing sent */
+        UP_SEND(u, 0xc2, 0x03, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        run_a(S.now + 100);
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        unsigned operates = S.dev[0].funcs[APP_FUNC_OPERATE];
+        size_t aud = NAUD;
+        run_a(S.now + 10001);
+        UP_SEND(u, 0xc3, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100);
+        UP_EXPECT(u, 0xc3, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00,
+                  0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, DNP_CMD_TIMEOUT);
+        run_a(S.now + 1000);
+        assert_int_equal(S.dev[0].funcs[APP_FUNC_OPERATE], operates);
+        assert_int_equal(NAUD, aud);
+        assert_int_equal(u->commands, 2);
+        up_none(u);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -975,6 +1017,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_control_two_channels, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_latency, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_unmapped_iin22_select_timeout, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,13 +430,13 @@ static void test_select_operate(void **state)
         send_ctl(8, APP_FUNC_OPERATE, other, sizeof(other));
         expect_crob(8, DNP_CMD_NO_SELECT, 101);
 
-        /* late */
+        /* late: TIMEOUT (test_operate_after_select_timeout_is_timeout) */
         send_ctl(9, APP_FUNC_SELECT, crob3, sizeof(crob3));
         complete(DNP_CMD_SUCCESS);
         expect_crob(9, 0, 100);
         H.now += 10001;
         send_ctl(10, APP_FUNC_OPERATE, crob3, sizeof(crob3));
-        expect_crob(10, DNP_CMD_NO_SELECT, 100);
+        expect_crob(10, DNP_CMD_TIMEOUT, 100);
 
         /* in time, one millisecond before the window closes */
         send_ctl(11, APP_FUNC_SELECT, crob3, sizeof(crob3));
@@ -453,7 +453,8 @@ static void test_select_operate(void **state)
         expect_crob(13, DNP_CMD_HARDWARE_ERROR, 100);
         send_ctl(14, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(14, DNP_CMD_NO_SELECT, 100);
-        assert_int_equal(outst_stats(H.o)->no_select, 5);
+        assert_int_equal(outst_stats(H.o)->no_select, 4);
+        assert_int_equal(outst_stats(H.o)->select_timeouts, 1);
         expect_none();
 }
 
@@ -859,15 +860,18 @@ static void test_update_and_control_absent(void **state)
         h_init_holes(2048, runs, 1);
         /*
          * A control on an absent output (BO 3; BO 0..1 exist) goes to the application
-         * like any other: the application alone decides NOT_SUPPORTED (the gateway, from
-         * its point map, with an audit record); the session echoes its status.
+         * like any other (the gateway audits it); whatever the application says, the
+         * answer is NOT_SUPPORTED with IIN2.2 (test_control_missing_point_not_supported_iin22).
          */
         send_ctl(1, APP_FUNC_DIRECT_OPERATE, crob3, sizeof(crob3));
         assert_int_equal(H.commands, 1);
         assert_int_equal(H.ncmds, 1);
         assert_int_equal(H.cmds[0].v.index, 3);
-        complete(DNP_CMD_NOT_SUPPORTED);
-        expect_crob(1, DNP_CMD_NOT_SUPPORTED, 100);
+        complete(DNP_CMD_SUCCESS);
+        uint8_t e[4 + sizeof(crob3)] = { 0xc1, 0x81, 0x00, 0x04 };
+        memcpy(e + 4, crob3, sizeof(crob3));
+        e[sizeof(e) - 1] = DNP_CMD_NOT_SUPPORTED;
+        expect(e, sizeof(e));
         expect_none();
         /* update of an absent point: -ENOENT, no event; of a present one: its event */
         struct db_point_cfg pc = { .static_var = 5, .event_var = 7, .event_class = 1 };
@@ -890,13 +894,13 @@ static void test_update_and_control_absent(void **state)
  * even when the application completes it later; the next response shows
  * IIN1.0.  DISABLE_UNSOLICITED succeeds when unsolicited is not configured
  * (nothing to disable); ENABLE_UNSOLICITED is refused with IIN2.0. */
-static void send_broadcast(const uint8_t *apdu, size_t n)
+static void send_broadcast_to(uint16_t dest, const uint8_t *apdu, size_t n)
 {
         uint8_t seg[TPORT_MAX_SEGMENT] = { TPORT_FIR | TPORT_FIN };
         uint8_t frame[LINK_MAX_FRAME];
         assert_true(n + 1 <= sizeof(seg));
         memcpy(seg + 1, apdu, n);
-        const struct link_hdr lh = { .dir = true, .prm = true, .code = 4, .dest = 0xffff, .src = 1 };
+        const struct link_hdr lh = { .dir = true, .prm = true, .code = 4, .dest = dest, .src = 1 };
         int len = link_encode(frame, sizeof(frame), &lh, seg, n + 1);
         assert_true(len > 0);
         outst_on_bytes(H.o, frame, (size_t)len, H.now);
@@ -911,7 +915,7 @@ static void test_broadcast_control(void **state)
         clear_restart();
         uint8_t a[64] = { 0xc3, APP_FUNC_DIRECT_OPERATE };
         memcpy(a + 2, crob3, sizeof(crob3));
-        send_broadcast(a, 2 + sizeof(crob3));
+        send_broadcast_to(0xffff, a, 2 + sizeof(crob3));
         assert_int_equal(H.func, APP_FUNC_DIRECT_OPERATE);
         assert_int_equal(H.ncmds, 1);
         complete(DNP_CMD_SUCCESS);
@@ -1402,6 +1406,259 @@ static void test_link_misfit_and_undefined_frames_unanswered(void **state)
         assert_int_equal(outst_lsess(H.o)->stats.bad_function, 2);
 }
 
+/* ---- Level 2 conformance (issue 8) ------------------------------------------ */
+
+/*
+ * Level 2, controls: a SELECT, OPERATE or DIRECT_OPERATE (g12v1, g41v1-4) naming a
+ * point that does not exist is answered NOT_SUPPORTED (4) with IIN2.2
+ * PARAMETER_ERROR, whatever the application says about it; in a request that
+ * mixes existing and missing points each existing point keeps the
+ * application's own status and IIN2.2 is still set.
+ */
+static void test_control_missing_point_not_supported_iin22(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        /* SELECT g12v1 index 0xFFFF (4 binary outputs exist) */
+        SEND(0xc0, 0x03, 0x0c, 0x01, 0x28, 0x01, 0x00, 0xff, 0xff,
+             0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x00);
+        assert_int_equal(H.commands, 1);        /* the application still sees it (audit) */
+        complete(DNP_CMD_SUCCESS);
+        EXPECT(0xc0, 0x81, 0x00, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0xff, 0xff,
+               0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x04);
+        /* the refused SELECT arms nothing: its OPERATE is refused the same way */
+        SEND(0xc1, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0xff, 0xff,
+             0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x00);
+        EXPECT(0xc1, 0x81, 0x00, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0xff, 0xff,
+               0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x04);
+        assert_int_equal(H.commands, 1);
+        /*
+         * DIRECT_OPERATE mixing: g41v2 AO 1 (exists: LOCAL from the application),
+         * g41v1 AO 2 (missing), g41v3 AO 7 (missing), g41v4 AO 0 (exists: SUCCESS),
+         * g12v1 BO 3 (exists: HARDWARE_ERROR)
+         */
+        SEND(0xc2, 0x05,
+             0x29, 0x02, 0x17, 0x01, 0x01, 0x2c, 0x01, 0x00,
+             0x29, 0x01, 0x17, 0x01, 0x02, 0x2c, 0x01, 0x00, 0x00, 0x00,
+             0x29, 0x03, 0x17, 0x01, 0x07, 0x00, 0x00, 0x80, 0x3f, 0x00,
+             0x29, 0x04, 0x17, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x00,
+             0x0c, 0x01, 0x17, 0x01, 0x03, 0x41, 0x01, 0x64, 0, 0, 0, 0, 0, 0, 0, 0x00);
+        assert_int_equal(H.commands, 2);
+        assert_int_equal(H.ncmds, 5);
+        static const uint8_t st[5] = { DNP_CMD_LOCAL, DNP_CMD_SUCCESS, DNP_CMD_SUCCESS,
+                                       DNP_CMD_SUCCESS, DNP_CMD_HARDWARE_ERROR };
+        assert_int_equal(outst_cmd_complete(H.o, H.token, st, 5, H.now), 0);
+        drain();
+        EXPECT(0xc2, 0x81, 0x00, 0x04,
+               0x29, 0x02, 0x17, 0x01, 0x01, 0x2c, 0x01, 0x07,
+               0x29, 0x01, 0x17, 0x01, 0x02, 0x2c, 0x01, 0x00, 0x00, 0x04,
+               0x29, 0x03, 0x17, 0x01, 0x07, 0x00, 0x00, 0x80, 0x3f, 0x04,
+               0x29, 0x04, 0x17, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x00,
+               0x0c, 0x01, 0x17, 0x01, 0x03, 0x41, 0x01, 0x64, 0, 0, 0, 0, 0, 0, 0, 0x06);
+        /* existing points only: no IIN2.2 */
+        send_ctl(3, APP_FUNC_DIRECT_OPERATE, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(3, DNP_CMD_SUCCESS, 100);
+        /* without an application every control is NOT_SUPPORTED; IIN2.2 only for the missing */
+        static const struct outst_callbacks none = { 0 };
+        outst_free(H.o);
+        H.o = outst_new(&c, &none, NULL, H.now, NULL);
+        assert_non_null(H.o);
+        outst_connect(H.o, H.now);
+        lsess_reset(&H.m, H.now);
+        link_scanner_init(&H.sc);
+        clear_restart();
+        send_ctl(4, APP_FUNC_DIRECT_OPERATE, crob3, sizeof(crob3));
+        expect_crob(4, DNP_CMD_NOT_SUPPORTED, 100);
+        SEND(0xc5, 0x05, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x04, 0x00,
+             0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+        EXPECT(0xc5, 0x81, 0x00, 0x04, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x04, 0x00,
+               0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04);
+        expect_none();
+}
+
+/*
+ * Level 2, select before operate: an OPERATE that matches its SELECT (sequence + 1,
+ * identical objects) but comes after select_timeout is answered TIMEOUT (1)
+ * and not executed; one with a wrong sequence or other objects stays NO_SELECT
+ * however late it is.
+ */
+static void test_operate_after_select_timeout_is_timeout(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        send_ctl(1, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(1, DNP_CMD_SUCCESS, 100);
+        H.now += 10001;                 /* select_timeout 10 s, plus 1 ms */
+        send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(2, DNP_CMD_TIMEOUT, 100);
+        assert_int_equal(H.commands, 1);        /* nothing executed */
+        assert_int_equal(outst_stats(H.o)->select_timeouts, 1);
+        /* the selection is gone: repeating the OPERATE later (seq 3) is NO_SELECT */
+        send_ctl(3, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(3, DNP_CMD_NO_SELECT, 100);
+        /* late and the wrong sequence: NO_SELECT */
+        send_ctl(4, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(4, DNP_CMD_SUCCESS, 100);
+        H.now += 20000;
+        send_ctl(6, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(6, DNP_CMD_NO_SELECT, 100);
+        /* late and other objects (on time 101): NO_SELECT */
+        send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(7, DNP_CMD_SUCCESS, 100);
+        H.now += 20000;
+        uint8_t other[sizeof(crob3)];
+        memcpy(other, crob3, sizeof(other));
+        other[9] = 101;
+        send_ctl(8, APP_FUNC_OPERATE, other, sizeof(other));
+        expect_crob(8, DNP_CMD_NO_SELECT, 101);
+        assert_int_equal(H.commands, 3);        /* the three SELECTs */
+        assert_int_equal(outst_stats(H.o)->select_timeouts, 1);
+        assert_int_equal(outst_stats(H.o)->no_select, 3);
+        expect_none();
+}
+
+/* WRITE g50v1 (time), the usual broadcast */
+static const uint8_t bcast_time[] = { 0xc3, 0x02, 0x32, 0x01, 0x07, 0x01,
+                                      0x00, 0x01, 0x02, 0x03, 0x04, 0x05 };
+
+/*
+ * Broadcast to 0xFFFE (application confirmation mandatory): no response to it;
+ * every later response asks for a confirm (CON) and carries IIN1.0 until the
+ * master confirms one; then IIN1.0 clears.  A confirm of another sequence or
+ * a confirm timeout clears nothing.
+ */
+static void test_broadcast_fffe_con_until_confirmed(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        send_broadcast_to(0xfffe, bcast_time, sizeof(bcast_time));
+        expect_none();
+        assert_int_equal(H.syncs, 1);
+        SEND(0xc4, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xe4, 0x81, 0x01, 0x00);         /* CON, IIN1.0 */
+        SEND(0xc3, 0x00);                       /* confirm of another sequence: ignored */
+        SEND(0xc5, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);   /* no confirm, a new request */
+        EXPECT(0xe5, 0x81, 0x01, 0x00);
+        advance(H.now + 5000);                  /* confirm timeout */
+        SEND(0xc6, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xe6, 0x81, 0x01, 0x00);
+        SEND(0xc6, 0x00);                       /* confirmed */
+        SEND(0xc7, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc7, 0x81, 0x00, 0x00);
+        expect_none();
+}
+
+/*
+ * Broadcast to 0xFFFD (no confirmation) and 0xFFFF (optional, treated alike):
+ * IIN1.0 in the next response only, without CON.
+ */
+static void test_broadcast_fffd_ffff_iin10_once(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        static const uint16_t dests[] = { 0xfffd, 0xffff };
+        uint8_t seq = 4;
+        for (size_t k = 0; k < 2; k++) {
+                send_broadcast_to(dests[k], bcast_time, sizeof(bcast_time));
+                expect_none();
+                uint8_t r[] = { (uint8_t)(0xc0 | seq), 0x01, 0x3c, 0x02, 0x06 };
+                send_apdu(r, sizeof(r));
+                uint8_t e1[] = { (uint8_t)(0xc0 | seq), 0x81, 0x01, 0x00 };
+                expect(e1, sizeof(e1));
+                seq++;
+                r[0] = (uint8_t)(0xc0 | seq);
+                send_apdu(r, sizeof(r));
+                uint8_t e2[] = { (uint8_t)(0xc0 | seq), 0x81, 0x00, 0x00 };
+                expect(e2, sizeof(e2));
+                seq++;
+        }
+        expect_none();
+}
+
+/*
+ * Level 2, READ with qualifiers 0x07/0x08: the count limits the events of its own
+ * header, not of the request.  READ g60v2 q07 count 2, g60v3 q07 count 1
+ * returns the 2 oldest class 1 events and the oldest class 2 event (in the
+ * order they happened); READ g2v1 q07 count 1, g2v2 q07 count 1 returns one
+ * event in each variation.
+ */
+static void test_read_event_count_per_header(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        struct db_point_cfg pc = { .static_var = 2, .event_var = 1, .event_class = 1 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 0, 4, &pc), 0);
+        pc.event_class = 2;
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 4, 4, &pc), 0);
+        clear_restart();
+        populate_bi(8);
+        /* class 1: BI 0, 1, 2; class 2: BI 4, 5, 6; interleaved */
+        static const uint32_t order[] = { 0, 4, 1, 5, 2, 6 };
+        for (size_t k = 0; k < 6; k++)
+                set_bi(order[k], true, 0x010203040506 + k, DB_DETECT);
+        SEND(0xc1, 0x01, 0x3c, 0x02, 0x07, 0x02, 0x3c, 0x03, 0x07, 0x01);
+        /* BI 0, 4, 1 (g2v1); still unsent: class 1 (BI 2) and class 2 (BI 5, 6) */
+        EXPECT(0xe1, 0x81, 0x06, 0x00, 0x02, 0x01, 0x28, 0x03, 0x00,
+               0x00, 0x00, 0x81, 0x04, 0x00, 0x81, 0x01, 0x00, 0x81);
+        SEND(0xc1, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1), 1);
+        assert_int_equal(events_count(outst_events(H.o), 2), 2);
+        /* one g2v1 (the oldest: BI 5), one g2v2 (the next: BI 2) */
+        SEND(0xc2, 0x01, 0x02, 0x01, 0x07, 0x01, 0x02, 0x02, 0x07, 0x01);
+        EXPECT(0xe2, 0x81, 0x04, 0x00,
+               0x02, 0x01, 0x28, 0x01, 0x00, 0x05, 0x00, 0x81,
+               0x02, 0x02, 0x28, 0x01, 0x00, 0x02, 0x00, 0x81, 0x0a, 0x05, 0x04, 0x03, 0x02, 0x01);
+        SEND(0xc2, 0x00);
+        /* a count larger than what is there: all of it (BI 6), no more */
+        SEND(0xc3, 0x01, 0x3c, 0x02, 0x08, 0x05, 0x00, 0x3c, 0x03, 0x07, 0x05);
+        EXPECT(0xe3, 0x81, 0x00, 0x00, 0x02, 0x01, 0x28, 0x01, 0x00, 0x06, 0x00, 0x81);
+        SEND(0xc3, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 2), 0);
+        expect_none();
+}
+
+/*
+ * READ g80v1 (the IIN bits as packed binary, index 0 = IIN1.0 ... 15 = IIN2.7):
+ * answered with g80v1 qualifier 0x00 start/stop.  Indexes past 15 do not exist
+ * (IIN2.2, and the bits up to 15 are reported); index lists cannot carry
+ * packed bits (IIN2.2, nothing reported).
+ */
+static void test_read_g80v1_iin_bits(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        /* DEVICE_RESTART (IIN1.7) is set */
+        SEND(0xc1, 0x01, 0x50, 0x01, 0x06);
+        EXPECT(0xc1, 0x81, 0x80, 0x00, 0x50, 0x01, 0x00, 0x00, 0x0f, 0x80, 0x00);
+        SEND(0xc2, 0x01, 0x50, 0x01, 0x00, 0x07, 0x07);
+        EXPECT(0xc2, 0x81, 0x80, 0x00, 0x50, 0x01, 0x00, 0x07, 0x07, 0x01);
+        /* 4..20: 4..15 reported, IIN2.2 (bit 10) set in the header and the bits */
+        SEND(0xc3, 0x01, 0x50, 0x01, 0x01, 0x04, 0x00, 0x14, 0x00);
+        EXPECT(0xc3, 0x81, 0x80, 0x04, 0x50, 0x01, 0x00, 0x04, 0x0f, 0x48, 0x00);
+        SEND(0xc4, 0x01, 0x50, 0x01, 0x00, 0x10, 0x11);
+        EXPECT(0xc4, 0x81, 0x80, 0x04);
+        SEND(0xc5, 0x01, 0x50, 0x01, 0x17, 0x01, 0x07);
+        EXPECT(0xc5, 0x81, 0x80, 0x04);
+        clear_restart();
+        SEND(0xc6, 0x01, 0x50, 0x01, 0x06);
+        EXPECT(0xc6, 0x81, 0x00, 0x00, 0x50, 0x01, 0x00, 0x00, 0x0f, 0x00, 0x00);
+        expect_none();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1433,6 +1690,13 @@ int main(void)
                 cmocka_unit_test_teardown(test_link_confirmed_data_needs_reset, teardown),
                 cmocka_unit_test_teardown(test_link_misfit_and_undefined_frames_unanswered,
                                           teardown),
+
+                cmocka_unit_test_teardown(test_control_missing_point_not_supported_iin22, teardown),
+                cmocka_unit_test_teardown(test_operate_after_select_timeout_is_timeout, teardown),
+                cmocka_unit_test_teardown(test_broadcast_fffe_con_until_confirmed, teardown),
+                cmocka_unit_test_teardown(test_broadcast_fffd_ffff_iin10_once, teardown),
+                cmocka_unit_test_teardown(test_read_event_count_per_header, teardown),
+                cmocka_unit_test_teardown(test_read_g80v1_iin_bits, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ import dnp3  # noqa: E402  (harness put tests/e2e on the path)
 # IIN as Apdu.iin holds it: IIN1 in the low byte, IIN2 in the high byte
 IIN_CLASS1, IIN_CLASS2, IIN_CLASS3 = 0x0002, 0x0004, 0x0008
 IIN_OVERFLOW = 0x0800  # IIN2.3
+IIN_PARAMETER_ERROR = 0x0400  # IIN2.2
 CLASS0 = bytes.fromhex("3c0106")
 
 ONLINE, COMM_LOST = 0x01, 0x04
@@ -350,6 +351,7 @@ def t_controls(h):
        {"func": "DIRECT_OPERATE", "group": 12, "var": 1, "index": 2, "code": 3, "count": 1,
         "on": 250, "off": 0, "status": "LOCAL"})
     eq("LOCAL upstream", echo_status(h, rsp, 12, 1, 102)["crob"]["status"], 7)
+    eq("mapped point: IIN2.2 clear", rsp[-1].iin & IIN_PARAMETER_ERROR, 0)
     # DIRECT_OPERATE_NR CROB 103 -> ied1 3: at the IED, and no response upstream
     nr_seq = m.request(dnp3.DIRECT_OPERATE_NR, harness.crobs([(103, 0x04, 1, 0, 0)]))
     j = ied.wait(lambda j: j.get("event") == "command", what="DIRECT_OPERATE_NR")
@@ -374,9 +376,20 @@ def t_controls(h):
            {"func": name, "group": 41, "var": 2, "index": 0, "value": -1234})
         e = echo_status(h, rsp, 41, 2, 100)
         eq("g41v2 %s echo" % name, (e["value"], e["status"]), (-1234, 0))
-    # unmapped CROB index: NOT_SUPPORTED (4), nothing forwarded
+    # unmapped CROB index (150, in the hole between 103 and 200): NOT_SUPPORTED (4) and
+    # IIN2.2 PARAMETER_ERROR, nothing forwarded
     rsp = m.transaction(dnp3.DIRECT_OPERATE, harness.crobs([(150, 0x03, 1, 0, 0)]))
     eq("unmapped -> NOT_SUPPORTED", echo_status(h, rsp, 12, 1, 150)["crob"]["status"], 4)
+    eq("unmapped -> IIN2.2", rsp[-1].iin & IIN_PARAMETER_ERROR, IIN_PARAMETER_ERROR)
+    # with a mapped point in the same request: that one reaches the IED and keeps its
+    # status, the unmapped one is NOT_SUPPORTED, IIN2.2 is set
+    rsp = m.transaction(dnp3.DIRECT_OPERATE, harness.crobs([(150, 0x03, 1, 0, 0),
+                                                            (100, 0x03, 1, 0, 0)]))
+    j = ied.wait(lambda j: j.get("event") == "command", what="mixed DIRECT_OPERATE")
+    eq("mixed: at the IED", (j["func"], j["index"], j["code"]), ("DIRECT_OPERATE", 0, 3))
+    eq("mixed: statuses", [echo_status(h, rsp, 12, 1, i)["crob"]["status"] for i in (150, 100)],
+       [4, 0])
+    eq("mixed: IIN2.2", rsp[-1].iin & IIN_PARAMETER_ERROR, IIN_PARAMETER_ERROR)
     # OPERATE without SELECT (raw request): NO_SELECT (2), nothing reaches the IED
     rsp = m.transaction(dnp3.OPERATE, harness.crobs([(101, 0x41, 1, 100, 0)]))
     eq("OPERATE without SELECT", echo_status(h, rsp, 12, 1, 101)["crob"]["status"], 2)
