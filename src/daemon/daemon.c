@@ -590,7 +590,7 @@ static const char *d_freeze_outcome(const struct gw_freeze_audit *a, char *buf, 
         case MASTER_CMD_RES_SENT:
                 return "sent (no response expected)";
         case MASTER_CMD_RES_TIMEOUT:
-                return "no answer within control_timeout";
+                return "no answer from the device (timeout)";
         case MASTER_CMD_RES_OFFLINE:
                 return "the device went offline";
         default:

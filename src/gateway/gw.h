@@ -4,7 +4,8 @@
  * downstream master devices through the point map.  Sans-I/O: the daemon
  * owns the sessions and their I/O, forwards their upcalls here with `now`
  * (monotonic ms), and this calls back into the sessions (outst_update,
- * outst_cmd_complete, master_dev_control).  Nothing here reads a clock,
+ * outst_cmd_complete, outst_freeze_complete, master_dev_control,
+ * master_dev_freeze, master_dev_demand).  Nothing here reads a clock,
  * prints, or allocates after gw_new().
  *
  * Point map: `count` consecutive upstream indexes of one point type from

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Outstation session: requests, responses with confirms, unsolicited
- * reporting, deferred controls with SELECT/OPERATE matching.  See outst.h.
+ * reporting, deferred controls with SELECT/OPERATE matching, deferred
+ * freezes.  See outst.h.
  * Every buffer is allocated by outst_new(); nothing is allocated per
  * request or per byte.
  */

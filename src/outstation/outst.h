@@ -89,7 +89,7 @@ struct outst_freeze {
 
 static inline bool outst_freeze_named(const struct outst_freeze *f, uint32_t i)
 {
-        return i < f->count && ((f->named[i / 8] >> (i % 8)) & 1u);
+        return i < f->count && (((unsigned)f->named[i / 8] >> (i % 8)) & 1u) != 0;
 }
 
 struct outst_callbacks {

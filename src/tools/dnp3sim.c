@@ -229,7 +229,7 @@ static void sim_on_command(void *ctx, uint32_t token, uint8_t func, const struct
 
 static bool sim_named(const uint8_t *named, uint32_t i)
 {
-        return (named[i / 8] >> (i % 8)) & 1u;
+        return (((unsigned)named[i / 8] >> (i % 8)) & 1u) != 0;
 }
 
 /* One JSON line: event, function, the counters, then `tail` (",\"time\":..."). */
