@@ -291,6 +291,11 @@ static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         uint64_t wall = io_wall_ms();
+        if (wall < s->frz_at) {
+                /* the timer counts from the loop's cached time, which may lag: not yet */
+                sim_frz_arm(s);
+                return;
+        }
         sim_freeze_now(s, s->frz_named, false, wall);
         snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
         sim_freeze_line(s, "frozen", APP_FUNC_FREEZE_AT_TIME, s->frz_named, tail);
