@@ -11,7 +11,6 @@ Usage: test_freeze.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                       --shim libptyshim.so [TEST...]
 """
 
-import argparse
 import os
 import sys
 import time
@@ -188,15 +187,5 @@ def t_freeze_dead_ied(h):
 TESTS = [t_freeze_clear, t_freeze_clear_nr, t_freeze_at_time, t_freeze_dead_ied]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    for k in ("gwd", "sim", "poll", "dec", "shim"):
-        ap.add_argument("--" + k, required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    tests = [t for t in TESTS if not args.tests or t.__name__ in args.tests]
-    return harness.run(tests, args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(TESTS))
