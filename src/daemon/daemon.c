@@ -6,7 +6,8 @@
  *
  * Wiring:  master on_value/on_state -> gw_on_meas/gw_on_dev_state, which
  * call outst_update() on the sessions directly; outst on_command ->
- * gw_on_command, which calls master_dev_control().  Both leave output and
+ * gw_on_command, which calls master_dev_control(); outst on_freeze ->
+ * gw_on_freeze, which calls master_dev_freeze().  Both leave output and
  * deadlines to be acted on, so every upcall schedules one deferred "kick"
  * (an active event run later in the same loop pass) that flushes every
  * session, checks the event buffers and refreshes STATUS= when something
@@ -478,11 +479,35 @@ static void d_on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- gateway core callbacks ---------------------------------------------- */
 
+/* What an audit record names: outstation and peer, channel and device, function. */
+struct d_audit_who {
+        const char *outname, *peer, *fname;
+        char chan[GW_NAME_MAX], dev[GW_NAME_MAX], func[8];
+};
+
+static void d_audit_who(const struct d_gw *dg, size_t outstation, uint32_t dev, uint8_t func,
+                        struct d_audit_who *w)
+{
+        const struct daemon *d = dg->d;
+        w->outname = "(reloaded)";
+        w->peer = "";
+        w->chan[0] = w->dev[0] = '\0';
+        if (!dg->retired && outstation < d->nout && d->outs[outstation]) {
+                w->outname = d->outs[outstation]->cfg->name;
+                w->peer = d->outs[outstation]->peer;
+        }
+        if (!dg->retired && dev != GW_NO_DEV && dev < d->nslots) {
+                snprintf(w->chan, sizeof(w->chan), "%s", d->slots[dev]->ch->cfg->name);
+                snprintf(w->dev, sizeof(w->dev), "%s", d_dev_name(d->slots[dev]));
+        }
+        snprintf(w->func, sizeof(w->func), "%u", func);
+        w->fname = app_func_name(func) ? app_func_name(func) : w->func;
+}
+
 static void d_on_audit(void *ctx, const struct gw_audit *a)
 {
         struct d_gw *dg = ctx;
         struct daemon *d = dg->d;
-        const char *outname = "(reloaded)", *peer = "";
 
         /*
          * The core completes the upstream request (outst_cmd_complete) right
@@ -490,17 +515,11 @@ static void d_on_audit(void *ctx, const struct gw_audit *a)
          * not otherwise hear about: the kick sends the response at once.
          */
         d_kick(d);
-        char chan[GW_NAME_MAX] = "", dev[GW_NAME_MAX] = "", ctl[64], up[16], down[16], lat[24],
-             func[8];
-
-        if (!dg->retired && a->outstation < d->nout && d->outs[a->outstation]) {
-                outname = d->outs[a->outstation]->cfg->name;
-                peer = d->outs[a->outstation]->peer;
-        }
-        if (!dg->retired && a->dev != GW_NO_DEV && a->dev < d->nslots) {
-                snprintf(chan, sizeof(chan), "%s", d->slots[a->dev]->ch->cfg->name);
-                snprintf(dev, sizeof(dev), "%s", d_dev_name(d->slots[a->dev]));
-        }
+        char ctl[64], up[16], down[16], lat[24];
+        struct d_audit_who w;
+        d_audit_who(dg, a->outstation, a->dev, a->func, &w);
+        const char *outname = w.outname, *peer = w.peer, *chan = w.chan, *dev = w.dev,
+                   *fname = w.fname;
         if (a->group == 12)
                 snprintf(ctl, sizeof(ctl), "code=0x%02x count=%u on=%" PRIu32 " off=%" PRIu32,
                          a->v.v.crob.code, a->v.v.crob.count, a->v.v.crob.on_ms,
@@ -510,8 +529,6 @@ static void d_on_audit(void *ctx, const struct gw_audit *a)
         snprintf(up, sizeof(up), "%" PRIu32, a->up_index);
         snprintf(down, sizeof(down), "%" PRIu32, a->down_index);
         snprintf(lat, sizeof(lat), "%" PRIu64, a->latency_ms);
-        snprintf(func, sizeof(func), "%u", a->func);
-        const char *fname = app_func_name(a->func) ? app_func_name(a->func) : func;
         const char *status = dnp_cmd_status_name(a->status);
         const char *res = a->res < MASTER_CMD_RES_MAX
                                   ? master_cmd_res_name((enum master_cmd_res)a->res)
@@ -539,6 +556,101 @@ static void d_on_audit(void *ctx, const struct gw_audit *a)
                          "control from %s on outstation %s: %s g%uv%u index %s -> %s/%s index %s "
                          "(%s): %s (%s) in %s ms", peer[0] ? peer : "?", outname, fname,
                          a->group, a->var, up, chan, dev, down, ctl, status, res, lat);
+}
+
+/* "0-3,8,10-11": the downstream counter ranges of a freeze. */
+static void d_freeze_ranges(const struct master_freeze *f, char *buf, size_t n)
+{
+        size_t off = 0;
+        buf[0] = '\0';
+        for (size_t k = 0; f && k < f->n && off < n; k++) {
+                int w = f->r[k].start == f->r[k].stop
+                                ? snprintf(buf + off, n - off, "%s%u", k ? "," : "",
+                                           f->r[k].start)
+                                : snprintf(buf + off, n - off, "%s%u-%u", k ? "," : "",
+                                           f->r[k].start, f->r[k].stop);
+                if (w < 0)
+                        break;
+                off += (size_t)w;
+        }
+}
+
+static const char *d_freeze_outcome(const struct gw_freeze_audit *a, char *buf, size_t n)
+{
+        char iin[128];
+        if (a->dev == GW_NO_DEV)
+                return "not forwarded: too many freezes in flight on this outstation";
+        switch (a->res) {
+        case MASTER_CMD_RES_OK:
+                if (!a->up_iin)
+                        return "done";
+                snprintf(buf, n, "refused by the device (%s)",
+                         app_iin_format((uint16_t)(a->iin & 0xff00), iin, sizeof(iin)));
+                return buf;
+        case MASTER_CMD_RES_SENT:
+                return "sent (no response expected)";
+        case MASTER_CMD_RES_TIMEOUT:
+                return "no answer from the device (timeout)";
+        case MASTER_CMD_RES_OFFLINE:
+                return "the device went offline";
+        default:
+                break;
+        }
+        switch (a->err) {
+        case -ENOTCONN:
+                return "not sent: the device is offline";
+        case -EBUSY:
+                return "not sent: too many requests queued for the device";
+        case -E2BIG:
+                return "not sent: its counters form more than 32 separate index ranges";
+        default:
+                snprintf(buf, n, "not sent: %s", strerror(-a->err));
+                return buf;
+        }
+}
+
+static void d_on_freeze_audit(void *ctx, const struct gw_freeze_audit *a)
+{
+        struct d_gw *dg = ctx;
+        char ranges[256], lat[24], iin[8], why[192];
+
+        d_kick(dg->d);  /* the upstream response was completed from inside a master upcall */
+        struct d_audit_who w;
+        d_audit_who(dg, a->outstation, a->dev, a->func, &w);
+        const char *outname = w.outname, *peer = w.peer, *chan = w.chan, *dev = w.dev,
+                   *fname = w.fname;
+        d_freeze_ranges(a->f, ranges, sizeof(ranges));
+        snprintf(lat, sizeof(lat), "%" PRIu64, a->latency_ms);
+        snprintf(iin, sizeof(iin), "0x%04x", a->iin);
+        const char *res = a->res < MASTER_CMD_RES_MAX
+                                  ? master_cmd_res_name((enum master_cmd_res)a->res)
+                                  : "not_forwarded";
+        const char *outcome = d_freeze_outcome(a, why, sizeof(why));
+        const struct log_field fl[] = {
+                { "DNP3GW_OUTSTATION", outname },
+                { "DNP3GW_PEER", peer },
+                { "DNP3GW_CHANNEL", chan },
+                { "DNP3GW_DEVICE", dev },
+                { "DNP3GW_FUNCTION", fname },
+                { "DNP3GW_SOURCE_INDEX", ranges },
+                { "DNP3GW_RESULT", res },
+                { "DNP3GW_IIN", iin },
+                { "DNP3GW_LATENCY_MS", lat },
+        };
+        if (a->dev == GW_NO_DEV)
+                log_send(LOG_WARNING_LEVEL, LOG_MSGID_FREEZE_AUDIT, fl, D_N(fl),
+                         "freeze from %s on outstation %s: %s: %s (IIN2.2 upstream)",
+                         peer[0] ? peer : "?", outname, fname, outcome);
+        else
+                log_send(a->up_iin ? LOG_WARNING_LEVEL : LOG_NOTICE_LEVEL,
+                         LOG_MSGID_FREEZE_AUDIT, fl, D_N(fl),
+                         "freeze from %s on outstation %s: %s -> %s/%s counters %s: %s%s "
+                         "in %s ms", peer[0] ? peer : "?", outname, fname, chan, dev, ranges,
+                         outcome,
+                         a->up_iin & APP_IIN_NO_FUNC_CODE_SUPPORT ? " (IIN2.0 upstream)"
+                         : a->up_iin                              ? " (IIN2.2 upstream)"
+                                                                  : "",
+                         lat);
 }
 
 static void d_on_comm_lost(void *ctx, uint32_t dev, size_t npoints)
@@ -584,6 +696,7 @@ static int d_gw_new(struct daemon *d, const struct gw_config *cfg, struct d_gw *
         const struct gw_callbacks cb = {
                 .ctx = dg,
                 .on_audit = d_on_audit,
+                .on_freeze_audit = d_on_freeze_audit,
                 .on_comm_lost = d_on_comm_lost,
         };
         r = gw_new(map, n, cfg->ndevices, cfg->noutstations, &cb, &dg->g);
@@ -606,6 +719,14 @@ static void d_out_on_command(void *ctx, uint32_t token, uint8_t func, const stru
         struct d_out *o = ctx;
         struct daemon *d = o->d;
         gw_on_command(d->gw->g, o->idx, token, func, cmds, n, d_now(d));
+        d_kick(d);
+}
+
+static void d_out_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        struct d_out *o = ctx;
+        struct daemon *d = o->d;
+        gw_on_freeze(d->gw->g, o->idx, token, f, d_now(d));
         d_kick(d);
 }
 
@@ -805,6 +926,7 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         };
         static const struct outst_callbacks ocb = {
                 .on_command = d_out_on_command,
+                .on_freeze = d_out_on_freeze,
                 .on_reject = d_out_on_reject_frame,
         };
         static const struct outst_io_cb cb = {

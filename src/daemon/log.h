@@ -37,6 +37,7 @@ enum log_level {
         X(MASTER_CONNECTED, "8d5db9937454413fb4bf608b7986963b")         \
         X(MASTER_DISCONNECTED, "b27bc858d0f04619aabb05b349fc1c90")      \
         X(CONTROL_AUDIT, "40212c0f361c4299b900bd81769167f8")            \
+        X(FREEZE_AUDIT, "d573566396514fbabc7cbea4dfb02f43")             \
         X(EVENT_OVERFLOW, "88a7d0e637e44cfea5884e649ca29bc3")           \
         X(CHANNEL_STATE, "599a0d5f8c70448a9f215c70486659da")            \
         X(STATUS_REPORT, "1558169e3a5b4ea7a3462eb9ec65dfec")

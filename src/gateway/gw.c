@@ -10,6 +10,11 @@
  * whose callback context is the group.  The request completes when its
  * last group reports.  master_cmd_cb carries no time: results use the
  * latest `now` this core was given (gw_on_*).
+ *
+ * Freezes: each upstream freeze takes one of GW_FRZ_PER_OUT slots of its
+ * outstation, with one part per device that owns counters (the devices
+ * with mapped counters are listed once by gw_new()); a part is the master
+ * freeze request of that device, its callback context.
  */
 #include "gateway/gw.h"
 
@@ -23,6 +28,7 @@
 #include "gateway/pmap.h"
 
 #define GW_PEND_PER_OUT 8
+#define GW_FRZ_PER_OUT 2
 
 struct gw_pend;
 
@@ -58,6 +64,33 @@ struct gw_pend {
         struct gw_grp grp[OUTST_MAX_CMDS];
 };
 
+struct gw_frz;
+
+/* One device's part of an upstream freeze. */
+struct gw_frz_dev {
+        struct gw_frz *p;
+        uint32_t dev;
+        struct master_freeze f;
+        uint8_t res;                    /* enum master_cmd_res; MAX: not sent */
+        int err;
+        bool ok;
+        uint16_t iin;
+        uint64_t at;
+};
+
+struct gw_frz {
+        struct gw *g;
+        bool used;
+        struct outst *o;
+        size_t out;
+        uint32_t token;
+        uint8_t func;
+        uint64_t t0;
+        size_t n;                       /* parts in use */
+        size_t waiting;                 /* parts whose result is due */
+        struct gw_frz_dev *part;        /* g->ncdev of them */
+};
+
 struct gw {
         struct pmap *map;
         size_t ndev;
@@ -68,6 +101,11 @@ struct gw {
         int64_t wall_offset;
         struct gw_pend *pend;
         size_t npend;
+        uint32_t *cdev;                 /* devices with mapped counters */
+        size_t ncdev;
+        struct gw_frz *frz;
+        size_t nfrz;
+        struct gw_frz_dev *frz_parts;   /* nfrz x ncdev */
         struct gw_stats st;
 };
 
@@ -90,12 +128,27 @@ int gw_new(const struct gw_map_entry *map, size_t n, size_t ndev, size_t nout,
         g->out = calloc(nout ? nout : 1, sizeof(*g->out));
         g->dev = calloc(ndev ? ndev : 1, sizeof(*g->dev));
         g->pend = calloc(g->npend ? g->npend : 1, sizeof(*g->pend));
-        if (!g->out || !g->dev || !g->pend) {
+        g->cdev = calloc(ndev ? ndev : 1, sizeof(*g->cdev));
+        for (uint32_t d = 0; g->cdev && d < ndev; d++) {
+                uint32_t lo, hi;
+                pmap_dev_range(g->map, d, DNP_TYPE_CNT, &lo, &hi);
+                if (lo < hi)
+                        g->cdev[g->ncdev++] = d;
+        }
+        g->nfrz = nout * GW_FRZ_PER_OUT;
+        g->frz = calloc(g->nfrz ? g->nfrz : 1, sizeof(*g->frz));
+        size_t nparts = g->nfrz * g->ncdev;
+        g->frz_parts = calloc(nparts ? nparts : 1, sizeof(*g->frz_parts));
+        if (!g->out || !g->dev || !g->pend || !g->cdev || !g->frz || !g->frz_parts) {
                 gw_free(g);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < g->npend; i++)
                 g->pend[i].g = g;
+        for (size_t i = 0; i < g->nfrz; i++) {
+                g->frz[i].g = g;
+                g->frz[i].part = &g->frz_parts[i * g->ncdev];
+        }
         *ret = g;
         return 0;
 }
@@ -108,6 +161,9 @@ void gw_free(struct gw *g)
         free(g->out);
         free(g->dev);
         free(g->pend);
+        free(g->cdev);
+        free(g->frz);
+        free(g->frz_parts);
         free(g);
 }
 
@@ -130,6 +186,22 @@ void gw_set_device(struct gw *g, uint32_t dev, struct master_dev *d)
 
 /* ---- event replay ------------------------------------------------------ */
 
+/*
+ * A frozen counter's time is its time of freeze.  A static value without a
+ * time (g21v1, g21v2...) that leaves value and flags as they are keeps the
+ * time the point has (the device's, from a g23 event or g21v5): the
+ * reception time would make up a freeze that did not happen.  Otherwise v
+ * gets the reception time rx.
+ */
+static void gw_keep_freeze_time(struct outst *o, struct dnp_value *v, uint64_t rx)
+{
+        struct dnp_value cur;
+        v->time = rx;
+        if (db_get(outst_db(o), DNP_TYPE_FCNT, v->index, &cur) == 0 &&
+            cur.v.count == v->v.count && cur.flags == v->flags && !(cur.flags & DNP_FLAG_RESTART))
+                v->time = cur.time;
+}
+
 void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_t now)
 {
         uint32_t up = pmap_first(g->map, dev, m->type, m->v.index);
@@ -144,6 +216,8 @@ void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_
                 for (size_t i = 0; i < g->nout; i++) {
                         if (!g->out[i])
                                 continue;
+                        if (m->type == DNP_TYPE_FCNT && !m->event && !m->device_time)
+                                gw_keep_freeze_time(g->out[i], &v, m->v.time);
                         int r = outst_update(g->out[i], m->type, &v, mode, now);
                         if (r < 0)
                                 continue;
@@ -399,6 +473,160 @@ void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
                         p->waiting++;
         if (p->waiting == 0)
                 gw_finish(p, now);
+}
+
+/* ---- freeze pass-through -------------------------------------------------- */
+
+/* What a device's part puts into the upstream response: 0, IIN2.0 or IIN2.2. */
+static uint16_t gw_frz_up_iin(const struct gw_frz_dev *pd)
+{
+        if (pd->res == MASTER_CMD_RES_SENT)
+                return 0;
+        if (pd->res != MASTER_CMD_RES_OK)
+                return APP_IIN_PARAMETER_ERROR;
+        if (pd->iin & APP_IIN_NO_FUNC_CODE_SUPPORT)
+                return APP_IIN_NO_FUNC_CODE_SUPPORT;
+        if (pd->iin & (APP_IIN_OBJECT_UNKNOWN | APP_IIN_PARAMETER_ERROR))
+                return APP_IIN_PARAMETER_ERROR;
+        return 0;
+}
+
+static void gw_frz_audit(struct gw *g, const struct gw_frz *p, const struct gw_frz_dev *pd,
+                         uint16_t up_iin)
+{
+        if (up_iin)
+                g->st.freeze_devices_failed++;
+        if (!g->cb.on_freeze_audit)
+                return;
+        const struct gw_freeze_audit a = {
+                .outstation = p->out,
+                .func = p->func,
+                .dev = pd ? pd->dev : GW_NO_DEV,
+                .f = pd ? &pd->f : NULL,
+                .res = pd ? pd->res : MASTER_CMD_RES_MAX,
+                .err = pd ? pd->err : -EBUSY,
+                .iin = pd ? pd->iin : 0,
+                .up_iin = up_iin,
+                .latency_ms = pd && pd->at > p->t0 ? pd->at - p->t0 : 0,
+        };
+        g->cb.on_freeze_audit(g->cb.ctx, &a);
+}
+
+static void gw_frz_finish(struct gw_frz *p, uint64_t now)
+{
+        struct gw *g = p->g;
+        uint16_t iin = 0;
+        for (size_t k = 0; k < p->n; k++) {
+                uint16_t up = gw_frz_up_iin(&p->part[k]);
+                iin |= up;
+                gw_frz_audit(g, p, &p->part[k], up);
+        }
+        if (p->out < g->nout && g->out[p->out] == p->o)
+                (void)outst_freeze_complete(p->o, p->token, iin, now);  /* -ESTALE: superseded */
+        p->used = false;
+}
+
+static void gw_frz_cb(void *ctx, struct master_dev *d, const struct master_freeze_result *r)
+{
+        struct gw_frz_dev *pd = ctx;
+        struct gw_frz *p = pd->p;
+        if (!p->used || p->waiting == 0)
+                return;
+        pd->res = r->res;
+        pd->iin = r->iin;
+        pd->ok = r->ok;
+        pd->at = r->at;
+        /* the device froze: read its counters and frozen counters again */
+        if (r->ok)
+                master_dev_demand(d, MASTER_TASK_INTEGRITY, r->at);
+        if (--p->waiting == 0)
+                gw_frz_finish(p, r->at);
+}
+
+/*
+ * The downstream ranges of dev's counters named by f (upstream indexes):
+ * runs of consecutive downstream indexes.  0, or -E2BIG past
+ * MASTER_FREEZE_MAX_RANGES.  pd->f.n = 0 when dev has none of them.
+ */
+static int gw_frz_ranges(const struct gw *g, uint32_t dev, const struct outst_freeze *f,
+                         struct master_freeze *mf)
+{
+        uint32_t lo, hi;
+        mf->n = 0;
+        pmap_dev_range(g->map, dev, DNP_TYPE_CNT, &lo, &hi);
+        for (uint32_t down = lo; down < hi; down++) {
+                bool named = false;
+                for (uint32_t up = pmap_first(g->map, dev, DNP_TYPE_CNT, down);
+                     up != PMAP_NONE && !named; up = pmap_next(g->map, DNP_TYPE_CNT, up))
+                        named = outst_freeze_named(f, up);
+                if (!named)
+                        continue;
+                if (mf->n > 0 && mf->r[mf->n - 1].stop + 1u == down) {
+                        mf->r[mf->n - 1].stop = (uint16_t)down;
+                        continue;
+                }
+                if (mf->n == MASTER_FREEZE_MAX_RANGES)
+                        return -E2BIG;
+                mf->r[mf->n++] = (struct master_freeze_range){ .start = (uint16_t)down,
+                                                               .stop = (uint16_t)down };
+        }
+        return 0;
+}
+
+static struct gw_frz *gw_frz_get(struct gw *g, size_t i)
+{
+        for (size_t k = i * GW_FRZ_PER_OUT; k < (i + 1) * GW_FRZ_PER_OUT; k++)
+                if (!g->frz[k].used)
+                        return &g->frz[k];
+        return NULL;
+}
+
+void gw_on_freeze(struct gw *g, size_t i, uint32_t token, const struct outst_freeze *f,
+                  uint64_t now)
+{
+        if (i >= g->nout || !g->out[i])
+                return;         /* nothing to answer to; the session times out */
+        struct outst *o = g->out[i];
+        g->st.freezes++;
+        struct gw_frz *p = gw_frz_get(g, i);
+        if (!p) {
+                const struct gw_frz busy = { .g = g, .out = i, .func = f->func, .t0 = now };
+                gw_frz_audit(g, &busy, NULL, APP_IIN_PARAMETER_ERROR);
+                (void)outst_freeze_complete(o, token, APP_IIN_PARAMETER_ERROR, now);
+                return;
+        }
+        p->used = true;
+        p->o = o;
+        p->out = i;
+        p->token = token;
+        p->func = f->func;
+        p->t0 = now;
+        p->n = 0;
+        p->waiting = 0;
+        for (size_t k = 0; k < g->ncdev; k++) {
+                struct gw_frz_dev *pd = &p->part[p->n];
+                *pd = (struct gw_frz_dev){
+                        .p = p, .dev = g->cdev[k], .res = MASTER_CMD_RES_MAX, .at = now,
+                        .f = { .func = f->func, .time = f->time, .interval_ms = f->interval_ms },
+                };
+                pd->err = gw_frz_ranges(g, pd->dev, f, &pd->f);
+                if (pd->err == 0 && pd->f.n == 0)
+                        continue;       /* none of its counters named */
+                p->n++;
+        }
+        /* Count first: no result comes from inside master_dev_freeze(). */
+        for (size_t k = 0; k < p->n; k++) {
+                struct gw_frz_dev *pd = &p->part[k];
+                struct master_dev *d = g->dev[pd->dev];
+                uint32_t id;
+                if (pd->err == 0)
+                        pd->err = d ? master_dev_freeze(d, &pd->f, gw_frz_cb, pd, now, &id)
+                                    : -ENOTCONN;
+                if (pd->err == 0)
+                        p->waiting++;
+        }
+        if (p->waiting == 0)
+                gw_frz_finish(p, now);
 }
 
 /* ---- lookups ----------------------------------------------------------- */

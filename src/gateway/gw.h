@@ -4,7 +4,8 @@
  * downstream master devices through the point map.  Sans-I/O: the daemon
  * owns the sessions and their I/O, forwards their upcalls here with `now`
  * (monotonic ms), and this calls back into the sessions (outst_update,
- * outst_cmd_complete, master_dev_control).  Nothing here reads a clock,
+ * outst_cmd_complete, outst_freeze_complete, master_dev_control,
+ * master_dev_freeze, master_dev_demand).  Nothing here reads a clock,
  * prints, or allocates after gw_new().
  *
  * Point map: `count` consecutive upstream indexes of one point type from
@@ -47,6 +48,29 @@
  *    session before this is called (NO_SELECT, or TIMEOUT for the matching
  *    OPERATE after select_timeout, never reaches a device);
  *  - one audit record per object through on_audit.
+ *
+ * Freeze pass-through (outstation on_freeze -> devices): the gateway never
+ * freezes or clears a value of its own; counters and frozen counters
+ * upstream are the devices'.
+ *  - every device owning a mapped counter the request names gets one
+ *    request with the same function (IMMED_FREEZE(_NR), FREEZE_CLEAR(_NR),
+ *    FREEZE_AT_TIME(_NR) with the same time and interval) naming its own
+ *    downstream indexes, one g20v0 start-stop range per run of consecutive
+ *    indexes (at most MASTER_FREEZE_MAX_RANGES, else it is not sent);
+ *    devices on different channels work in parallel;
+ *  - the upstream request completes (outst_freeze_complete) when every
+ *    device has answered, with IIN2.0 when a device answered IIN2.0, and
+ *    IIN2.2 when a device answered IIN2.1 or IIN2.2, did not answer within
+ *    its control timeout, is offline, or could not take the request (a
+ *    freeze has no per-object status: IIN2.2 says "not done on one
+ *    device"); the session sends no response for the _NR functions;
+ *  - a device whose answer is good (or to which an _NR request went) is
+ *    polled again at once (its integrity poll), so the values SCADA reads
+ *    next are the device's own counters and frozen counters with its times;
+ *  - one audit record per device through on_freeze_audit.
+ * A frozen counter's time upstream is its time of freeze: a static value
+ * read without a time that leaves value and flags as they are keeps the
+ * time the device gave (an event with time, or a variation with time).
  */
 #pragma once
 
@@ -86,9 +110,24 @@ struct gw_audit {
         uint64_t latency_ms;            /* from the upstream request to its result */
 };
 
+/* One device's part of a freeze request, for the journal. */
+struct gw_freeze_audit {
+        size_t outstation;
+        uint8_t func;                   /* upstream (and downstream) function code */
+        uint32_t dev;                   /* GW_NO_DEV: the request went nowhere (no slot) */
+        const struct master_freeze *f;  /* what was (or would have been) sent; NULL with GW_NO_DEV */
+        uint8_t res;                    /* enum master_cmd_res, MASTER_CMD_RES_MAX if not sent */
+        int err;                        /* not sent: -ENOTCONN offline, -EBUSY queue full,
+                                         * -E2BIG more ranges than one request takes */
+        uint16_t iin;                   /* the device's answer (res OK) */
+        uint16_t up_iin;                /* what this device put into the upstream response */
+        uint64_t latency_ms;            /* from the upstream request to this device's result */
+};
+
 struct gw_callbacks {
         void *ctx;
         void (*on_audit)(void *ctx, const struct gw_audit *a);
+        void (*on_freeze_audit)(void *ctx, const struct gw_freeze_audit *a);
         /* A device's mapped points were flagged COMM_LOST (npoints upstream points). */
         void (*on_comm_lost)(void *ctx, uint32_t dev, size_t npoints);
 };
@@ -102,6 +141,8 @@ struct gw_stats {
         uint64_t quality_events;        /* COMM_LOST events */
         uint64_t controls;              /* upstream control objects handled */
         uint64_t controls_failed;       /* answered with anything but SUCCESS */
+        uint64_t freezes;               /* upstream freeze requests handled */
+        uint64_t freeze_devices_failed; /* device parts that set IIN2.0/IIN2.2 upstream */
 };
 
 /*
@@ -130,6 +171,10 @@ void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64
 /* Forwarded outstation on_command upcall of outstation i. */
 void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
                    const struct outst_cmd *cmds, size_t n, uint64_t now);
+
+/* Forwarded outstation on_freeze upcall of outstation i. */
+void gw_on_freeze(struct gw *g, size_t i, uint32_t token, const struct outst_freeze *f,
+                  uint64_t now);
 
 /* Lookups.  0 and the downstream point, or -ENOENT. */
 int gw_map_up(const struct gw *g, enum dnp_type t, uint32_t up_index, uint32_t *ret_dev,

@@ -31,13 +31,6 @@ struct outst_io {
         struct outst_io_stats stats;
 };
 
-/* Monotonic now; keeps the session's wall-clock offset current (the clock may be stepped). */
-static uint64_t io_now(struct outst_io *io)
-{
-        outst_set_wall_offset(io->o, io_wall_offset_ms());
-        return io_mono_ms();
-}
-
 static void io_rearm(struct outst_io *io, uint64_t now)
 {
         uint64_t d = outst_deadline(io->o);
@@ -121,6 +114,12 @@ static void io_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
                 io->app_ocb.on_time_sync(io->ctx, master_time, at_mono, kind);
 }
 
+static void io_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        struct outst_io *io = ctx;
+        io->app_ocb.on_freeze(io->ctx, token, f);
+}
+
 static int io_on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
 {
         struct outst_io *io = ctx;
@@ -147,7 +146,7 @@ static void io_on_link_dead(void *ctx)
 static void io_on_data(void *ctx, const uint8_t *p, size_t n)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io->depth++;
         outst_on_bytes(io->o, p, n, now);
         io->depth--;
@@ -157,7 +156,7 @@ static void io_on_data(void *ctx, const uint8_t *p, size_t n)
 static void io_on_drained(void *ctx)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         if (io->blocked) {
                 io->blocked = false;
                 if (io->conn)
@@ -169,7 +168,7 @@ static void io_on_drained(void *ctx)
 static void io_on_closed(void *ctx, int err, const char *what)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io_drop(io, now, err, what);
         io_rearm(io, now);
 }
@@ -183,7 +182,7 @@ static const struct io_conn_cb io_conn_cbs = {
 static void io_on_accept(void *ctx, struct io_conn *c, const struct sockaddr *peer)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         bool replaced = io->conn != NULL;
 
         if (replaced) {
@@ -213,7 +212,7 @@ static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
 static void io_on_up(void *ctx)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io->connected = true;
         io->blocked = false;
         io->stats.connects++;
@@ -226,7 +225,7 @@ static void io_on_up(void *ctx)
 static void io_on_down(void *ctx, int err, const char *what)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         if (!io->connected)
                 return;
         io->connected = false;
@@ -242,7 +241,7 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         struct outst_io *io = arg;
         (void)fd;
         (void)what;
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io->stats.timer_wakeups++;
         io_deadline_fired(&io->timer);
         io->blocked = io->blocked && io->conn;  /* a stream retries its refused write */
@@ -271,6 +270,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 io->app_ocb = *ocb;
         struct outst_callbacks wrap = {
                 .on_command = io->app_ocb.on_command ? io_on_command : NULL,
+                .on_freeze = io->app_ocb.on_freeze ? io_on_freeze : NULL,
                 .on_time_sync = io_on_time_sync,
                 .on_restart = io->app_ocb.on_restart ? io_on_restart : NULL,
                 .on_reject = io_on_reject_frame,
@@ -283,7 +283,6 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
         io->o = outst_new(ocfg, &wrap, io, now, &err);
         if (!io->o)
                 goto fail;
-        (void)io_now(io);
         if (cfg->stream) {
                 static const struct io_stream_cb scb = {
                         .on_up = io_on_up,
@@ -348,7 +347,7 @@ const struct outst_io_stats *outst_io_stats(const struct outst_io *io)
 int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,
                     enum db_mode mode)
 {
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io->depth++;
         int r = outst_update(io->o, t, v, mode, now);
         io->depth--;
@@ -358,7 +357,7 @@ int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value
 
 int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n)
 {
-        uint64_t now = io_now(io);
+        uint64_t now = io_mono_ms();
         io->depth++;
         int r = outst_cmd_complete(io->o, token, statuses, n, now);
         io->depth--;
@@ -366,7 +365,17 @@ int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *st
         return r;
 }
 
+int outst_io_freeze_complete(struct outst_io *io, uint32_t token, uint16_t iin)
+{
+        uint64_t now = io_mono_ms();
+        io->depth++;
+        int r = outst_freeze_complete(io->o, token, iin, now);
+        io->depth--;
+        io_after(io, now);
+        return r;
+}
+
 void outst_io_kick(struct outst_io *io)
 {
-        io_after(io, io_now(io));
+        io_after(io, io_mono_ms());
 }

@@ -11,11 +11,11 @@
  * accepts it (io_conn_write/io_stream_write; on -ENOBUFS it stops reading
  * and resumes once the output drained), keeps one timer armed at
  * outst_deadline() (none while the deadline is OUTST_NEVER: an idle
- * instance never wakes up), and passes monotonic milliseconds as `now` and
- * the wall-clock offset for the session's freeze stamps.
+ * instance never wakes up), and passes monotonic milliseconds as `now`.
  *
- * The application changes the session through outst_io_update() and
- * outst_io_cmd_complete() (which may be called from inside on_command), or
+ * The application changes the session through outst_io_update(),
+ * outst_io_cmd_complete() and outst_io_freeze_complete() (which may be
+ * called from inside on_command / on_freeze), or
  * calls outst_*() on outst_io_outst() directly and then outst_io_kick().
  * Several instances may share one event base; each has its own endpoint,
  * session, database and event buffers.  Nothing here logs: connections,
@@ -87,6 +87,8 @@ int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value
                     enum db_mode mode);
 /* outst_cmd_complete() with the current time; may be called from on_command. */
 int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n);
+/* outst_freeze_complete() with the current time; may be called from on_freeze. */
+int outst_io_freeze_complete(struct outst_io *io, uint32_t token, uint16_t iin);
 /* Send pending output and re-arm the timer after outst_*() calls made directly. */
 void outst_io_kick(struct outst_io *io);
 

@@ -129,7 +129,8 @@ int master_dev_init(struct master_dev *d, struct master_chan *ch, size_t idx,
         d->rxbuf = malloc(ch->cfg.max_fragment);
         d->ncmds = d->cfg.max_controls;
         d->cmds = calloc(d->ncmds, sizeof(*d->cmds));
-        if (!d->rxbuf || !d->cmds) {
+        d->frz = calloc(d->ncmds, sizeof(*d->frz));
+        if (!d->rxbuf || !d->cmds || !d->frz) {
                 master_dev_fini(d);
                 return -ENOMEM;
         }
@@ -152,8 +153,10 @@ void master_dev_fini(struct master_dev *d)
 {
         free(d->rxbuf);
         free(d->cmds);
+        free(d->frz);
         d->rxbuf = NULL;
         d->cmds = NULL;
+        d->frz = NULL;
 }
 
 /* ---- controls ---- */
@@ -267,7 +270,7 @@ uint64_t master_dev_cmd_deadline(const struct master_dev *d)
                 if (s->state == MASTER_CMD_QUEUED || s->state == MASTER_CMD_ACTIVE)
                         dl = min_u64(dl, s->deadline);
         }
-        return dl;
+        return min_u64(dl, master_freeze_deadline(d));
 }
 
 void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
@@ -282,6 +285,7 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
                 /* an active one keeps its slot until its transaction ends */
                 cmd_finish_as(d, s, now, active ? MASTER_CMD_ABANDONED : MASTER_CMD_FREE);
         }
+        master_freeze_timers(d, now);
 }
 
 /* ---- scheduling ---- */
@@ -299,6 +303,7 @@ static void dev_go_offline(struct master_dev *d, uint64_t now)
         if (ch->cb.on_state)
                 ch->cb.on_state(ch->cb.ctx, d, MASTER_DEV_OFFLINE);
         cmd_fail_all(d, MASTER_CMD_RES_OFFLINE, now);
+        master_freeze_fail_all(d, now);
 }
 
 static void dev_comm_good(struct master_dev *d, enum master_task task, uint64_t now)
@@ -355,6 +360,7 @@ void master_dev_stop(struct master_dev *d, uint64_t now)
                         ch->cb.on_state(ch->cb.ctx, d, MASTER_DEV_OFFLINE);
         }
         cmd_fail_all(d, MASTER_CMD_RES_OFFLINE, now);
+        master_freeze_fail_all(d, now);
 }
 
 enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
@@ -367,6 +373,11 @@ enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
                         const struct master_cmd_slot *s = cmd_head(d);
                         if (s && s->state == MASTER_CMD_QUEUED)
                                 return MASTER_TASK_CONTROL;
+                        continue;
+                }
+                if (t == MASTER_TASK_FREEZE) {
+                        if (!hold && master_freeze_queued(d, NULL))
+                                return MASTER_TASK_FREEZE;
                         continue;
                 }
                 if (!hold && d->due[t] <= now)
@@ -382,6 +393,9 @@ uint64_t master_dev_next_due(const struct master_dev *d)
                 due = min_u64(due, d->due[t]);
         if (due != MASTER_NEVER && due < d->hold_until)
                 due = d->hold_until;    /* polls wait while a SELECT is held */
+        uint64_t frz;
+        if (master_freeze_queued(d, &frz))
+                due = min_u64(due, frz < d->hold_until ? d->hold_until : frz);
         const struct master_cmd_slot *s = cmd_head(d);
         if (s && s->state == MASTER_CMD_QUEUED)
                 due = min_u64(due, s->submitted);
@@ -392,7 +406,7 @@ uint64_t master_dev_next_due(const struct master_dev *d)
 
 void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now)
 {
-        if ((unsigned)t >= MASTER_TASK_MAX || t == MASTER_TASK_CONTROL)
+        if ((unsigned)t >= MASTER_TASK_MAX || t == MASTER_TASK_CONTROL || t == MASTER_TASK_FREEZE)
                 return;
         dev_demand(d, t, now);
 }
@@ -428,6 +442,11 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                 s->state = MASTER_CMD_ACTIVE;
                 break;
         }
+        case MASTER_TASK_FREEZE:
+                r = master_freeze_build(d, seq, now, &func, &expect, &len);
+                if (r < 0)
+                        return r;
+                break;
         case MASTER_TASK_CLEAR_RESTART:
                 func = APP_FUNC_WRITE;
                 r = master_req_clear_restart(d->req, sizeof(d->req), seq, &len);
@@ -659,6 +678,8 @@ int master_dev_on_response(struct master_dev *d, const struct master_txn *t,
                 dev_diag_bad(d, r);
                 return r;
         }
+        if (task == MASTER_TASK_FREEZE)
+                master_freeze_on_response(d, h->iin);
         dev_comm_good(d, task, now);
         dev_on_iin(d, h->iin, task, now);
         if (h->iin & (APP_IIN_NO_FUNC_CODE_SUPPORT | APP_IIN_OBJECT_UNKNOWN))
@@ -784,6 +805,10 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
                 cont = dev_control_done(d, t, ok, now, ret_func, ret_expect);
                 if (!cont)
                         dev_task_upcall(d, task, ok);
+                break;
+        case MASTER_TASK_FREEZE:
+                master_freeze_txn_done(d, t, ok, now);
+                dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_TIME_SYNC:
                 if (ok && d->tsync_step == 0 && t->func != APP_FUNC_WRITE) {

@@ -9,6 +9,7 @@
  * whose ready tasks have equal priority, one transaction at a time.
  *
  *   CONTROL         queued controls (master_dev_control)
+ *   FREEZE          queued freeze requests (master_dev_freeze)
  *   CLEAR_RESTART   WRITE g80v1 index 7 = 0, whenever a response shows IIN1.7
  *   DISABLE_UNSOL   at startup when unsolicited is not configured
  *   INTEGRITY       READ class 1,2,3,0: at startup, every integrity_ms, when
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "master/master_cmd.h"
+#include "master/master_req.h"
 
 struct master_dev;
 
@@ -39,6 +41,7 @@ struct master_dev;
 
 #define MASTER_TASK_LIST(X)                     \
         X(CONTROL, "control")                   \
+        X(FREEZE, "freeze")                     \
         X(CLEAR_RESTART, "clear_restart")       \
         X(DISABLE_UNSOL, "disable_unsolicited") \
         X(INTEGRITY, "integrity_poll")          \
@@ -108,7 +111,7 @@ struct master_dev_cfg {
         unsigned comm_fail_after;       /* consecutive failed transactions -> offline; 0 = 1 */
         uint64_t control_timeout_ms;    /* control_timeout; 0 = no timeout besides retries */
         uint64_t offline_retry_ms;      /* probe period while offline; 0 = 10 s */
-        unsigned max_controls;          /* controls queued at once; 0 = 4 */
+        unsigned max_controls;          /* controls (and, apart, freezes) queued at once; 0 = 4 */
         /*
          * Gateway pass-through of select-before-operate: after a
          * MASTER_CMD_SELECT control succeeds (every object SUCCESS) the
@@ -133,6 +136,7 @@ struct master_dev_stats {
         uint64_t unsol_rejected;        /* unsolicited while not enabled */
         uint64_t values;                /* measurements delivered */
         uint64_t controls;              /* controls finished */
+        uint64_t freezes;               /* freeze requests finished */
         uint64_t offline_events;
 };
 
@@ -159,6 +163,35 @@ typedef void (*master_cmd_cb)(void *ctx, struct master_dev *d,
 int master_dev_control(struct master_dev *d, enum master_cmd_mode mode,
                        const struct master_cmd_obj *objs, size_t n, master_cmd_cb cb,
                        void *cb_ctx, uint64_t now, uint32_t *ret_id);
+
+/* The outcome of a freeze request. */
+struct master_freeze_result {
+        uint32_t id;                    /* as returned by master_dev_freeze */
+        uint8_t func;
+        /*
+         * enum master_cmd_res: OK (the device answered; iin says how), TIMEOUT
+         * (no answer within control_timeout / the retries), OFFLINE (device
+         * offline or channel closed), SENT (an _NR function went out)
+         */
+        uint8_t res;
+        bool ok;                        /* SENT, or OK without IIN2.0, 2.1, 2.2 */
+        uint16_t iin;                   /* the device's answer (OK), else 0 */
+        uint64_t at;                    /* `now` when it finished */
+};
+
+typedef void (*master_freeze_cb)(void *ctx, struct master_dev *d,
+                                 const struct master_freeze_result *r);
+
+/*
+ * Queue a freeze request (master_req.h), like a control: 0 and *ret_id,
+ * -EINVAL (function, ranges), -ENOTCONN (device not ONLINE or channel
+ * closed: no callback), -EBUSY (max_controls freezes queued).  The result
+ * comes through cb, never from inside this call; control_timeout_ms after
+ * `now` an unfinished one is reported TIMEOUT.  Freezes run after the
+ * queued controls and before any poll, and wait while a SELECT is held.
+ */
+int master_dev_freeze(struct master_dev *d, const struct master_freeze *f, master_freeze_cb cb,
+                      void *cb_ctx, uint64_t now, uint32_t *ret_id);
 
 /* Ask for a task now (e.g. an integrity poll or time sync on operator demand). */
 void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now);

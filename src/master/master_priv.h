@@ -43,6 +43,20 @@ struct master_cmd_slot {
         struct master_cmd_result res;
 };
 
+/* A queued freeze request (master_freeze.c). */
+struct master_frz_slot {
+        uint8_t state;          /* enum master_cmd_state */
+        uint32_t id;
+        uint64_t order;         /* FIFO position */
+        uint64_t submitted;
+        uint64_t deadline;      /* MASTER_NEVER when no control_timeout */
+        uint16_t iin;           /* of the answer */
+        bool answered;
+        struct master_freeze f;
+        master_freeze_cb cb;
+        void *cb_ctx;
+};
+
 /* The transaction in flight on a channel. */
 struct master_txn {
         bool active;
@@ -92,6 +106,8 @@ struct master_dev {
         size_t ncmds;
         uint32_t next_cmd_id;
         uint64_t next_cmd_order;
+        /* freezes (as many slots as controls) */
+        struct master_frz_slot *frz;
         struct master_dev_stats stats;
 };
 
@@ -159,3 +175,19 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
                         uint64_t now, uint8_t *ret_func, bool *ret_expect);
 /* The transaction was dropped without an answer (channel closed). */
 void master_dev_txn_abort(struct master_dev *d, const struct master_txn *t);
+
+/* master_freeze.c, for master_dev.c: the FREEZE task and its queue (d->frz, d->ncmds slots) */
+/* Whether a freeze waits to be sent; *ret_submitted (if not NULL): since when. */
+bool master_freeze_queued(const struct master_dev *d, uint64_t *ret_submitted);
+/* Build the head freeze into d->req; <0 when there is none or it cannot be built (reported). */
+int master_freeze_build(struct master_dev *d, uint8_t seq, uint64_t now, uint8_t *ret_func,
+                        bool *ret_expect, size_t *ret_len);
+/* A valid response to the freeze in flight. */
+void master_freeze_on_response(struct master_dev *d, uint16_t iin);
+/* The freeze transaction ended (see master_dev_txn_done). */
+void master_freeze_txn_done(struct master_dev *d, const struct master_txn *t, bool ok,
+                            uint64_t now);
+uint64_t master_freeze_deadline(const struct master_dev *d);
+void master_freeze_timers(struct master_dev *d, uint64_t now);
+/* Device offline or stopped: every queued or active freeze fails OFFLINE. */
+void master_freeze_fail_all(struct master_dev *d, uint64_t now);

@@ -123,6 +123,53 @@ int master_req_write_time(uint8_t *buf, size_t cap, uint8_t seq, uint8_t var, ui
         return req_finish(&a, ret_len);
 }
 
+bool master_req_is_freeze(uint8_t func)
+{
+        return func >= APP_FUNC_IMMED_FREEZE && func <= APP_FUNC_FREEZE_AT_TIME_NR;
+}
+
+bool master_req_freeze_nr(uint8_t func)
+{
+        return func == APP_FUNC_IMMED_FREEZE_NR || func == APP_FUNC_FREEZE_CLEAR_NR ||
+               func == APP_FUNC_FREEZE_AT_TIME_NR;
+}
+
+int master_req_freeze_check(const struct master_freeze *f)
+{
+        if (!master_req_is_freeze(f->func) || f->n == 0 || f->n > MASTER_FREEZE_MAX_RANGES)
+                return -EINVAL;
+        for (size_t i = 0; i < f->n; i++)
+                if (f->r[i].stop < f->r[i].start)
+                        return -EINVAL;
+        return 0;
+}
+
+int master_req_freeze(uint8_t *buf, size_t cap, uint8_t seq, const struct master_freeze *f,
+                      size_t *ret_len)
+{
+        int r = master_req_freeze_check(f);
+        if (r < 0)
+                return r;
+        struct apdu_wr a;
+        r = req_start(&a, buf, cap, seq, f->func, false);
+        if (r < 0)
+                return r;
+        if (f->func == APP_FUNC_FREEZE_AT_TIME || f->func == APP_FUNC_FREEZE_AT_TIME_NR) {
+                /* g50v2 is no catalog object (it only opens this request): written as is */
+                if (wr_u8(&a.w, 50) < 0 || wr_u8(&a.w, 2) < 0 || wr_u8(&a.w, OBJ_QUAL_COUNT8) < 0 ||
+                    wr_u8(&a.w, 1) < 0 || wr_le48(&a.w, f->time & DNPTIME_MAX) < 0 ||
+                    wr_le32(&a.w, f->interval_ms) < 0)
+                        return -ENOBUFS;
+        }
+        for (size_t i = 0; i < f->n; i++) {
+                uint8_t q = f->r[i].stop > 0xff ? OBJ_QUAL_RANGE16 : OBJ_QUAL_RANGE8;
+                r = apdu_wr_header(&a, 20, 0, q, f->r[i].start, f->r[i].stop);
+                if (r < 0)
+                        return r;
+        }
+        return req_finish(&a, ret_len);
+}
+
 int master_req_confirm(uint8_t *buf, size_t cap, uint8_t seq, bool uns, size_t *ret_len)
 {
         struct apdu_wr a;

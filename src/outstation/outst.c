@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Outstation session: requests, responses with confirms, unsolicited
- * reporting, deferred controls with SELECT/OPERATE matching.  See outst.h.
+ * reporting, deferred controls with SELECT/OPERATE matching, deferred
+ * freezes.  See outst.h.
  * Every buffer is allocated by outst_new(); nothing is allocated per
  * request or per byte.
  */
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #include "dnp3/app.h"
-#include "dnp3/dnptime.h"
 
 enum sol_state { SOL_IDLE, SOL_WAIT_CONFIRM, SOL_CMD_PENDING };
 enum uns_state { UNS_IDLE, UNS_WAIT_CONFIRM };
@@ -72,7 +72,6 @@ struct outst {
         enum bcast_state bcast; /* IIN1.0 owed (see enum bcast_state) */
         bool sol_bcast;         /* the response awaiting confirm carried IIN1.0 (0xFFFE) */
         bool uns_bcast;         /* the unsolicited awaiting confirm carried IIN1.0 (0xFFFE) */
-        int64_t wall_offset;
 
         /* last request and last response (duplicate detection, resend) */
         uint8_t *req;
@@ -112,6 +111,15 @@ struct outst {
         uint8_t cmd_seq;
         uint64_t cmd_time;
         uint64_t cmd_deadline;
+
+        /* deferred freeze */
+        uint8_t *frz_named;     /* one bit per counter */
+        bool frz_pending;
+        bool frz_broadcast;     /* came by broadcast: never answered */
+        uint32_t frz_token;
+        uint8_t frz_func;
+        uint8_t frz_seq;
+        uint64_t frz_deadline;
 
         /* SELECT awaiting OPERATE */
         bool sel_valid;
@@ -156,10 +164,16 @@ static size_t outst_outcap(const struct outst_cfg *cfg)
         return lsess_wire_size(cfg->max_fragment) + 8 * LINK_HDR_LEN;
 }
 
+static size_t outst_frz_bytes(const struct outst_cfg *cfg)
+{
+        return cfg->points[DNP_TYPE_CNT] / 8 + 1;
+}
+
 size_t outst_memory(const struct outst_cfg *cfg)
 {
         return sizeof(struct outst) + db_memory(cfg->points) + events_memory(cfg->event_depth) +
-               3 * cfg->max_rx_fragment + 3 * cfg->max_fragment + outst_outcap(cfg);
+               3 * cfg->max_rx_fragment + 3 * cfg->max_fragment + outst_outcap(cfg) +
+               outst_frz_bytes(cfg);
 }
 
 static int outst_cfg_check(const struct outst_cfg *c)
@@ -206,8 +220,9 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
         o->unsbuf = malloc(cfg->max_fragment);
         o->txbuf = malloc(cfg->max_fragment);
         o->outbuf = malloc(outst_outcap(cfg));
+        o->frz_named = malloc(outst_frz_bytes(cfg));
         if (!o->db || !o->ev || !o->rxbuf || !o->req || !o->sel_obj || !o->rsp || !o->unsbuf ||
-            !o->txbuf || !o->outbuf)
+            !o->txbuf || !o->outbuf || !o->frz_named)
                 goto fail;
 
         struct lsess_cfg lc = {
@@ -225,6 +240,7 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
         o->sol_deadline = OUTST_NEVER;
         o->uns_deadline = OUTST_NEVER;
         o->cmd_deadline = OUTST_NEVER;
+        o->frz_deadline = OUTST_NEVER;
         o->hold_start = OUTST_NEVER;
         o->uns_backoff = 0;
         o->restart = true;
@@ -251,6 +267,7 @@ void outst_free(struct outst *o)
         free(o->unsbuf);
         free(o->txbuf);
         free(o->outbuf);
+        free(o->frz_named);
         free(o);
 }
 
@@ -272,16 +289,6 @@ const struct outst_stats *outst_stats(const struct outst *o)
 const struct lsess *outst_lsess(const struct outst *o)
 {
         return &o->ls;
-}
-
-void outst_set_wall_offset(struct outst *o, int64_t offset_ms)
-{
-        o->wall_offset = offset_ms;
-}
-
-static uint64_t outst_wall(const struct outst *o, uint64_t now)
-{
-        return dnptime_wall(now, o->wall_offset);
 }
 
 uint16_t outst_iin(const struct outst *o)
@@ -966,30 +973,37 @@ static void handle_unsol_ctl(struct outst *o, uint8_t seq, bool enable, const ui
         rsp_null(o, seq, now);
 }
 
+/*
+ * Freeze: the request is validated whole and the counters it names are
+ * collected in frz_named; nothing is frozen here.  The application gets
+ * them (on_freeze) and completes the request like a deferred control.
+ */
 struct freeze_ctx {
         struct outst *o;
-        bool clear;
-        uint64_t now;
+        uint32_t n;             /* counters named */
 };
 
-static void freeze_one(struct outst *o, uint32_t i, bool clear, uint64_t now)
+static void freeze_name(struct freeze_ctx *fc, uint32_t i)
 {
-        struct dnp_value cv, fv;
-        struct db_event e;
-
-        if (db_get(o->db, DNP_TYPE_CNT, i, &cv) < 0)
-                return;
-        if (i < db_count(o->db, DNP_TYPE_FCNT)) {
-                fv = cv;
-                fv.time = outst_wall(o, now);
-                if (db_update(o->db, DNP_TYPE_FCNT, &fv, DB_DETECT, &e) == 1)
-                        (void)events_add(o->ev, &e);
+        uint8_t bit = (uint8_t)(1u << (i % 8));
+        if (!(fc->o->frz_named[i / 8] & bit)) {
+                fc->o->frz_named[i / 8] |= bit;
+                fc->n++;
         }
-        if (clear) {
-                cv.v.count = 0;
-                cv.time = outst_wall(o, now);
-                if (db_update(o->db, DNP_TYPE_CNT, &cv, DB_DETECT, &e) == 1)
-                        (void)events_add(o->ev, &e);
+}
+
+/* Counters first..last named by the request: an absent one is IIN2.2. */
+static void freeze_name_range(struct freeze_ctx *fc, uint32_t first, uint32_t last)
+{
+        struct outst *o = fc->o;
+        for (uint64_t i = first; i <= last; i++) {
+                if (!db_present(o->db, DNP_TYPE_CNT, (uint32_t)i)) {
+                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                        if (i >= db_count(o->db, DNP_TYPE_CNT))
+                                break;
+                        continue;
+                }
+                freeze_name(fc, (uint32_t)i);
         }
 }
 
@@ -997,8 +1011,6 @@ static int freeze_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct freeze_ctx *fc = ctx;
         struct outst *o = fc->o;
-        uint32_t n = db_count(o->db, DNP_TYPE_CNT);
-        uint32_t start = 0, stop;
 
         if (h->group != 20) {
                 o->req_iin |= APP_IIN_OBJECT_UNKNOWN;
@@ -1006,59 +1018,123 @@ static int freeze_on_header(void *ctx, const struct obj_hdr *h)
         }
         switch (h->qual) {
         case OBJ_QUAL_ALL:
-                stop = n ? n - 1 : 0;
-                if (!n)
-                        return 0;
+                for (uint32_t i = 0; i < db_count(o->db, DNP_TYPE_CNT); i++)
+                        if (db_present(o->db, DNP_TYPE_CNT, i))
+                                freeze_name(fc, i);
                 break;
         case OBJ_QUAL_RANGE8:
         case OBJ_QUAL_RANGE16:
-                start = h->start;
-                stop = h->stop;
-                if (stop >= n) {
-                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
-                        if (start >= n)
-                                return 0;
-                        stop = n - 1;
-                }
-                if (!all_present(o, DNP_TYPE_CNT, start, stop))
-                        o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                freeze_name_range(fc, h->start, h->stop);
+                break;
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_COUNT16:
+                /* "the first N", as a READ takes these qualifiers for static objects */
+                if (h->count)
+                        freeze_name_range(fc, 0, h->count - 1);
                 break;
         default:
-                return 0;       /* index lists: per value */
+                break;          /* index lists: per value */
         }
-        for (uint32_t i = start; i <= stop; i++)
-                freeze_one(o, i, fc->clear, fc->now);
         return 0;
 }
 
 static int freeze_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
 {
-        struct freeze_ctx *fc = ctx;
         (void)h;
-        if (!db_present(fc->o->db, DNP_TYPE_CNT, v->index))
-                fc->o->req_iin |= APP_IIN_PARAMETER_ERROR;
-        else
-                freeze_one(fc->o, v->index, fc->clear, fc->now);
+        freeze_name_range(ctx, v->index, v->index);
         return 0;
+}
+
+/* The g50v2 object (time, interval) that opens a FREEZE_AT_TIME request. */
+static int freeze_time_object(struct rd *c, struct outst_freeze *f)
+{
+        uint8_t g, v, q, n;
+        uint64_t t;
+        uint32_t interval;
+        if (rd_u8(c, &g) < 0 || rd_u8(c, &v) < 0 || rd_u8(c, &q) < 0 || rd_u8(c, &n) < 0)
+                return -EBADMSG;
+        if (g != 50 || v != 2 || q != OBJ_QUAL_COUNT8 || n != 1)
+                return -EPROTO;
+        if (rd_le48(c, &t) < 0 || rd_le32(c, &interval) < 0)
+                return -EBADMSG;
+        f->time = t;
+        f->interval_ms = interval;
+        return 0;
+}
+
+static bool freeze_no_response(uint8_t func)
+{
+        return func == APP_FUNC_IMMED_FREEZE_NR || func == APP_FUNC_FREEZE_CLEAR_NR ||
+               func == APP_FUNC_FREEZE_AT_TIME_NR;
+}
+
+static void freeze_finish(struct outst *o, uint64_t now)
+{
+        o->frz_pending = false;
+        o->frz_deadline = OUTST_NEVER;
+        if (o->sol == SOL_CMD_PENDING)
+                o->sol = SOL_IDLE;
+        if (freeze_no_response(o->frz_func) || o->frz_broadcast)
+                return;
+        rsp_null(o, o->frz_seq, now);
 }
 
 static void handle_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs,
                           size_t n, uint64_t now)
 {
-        struct freeze_ctx fc = {
-                .o = o,
-                .clear = func == APP_FUNC_FREEZE_CLEAR || func == APP_FUNC_FREEZE_CLEAR_NR,
-                .now = now,
+        struct freeze_ctx fc = { .o = o };
+        struct outst_freeze f = {
+                .func = func,
+                .count = db_count(o->db, DNP_TYPE_CNT),
+                .named = o->frz_named,
         };
         static const struct obj_visitor vis = {
                 .on_header = freeze_on_header,
                 .on_value = freeze_on_value,
         };
-        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &fc, NULL);
-        if (r < 0)
-                o->req_iin |= obj_err_iin(r);
-        if (func == APP_FUNC_IMMED_FREEZE || func == APP_FUNC_FREEZE_CLEAR)
-                rsp_null(o, seq, now);
+        bool nr = freeze_no_response(func);
+        struct rd c;
+        int r = 0;
+
+        rd_init(&c, objs, n);
+        memset(o->frz_named, 0, f.count / 8 + 1);
+        if (!o->cb.on_freeze) {
+                o->req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
+        } else {
+                if (func == APP_FUNC_FREEZE_AT_TIME || func == APP_FUNC_FREEZE_AT_TIME_NR)
+                        r = freeze_time_object(&c, &f);
+                if (r == 0)
+                        r = obj_parse(c.p, rd_left(&c), OBJ_MODE_HEADERS, &vis, &fc, NULL);
+                if (r < 0)
+                        o->req_iin |= obj_err_iin(r);
+        }
+        if (r != 0 || fc.n == 0 || !o->cb.on_freeze) {
+                /* refused whole, or nothing present named: nothing to freeze */
+                if (!nr)
+                        rsp_null(o, seq, now);
+                return;
+        }
+        f.n = fc.n;
+        o->stats.freezes++;
+        o->frz_func = func;
+        o->frz_seq = seq;
+        o->frz_broadcast = o->in_broadcast;
+        o->frz_token++;
+        o->frz_pending = true;
+        o->frz_deadline = now + o->cfg.cmd_timeout_ms;
+        o->sol = SOL_CMD_PENDING;
+        o->cb.on_freeze(o->ctx, o->frz_token, &f);
+}
+
+int outst_freeze_complete(struct outst *o, uint32_t token, uint16_t iin, uint64_t now)
+{
+        if (!o->frz_pending || token != o->frz_token)
+                return -ESTALE;
+        o->req_iin |= iin & (APP_IIN_NO_FUNC_CODE_SUPPORT | APP_IIN_OBJECT_UNKNOWN |
+                             APP_IIN_PARAMETER_ERROR);
+        freeze_finish(o, now);
+        outst_uns_try(o, now);
+        return 0;
 }
 
 /* ---- controls ---------------------------------------------------------- */
@@ -1444,6 +1520,7 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
                 sol_cancel(o);
         o->cmd_pending = false;
         o->cmd_deadline = OUTST_NEVER;
+        o->frz_pending = false;
         o->sol = SOL_IDLE;
         o->rsp_queued = false;
         o->rsp_len = 0;
@@ -1476,6 +1553,8 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
         case APP_FUNC_IMMED_FREEZE_NR:
         case APP_FUNC_FREEZE_CLEAR:
         case APP_FUNC_FREEZE_CLEAR_NR:
+        case APP_FUNC_FREEZE_AT_TIME:
+        case APP_FUNC_FREEZE_AT_TIME_NR:
                 handle_freeze(o, h.seq, h.func, objs, n, now);
                 break;
         case APP_FUNC_COLD_RESTART:
@@ -1567,6 +1646,8 @@ uint64_t outst_deadline(const struct outst *o)
         }
         if (o->cmd_pending)
                 MIN_INTO(o->cmd_deadline);
+        if (o->frz_pending)
+                MIN_INTO(o->frz_deadline);
         if (!o->need_time)
                 MIN_INTO(o->need_time_at);
 #undef MIN_INTO
@@ -1583,6 +1664,11 @@ void outst_on_timer(struct outst *o, uint64_t now)
                 o->stats.cmd_timeouts++;
                 cmd_all(o, DNP_CMD_TIMEOUT);
                 cmd_finish(o, now);
+        }
+        if (o->frz_pending && now >= o->frz_deadline) {
+                o->stats.freeze_timeouts++;
+                o->req_iin |= APP_IIN_PARAMETER_ERROR;
+                freeze_finish(o, now);
         }
         if (!o->connected)
                 return;
@@ -1634,6 +1720,7 @@ void outst_disconnect(struct outst *o, uint64_t now)
         o->req_valid = false;
         o->cmd_pending = false;
         o->cmd_deadline = OUTST_NEVER;
+        o->frz_pending = false;
         o->sel_valid = false;
         o->uns = UNS_IDLE;
         o->uns_queued = false;

@@ -5,15 +5,16 @@
  * buffers; all memory is allocated by outst_new().
  *
  *   in:  outst_on_bytes(bytes, now), outst_on_timer(now), outst_update(...),
- *        outst_cmd_complete(token, statuses), outst_connect/outst_disconnect
+ *        outst_cmd_complete(token, statuses), outst_freeze_complete(token, iin),
+ *        outst_connect/outst_disconnect
  *   out: outst_output()/outst_output_consumed() (bytes for the socket),
  *        outst_deadline() (when to call outst_on_timer), callbacks.
  *
  * Back-pressure: a fragment is handed to the link layer only when the
  * previous output was taken entirely; link replies (ACK, LINK_STATUS) are
- * appended when there is room.  `now` is monotonic milliseconds; wall time
- * (for freeze stamps) is now + the offset given by outst_set_wall_offset().
- * The session never reads a clock and never prints.
+ * appended when there is room.  `now` is monotonic milliseconds.  The
+ * session never reads a clock and never prints, and never changes a value
+ * by itself: controls and freezes go to the application.
  */
 #pragma once
 
@@ -50,7 +51,8 @@ struct outst_cfg {
         unsigned link_retries;
         uint64_t confirm_timeout_ms;
         uint64_t select_timeout_ms;
-        uint64_t cmd_timeout_ms;    /* a deferred control not completed by then -> TIMEOUT */
+        uint64_t cmd_timeout_ms;    /* a deferred control not completed by then -> TIMEOUT,
+                                     * a deferred freeze -> IIN2.2 */
         uint64_t need_time_ms;      /* > 0: IIN1.4 this long after the last time sync */
         struct outst_unsol_cfg unsol;
         uint32_t event_depth[4];    /* per class 1..3 */
@@ -66,6 +68,30 @@ struct outst_cmd {
 
 enum outst_time_kind { OUTST_TIME_WRITE, OUTST_TIME_LAN };
 
+/*
+ * A freeze request handed to the application: IMMED_FREEZE(_NR),
+ * FREEZE_CLEAR(_NR) or FREEZE_AT_TIME(_NR) (with its g50v2 time and
+ * interval).  named has one bit per counter index (bit i % 8 of byte i / 8),
+ * set for every present counter the request names: all of them for
+ * qualifier 0x06, indexes 0..N-1 for the count qualifiers 0x07/0x08 (as a
+ * READ takes them), the listed ones for ranges and index lists.  A named
+ * counter that is absent sets IIN2.2 and is not in named; the session
+ * freezes nothing itself.
+ */
+struct outst_freeze {
+        uint8_t func;
+        uint64_t time;              /* FREEZE_AT_TIME: when (ms since 1970) */
+        uint32_t interval_ms;       /* FREEZE_AT_TIME: period after that; 0 = once */
+        uint32_t count;             /* counters in the database (bits of named) */
+        uint32_t n;                 /* bits set in named (at least 1) */
+        const uint8_t *named;
+};
+
+static inline bool outst_freeze_named(const struct outst_freeze *f, uint32_t i)
+{
+        return i < f->count && (((unsigned)f->named[i / 8] >> (i % 8)) & 1u) != 0;
+}
+
 struct outst_callbacks {
         /*
          * Controls of one request (func SELECT, OPERATE, DIRECT_OPERATE or
@@ -75,6 +101,14 @@ struct outst_callbacks {
          */
         void (*on_command)(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
                            size_t n);
+        /*
+         * A freeze request naming at least one present counter.  The
+         * application freezes (or forwards) and answers, now or later, with
+         * outst_freeze_complete(token, iin).  The _NR functions and
+         * broadcasts are completed too, but get no response.  NULL: every
+         * freeze is answered IIN2.0 (function not supported).
+         */
+        void (*on_freeze)(void *ctx, uint32_t token, const struct outst_freeze *f);
         /* The master's time (ms since 1970) as of monotonic time at_mono. */
         void (*on_time_sync)(void *ctx, uint64_t master_time, uint64_t at_mono,
                              enum outst_time_kind kind);
@@ -99,6 +133,8 @@ struct outst_stats {
         uint64_t cmd_timeouts;
         uint64_t no_select;
         uint64_t select_timeouts;   /* the matching OPERATE came after select_timeout */
+        uint64_t freezes;           /* freeze requests handed to the application */
+        uint64_t freeze_timeouts;   /* not completed within cmd_timeout_ms (IIN2.2) */
 };
 
 struct outst;
@@ -114,9 +150,6 @@ struct db *outst_db(struct outst *o);
 struct events *outst_events(struct outst *o);
 const struct outst_stats *outst_stats(const struct outst *o);
 const struct lsess *outst_lsess(const struct outst *o);
-
-/* Wall time = now + offset (ms); used to stamp frozen counters. */
-void outst_set_wall_offset(struct outst *o, int64_t offset_ms);
 
 /* A connection came up / went away.  Disconnect loses no event. */
 void outst_connect(struct outst *o, uint64_t now);
@@ -142,6 +175,14 @@ int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, en
  */
 int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
                        uint64_t now);
+
+/*
+ * Complete the deferred freeze of token.  iin: the IIN2 bits the answer
+ * carries (only NO_FUNC_CODE_SUPPORT, OBJECT_UNKNOWN and PARAMETER_ERROR
+ * are taken).  -ESTALE if the token is no longer pending (superseded,
+ * timed out, connection lost).
+ */
+int outst_freeze_complete(struct outst *o, uint32_t token, uint16_t iin, uint64_t now);
 
 /* Set DEVICE_RESTART (IIN1.7) as after a restart; the master clears it (WRITE g80v1). */
 void outst_set_restart(struct outst *o);

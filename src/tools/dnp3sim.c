@@ -4,7 +4,8 @@
  * the outstation session and its libevent adapter.  Values change from
  * commands on stdin or in a script; every control the master sends is
  * printed as one JSON line on stdout and answered with the status set for
- * that point.  See dnp3sim(1).
+ * that point; every freeze request is printed and carried out here (the
+ * session hands it over).  See dnp3sim(1).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -65,6 +66,12 @@ struct sim {
         uint8_t *crob_status;           /* per BO index */
         uint8_t *ao_status;             /* per AO index */
         uint32_t n_bo, n_ao;
+        /* FREEZE_AT_TIME: one schedule at a time */
+        struct event *ev_frz;
+        uint8_t *frz_named;             /* the counters, one bit each */
+        uint32_t n_cnt;
+        uint64_t frz_at;                /* next freeze, wall ms */
+        uint32_t frz_interval;          /* ms; 0 = once */
         bool quit;
 };
 
@@ -216,6 +223,115 @@ static void sim_on_command(void *ctx, uint32_t token, uint8_t func, const struct
         for (size_t i = 0; i < n_done && r == 0 && func != APP_FUNC_SELECT; i++)
                 if (st[i] == DNP_CMD_SUCCESS)
                         sim_apply(s, &done[i]);
+}
+
+/* ---- freeze ------------------------------------------------------------ */
+
+static bool sim_named(const uint8_t *named, uint32_t i)
+{
+        return (((unsigned)named[i / 8] >> (i % 8)) & 1u) != 0;
+}
+
+/* One JSON line: event, function, the counters, then `tail` (",\"time\":..."). */
+static void sim_freeze_line(const struct sim *s, const char *event, uint8_t func,
+                            const uint8_t *named, const char *tail)
+{
+        printf("{\"event\":\"%s\",\"func\":\"%s\",\"indexes\":[", event,
+               app_func_name(func));
+        const char *sep = "";
+        for (uint32_t i = 0; i < s->n_cnt; i++)
+                if (sim_named(named, i)) {
+                        printf("%s%" PRIu32, sep, i);
+                        sep = ",";
+                }
+        out_line("]%s}", tail);
+}
+
+/*
+ * Freeze the named counters now: each frozen counter of the same index
+ * takes the counter's value and flags with the time of freeze (and always
+ * reports a frozen counter event); clear: the counter goes to 0 after.
+ */
+static void sim_freeze_now(struct sim *s, const uint8_t *named, bool clear, uint64_t wall)
+{
+        struct outst *o = outst_io_outst(s->io);
+        uint64_t mono = io_mono_ms();
+        for (uint32_t i = 0; i < s->n_cnt; i++) {
+                struct dnp_value cv, fv;
+                if (!sim_named(named, i) || db_get(outst_db(o), DNP_TYPE_CNT, i, &cv) < 0)
+                        continue;
+                if (db_get(outst_db(o), DNP_TYPE_FCNT, i, &fv) == 0) {
+                        fv.v.count = cv.v.count;
+                        fv.flags = cv.flags;
+                        fv.time = wall;
+                        fv.time_kind = DNP_TIME_ABS;
+                        (void)outst_update(o, DNP_TYPE_FCNT, &fv, DB_FORCE, mono);
+                }
+                if (clear) {
+                        cv.v.count = 0;
+                        cv.time = wall;
+                        cv.time_kind = DNP_TIME_ABS;
+                        (void)outst_update(o, DNP_TYPE_CNT, &cv, DB_DETECT, mono);
+                }
+        }
+}
+
+static void sim_frz_arm(struct sim *s)
+{
+        uint64_t now = io_wall_ms();
+        uint64_t ms = s->frz_at > now ? s->frz_at - now : 0;
+        struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+        evtimer_add(s->ev_frz, &tv);
+}
+
+static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct sim *s = arg;
+        char tail[48];
+        (void)fd;
+        (void)what;
+        uint64_t wall = io_wall_ms();
+        if (wall < s->frz_at) {
+                /* the timer counts from the loop's cached time, which may lag: not yet */
+                sim_frz_arm(s);
+                return;
+        }
+        sim_freeze_now(s, s->frz_named, false, wall);
+        snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
+        sim_freeze_line(s, "frozen", APP_FUNC_FREEZE_AT_TIME, s->frz_named, tail);
+        outst_io_kick(s->io);
+        if (s->frz_interval == 0)
+                return;
+        while (s->frz_at <= wall)
+                s->frz_at += s->frz_interval;
+        sim_frz_arm(s);
+}
+
+static void sim_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        struct sim *s = ctx;
+        char tail[80];
+        uint64_t wall = io_wall_ms();
+        bool at_time = f->func == APP_FUNC_FREEZE_AT_TIME || f->func == APP_FUNC_FREEZE_AT_TIME_NR;
+
+        if (at_time) {
+                /* the schedule replaces any earlier one */
+                memcpy(s->frz_named, f->named, s->n_cnt / 8 + 1);
+                s->frz_at = f->time;
+                s->frz_interval = f->interval_ms;
+                snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32,
+                         f->time, f->interval_ms);
+                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+                sim_frz_arm(s);
+        } else {
+                bool clear = f->func == APP_FUNC_FREEZE_CLEAR || f->func == APP_FUNC_FREEZE_CLEAR_NR;
+                sim_freeze_now(s, f->named, clear, wall);
+                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
+                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+        }
+        int r = outst_io_freeze_complete(s->io, token, 0);
+        if (r < 0)
+                fprintf(stderr, "dnp3sim: completing a freeze: %s\n", strerror(-r));
 }
 
 static void sim_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
@@ -687,9 +803,11 @@ int main(int argc, char **argv)
         }
         s.n_bo = counts[DNP_TYPE_BO];
         s.n_ao = counts[DNP_TYPE_AO];
+        s.n_cnt = counts[DNP_TYPE_CNT];
         s.crob_status = calloc(s.n_bo + 1, 1);
         s.ao_status = calloc(s.n_ao + 1, 1);
-        if (!s.crob_status || !s.ao_status) {
+        s.frz_named = calloc(s.n_cnt / 8 + 1, 1);
+        if (!s.crob_status || !s.ao_status || !s.frz_named) {
                 fprintf(stderr, "dnp3sim: out of memory\n");
                 return 1;
         }
@@ -699,8 +817,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dnp3sim: cannot create the event loop\n");
                 return 1;
         }
+        s.ev_frz = evtimer_new(s.base, sim_on_frz_timer, &s);
+        if (!s.ev_frz) {
+                fprintf(stderr, "dnp3sim: cannot create a timer\n");
+                return 1;
+        }
         static const struct outst_callbacks ocb = {
                 .on_command = sim_on_command,
+                .on_freeze = sim_on_freeze,
                 .on_time_sync = sim_on_time_sync,
                 .on_restart = sim_on_restart,
                 .on_reject = sim_on_reject_frame,
@@ -755,8 +879,10 @@ int main(int argc, char **argv)
                 event_free(s.ev_int);
         if (s.ev_term)
                 event_free(s.ev_term);
+        event_free(s.ev_frz);
         event_base_free(s.base);
         free(s.crob_status);
         free(s.ao_status);
+        free(s.frz_named);
         return 0;
 }

@@ -14,11 +14,14 @@
  *   0xe0-0xef  the clock jumps to the deadline and the timer fires
  *   0xf0-0xf7  a control on device 10 + (c & 1): SBO, DIRECT, DIRECT_NR, SELECT
  *   0xf8 / 0xf9 channel closed / opened
- *   0xfa-0xff  integrity poll demanded on device 10 + (c & 1)
+ *   0xfa-0xfd  integrity poll demanded on device 10 + (c & 1)
+ *   0xfe-0xff  a freeze on device 10 + (c & 1): the six functions in turn,
+ *              counters 0..3 and 300..301 (FREEZE_AT_TIME: 1 s from now)
  *
- * Checked: output within capacity; each control reported at most once and
- * with valid results; measurements with valid types; no busy loop (the
- * deadline does not stay at or before `now` across repeated timer calls).
+ * Checked: output within capacity; each control and freeze reported at most
+ * once and with valid results; measurements with valid types; no busy loop
+ * (the deadline does not stay at or before `now` across repeated timer
+ * calls).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ static struct link_scanner out_scan;
 static struct tport_rx out_rx[2];
 static uint8_t out_rxbuf[2][2048];
 static uint8_t tseq[2];
+static unsigned nfreeze;
 
 static void check(int cond)
 {
@@ -56,18 +60,49 @@ static void fz_on_value(void *ctx, const struct master_meas *m)
         check(m->dev == devs[0] || m->dev == devs[1]);
 }
 
+static void fz_report(struct master_dev *d, uint32_t id)
+{
+        size_t di = d == devs[1];
+        check(d == devs[0] || d == devs[1]);
+        if (id < FZ_MAX_IDS) {
+                check(!reported[id][di]);
+                reported[id][di] = 1;
+        }
+}
+
 static void fz_cmd_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
 {
         (void)ctx;
-        size_t di = d == devs[1];
-        check(d == devs[0] || d == devs[1]);
         check(r->n >= 1 && r->n <= MASTER_CMD_MAX_OBJS);
         for (size_t i = 0; i < r->n; i++)
                 check(r->objs[i].res < MASTER_CMD_RES_MAX);
-        if (r->id < FZ_MAX_IDS) {
-                check(!reported[r->id][di]);
-                reported[r->id][di] = 1;
-        }
+        fz_report(d, r->id);
+}
+
+static void fz_frz_cb(void *ctx, struct master_dev *d, const struct master_freeze_result *r)
+{
+        (void)ctx;
+        fz_report(d, r->id);
+        check(r->func >= APP_FUNC_IMMED_FREEZE && r->func <= APP_FUNC_FREEZE_AT_TIME_NR);
+        check(r->res == MASTER_CMD_RES_OK || r->res == MASTER_CMD_RES_TIMEOUT ||
+              r->res == MASTER_CMD_RES_OFFLINE || r->res == MASTER_CMD_RES_SENT);
+        if (r->res == MASTER_CMD_RES_OK)
+                check(r->ok == !(r->iin & (APP_IIN_NO_FUNC_CODE_SUPPORT | APP_IIN_OBJECT_UNKNOWN |
+                                           APP_IIN_PARAMETER_ERROR)));
+        else
+                check(r->ok == (r->res == MASTER_CMD_RES_SENT) && r->iin == 0);
+}
+
+static void fz_freeze(size_t i)
+{
+        struct master_freeze f = {
+                .func = (uint8_t)(APP_FUNC_IMMED_FREEZE + nfreeze++ % 6),
+                .time = 1700000000000 + now + 1000,
+                .n = 2,
+                .r = { { 0, 3 }, { 300, 301 } },
+        };
+        uint32_t id;
+        (void)master_dev_freeze(devs[i], &f, fz_frz_cb, NULL, now, &id);
 }
 
 /* Send frames carrying one transport segment from device i (variant v). */
@@ -115,7 +150,8 @@ static void fz_answer_output(bool answer)
                         if (tport_rx_push(&out_rx[i], f.data, f.data_len, &apdu, &len) != 1)
                                 continue;
                         if (!answer || len < 2 || apdu[1] == APP_FUNC_CONFIRM ||
-                            apdu[1] == APP_FUNC_DIRECT_OPERATE_NR)
+                            apdu[1] == APP_FUNC_DIRECT_OPERATE_NR ||
+                            master_req_freeze_nr(apdu[1]))
                                 continue;
                         uint8_t seg[5] = { (uint8_t)(TPORT_FIR | TPORT_FIN | (tseq[i]++ & TPORT_SEQ)),
                                            (uint8_t)(APP_CTRL_FIR | APP_CTRL_FIN | (apdu[0] & APP_CTRL_SEQ)),
@@ -179,6 +215,7 @@ static void fz_setup(void)
         }
         link_scanner_init(&out_scan);
         memset(reported, 0, sizeof(reported));
+        nfreeze = 0;
         now = 1000;
         master_chan_set_wall_offset(ch, INT64_C(1700000000000));
         master_chan_open(ch, now);
@@ -233,8 +270,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         master_chan_closed(ch, now);
                 } else if (c == 0xf9) {
                         master_chan_open(ch, now);
-                } else {
+                } else if (c < 0xfe) {
                         master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
+                } else {
+                        fz_freeze(c & 1u);
                 }
                 fz_answer_output(false);
                 fz_timer();

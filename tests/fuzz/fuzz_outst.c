@@ -8,7 +8,8 @@
  *   CTRL one byte per step, low 3 bits the operation, high 5 bits p:
  *        0 feed the next p+1 DATA bytes           1 feed the next 16(p+1) bytes
  *        2 advance the clock by 50(p+1) ms, fire   3 jump to the deadline, fire
- *        4 complete the pending controls with status p
+ *        4 complete the pending controls with status p, the pending freeze
+ *          with IIN2 bits p (p odd: the freeze first)
  *        5 confirm the last response/unsolicited the way a master does (p odd:
  *          with the wrong sequence)
  *        6 update a point (type p%7, index p/7, DB_FORCE) - events, overflow
@@ -51,6 +52,8 @@ static struct {
         bool cmd_pending;
         uint32_t token;
         size_t n_cmds;
+        bool frz_pending;
+        uint32_t frz_token;
         bool have_last;
         struct apdu_hdr last;           /* last response/unsolicited header seen */
 } F;
@@ -75,6 +78,22 @@ static void on_command(void *ctx, uint32_t token, uint8_t func, const struct out
         F.n_cmds = n;
 }
 
+static void on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        (void)ctx;
+        check(f->func >= APP_FUNC_IMMED_FREEZE && f->func <= APP_FUNC_FREEZE_AT_TIME_NR);
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < f->count + 8; i++)
+                if (outst_freeze_named(f, i)) {
+                        /* only counters that exist are named */
+                        check(i < f->count && db_present(outst_db(F.o), DNP_TYPE_CNT, i));
+                        n++;
+                }
+        check(n == f->n && n > 0);
+        F.frz_pending = true;
+        F.frz_token = token;
+}
+
 static int on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
 {
         (void)ctx;
@@ -86,6 +105,7 @@ static int on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
 
 static const struct outst_callbacks cbs = {
         .on_command = on_command,
+        .on_freeze = on_freeze,
         .on_restart = on_restart,
 };
 
@@ -222,7 +242,6 @@ static void setup(uint8_t cfgb)
         F.now = 1000;
         F.o = outst_new(&c, &cbs, NULL, F.now, &err);
         check(F.o != NULL);
-        outst_set_wall_offset(F.o, 1600000000000);
         for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
                 struct db_point_cfg pc = {
                         .static_var = db_default_static_var((enum dnp_type)t),
@@ -291,6 +310,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         break;
                 }
                 case 4:
+                        if (F.frz_pending && (p & 1)) {
+                                int r = outst_freeze_complete(F.o, F.frz_token,
+                                                              (uint16_t)(p << 8), F.now);
+                                check(r == 0 || r == -ESTALE);
+                                F.frz_pending = false;
+                                drain();
+                        }
                         if (F.cmd_pending) {
                                 uint8_t st[OUTST_MAX_CMDS];
                                 memset(st, (int)p, sizeof(st));

@@ -26,6 +26,8 @@
 #define SIM_MAX_LOG 4096
 #define SIM_MAX_PEND 32
 #define SIM_WALL INT64_C(1700000000000)        /* wall = now + this */
+/* The integrity poll a device gets (READ class 1, 2, 3, 0), as sim_apdu_is() hex. */
+#define INTEGRITY_REQ(seq) seq " 01 3C 02 06 3C 03 06 3C 04 06 3C 01 06"
 
 struct sim_pend {
         uint64_t at;
@@ -301,6 +303,9 @@ static void sim_answer(struct sim_dev *d, const uint8_t *apdu, size_t len)
         switch (h.func) {
         case APP_FUNC_CONFIRM:
         case APP_FUNC_DIRECT_OPERATE_NR:
+        case APP_FUNC_IMMED_FREEZE_NR:
+        case APP_FUNC_FREEZE_CLEAR_NR:
+        case APP_FUNC_FREEZE_AT_TIME_NR:
                 return;
         case APP_FUNC_READ: {
                 d->reads++;

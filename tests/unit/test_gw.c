@@ -69,6 +69,9 @@ static struct {
         size_t n;
 } LOST[8];
 static size_t NLOST;
+static struct gw_freeze_audit FAUD[16];
+static struct master_freeze FAUD_F[16];
+static size_t NFAUD;
 
 /* ---- harness ----------------------------------------------------------- */
 
@@ -78,6 +81,19 @@ static void on_audit(void *ctx, const struct gw_audit *a)
         if (NAUD < MAXAUDIT)
                 AUD[NAUD] = *a;
         NAUD++;
+}
+
+static void on_freeze_audit(void *ctx, const struct gw_freeze_audit *a)
+{
+        (void)ctx;
+        if (NFAUD < 16) {
+                FAUD[NFAUD] = *a;
+                if (a->f) {
+                        FAUD_F[NFAUD] = *a->f;
+                        FAUD[NFAUD].f = &FAUD_F[NFAUD];
+                }
+        }
+        NFAUD++;
 }
 
 static void on_comm_lost(void *ctx, uint32_t dev, size_t npoints)
@@ -98,7 +114,14 @@ static void on_command(void *ctx, uint32_t token, uint8_t func, const struct out
         gw_on_command(G, (size_t)(u - U), token, func, cmds, n, S.now);
 }
 
-static const struct outst_callbacks up_cbs = { .on_command = on_command };
+static void on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        struct up *u = ctx;
+        gw_on_freeze(G, (size_t)(u - U), token, f, S.now);
+}
+
+static const struct outst_callbacks up_cbs = { .on_command = on_command,
+                                               .on_freeze = on_freeze };
 
 /* Swap channel B's harness state into S (and back). */
 static void chan_b(void)
@@ -167,10 +190,11 @@ static void up_none(struct up *u)
         assert_int_equal(u->next, u->nrsp);
 }
 
-static void up_init(size_t i)
+/* Counters and frozen counters upstream: exactly the map's (none in MAP). */
+static void up_init(size_t i, const struct gw_map_entry *map, size_t nmap)
 {
         struct up *u = &U[i];
-        const struct outst_cfg c = {
+        struct outst_cfg c = {
                 .address = 10,
                 .master_address = 1,
                 .max_fragment = 2048,
@@ -185,11 +209,22 @@ static void up_init(size_t i)
                         [DNP_TYPE_AO] = 50,
                 },
         };
+        for (size_t k = 0; k < nmap; k++)
+                if ((map[k].type == DNP_TYPE_CNT || map[k].type == DNP_TYPE_FCNT) &&
+                    map[k].index + map[k].count > c.points[map[k].type])
+                        c.points[map[k].type] = map[k].index + map[k].count;
         int err = 0;
         memset(u, 0, sizeof(*u));
         u->o = outst_new(&c, &up_cbs, u, S.now, &err);
         assert_non_null(u->o);
         struct db *db = outst_db(u->o);
+        for (size_t k = 0; k < nmap; k++) {
+                const struct db_point_cfg cc = { .static_var = map[k].type == DNP_TYPE_CNT ? 1 : 5,
+                                                 .event_var = 5, .event_class = 3 };
+                if (map[k].type == DNP_TYPE_CNT || map[k].type == DNP_TYPE_FCNT)
+                        assert_int_equal(db_configure(db, map[k].type, map[k].index,
+                                                      map[k].count, &cc), 0);
+        }
         struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
         assert_int_equal(db_configure(db, DNP_TYPE_BI, 0, 30, &pc), 0);
         pc = (struct db_point_cfg){ .static_var = 2, .event_var = 2, .event_class = 3 };
@@ -210,9 +245,8 @@ static void up_init(size_t i)
 }
 
 /* Everything: channel B (dev2, dev3 silent) then A (dev0, dev1), outstations, the gateway. */
-static int setup(void **state)
+static int setup_map(const struct gw_map_entry *map, size_t nmap)
 {
-        (void)state;
         struct master_dev_cfg cb[2] = { sim_dev_cfg(20), sim_dev_cfg(21) };
         cb[0].max_controls = 16;
         sim_setup(cb, 2, 1);
@@ -232,18 +266,27 @@ static int setup(void **state)
         assert_int_equal(master_dev_get_state(DEV[1]), MASTER_DEV_ONLINE);
         assert_int_equal(master_dev_get_state(DEV[2]), MASTER_DEV_ONLINE);
 
-        const struct gw_callbacks cbs = { .on_audit = on_audit, .on_comm_lost = on_comm_lost };
-        assert_int_equal(gw_new(MAP, NMAP, NDEV, NOUT, &cbs, &G), 0);
+        const struct gw_callbacks cbs = { .on_audit = on_audit,
+                                          .on_freeze_audit = on_freeze_audit,
+                                          .on_comm_lost = on_comm_lost };
+        assert_int_equal(gw_new(map, nmap, NDEV, NOUT, &cbs, &G), 0);
         gw_set_wall_offset(G, WALL);
         for (size_t i = 0; i < NOUT; i++) {
-                up_init(i);
+                up_init(i, map, nmap);
                 gw_set_outstation(G, i, U[i].o);
         }
         for (uint32_t d = 0; d < 4; d++)
                 gw_set_device(G, d, DEV[d]);
         NAUD = 0;
         NLOST = 0;
+        NFAUD = 0;
         return 0;
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        return setup_map(MAP, NMAP);
 }
 
 static int teardown(void **state)
@@ -1005,6 +1048,317 @@ static void test_control_unmapped_iin22_select_timeout(void **state)
         up_none(u);
 }
 
+/* ---- freezes ----------------------------------------------------------- */
+
+/*
+ * Counters: upstream 0..3 -> dev0 10..13 and 8..9 -> dev0 20..21 (channel A),
+ * 4..5 -> dev2 0..1 (channel B), 6 -> dev3 0 (channel B, silent), 10 -> dev1 5
+ * (channel A); 7 unmapped.  Frozen counters 0..3 -> dev0 10..13 and 4..5 ->
+ * dev1 0..1: frozen counters 4..5 are not those of counters 4..5's device.
+ */
+static const struct gw_map_entry FMAP[] = {
+        { .type = DNP_TYPE_CNT, .index = 0, .count = 4, .dev = 0, .source_index = 10 },
+        { .type = DNP_TYPE_CNT, .index = 4, .count = 2, .dev = 2, .source_index = 0 },
+        { .type = DNP_TYPE_CNT, .index = 6, .count = 1, .dev = 3, .source_index = 0 },
+        { .type = DNP_TYPE_CNT, .index = 8, .count = 2, .dev = 0, .source_index = 20 },
+        { .type = DNP_TYPE_CNT, .index = 10, .count = 1, .dev = 1, .source_index = 5 },
+        { .type = DNP_TYPE_FCNT, .index = 0, .count = 4, .dev = 0, .source_index = 10 },
+        { .type = DNP_TYPE_FCNT, .index = 4, .count = 2, .dev = 1, .source_index = 0 },
+};
+
+/* ... with both channels idle: dev3 (silent) offline after 3 transactions x 2 tries x 2 s,
+ * its next probe not before 30 s */
+static int setup_freeze(void **state)
+{
+        (void)state;
+        setup_map(FMAP, sizeof(FMAP) / sizeof(FMAP[0]));
+        run_b(30000);
+        run_a(30000);
+        assert_int_equal(master_dev_get_state(DEV[3]), MASTER_DEV_OFFLINE);
+        return 0;
+}
+
+/* The requests device addr received on channel S from log position base. */
+static size_t reqs_of(uint16_t addr, size_t base, const struct sim_req **out, size_t max)
+{
+        size_t n = 0;
+        for (size_t i = base; i < S.nlog; i++)
+                if (S.log[i].addr == addr && n < max)
+                        out[n++] = &S.log[i];
+        return n;
+}
+
+static void faud_is(size_t k, uint32_t dev, uint8_t res, int err, uint16_t up_iin)
+{
+        assert_true(k < NFAUD);
+        assert_int_equal(FAUD[k].dev, dev);
+        assert_int_equal(FAUD[k].res, res);
+        assert_int_equal(FAUD[k].err, err);
+        assert_int_equal(FAUD[k].up_iin, up_iin);
+}
+
+/*
+ * A freeze is forwarded like a control (gateway.md "Freeze pass-through"):
+ * one request per device owning a named counter, with the device's own
+ * indexes, in parallel across channels; the upstream response waits for both
+ * devices; each device that confirmed is read again at once (integrity poll);
+ * nothing upstream is frozen or cleared by the gateway.
+ */
+static void test_freeze_two_channels(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        size_t base_a = S.nlog, base_b = B.nlog;
+        struct dnp_value fc4 = up_get(0, DNP_TYPE_FCNT, 4);
+        /* IMMED_FREEZE g20v0 q 0x00 0..5: dev0 gets 10..13, dev2 (channel B) 0..1 */
+        UP_SEND(u, 0xc1, 0x07, 0x14, 0x00, 0x00, 0x00, 0x05);
+        up_none(u);
+        run_a(S.now + 100);
+        const struct sim_req *r[4];
+        assert_int_equal(reqs_of(10, base_a, r, 4), 2);
+        assert_true(sim_apdu_is(r[0], "C2 07 14 00 00 0A 0D"));
+        assert_true(sim_apdu_is(r[1], INTEGRITY_REQ("C3")));    /* dev0 read again */
+        assert_int_equal(reqs_of(11, base_a, r, 4), 0);         /* dev1: none of its counters */
+        up_none(u);                     /* dev2 has not answered yet */
+        run_b(S.now);
+        chan_b();
+        assert_int_equal(reqs_of(20, base_b, r, 4), 2);
+        assert_true(sim_apdu_is(r[0], "C2 07 14 00 00 00 01"));
+        assert_true(sim_apdu_is(r[1], INTEGRITY_REQ("C3")));
+        assert_int_equal(reqs_of(21, base_b, r, 4), 0);
+        chan_b();
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00);
+        up_none(u);
+        /* the gateway froze nothing itself: frozen counter 4 (dev1's) is as it was */
+        struct dnp_value v = up_get(0, DNP_TYPE_FCNT, 4);
+        assert_int_equal(v.v.count, fc4.v.count);
+        assert_int_equal(v.flags, fc4.flags);
+        assert_int_equal(v.time, fc4.time);
+        assert_int_equal(up_nevents(0), 0);
+        /* one audit record per device, in device order */
+        assert_int_equal(NFAUD, 2);
+        faud_is(0, 0, MASTER_CMD_RES_OK, 0, 0);
+        assert_int_equal(FAUD[0].func, APP_FUNC_IMMED_FREEZE);
+        assert_int_equal(FAUD[0].outstation, 0);
+        assert_int_equal(FAUD[0].f->n, 1);
+        assert_int_equal(FAUD[0].f->r[0].start, 10);
+        assert_int_equal(FAUD[0].f->r[0].stop, 13);
+        faud_is(1, 2, MASTER_CMD_RES_OK, 0, 0);
+        assert_int_equal(FAUD_F[1].r[0].stop, 1);
+        assert_int_equal(gw_get_stats(G)->freezes, 1);
+        assert_int_equal(gw_get_stats(G)->freeze_devices_failed, 0);
+}
+
+/*
+ * The function and the g50v2 time object go down unchanged; an index list
+ * becomes one range per run of the device's consecutive indexes; the _NR
+ * functions go down as _NR and get no upstream response; g20v0 q 0x06 names
+ * every mapped counter, and a device that cannot be reached sets IIN2.2 (not
+ * seen for an _NR request).
+ */
+static void test_freeze_functions_and_ranges(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        size_t base = S.nlog;
+        const struct sim_req *r[8];
+        /* FREEZE_CLEAR g20v0 q 0x17 [9, 0, 1, 3, 8] -> dev0 10..11, 13, 20..21 */
+        UP_SEND(u, 0xc1, 0x09, 0x14, 0x00, 0x17, 0x05, 0x09, 0x00, 0x01, 0x03, 0x08);
+        run_a(S.now + 100);
+        assert_int_equal(reqs_of(10, base, r, 8), 2);
+        assert_true(sim_apdu_is(r[0], "C2 09 14 00 00 0A 0B 14 00 00 0D 0D 14 00 00 14 15"));
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00);
+        /* FREEZE_AT_TIME: time 0x0102030405, interval 60 s, counter 0 */
+        UP_SEND(u, 0xc2, 0x0b, 0x32, 0x02, 0x07, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00,
+                0x60, 0xea, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00);
+        run_a(S.now + 100);
+        assert_int_equal(reqs_of(10, base, r, 8), 4);
+        assert_true(sim_apdu_is(r[2], "C4 0B 32 02 07 01 05 04 03 02 01 00 60 EA 00 00 "
+                                      "14 00 00 0A 0A"));
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x00);
+        assert_int_equal(NFAUD, 2);
+        assert_int_equal(FAUD[1].func, APP_FUNC_FREEZE_AT_TIME);
+        assert_int_equal(FAUD_F[1].time, 0x0102030405ull);
+        assert_int_equal(FAUD_F[1].interval_ms, 60000);
+        /* IMMED_FREEZE_NR all: dev0, dev1 (channel A) as FC 8, dev2 on channel B; dev3
+         * is offline: not sent; no upstream response at all */
+        NFAUD = 0;
+        UP_SEND(u, 0xc3, 0x08, 0x14, 0x00, 0x06);
+        run_a(S.now + 100);
+        assert_int_equal(reqs_of(10, base, r, 8), 6);
+        assert_true(sim_apdu_is(r[4], "C6 08 14 00 00 0A 0D 14 00 00 14 15"));
+        assert_true(sim_apdu_is(r[5], INTEGRITY_REQ("C7")));   /* sent: read again */
+        assert_int_equal(reqs_of(11, base, r, 8), 2);
+        assert_true(sim_apdu_is(r[0], "C2 08 14 00 00 05 05"));
+        run_b(S.now);
+        up_none(u);
+        assert_int_equal(NFAUD, 4);
+        faud_is(0, 0, MASTER_CMD_RES_SENT, 0, 0);
+        faud_is(1, 1, MASTER_CMD_RES_SENT, 0, 0);
+        faud_is(2, 2, MASTER_CMD_RES_SENT, 0, 0);
+        faud_is(3, 3, MASTER_CMD_RES_MAX, -ENOTCONN, APP_IIN_PARAMETER_ERROR);
+        UP_SEND(u, 0xc4, 0x01, 0x3c, 0x02, 0x06);       /* the session is free */
+        UP_EXPECT(u, 0xc4, 0x81, 0x00, 0x00);
+        /* the same by a confirmed IMMED_FREEZE: IIN2.2 for dev3 */
+        UP_SEND(u, 0xc5, 0x07, 0x14, 0x00, 0x06);
+        run_a(S.now + 100);
+        up_none(u);
+        run_b(S.now);
+        UP_EXPECT(u, 0xc5, 0x81, 0x00, 0x04);
+        assert_int_equal(gw_get_stats(G)->freeze_devices_failed, 2);
+}
+
+/* An outstation_freeze naming counters first..last (for direct gw_on_freeze calls). */
+static struct outst_freeze frz_req(uint8_t func, uint8_t *named, uint32_t first, uint32_t last)
+{
+        memset(named, 0, 2);
+        for (uint32_t i = first; i <= last; i++)
+                named[i / 8] |= (uint8_t)(1u << (i % 8));
+        return (struct outst_freeze){ .func = func, .count = 11, .n = last - first + 1,
+                                      .named = named };
+}
+
+/*
+ * Failures set IIN2.2 (IIN2.0 when the device said it does not support the
+ * function) and the audit names the device: offline, silent past its
+ * control timeout, refusing (IIN2.1 -> IIN2.2), and the gateway's own slots
+ * full.  A device that did not freeze is not read again for it; the upstream
+ * counter is never cleared by the gateway (FREEZE_CLEAR used to zero it).
+ */
+static void test_freeze_failures(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        /* dev3 is offline */
+        UP_SEND(u, 0xc1, 0x07, 0x14, 0x00, 0x00, 0x04, 0x06);  /* 4..5 dev2, 6 dev3 */
+        up_none(u);
+        run_b(S.now);
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x04);
+        assert_int_equal(NFAUD, 2);
+        faud_is(0, 2, MASTER_CMD_RES_OK, 0, 0);
+        faud_is(1, 3, MASTER_CMD_RES_MAX, -ENOTCONN, APP_IIN_PARAMETER_ERROR);
+
+        /* dev0 silent: no answer (2 tries x 2 s, within its 10 s control timeout) -> IIN2.2 */
+        struct master_meas m = meas(DNP_TYPE_CNT, 10, false, false, DNP_FLAG_ONLINE, 7,
+                                    (uint64_t)SIM_WALL + S.now);
+        gw_on_meas(G, 0, &m, S.now);
+        assert_int_equal(up_get(0, DNP_TYPE_CNT, 0).v.count, 7);
+        NFAUD = 0;
+        S.dev[0].silent = true;
+        uint64_t t0 = S.now;
+        UP_SEND(u, 0xc2, 0x09, 0x14, 0x00, 0x00, 0x00, 0x00);  /* FREEZE_CLEAR counter 0 */
+        run_a(t0 + 3999);
+        up_none(u);
+        run_a(t0 + 4000);
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x04);
+        assert_int_equal(NFAUD, 1);
+        faud_is(0, 0, MASTER_CMD_RES_TIMEOUT, 0, APP_IIN_PARAMETER_ERROR);
+        assert_int_equal(FAUD[0].latency_ms, 4000);
+        assert_int_equal(up_get(0, DNP_TYPE_CNT, 0).v.count, 7);  /* not the gateway's to clear */
+        S.dev[0].silent = false;
+        run_a(S.now + 60000);           /* back online */
+        assert_int_equal(master_dev_get_state(DEV[0]), MASTER_DEV_ONLINE);
+
+        /* dev0 answers IIN2.0: IIN2.0 upstream, and no read follows the refusal */
+        NFAUD = 0;
+        S.dev[0].iin = APP_IIN_NO_FUNC_CODE_SUPPORT;
+        size_t base = S.nlog;
+        UP_SEND(u, 0xc3, 0x07, 0x14, 0x00, 0x00, 0x00, 0x00);
+        run_a(S.now + 100);
+        UP_EXPECT(u, 0xc3, 0x81, 0x00, 0x01);
+        faud_is(0, 0, MASTER_CMD_RES_OK, 0, APP_IIN_NO_FUNC_CODE_SUPPORT);
+        assert_int_equal(FAUD[0].iin, APP_IIN_NO_FUNC_CODE_SUPPORT);
+        assert_int_equal(S.nlog - base, 1);
+        /* IIN2.1 (it knows no g20v0): IIN2.2 upstream */
+        S.dev[0].iin = APP_IIN_OBJECT_UNKNOWN;
+        UP_SEND(u, 0xc4, 0x07, 0x14, 0x00, 0x00, 0x00, 0x00);
+        run_a(S.now + 100);
+        UP_EXPECT(u, 0xc4, 0x81, 0x00, 0x04);
+        faud_is(1, 0, MASTER_CMD_RES_OK, 0, APP_IIN_PARAMETER_ERROR);
+        S.dev[0].iin = 0;
+
+        /* two freezes in flight per outstation: a third one is refused at once (IIN2.2) */
+        NFAUD = 0;
+        S.dev[0].silent = true;
+        uint8_t named[2];
+        struct outst_freeze f = frz_req(APP_FUNC_IMMED_FREEZE, named, 0, 0);
+        gw_on_freeze(G, 1, 100, &f, S.now);
+        gw_on_freeze(G, 1, 101, &f, S.now);
+        assert_int_equal(NFAUD, 0);
+        gw_on_freeze(G, 1, 102, &f, S.now);
+        assert_int_equal(NFAUD, 1);
+        assert_int_equal(FAUD[0].dev, GW_NO_DEV);
+        assert_int_equal(FAUD[0].outstation, 1);
+        assert_int_equal(FAUD[0].up_iin, APP_IIN_PARAMETER_ERROR);
+        assert_null(FAUD[0].f);
+        gw_on_freeze(G, 0, 103, &f, S.now);     /* the other outstation has its own */
+        assert_int_equal(NFAUD, 1);
+        run_a(S.now + 20000);
+        assert_int_equal(NFAUD, 4);
+}
+
+/* A response fragment of dev0 for its next READ: frozen counter 10 = 2 at time
+ * tf as an event (g23v5), counter 10 = 0 (g20v1), frozen counter 10 = 2 without
+ * time (g21v1). */
+static void script_after_freeze(uint64_t tf)
+{
+        struct sim_dev *d = &S.dev[0];
+        struct apdu_wr a;
+        const struct apdu_hdr h = { .fir = true, .fin = true, .func = APP_FUNC_RESPONSE };
+        assert_int_equal(apdu_wr_init(&a, d->script[0], sizeof(d->script[0]), &h), 0);
+        struct dnp_value v = { .index = 10, .flags = DNP_FLAG_ONLINE, .v.count = 2,
+                               .time_kind = DNP_TIME_ABS, .time = tf };
+        assert_int_equal(apdu_wr_begin(&a, 23, 5, OBJ_QUAL_INDEX16, 0), 0);
+        assert_int_equal(apdu_wr_value(&a, &v), 0);
+        v.v.count = 0;
+        v.time_kind = DNP_TIME_NONE;
+        assert_int_equal(apdu_wr_begin(&a, 20, 1, OBJ_QUAL_RANGE8, 10), 0);
+        assert_int_equal(apdu_wr_value(&a, &v), 0);
+        v.v.count = 2;
+        assert_int_equal(apdu_wr_begin(&a, 21, 1, OBJ_QUAL_RANGE8, 10), 0);
+        assert_int_equal(apdu_wr_value(&a, &v), 0);
+        apdu_wr_end(&a);
+        d->script_len[0] = apdu_wr_len(&a);
+        d->nscript = 1;
+}
+
+/*
+ * After the device confirmed, SCADA's next read shows the device's own frozen
+ * value and time of freeze and its counter: the read that follows the freeze
+ * brings them, and a frozen counter reported again without time (g21v1)
+ * keeps the device's time of freeze rather than taking the reception time.
+ */
+static void test_freeze_refresh_shows_device_values(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        /* counter 10 of dev0 (upstream 0) at 2, as a static value */
+        struct master_meas m = meas(DNP_TYPE_CNT, 10, false, false, DNP_FLAG_ONLINE, 2,
+                                    (uint64_t)SIM_WALL + S.now);
+        gw_on_meas(G, 0, &m, S.now);
+        const uint64_t tf = 1700000123456;
+        script_after_freeze(tf);
+        size_t mbase = S.nmeas;
+        UP_SEND(u, 0xc1, 0x09, 0x14, 0x00, 0x06);       /* FREEZE_CLEAR all */
+        run_a(S.now + 100);
+        forward_meas(mbase);
+        run_b(S.now);
+        UP_EXPECT(u, 0xc1, 0x81, 0x08, 0x04);   /* class 3 events; IIN2.2: dev3 offline */
+        struct dnp_value fc = up_get(0, DNP_TYPE_FCNT, 0);
+        assert_int_equal(fc.v.count, 2);
+        assert_int_equal(fc.flags, DNP_FLAG_ONLINE);
+        assert_int_equal(fc.time, tf);
+        assert_int_equal(up_get(0, DNP_TYPE_CNT, 0).v.count, 0);
+        /* READ g21v5 0..0 and g20v1 0..0: the device's values, its time of freeze */
+        UP_SEND(u, 0xc2, 0x01, 0x15, 0x05, 0x00, 0x00, 0x00, 0x14, 0x01, 0x00, 0x00, 0x00);
+        UP_EXPECT(u, 0xc2, 0x81, 0x08, 0x00,
+                  0x15, 0x05, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
+                  0x40, 0x4a, 0xe7, 0xcf, 0x8b, 0x01,
+                  0x14, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00);
+        /* frozen counters 4..5 are dev1's: untouched by a freeze of counters 4..5 */
+        assert_int_equal(up_get(0, DNP_TYPE_FCNT, 4).flags, DNP_FLAG_RESTART);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1019,6 +1373,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_control_latency, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_unmapped_iin22_select_timeout, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_two_channels, setup_freeze, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_functions_and_ranges, setup_freeze,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_failures, setup_freeze, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_refresh_shows_device_values,
+                                                setup_freeze, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

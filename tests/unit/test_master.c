@@ -14,8 +14,6 @@
 #include "link_frames.h"
 #include "master_sim.h"
 
-#define INTEGRITY_REQ(seq) seq " 01 3C 02 06 3C 03 06 3C 04 06 3C 01 06"
-
 static const struct master_cmd_obj two_objs[2] = {
         { .group = 12, .var = 1,
           .v = { .index = 3, .v.crob = { .code = 0x03, .count = 1, .on_ms = 100, .off_ms = 0 } } },
@@ -1105,6 +1103,206 @@ static void test_link_rules_for_outstation_primary_frames(void **state)
         sim_teardown();
 }
 
+/* ---- freeze requests ---- */
+
+static struct master_freeze_result frz_res[8];
+static uint64_t frz_at[8];
+static unsigned frz_n;
+
+static void frz_cb(void *ctx, struct master_dev *d, const struct master_freeze_result *r)
+{
+        (void)ctx;
+        (void)d;
+        if (frz_n < 8) {
+                frz_res[frz_n] = *r;
+                frz_at[frz_n] = S.now;
+        }
+        frz_n++;
+}
+
+static struct master_freeze frz_of(uint8_t func, size_t n, const uint16_t (*r)[2])
+{
+        struct master_freeze f = { .func = func, .n = n };
+        for (size_t i = 0; i < n; i++)
+                f.r[i] = (struct master_freeze_range){ .start = r[i][0], .stop = r[i][1] };
+        return f;
+}
+
+/*
+ * IEEE 1815-2012 4.4.5-4.4.9: a freeze names counters with g20v0 headers,
+ * here one start-stop header per range (q 0x00, 0x01 past 255); FREEZE_AT_TIME
+ * opens with g50v2 (q 0x07, one object: time, interval).  The _NR forms get
+ * no response (result SENT); the device's IIN2.x in its answer makes the
+ * result not ok.  Queued controls go first.
+ */
+static void test_freeze_requests(void **state)
+{
+        (void)state;
+        uint8_t b[MASTER_FREEZE_REQ_MAX];
+        size_t n;
+        static const uint16_t two[][2] = { { 0, 3 }, { 300, 301 } };
+        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 2, two);
+        assert_int_equal(master_req_freeze(b, sizeof(b), 2, &f, &n), 0);
+        assert_int_equal(n, 14);
+        assert_memory_equal(b, ((const uint8_t[]){ 0xC2, 0x07, 0x14, 0x00, 0x00, 0x00, 0x03,
+                                                   0x14, 0x00, 0x01, 0x2C, 0x01, 0x2D, 0x01 }),
+                            n);
+        /* 32 ranges past 255 with the time object: the largest request, 240 bytes */
+        f.func = APP_FUNC_FREEZE_AT_TIME_NR;
+        f.n = MASTER_FREEZE_MAX_RANGES;
+        for (size_t i = 0; i < f.n; i++)
+                f.r[i] = (struct master_freeze_range){ .start = (uint16_t)(1000 + 2 * i),
+                                                       .stop = (uint16_t)(1000 + 2 * i) };
+        assert_int_equal(master_req_freeze(b, sizeof(b), 0, &f, &n), 0);
+        assert_int_equal(n, MASTER_FREEZE_REQ_MAX);
+        assert_int_equal(master_req_freeze(b, MASTER_FREEZE_REQ_MAX - 1, 0, &f, &n), -ENOBUFS);
+        /* refused: 33 ranges, none, stop < start, a function that is no freeze */
+        f.n = MASTER_FREEZE_MAX_RANGES + 1;
+        assert_int_equal(master_req_freeze_check(&f), -EINVAL);
+        f.n = 0;
+        assert_int_equal(master_req_freeze_check(&f), -EINVAL);
+        f = frz_of(APP_FUNC_FREEZE_CLEAR, 1, (const uint16_t[][2]){ { 5, 4 } });
+        assert_int_equal(master_req_freeze_check(&f), -EINVAL);
+        f = frz_of(APP_FUNC_READ, 1, two);
+        assert_int_equal(master_req_freeze_check(&f), -EINVAL);
+
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        one_dev_started(&cfg, 1);       /* C0 DISABLE_UNSOL, C1 integrity */
+        S.dev[0].latency = 30;
+        frz_n = 0;
+        uint32_t id, cid;
+        size_t base = S.nlog;
+        uint64_t t0 = S.now;
+        f = frz_of(APP_FUNC_IMMED_FREEZE, 2, two);
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        f = frz_of(APP_FUNC_READ, 1, two);
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), -EINVAL);
+        /* a control queued after the freeze still goes first */
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &cid), 0);
+        sim_run_until(t0 + 100);
+        assert_int_equal(S.nlog - base, 2);
+        assert_true(sim_apdu_is(&S.log[base], "C2 05" ONE_CROB));
+        assert_true(sim_apdu_is(&S.log[base + 1], "C3 07 14 00 00 00 03 14 00 01 2C 01 2D 01"));
+        assert_int_equal(frz_n, 1);
+        assert_int_equal(frz_res[0].func, APP_FUNC_IMMED_FREEZE);
+        assert_int_equal(frz_res[0].res, MASTER_CMD_RES_OK);
+        assert_true(frz_res[0].ok);
+        assert_int_equal(frz_res[0].iin, 0);
+        assert_int_equal(frz_res[0].at, t0 + 60);
+        assert_int_equal(frz_at[0], t0 + 60);
+
+        /* FREEZE_AT_TIME: g50v2 time 0x0102030405 ms, interval 60000 ms; counter 5 */
+        f = frz_of(APP_FUNC_FREEZE_AT_TIME, 1, (const uint16_t[][2]){ { 5, 5 } });
+        f.time = 0x0102030405ull;
+        f.interval_ms = 60000;
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        sim_run_until(S.now + 100);
+        assert_true(sim_apdu_is(&S.log[base + 2],
+                                "C4 0B 32 02 07 01 05 04 03 02 01 00 60 EA 00 00 14 00 00 05 05"));
+        assert_int_equal(frz_n, 2);
+        assert_int_equal(frz_res[1].res, MASTER_CMD_RES_OK);
+        assert_int_equal(frz_res[1].id, id);
+
+        /* FREEZE_CLEAR_NR: sent, nothing awaited; the channel is free at once */
+        uint64_t t1 = S.now;
+        f = frz_of(APP_FUNC_FREEZE_CLEAR_NR, 1, (const uint16_t[][2]){ { 0, 0 } });
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        sim_run_until(S.now);
+        assert_true(sim_apdu_is(&S.log[base + 3], "C5 0A 14 00 00 00 00"));
+        assert_int_equal(frz_n, 3);
+        assert_int_equal(frz_res[2].res, MASTER_CMD_RES_SENT);
+        assert_true(frz_res[2].ok);
+        assert_int_equal(frz_res[2].at, t1);
+
+        /* the device answers IIN2.2 (it has no counter 9): OK, but not ok, its IIN kept */
+        S.dev[0].iin = APP_IIN_PARAMETER_ERROR;
+        f = frz_of(APP_FUNC_FREEZE_CLEAR, 1, (const uint16_t[][2]){ { 9, 9 } });
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        sim_run_until(S.now + 100);
+        assert_true(sim_apdu_is(&S.log[base + 4], "C6 09 14 00 00 09 09"));
+        assert_int_equal(frz_n, 4);
+        assert_int_equal(frz_res[3].res, MASTER_CMD_RES_OK);
+        assert_false(frz_res[3].ok);
+        assert_int_equal(frz_res[3].iin, APP_IIN_PARAMETER_ERROR);
+        const struct master_dev_stats *st = master_dev_get_stats(S.md[0]);
+        assert_int_equal(st->freezes, 4);
+        assert_int_equal(st->tasks[MASTER_TASK_FREEZE], 4);
+        assert_int_equal(st->timeouts, 0);
+        sim_teardown();
+}
+
+/* A device that does not answer within control_timeout: TIMEOUT (never ok);
+ * offline or closed: OFFLINE, or -ENOTCONN at once; a full queue: -EBUSY. */
+static void test_freeze_timeout_offline(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.control_timeout_ms = 3000;
+        cfg.comm_fail_after = 5;
+        cfg.max_controls = 1;
+        one_dev_started(&cfg, 1);
+        S.dev[0].silent = true;
+        frz_n = 0;
+        uint32_t id;
+        uint64_t t0 = S.now;
+        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 1, (const uint16_t[][2]){ { 0, 3 } });
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), -EBUSY);
+        sim_run_until(t0 + 2999);
+        assert_int_equal(frz_n, 0);
+        assert_int_equal(sim_count_func(10, APP_FUNC_IMMED_FREEZE), 2);    /* sent, retried */
+        sim_run_until(t0 + 3000);
+        assert_int_equal(frz_n, 1);
+        assert_int_equal(frz_res[0].res, MASTER_CMD_RES_TIMEOUT);
+        assert_false(frz_res[0].ok);
+        assert_int_equal(frz_at[0], t0 + 3000);
+        /* its transaction still ends by the response timer: the slot is free after */
+        sim_run_until(t0 + 4000);
+        assert_int_equal(frz_n, 1);
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        /* channel closed: the queued one fails OFFLINE; no new one is taken */
+        master_chan_closed(S.ch, S.now);
+        assert_int_equal(frz_n, 2);
+        assert_int_equal(frz_res[1].res, MASTER_CMD_RES_OFFLINE);
+        assert_false(frz_res[1].ok);
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), -ENOTCONN);
+        assert_int_equal(frz_n, 2);
+        assert_true(master_chan_deadline(S.ch) == MASTER_NEVER);
+        sim_teardown();
+}
+
+/* While a SELECT is held for its OPERATE (gateway pass-through), a freeze waits:
+ * the OPERATE must carry the next sequence number after the SELECT. */
+static void test_freeze_waits_for_select_hold(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.select_hold_ms = 5000;
+        one_dev_started(&cfg, 1);
+        frz_n = 0;
+        uint32_t id;
+        size_t base = S.nlog;
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_SELECT, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        sim_run_until(1000);
+        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 1, (const uint16_t[][2]){ { 0, 0 } });
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        sim_run_until(2000);
+        assert_int_equal(S.nlog - base, 1);             /* held */
+        assert_int_equal(master_chan_deadline(S.ch), 5000);
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_OPERATE, one_crob, 1, sim_cmd_cb,
+                                            &S, S.now, &id), 0);
+        sim_run_until(2100);
+        assert_int_equal(S.nlog - base, 3);
+        assert_true(sim_apdu_is(&S.log[base], "C2 03" ONE_CROB));
+        assert_true(sim_apdu_is(&S.log[base + 1], "C3 04" ONE_CROB));
+        assert_true(sim_apdu_is(&S.log[base + 2], "C4 07 14 00 00 00 00"));
+        assert_int_equal(frz_n, 1);
+        assert_true(frz_res[0].ok);
+        sim_teardown();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1130,6 +1328,9 @@ int main(void)
                 cmocka_unit_test(test_nr_not_queued),
                 cmocka_unit_test(test_control_from_timeout_callback),
                 cmocka_unit_test(test_link_rules_for_outstation_primary_frames),
+                cmocka_unit_test(test_freeze_requests),
+                cmocka_unit_test(test_freeze_timeout_offline),
+                cmocka_unit_test(test_freeze_waits_for_select_hold),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

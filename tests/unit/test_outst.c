@@ -37,6 +37,11 @@ struct h {
         uint64_t sync_time, sync_at;
         int sync_kind;
         unsigned syncs;
+        /* freezes handed to the application */
+        unsigned freezes;
+        uint32_t frz_token;
+        struct outst_freeze frz;
+        uint8_t frz_named[16];
 };
 
 static struct h H;
@@ -61,6 +66,17 @@ static void on_time_sync(void *ctx, uint64_t t, uint64_t at, enum outst_time_kin
         H.syncs++;
 }
 
+static void on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
+{
+        (void)ctx;
+        H.freezes++;
+        H.frz_token = token;
+        H.frz = *f;
+        assert_true(f->count / 8 + 1 <= sizeof(H.frz_named));
+        memcpy(H.frz_named, f->named, f->count / 8 + 1);
+        H.frz.named = H.frz_named;
+}
+
 static int on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
 {
         (void)ctx;
@@ -70,9 +86,13 @@ static int on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
 
 static const struct outst_callbacks cbs = {
         .on_command = on_command,
+        .on_freeze = on_freeze,
         .on_time_sync = on_time_sync,
         .on_restart = on_restart,
 };
+
+/* The callbacks of the next h_init() (a test may take some away). */
+static const struct outst_callbacks *h_cbs = &cbs;
 
 static void drain(void);
 
@@ -103,7 +123,7 @@ static void h_init(const struct outst_cfg *cfg)
         outst_free(H.o);
         memset(&H, 0, sizeof(H));
         H.now = 1000;
-        H.o = outst_new(cfg, &cbs, NULL, H.now, &err);
+        H.o = outst_new(cfg, h_cbs, NULL, H.now, &err);
         assert_non_null(H.o);
         struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
         lsess_init(&H.m, &mc, H.mrx, sizeof(H.mrx), H.now);
@@ -383,6 +403,31 @@ static void complete(uint8_t status)
         drain();
 }
 
+/* The counters a freeze named, as a list (for comparing). */
+static size_t frz_list(uint32_t *out, size_t max)
+{
+        size_t n = 0;
+        for (uint32_t i = 0; i < H.frz.count; i++)
+                if (outst_freeze_named(&H.frz, i) && n < max)
+                        out[n++] = i;
+        return n;
+}
+
+#define EXPECT_NAMED(...)                                                                   \
+        do {                                                                                \
+                static const uint32_t w_[] = { __VA_ARGS__ };                               \
+                uint32_t g_[16];                                                            \
+                assert_int_equal(frz_list(g_, 16), sizeof(w_) / sizeof(w_[0]));             \
+                assert_memory_equal(g_, w_, sizeof(w_));                                    \
+                assert_int_equal(H.frz.n, sizeof(w_) / sizeof(w_[0]));                      \
+        } while (0)
+
+static void freeze_done(uint16_t iin)
+{
+        assert_int_equal(outst_freeze_complete(H.o, H.frz_token, iin, H.now), 0);
+        drain();
+}
+
 static void test_select_operate(void **state)
 {
         (void)state;
@@ -608,27 +653,6 @@ static void test_time_delay_restart(void **state)
         EXPECT(0xc6, 0x81, 0x80, 0x00, 0x34, 0x02, 0x07, 0x01, 0x88, 0x13);
 }
 
-static void test_freeze(void **state)
-{
-        (void)state;
-        struct outst_cfg c = base_cfg();
-        h_init(&c);
-        outst_set_wall_offset(H.o, 1000000);
-        clear_restart();
-        struct dnp_value v = { .index = 1, .flags = DNP_FLAG_ONLINE, .v.count = 77 };
-        outst_update(H.o, DNP_TYPE_CNT, &v, DB_DETECT, H.now);
-        SEND(0xc1, 0x09, 0x14, 0x00, 0x00, 0x01, 0x01); /* FREEZE_CLEAR counter 1 */
-        EXPECT(0xc1, 0x81, 0x00, 0x00);
-        struct dnp_value f, cnt;
-        assert_int_equal(db_get(outst_db(H.o), DNP_TYPE_FCNT, 1, &f), 0);
-        assert_int_equal(f.v.count, 77);
-        assert_int_equal(f.time, 1000000 + H.now);
-        assert_int_equal(db_get(outst_db(H.o), DNP_TYPE_CNT, 1, &cnt), 0);
-        assert_int_equal(cnt.v.count, 0);
-        SEND(0xc2, 0x08, 0x14, 0x00, 0x06);     /* IMMED_FREEZE_NR: no response */
-        expect_none();
-}
-
 /* Unsolicited reporting of classes 1-3: one retry, hold time 1 s, hold count 2. */
 static struct outst_cfg unsol_cfg(void)
 {
@@ -837,10 +861,14 @@ static void test_read_absent_iin22(void **state)
         EXPECT(0xc5, 0x81, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x01, 0x02, 0x02);
         /* freeze: counters 0..3 with 2..3 absent -> IIN2.2; an absent one in a list too */
         SEND(0xc6, 0x07, 0x14, 0x00, 0x00, 0x00, 0x03);
+        EXPECT_NAMED(0, 1);
+        freeze_done(0);
         EXPECT(0xc6, 0x81, 0x00, 0x04);
-        SEND(0xc7, 0x07, 0x14, 0x00, 0x17, 0x01, 0x02);
+        SEND(0xc7, 0x07, 0x14, 0x00, 0x17, 0x01, 0x02);  /* nothing present: answered at once */
         EXPECT(0xc7, 0x81, 0x00, 0x04);
         SEND(0xc8, 0x07, 0x14, 0x00, 0x00, 0x00, 0x01);
+        EXPECT_NAMED(0, 1);
+        freeze_done(0);
         EXPECT(0xc8, 0x81, 0x00, 0x00);
         /* all points (q=0x06): the present ones, no IIN2.2 (also in test_sim_tshark.py) */
         SEND(0xc9, 0x01, 0x1e, 0x05, 0x06);
@@ -1659,6 +1687,214 @@ static void test_read_g80v1_iin_bits(void **state)
         expect_none();
 }
 
+/*
+ * IEEE 1815-2012 4.4.5-4.4.7: a freeze is the application's business, so
+ * the session hands the named counters over and defers the null response
+ * until the application completes it (like a control); it changes no
+ * counter itself (before: it froze and cleared its own copy at once).
+ */
+static void test_freeze_deferred(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        struct dnp_value v = { .index = 1, .flags = DNP_FLAG_ONLINE, .v.count = 77 };
+        outst_update(H.o, DNP_TYPE_CNT, &v, DB_DETECT, H.now);
+        SEND(0xc1, 0x09, 0x14, 0x00, 0x00, 0x01, 0x01); /* FREEZE_CLEAR counter 1 */
+        expect_none();
+        assert_int_equal(H.freezes, 1);
+        assert_int_equal(H.frz.func, APP_FUNC_FREEZE_CLEAR);
+        assert_int_equal(H.frz.count, 4);
+        EXPECT_NAMED(1);
+        /* the session froze and cleared nothing */
+        struct dnp_value f, cnt;
+        assert_int_equal(db_get(outst_db(H.o), DNP_TYPE_FCNT, 1, &f), 0);
+        assert_int_equal(f.v.count, 0);
+        assert_int_equal(db_get(outst_db(H.o), DNP_TYPE_CNT, 1, &cnt), 0);
+        assert_int_equal(cnt.v.count, 77);
+        advance(H.now + 1500);
+        expect_none();                          /* still waiting for the application */
+        /* a repeat of the request while it is pending is not handed over twice */
+        SEND(0xc1, 0x09, 0x14, 0x00, 0x00, 0x01, 0x01);
+        assert_int_equal(H.freezes, 1);
+        expect_none();
+        freeze_done(0);
+        EXPECT(0xc1, 0x81, 0x00, 0x00);
+        expect_none();
+        assert_int_equal(outst_freeze_complete(H.o, H.frz_token, 0, H.now), -ESTALE);
+        SEND(0xc1, 0x09, 0x14, 0x00, 0x00, 0x01, 0x01);   /* repeated once answered: resent */
+        EXPECT(0xc1, 0x81, 0x00, 0x00);
+        assert_int_equal(H.freezes, 1);
+
+        /* IMMED_FREEZE all (q 0x06): every counter; the application's IIN2 bits are
+         * carried (IIN2.2: it could not freeze somewhere), nothing else it passes */
+        SEND(0xc2, 0x07, 0x14, 0x00, 0x06);
+        assert_int_equal(H.frz.func, APP_FUNC_IMMED_FREEZE);
+        EXPECT_NAMED(0, 1, 2, 3);
+        freeze_done(APP_IIN_PARAMETER_ERROR | APP_IIN_DEVICE_RESTART | APP_IIN_BROADCAST);
+        EXPECT(0xc2, 0x81, 0x00, 0x04);
+        SEND(0xc3, 0x07, 0x14, 0x00, 0x01, 0x02, 0x00, 0x03, 0x00);   /* q 0x01 2..3 */
+        EXPECT_NAMED(2, 3);
+        freeze_done(APP_IIN_NO_FUNC_CODE_SUPPORT);
+        EXPECT(0xc3, 0x81, 0x00, 0x01);
+        /* index list q 0x17 [3, 0, 3]: each once */
+        SEND(0xc4, 0x07, 0x14, 0x00, 0x17, 0x03, 0x03, 0x00, 0x03);
+        EXPECT_NAMED(0, 3);
+        freeze_done(0);
+        EXPECT(0xc4, 0x81, 0x00, 0x00);
+
+        /* not completed within cmd_timeout (3 s): IIN2.2 */
+        SEND(0xc5, 0x07, 0x14, 0x00, 0x06);
+        uint32_t tok = H.frz_token;
+        advance(H.now + 2999);
+        expect_none();
+        advance(H.now + 1);
+        EXPECT(0xc5, 0x81, 0x00, 0x04);
+        assert_int_equal(outst_stats(H.o)->freeze_timeouts, 1);
+        assert_int_equal(outst_freeze_complete(H.o, tok, 0, H.now), -ESTALE);
+
+        /* superseded by a new request: the old token is stale, nothing more is sent */
+        SEND(0xc6, 0x09, 0x14, 0x00, 0x06);
+        tok = H.frz_token;
+        SEND(0xc7, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc7, 0x81, 0x00, 0x00);
+        assert_int_equal(outst_freeze_complete(H.o, tok, 0, H.now), -ESTALE);
+        drain();
+        expect_none();
+        assert_int_equal(outst_stats(H.o)->freezes, 6);
+}
+
+/* The _NR functions (8, 10, 12) go to the application and are never answered,
+ * completed or not (IEEE 1815-2012 4.4.6, 4.4.8: no response). */
+static void test_freeze_nr_no_response(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        SEND(0xc1, 0x08, 0x14, 0x00, 0x06);     /* IMMED_FREEZE_NR */
+        assert_int_equal(H.frz.func, APP_FUNC_IMMED_FREEZE_NR);
+        EXPECT_NAMED(0, 1, 2, 3);
+        freeze_done(APP_IIN_PARAMETER_ERROR);
+        expect_none();
+        SEND(0xc2, 0x0a, 0x14, 0x00, 0x00, 0x00, 0x00);  /* FREEZE_CLEAR_NR counter 0 */
+        assert_int_equal(H.frz.func, APP_FUNC_FREEZE_CLEAR_NR);
+        EXPECT_NAMED(0);
+        advance(H.now + 5000);                  /* not completed: no timeout answer either */
+        expect_none();
+        assert_int_equal(outst_stats(H.o)->freeze_timeouts, 1);
+        /* FREEZE_AT_TIME_NR */
+        SEND(0xc3, 0x0c, 0x32, 0x02, 0x07, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+             0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x06);
+        assert_int_equal(H.frz.func, APP_FUNC_FREEZE_AT_TIME_NR);
+        freeze_done(0);
+        expect_none();
+        /* a refused _NR request is not answered either: g30 is no counter */
+        SEND(0xc4, 0x08, 0x1e, 0x00, 0x06);
+        expect_none();
+        assert_int_equal(H.freezes, 3);
+        /* by broadcast: carried out (handed over), never answered; IIN1.0 next */
+        uint8_t a[] = { 0xc5, APP_FUNC_IMMED_FREEZE, 0x14, 0x00, 0x06 };
+        send_broadcast_to(0xffff, a, sizeof(a));
+        assert_int_equal(H.freezes, 4);
+        assert_int_equal(H.frz.func, APP_FUNC_IMMED_FREEZE);
+        freeze_done(0);
+        expect_none();
+        SEND(0xc6, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc6, 0x81, 0x01, 0x00);
+}
+
+/*
+ * FREEZE_AT_TIME (11): the g50v2 object (48-bit time, 32-bit interval) goes
+ * to the application unchanged; without it the request is refused (IIN2.2).
+ * A request with any header other than g20 is refused whole (IIN2.1) and
+ * freezes nothing, even counters named before the bad header.
+ */
+static void test_freeze_at_time_and_refusals(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        /* time 0x0102030405 ms, interval 60000 ms (0xea60); counters 2, 3 */
+        SEND(0xc1, 0x0b, 0x32, 0x02, 0x07, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00,
+             0x60, 0xea, 0x00, 0x00, 0x14, 0x00, 0x00, 0x02, 0x03);
+        expect_none();
+        assert_int_equal(H.frz.func, APP_FUNC_FREEZE_AT_TIME);
+        assert_int_equal(H.frz.time, 0x0102030405ull);
+        assert_int_equal(H.frz.interval_ms, 60000);
+        EXPECT_NAMED(2, 3);
+        freeze_done(0);
+        EXPECT(0xc1, 0x81, 0x00, 0x00);
+        /* no g50v2 first, a g50v1, a count of 2, or a truncated one: IIN2.2 at once */
+        SEND(0xc2, 0x0b, 0x14, 0x00, 0x06);
+        EXPECT(0xc2, 0x81, 0x00, 0x04);
+        SEND(0xc3, 0x0b, 0x32, 0x01, 0x07, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00,
+             0x14, 0x00, 0x06);
+        EXPECT(0xc3, 0x81, 0x00, 0x04);
+        SEND(0xc4, 0x0b, 0x32, 0x02, 0x07, 0x02, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00,
+             0x60, 0xea, 0x00, 0x00, 0x14, 0x00, 0x06);
+        EXPECT(0xc4, 0x81, 0x00, 0x04);
+        SEND(0xc5, 0x0b, 0x32, 0x02, 0x07, 0x01, 0x05, 0x04, 0x03);
+        EXPECT(0xc5, 0x81, 0x00, 0x04);
+        /* g20 all, then g30: refused whole with IIN2.1 */
+        SEND(0xc6, 0x07, 0x14, 0x00, 0x06, 0x1e, 0x00, 0x06);
+        EXPECT(0xc6, 0x81, 0x00, 0x02);
+        /* a qualifier the parser refuses (0x5b): IIN2.2 */
+        SEND(0xc7, 0x07, 0x14, 0x00, 0x5b, 0x01);
+        EXPECT(0xc7, 0x81, 0x00, 0x04);
+        assert_int_equal(H.freezes, 1);
+}
+
+/*
+ * The count qualifiers 0x07/0x08 on g20v0 name counters 0..N-1, as a READ
+ * takes them for static objects and as IED device profiles document ("limited
+ * quantity", count beginning with 0).  Before, such a freeze froze nothing and
+ * set no IIN bit: a master was told it worked.  A count past the counters
+ * names the ones that exist and sets IIN2.2; count 0 names none.
+ */
+static void test_freeze_count_qualifier(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        SEND(0xc1, 0x07, 0x14, 0x00, 0x07, 0x02);               /* q 0x07, 2 */
+        EXPECT_NAMED(0, 1);
+        freeze_done(0);
+        EXPECT(0xc1, 0x81, 0x00, 0x00);
+        SEND(0xc2, 0x09, 0x14, 0x00, 0x08, 0x06, 0x00);         /* q 0x08, 6 of 4 */
+        assert_int_equal(H.frz.func, APP_FUNC_FREEZE_CLEAR);
+        EXPECT_NAMED(0, 1, 2, 3);
+        freeze_done(0);
+        EXPECT(0xc2, 0x81, 0x00, 0x04);
+        SEND(0xc3, 0x07, 0x14, 0x00, 0x07, 0x00);               /* count 0: nothing */
+        EXPECT(0xc3, 0x81, 0x00, 0x00);
+        assert_int_equal(H.freezes, 2);
+}
+
+/* An outstation whose application takes no freeze answers IIN2.0 (function
+ * code not supported) instead of pretending. */
+static void test_freeze_unsupported(void **state)
+{
+        (void)state;
+        static const struct outst_callbacks no_freeze = { .on_command = on_command };
+        struct outst_cfg c = base_cfg();
+        h_cbs = &no_freeze;
+        h_init(&c);
+        h_cbs = &cbs;
+        clear_restart();
+        SEND(0xc1, 0x07, 0x14, 0x00, 0x06);
+        EXPECT(0xc1, 0x81, 0x00, 0x01);
+        SEND(0xc2, 0x0b, 0x32, 0x02, 0x07, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+             0x14, 0x00, 0x06);
+        EXPECT(0xc2, 0x81, 0x00, 0x01);
+        SEND(0xc3, 0x08, 0x14, 0x00, 0x06);
+        expect_none();
+        assert_int_equal(H.freezes, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1672,7 +1908,11 @@ int main(void)
                 cmocka_unit_test_teardown(test_errors_iin2, teardown),
                 cmocka_unit_test_teardown(test_read_specific, teardown),
                 cmocka_unit_test_teardown(test_time_delay_restart, teardown),
-                cmocka_unit_test_teardown(test_freeze, teardown),
+                cmocka_unit_test_teardown(test_freeze_deferred, teardown),
+                cmocka_unit_test_teardown(test_freeze_nr_no_response, teardown),
+                cmocka_unit_test_teardown(test_freeze_at_time_and_refusals, teardown),
+                cmocka_unit_test_teardown(test_freeze_count_qualifier, teardown),
+                cmocka_unit_test_teardown(test_freeze_unsupported, teardown),
                 cmocka_unit_test_teardown(test_unsolicited, teardown),
                 cmocka_unit_test_teardown(test_integrity_holes, teardown),
                 cmocka_unit_test_teardown(test_read_all_holes_boundary, teardown),
@@ -1697,6 +1937,11 @@ int main(void)
                 cmocka_unit_test_teardown(test_broadcast_fffd_ffff_iin10_once, teardown),
                 cmocka_unit_test_teardown(test_read_event_count_per_header, teardown),
                 cmocka_unit_test_teardown(test_read_g80v1_iin_bits, teardown),
+                cmocka_unit_test_teardown(test_freeze_deferred, teardown),
+                cmocka_unit_test_teardown(test_freeze_nr_no_response, teardown),
+                cmocka_unit_test_teardown(test_freeze_at_time_and_refusals, teardown),
+                cmocka_unit_test_teardown(test_freeze_count_qualifier, teardown),
+                cmocka_unit_test_teardown(test_freeze_unsupported, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
