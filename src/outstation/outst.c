@@ -1061,11 +1061,38 @@ static void cmd_all(struct outst *o, uint8_t status)
                 cmd_set_status(&o->cmds[i], status);
 }
 
+static const char *const sel_end_names[] = {
+#define X(name, str) [OUTST_SEL_END_##name] = str,
+        OUTST_SEL_END_LIST(X)
+#undef X
+};
+
+const char *outst_sel_end_name(enum outst_sel_end e)
+{
+        return (unsigned)e < OUTST_SEL_END_MAX ? sel_end_names[e] : "unknown";
+}
+
+/* The selection ends unused: tell the application. */
+static void select_end(struct outst *o, enum outst_sel_end why)
+{
+        if (!o->sel_valid)
+                return;
+        o->sel_valid = false;
+        if (o->cb.on_select_end)
+                o->cb.on_select_end(o->ctx, why);
+}
+
+/* The last millisecond the selection is good for (select_matches). */
+static uint64_t select_last_ms(const struct outst *o)
+{
+        return o->sel_time + o->cfg.select_timeout_ms;
+}
+
 static bool select_matches(const struct outst *o, uint8_t seq, const uint8_t *objs, size_t n,
                            uint64_t now)
 {
         return o->sel_valid && seq == ((o->sel_seq + 1) & APP_CTRL_SEQ) &&
-               now - o->sel_time <= o->cfg.select_timeout_ms && n == o->sel_len &&
+               now <= select_last_ms(o) && n == o->sel_len &&
                memcmp(objs, o->sel_obj, n) == 0;
 }
 
@@ -1088,7 +1115,10 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
         o->cmd_broadcast = o->in_broadcast;
         bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n, now);
         /* any request other than the matching OPERATE ends the selection */
-        o->sel_valid = false;
+        if (matched)
+                o->sel_valid = false;
+        else
+                select_end(o, OUTST_SEL_END_SUPERSEDED);
 
         int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &cc, NULL);
         if (r < 0 || cc.bad) {
@@ -1286,6 +1316,10 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, bool b
         }
 
         /* a new request supersedes whatever was in progress */
+        if (o->sel_valid && now > select_last_ms(o))
+                select_end(o, OUTST_SEL_END_EXPIRED);   /* before its timer fired */
+        if (h.func != APP_FUNC_OPERATE)         /* an OPERATE: handle_control() decides */
+                select_end(o, OUTST_SEL_END_SUPERSEDED);
         if (o->sol == SOL_WAIT_CONFIRM)
                 sol_cancel(o);
         o->cmd_pending = false;
@@ -1411,6 +1445,8 @@ uint64_t outst_deadline(const struct outst *o)
         }
         if (o->cmd_pending)
                 MIN_INTO(o->cmd_deadline);
+        if (o->sel_valid)
+                MIN_INTO(select_last_ms(o) + 1);
         if (!o->need_time)
                 MIN_INTO(o->need_time_at);
 #undef MIN_INTO
@@ -1428,6 +1464,8 @@ void outst_on_timer(struct outst *o, uint64_t now)
                 cmd_all(o, DNP_CMD_TIMEOUT);
                 cmd_finish(o, now);
         }
+        if (o->sel_valid && now > select_last_ms(o))
+                select_end(o, OUTST_SEL_END_EXPIRED);
         if (!o->connected)
                 return;
         (void)lsess_on_timer(&o->ls, now, &o->out);
@@ -1478,7 +1516,7 @@ void outst_disconnect(struct outst *o, uint64_t now)
         o->req_valid = false;
         o->cmd_pending = false;
         o->cmd_deadline = OUTST_NEVER;
-        o->sel_valid = false;
+        select_end(o, OUTST_SEL_END_CLOSED);
         o->uns = UNS_IDLE;
         o->uns_queued = false;
         o->uns_deadline = OUTST_NEVER;
