@@ -44,6 +44,12 @@
  *    never SUCCESS unless the device said SUCCESS;
  *  - OPERATE matching against the upstream SELECT is done by the outstation
  *    session before this is called (NO_SELECT never reaches a device);
+ *  - a SELECT that comes out as an upstream selection (every status
+ *    SUCCESS) holds its devices' polls for the OPERATE (master_dev.h) only
+ *    as long as that selection stands: when the outstation reports it ended
+ *    unused (gw_on_select_end: superseded, expired, connection closed) the
+ *    holds end at once; a SELECT that does not come out as a selection
+ *    (a failed object, superseded upstream while forwarded) holds nothing;
  *  - one audit record per object through on_audit.
  */
 #pragma once
@@ -128,6 +134,8 @@ void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64
 /* Forwarded outstation on_command upcall of outstation i. */
 void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
                    const struct outst_cmd *cmds, size_t n, uint64_t now);
+/* Forwarded outstation on_select_end upcall of outstation i. */
+void gw_on_select_end(struct gw *g, size_t i, uint64_t now);
 
 /* Lookups.  0 and the downstream point, or -ENOENT. */
 int gw_map_up(const struct gw *g, enum dnp_type t, uint32_t up_index, uint32_t *ret_dev,
