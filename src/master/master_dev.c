@@ -547,6 +547,7 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
         default:
                 return -EINVAL;
         }
+        d->owed = (uint16_t)(d->owed & ~(1u << t));     /* paid, or dropped */
         if (r < 0) {
                 d->due[t] = MASTER_NEVER;
                 return r;
@@ -556,7 +557,6 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
         /* whatever goes to the device now ends its selection (the OPERATE uses it) */
         d->hold_until = 0;
         d->sel_intact = false;
-        d->owed = (uint16_t)(d->owed & ~(1u << t));
         *ret_func = func;
         *ret_expect = expect;
         return 0;
