@@ -14,7 +14,10 @@
  *   0xe0-0xef  the clock jumps to the deadline and the timer fires
  *   0xf0-0xf7  a control on device 10 + (c & 1): SBO, DIRECT, DIRECT_NR, SELECT
  *   0xf8 / 0xf9 channel closed / opened
- *   0xfa-0xff  integrity poll demanded on device 10 + (c & 1)
+ *   0xfa-0xfb  an OPERATE control on device 10 + (c & 1) (after a SELECT, or alone)
+ *   0xfc-0xfd  master_dev_select_end() of that device's last control (the upstream
+ *              selection ended)
+ *   0xfe-0xff  integrity poll demanded on device 10 + (c & 1)
  *
  * Checked: output within capacity; each control reported at most once and
  * with valid results; measurements with valid types; no busy loop (the
@@ -135,17 +138,21 @@ static void fz_timer(void)
         }
 }
 
+static uint32_t last_id[2];     /* of the last control queued on each device */
+
 static void fz_control(size_t i, unsigned mode)
 {
         static const enum master_cmd_mode modes[] = { MASTER_CMD_SBO, MASTER_CMD_DIRECT,
-                                                      MASTER_CMD_DIRECT_NR, MASTER_CMD_SELECT };
+                                                      MASTER_CMD_DIRECT_NR, MASTER_CMD_SELECT,
+                                                      MASTER_CMD_OPERATE };
         const struct master_cmd_obj objs[2] = {
                 { .group = 12, .var = 1,
                   .v = { .index = 3, .v.crob = { .code = 0x41, .count = 1, .on_ms = 100 } } },
                 { .group = 41, .var = 3, .v = { .index = 1, .v.ao = { .value = 12.5 } } },
         };
         uint32_t id;
-        (void)master_dev_control(devs[i], modes[mode & 3], objs, 2, fz_cmd_cb, NULL, now, &id);
+        if (master_dev_control(devs[i], modes[mode % 5], objs, 2, fz_cmd_cb, NULL, now, &id) == 0)
+                last_id[i] = id;
 }
 
 static void fz_setup(void)
@@ -179,6 +186,7 @@ static void fz_setup(void)
         }
         link_scanner_init(&out_scan);
         memset(reported, 0, sizeof(reported));
+        memset(last_id, 0, sizeof(last_id));
         now = 1000;
         master_chan_set_wall_offset(ch, INT64_C(1700000000000));
         master_chan_open(ch, now);
@@ -233,6 +241,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         master_chan_closed(ch, now);
                 } else if (c == 0xf9) {
                         master_chan_open(ch, now);
+                } else if (c < 0xfc) {
+                        fz_control(c & 1u, 4);          /* OPERATE (of a SELECT, or alone) */
+                } else if (c < 0xfe) {
+                        master_dev_select_end(devs[c & 1u], last_id[c & 1u], now);
                 } else {
                         master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
                 }
