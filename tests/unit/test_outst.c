@@ -393,6 +393,24 @@ static void complete(uint8_t status)
         drain();
 }
 
+/* SELECT of crob3 with sequence seq, answered SUCCESS by the application: selected. */
+static void select_ok(uint8_t seq)
+{
+        send_ctl(seq, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(seq, 0, 100);
+}
+
+/* OPERATE with sequence seq of crob3 but on time 101: not what was selected, NO_SELECT. */
+static void operate_other(uint8_t seq)
+{
+        uint8_t other[sizeof(crob3)];
+        memcpy(other, crob3, sizeof(other));
+        other[9] = 101;
+        send_ctl(seq, APP_FUNC_OPERATE, other, sizeof(other));
+        expect_crob(seq, DNP_CMD_NO_SELECT, 101);
+}
+
 static void test_select_operate(void **state)
 {
         (void)state;
@@ -424,34 +442,22 @@ static void test_select_operate(void **state)
         assert_int_equal(H.commands, 2);
 
         /* wrong sequence */
-        send_ctl(4, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(4, 0, 100);
+        select_ok(4);
         send_ctl(6, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(6, DNP_CMD_NO_SELECT, 100);
 
         /* different objects (on time 101) */
-        send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(7, 0, 100);
-        uint8_t other[sizeof(crob3)];
-        memcpy(other, crob3, sizeof(other));
-        other[9] = 101;
-        send_ctl(8, APP_FUNC_OPERATE, other, sizeof(other));
-        expect_crob(8, DNP_CMD_NO_SELECT, 101);
+        select_ok(7);
+        operate_other(8);
 
         /* late */
-        send_ctl(9, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(9, 0, 100);
+        select_ok(9);
         H.now += 10001;
         send_ctl(10, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(10, DNP_CMD_NO_SELECT, 100);
 
         /* in time, one millisecond before the window closes */
-        send_ctl(11, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(11, 0, 100);
+        select_ok(11);
         H.now += 10000;
         send_ctl(12, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         complete(DNP_CMD_SUCCESS);
@@ -482,9 +488,7 @@ static void test_select_end(void **state)
         h_init(&c);
         clear_restart();
 
-        send_ctl(1, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(1, 0, 100);
+        select_ok(1);
         send_ctl(1, APP_FUNC_SELECT, crob3, sizeof(crob3));     /* repeated: answered again */
         expect_crob(1, 0, 100);
         send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
@@ -493,9 +497,7 @@ static void test_select_end(void **state)
         assert_int_equal(H.sel_ends, 0);
 
         /* superseded: a READ comes instead of the OPERATE */
-        send_ctl(3, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(3, 0, 100);
+        select_ok(3);
         H.now += 40;
         SEND(0xc4, 0x01, 0x3c, 0x02, 0x06);
         EXPECT(0xc4, 0x81, 0x00, 0x00);
@@ -528,30 +530,20 @@ static void test_select_end(void **state)
         expect_crob(8, DNP_CMD_NO_SELECT, 100);
         assert_int_equal(H.sel_ends, 2);
         /* expired, seen first by the request that comes after the window */
-        send_ctl(9, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(9, 0, 100);
+        select_ok(9);
         H.now += 10001;
         send_ctl(10, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(10, DNP_CMD_NO_SELECT, 100);
         assert_int_equal(H.sel_ends, 3);
         assert_int_equal(H.sel_why, OUTST_SEL_END_EXPIRED);
         /* an OPERATE that does not match (other on time) ends it as superseded */
-        send_ctl(11, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(11, 0, 100);
-        uint8_t other[sizeof(crob3)];
-        memcpy(other, crob3, sizeof(other));
-        other[9] = 101;
-        send_ctl(12, APP_FUNC_OPERATE, other, sizeof(other));
-        expect_crob(12, DNP_CMD_NO_SELECT, 101);
+        select_ok(11);
+        operate_other(12);
         assert_int_equal(H.sel_ends, 4);
         assert_int_equal(H.sel_why, OUTST_SEL_END_SUPERSEDED);
 
         /* the connection closes */
-        send_ctl(13, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(13, 0, 100);
+        select_ok(13);
         outst_disconnect(H.o, H.now);
         assert_int_equal(H.sel_ends, 5);
         assert_int_equal(H.sel_why, OUTST_SEL_END_CLOSED);

@@ -22,7 +22,6 @@ Usage: test_select_hold.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp
                            --shim libptyshim.so [TEST...]
 """
 
-import argparse
 import os
 import select
 import sys
@@ -205,15 +204,5 @@ def t_direct_operate_flood(h):
 TESTS = [t_select_stream, t_direct_operate_flood]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    for k in ("gwd", "sim", "poll", "dec", "shim"):
-        ap.add_argument("--" + k, required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    tests = [t for t in TESTS if not args.tests or t.__name__ in args.tests]
-    return harness.run(tests, args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(TESTS))
