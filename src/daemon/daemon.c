@@ -128,6 +128,8 @@ struct d_out {
         struct log_ratelimit overflow_rl;
         struct d_rltab rej_peer;
         struct d_rltab rej_frame;
+        uint64_t sel_unused;            /* SELECTs the peer left without OPERATE since it connected */
+        struct d_rltab sel_rl;
 };
 
 struct d_chan;
@@ -730,6 +732,30 @@ static void d_out_on_freeze(void *ctx, uint32_t token, const struct outst_freeze
         d_kick(d);
 }
 
+/* A SELECT left without its OPERATE held its devices' polls: counted per peer, warned about. */
+static void d_out_on_select_end(void *ctx, enum outst_sel_end why)
+{
+        struct d_out *o = ctx;
+        struct daemon *d = o->d;
+        uint64_t supp = 0, now = d_now(d);
+        gw_on_select_end(d->gw->g, o->idx, now);
+        d_kick(d);
+        o->sel_unused++;
+        if (!d_rl_ok(&o->sel_rl, d_hash(o->peer), now, D_MINUTE_MS, &supp))
+                return;
+        char n[24];
+        const struct log_field fl[] = {
+                { "DNP3GW_OUTSTATION", o->cfg->name },
+                { "DNP3GW_PEER", o->peer },
+                { "DNP3GW_SELECTS_UNUSED", d_u64(n, sizeof(n), o->sel_unused) },
+        };
+        log_send(LOG_WARNING_LEVEL, LOG_MSGID_NONE, fl, D_N(fl),
+                 "outstation %s: master %s left a SELECT without its OPERATE (%s): %s such "
+                 "SELECTs since it connected (%" PRIu64 " more since the last message); each "
+                 "held the polls of its devices for up to their channel's response_timeout",
+                 o->cfg->name, o->peer, outst_sel_end_name(why), n, supp);
+}
+
 static void d_out_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest)
 {
         struct d_out *o = ctx;
@@ -780,6 +806,7 @@ static void d_out_on_connect(void *ctx, const struct sockaddr *peer, bool replac
                 snprintf(o->peer, sizeof(o->peer), "stream");
         o->connected = true;
         o->since_ms = d_now(d);
+        o->sel_unused = 0;
         const struct log_field fl[] = {
                 { "DNP3GW_OUTSTATION", o->cfg->name },
                 { "DNP3GW_PEER", o->peer },
@@ -928,6 +955,7 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
                 .on_command = d_out_on_command,
                 .on_freeze = d_out_on_freeze,
                 .on_reject = d_out_on_reject_frame,
+                .on_select_end = d_out_on_select_end,
         };
         static const struct outst_io_cb cb = {
                 .on_connect = d_out_on_connect,
@@ -1186,14 +1214,9 @@ static enum io_flow d_flow(enum gw_flow f)
         }
 }
 
-static void d_dev_cfg(const struct gw_config *cfg, const struct gw_channel *cc,
-                      const struct gw_device *dc, void *user, struct master_dev_cfg *ret)
+static void d_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void *user,
+                      struct master_dev_cfg *ret)
 {
-        /* an upstream SELECT is followed by its OPERATE within select_timeout */
-        uint64_t hold = 0;
-        for (size_t i = 0; i < cfg->noutstations; i++)
-                if (cfg->outstations[i].select_timeout_ms > hold)
-                        hold = cfg->outstations[i].select_timeout_ms;
         *ret = (struct master_dev_cfg){
                 .name = dc->name,
                 .address = dc->address,
@@ -1208,7 +1231,8 @@ static void d_dev_cfg(const struct gw_config *cfg, const struct gw_channel *cc,
                 .measure_delay = dc->time_sync == GW_TSYNC_DELAY ||
                                  (dc->time_sync == GW_TSYNC_WRITE &&
                                   cc->transport == GW_TRANSPORT_SERIAL),
-                .select_hold_ms = hold,
+                /* the OPERATE is awaited as long as an answer from the device */
+                .select_hold_ms = cc->response_timeout_ms,
                 .comm_fail_after = dc->comm_fail_after,
                 .control_timeout_ms = dc->control_timeout_ms,
                 .offline_retry_ms = dc->offline_retry_ms,
@@ -1277,7 +1301,7 @@ static int d_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, 
                 struct master_dev_cfg dcfg;
                 *v = (struct d_dev){ .ch = ch, .i = i, .slot = (uint32_t)(first_slot + i),
                                      .state = MASTER_DEV_UNKNOWN };
-                d_dev_cfg(cfg, cc, &cc->devices[i], v, &dcfg);
+                d_dev_cfg(cc, &cc->devices[i], v, &dcfg);
                 r = master_io_add_dev(ch->io, &dcfg, &v->md);
                 if (r < 0) {
                         log_error("channel %s: device %s refused: %s", cc->name,

@@ -15,6 +15,12 @@
  * outstation, with one part per device that owns counters (the devices
  * with mapped counters are listed once by gw_new()); a part is the master
  * freeze request of that device, its callback context.
+ * Select-before-operate: an upstream SELECT that every device answered
+ * SUCCESS leaves each outstation a record of the SELECT controls holding
+ * its devices (gw_sel); the holds are released (master_dev_select_end) when
+ * the outstation reports its selection ended unused, when the upstream
+ * SELECT did not come out as a selection, and for devices its OPERATE did
+ * not reach.  The OPERATE ends the hold of a device it reaches.
  */
 #include "gateway/gw.h"
 
@@ -44,6 +50,9 @@ struct gw_obj {
 struct gw_grp {
         struct gw_pend *p;
         uint32_t dev;
+        uint32_t id;                    /* master_dev_control's id, when sent */
+        bool sent;
+        bool ok;                        /* the device's result: every object SUCCESS */
         uint8_t n;
         uint8_t pos[MASTER_CMD_MAX_OBJS];       /* object positions in the request */
 };
@@ -91,6 +100,17 @@ struct gw_frz {
         struct gw_frz_dev *part;        /* g->ncdev of them */
 };
 
+/* The devices an outstation's selection holds: (device, SELECT control id). */
+struct gw_sel_hold {
+        uint32_t dev;
+        uint32_t id;
+};
+
+struct gw_sel {
+        size_t n;
+        struct gw_sel_hold h[OUTST_MAX_CMDS];
+};
+
 struct gw {
         struct pmap *map;
         size_t ndev;
@@ -106,6 +126,7 @@ struct gw {
         struct gw_frz *frz;
         size_t nfrz;
         struct gw_frz_dev *frz_parts;   /* nfrz x ncdev */
+        struct gw_sel *sel;             /* one per outstation */
         struct gw_stats st;
 };
 
@@ -139,7 +160,8 @@ int gw_new(const struct gw_map_entry *map, size_t n, size_t ndev, size_t nout,
         g->frz = calloc(g->nfrz ? g->nfrz : 1, sizeof(*g->frz));
         size_t nparts = g->nfrz * g->ncdev;
         g->frz_parts = calloc(nparts ? nparts : 1, sizeof(*g->frz_parts));
-        if (!g->out || !g->dev || !g->pend || !g->cdev || !g->frz || !g->frz_parts) {
+        g->sel = calloc(nout ? nout : 1, sizeof(*g->sel));
+        if (!g->out || !g->dev || !g->pend || !g->cdev || !g->frz || !g->frz_parts || !g->sel) {
                 gw_free(g);
                 return -ENOMEM;
         }
@@ -164,6 +186,7 @@ void gw_free(struct gw *g)
         free(g->cdev);
         free(g->frz);
         free(g->frz_parts);
+        free(g->sel);
         free(g);
 }
 
@@ -174,8 +197,11 @@ void gw_set_wall_offset(struct gw *g, int64_t offset_ms)
 
 void gw_set_outstation(struct gw *g, size_t i, struct outst *o)
 {
-        if (i < g->nout)
-                g->out[i] = o;
+        if (i >= g->nout)
+                return;
+        if (g->out[i] != o)
+                g->sel[i].n = 0;        /* its holds end at their own bound */
+        g->out[i] = o;
 }
 
 void gw_set_device(struct gw *g, uint32_t dev, struct master_dev *d)
@@ -333,18 +359,54 @@ static void gw_audit(struct gw *g, size_t out, uint8_t func, const struct outst_
         g->cb.on_audit(g->cb.ctx, &a);
 }
 
+/* End the holds of outstation i's selection. */
+static void gw_sel_release(struct gw *g, size_t i, uint64_t now)
+{
+        struct gw_sel *sel = &g->sel[i];
+        for (size_t k = 0; k < sel->n; k++)
+                if (g->dev[sel->h[k].dev])
+                        master_dev_select_end(g->dev[sel->h[k].dev], sel->h[k].id, now);
+        sel->n = 0;
+}
+
+/*
+ * A forwarded SELECT is answered upstream: selected (every status SUCCESS and
+ * the request still current), its devices' holds are the outstation's
+ * selection; otherwise there is no selection to OPERATE and they end now.
+ */
+static void gw_sel_settle(struct gw *g, const struct gw_pend *p, bool selected, uint64_t now)
+{
+        struct gw_sel *sel = &g->sel[p->out];
+        if (selected)
+                gw_sel_release(g, p->out, now);         /* none left, normally */
+        for (size_t j = 0; j < p->ngrp; j++) {
+                const struct gw_grp *grp = &p->grp[j];
+                if (!grp->ok)
+                        continue;
+                if (selected && sel->n < OUTST_MAX_CMDS)
+                        sel->h[sel->n++] = (struct gw_sel_hold){ .dev = grp->dev, .id = grp->id };
+                else if (g->dev[grp->dev])
+                        master_dev_select_end(g->dev[grp->dev], grp->id, now);
+        }
+}
+
 static void gw_finish(struct gw_pend *p, uint64_t now)
 {
         struct gw *g = p->g;
         uint8_t st[OUTST_MAX_CMDS];
         uint64_t latency = now > p->t0 ? now - p->t0 : 0;
+        bool all_ok = true;
         for (size_t k = 0; k < p->n; k++) {
                 st[k] = p->obj[k].status;
+                all_ok = all_ok && st[k] == DNP_CMD_SUCCESS;
                 gw_audit(g, p->out, p->func, &p->cmd[k], &p->obj[k], latency);
         }
+        int r = -ESTALE;
         /* The outstation may have been detached or replaced meanwhile. */
         if (p->out < g->nout && g->out[p->out] == p->o)
-                (void)outst_cmd_complete(p->o, p->token, st, p->n, now);  /* -ESTALE: superseded */
+                r = outst_cmd_complete(p->o, p->token, st, p->n, now);  /* -ESTALE: superseded */
+        if (p->func == APP_FUNC_SELECT)
+                gw_sel_settle(g, p, r == 0 && all_ok, now);
         p->used = false;
 }
 
@@ -364,6 +426,7 @@ static void gw_cmd_cb(void *ctx, struct master_dev *d, const struct master_cmd_r
         (void)d;
         if (!p->used || p->waiting == 0)
                 return;
+        grp->ok = r->ok && r->n == grp->n;
         for (size_t j = 0; j < grp->n; j++) {
                 struct gw_obj *ob = &p->obj[grp->pos[j]];
                 if (j < r->n) {
@@ -418,8 +481,33 @@ static bool gw_send_group(struct gw *g, struct gw_pend *p, struct gw_grp *grp,
                 objs[j] = (struct master_cmd_obj){ .group = c->group, .var = c->var, .v = c->v };
                 objs[j].v.index = ob->down;
         }
-        uint32_t id;
-        return master_dev_control(d, mode, objs, grp->n, gw_cmd_cb, grp, now, &id) == 0;
+        grp->sent = master_dev_control(d, mode, objs, grp->n, gw_cmd_cb, grp, now, &grp->id) == 0;
+        return grp->sent;
+}
+
+/*
+ * A (matched) OPERATE of outstation i was forwarded: the OPERATE ends the
+ * hold of each device it reached; a device it did not reach is released.
+ */
+static void gw_sel_operated(struct gw *g, size_t i, const struct gw_pend *p, uint64_t now)
+{
+        struct gw_sel *sel = &g->sel[i];
+        size_t keep = 0;
+        for (size_t k = 0; k < sel->n; k++) {
+                bool reached = false;
+                for (size_t j = 0; j < p->ngrp && !reached; j++)
+                        reached = p->grp[j].dev == sel->h[k].dev && p->grp[j].sent;
+                if (!reached)
+                        sel->h[keep++] = sel->h[k];
+        }
+        sel->n = keep;
+        gw_sel_release(g, i, now);
+}
+
+void gw_on_select_end(struct gw *g, size_t i, uint64_t now)
+{
+        if (i < g->nout)
+                gw_sel_release(g, i, now);
 }
 
 void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
@@ -471,6 +559,8 @@ void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
         for (size_t j = 0; j < p->ngrp; j++)
                 if (gw_send_group(g, p, &p->grp[j], mode, now))
                         p->waiting++;
+        if (func == APP_FUNC_OPERATE)
+                gw_sel_operated(g, i, p, now);
         if (p->waiting == 0)
                 gw_finish(p, now);
 }

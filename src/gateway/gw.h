@@ -47,6 +47,12 @@
  *  - OPERATE matching against the upstream SELECT is done by the outstation
  *    session before this is called (NO_SELECT, or TIMEOUT for the matching
  *    OPERATE after select_timeout, never reaches a device);
+ *  - a SELECT that comes out as an upstream selection (every status
+ *    SUCCESS) holds its devices' polls for the OPERATE (master_dev.h) only
+ *    as long as that selection stands: when the outstation reports it ended
+ *    unused (gw_on_select_end: superseded, expired, connection closed) the
+ *    holds end at once; a SELECT that does not come out as a selection
+ *    (a failed object, superseded upstream while forwarded) holds nothing;
  *  - one audit record per object through on_audit.
  *
  * Freeze pass-through (outstation on_freeze -> devices): the gateway never
@@ -171,6 +177,8 @@ void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64
 /* Forwarded outstation on_command upcall of outstation i. */
 void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
                    const struct outst_cmd *cmds, size_t n, uint64_t now);
+/* Forwarded outstation on_select_end upcall of outstation i. */
+void gw_on_select_end(struct gw *g, size_t i, uint64_t now);
 
 /* Forwarded outstation on_freeze upcall of outstation i. */
 void gw_on_freeze(struct gw *g, size_t i, uint32_t token, const struct outst_freeze *f,

@@ -133,6 +133,12 @@ static void io_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, uint
                 io->app_ocb.on_reject(io->ctx, m, src, dest);
 }
 
+static void io_on_select_end(void *ctx, enum outst_sel_end why)
+{
+        struct outst_io *io = ctx;
+        io->app_ocb.on_select_end(io->ctx, why);
+}
+
 static void io_on_link_dead(void *ctx)
 {
         struct outst_io *io = ctx;
@@ -275,6 +281,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 .on_restart = io->app_ocb.on_restart ? io_on_restart : NULL,
                 .on_reject = io_on_reject_frame,
                 .on_link_dead = io_on_link_dead,
+                .on_select_end = io->app_ocb.on_select_end ? io_on_select_end : NULL,
         };
         io->timer.ev = evtimer_new(base, io_on_timer, io);
         if (!io->timer.ev)

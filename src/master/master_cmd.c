@@ -129,18 +129,24 @@ struct echo_ctx {
         struct master_cmd_result *res;
 };
 
+bool master_cmd_obj_same(const struct master_cmd_obj *a, const struct master_cmd_obj *b)
+{
+        if (a->group != b->group || a->var != b->var || a->v.index != b->v.index)
+                return false;
+        if (a->group == 12) {
+                const struct dnp_crob *x = &a->v.v.crob, *y = &b->v.v.crob;
+                return x->code == y->code && x->count == y->count && x->on_ms == y->on_ms &&
+                       x->off_ms == y->off_ms;
+        }
+        return a->v.v.ao.value == b->v.v.ao.value;
+}
+
 static bool echo_same(const struct master_cmd_obj *want, const struct obj_hdr *h,
                       const struct dnp_value *v)
 {
-        if (h->group != want->group || h->var != want->var || v->index != want->v.index)
-                return false;
-        if (want->group == 12) {
-                const struct dnp_crob *a = &want->v.v.crob, *b = &v->v.crob;
-                return a->code == b->code && a->count == b->count && a->on_ms == b->on_ms &&
-                       a->off_ms == b->off_ms;
-        }
         /* exact: both sides went through the same variation encoding */
-        return want->v.v.ao.value == v->v.ao.value;
+        const struct master_cmd_obj got = { .group = h->group, .var = h->var, .v = *v };
+        return master_cmd_obj_same(want, &got);
 }
 
 static int echo_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)

@@ -83,6 +83,10 @@ uint8_t master_cmd_first_func(enum master_cmd_mode m);
 /* Checks one object: group 12 var 1 or group 41 var 1-4. 0 or -EINVAL. */
 int master_cmd_obj_check(const struct master_cmd_obj *o);
 
+/* The same group, variation, index and control fields (CROB code, count, on, off;
+ * AO value); statuses are not compared. */
+bool master_cmd_obj_same(const struct master_cmd_obj *a, const struct master_cmd_obj *b);
+
 /*
  * Build a SELECT/OPERATE/DIRECT_OPERATE(_NR) request with the n objects
  * (qualifier 0x28, one object header per run of equal group/variation).

@@ -249,6 +249,7 @@ int master_dev_control(struct master_dev *d, enum master_cmd_mode mode,
         s->state = MASTER_CMD_QUEUED;
         s->mode = (uint8_t)mode;
         s->step = 0;
+        s->sbo = mode == MASTER_CMD_SBO;
         s->id = ++d->next_cmd_id;
         s->order = d->next_cmd_order++;
         s->submitted = now;
@@ -290,11 +291,65 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
 
 /* ---- scheduling ---- */
 
+/*
+ * Select-before-operate pass-through.  A SELECT control answered SUCCESS
+ * leaves the device selected (sel_*) until the next request goes to it, and
+ * holds its polls (hold_until) so that its OPERATE is that next request.
+ * The hold ends when that OPERATE is sent, when master_dev_select_end()
+ * says the upstream selection is gone, when another control is due first,
+ * or at hold_until.  Ended any other way than by the OPERATE, it leaves the
+ * polls that fell due meanwhile owed: they run before the next control, so
+ * a SELECT can never be held again before the schedule has caught up.
+ * After every control the polls then due are owed the same way, so that
+ * back-to-back controls delay a poll by one transaction, never starve it.
+ */
+
+static void dev_owe(struct master_dev *d, uint64_t at)
+{
+        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+                if (d->due[t] <= at)
+                        d->owed = (uint16_t)(d->owed | 1u << t);
+}
+
+/* The hold ends without its OPERATE: what fell due up to `at` is owed. */
+static void dev_unhold(struct master_dev *d, uint64_t at)
+{
+        if (!d->hold_until)
+                return;
+        d->hold_until = 0;
+        dev_owe(d, at);
+}
+
+/* Control s is the OPERATE of the selection the device holds now. */
+static bool dev_sel_matches(const struct master_dev *d, const struct master_cmd_slot *s)
+{
+        if (!d->sel_intact || s->mode != MASTER_CMD_OPERATE || s->n != d->sel_n)
+                return false;
+        for (size_t i = 0; i < s->n; i++)
+                if (!master_cmd_obj_same(&s->objs[i], &d->sel_objs[i]))
+                        return false;
+        return true;
+}
+
+/* No selection, hold or debt survives a restart of the link or an outage. */
+static void dev_sel_reset(struct master_dev *d)
+{
+        d->hold_until = 0;
+        d->sel_intact = false;
+        d->owed = 0;
+}
+
+void master_dev_select_end(struct master_dev *d, uint32_t id, uint64_t now)
+{
+        if (d->sel_id == id)
+                dev_unhold(d, now);
+}
+
 static void dev_go_offline(struct master_dev *d, uint64_t now)
 {
         struct master_chan *ch = d->chan;
         d->probe_due = now + d->cfg.offline_retry_ms;
-        d->hold_until = 0;
+        dev_sel_reset(d);
         dev_demand(d, MASTER_TASK_INTEGRITY, now);      /* refresh on restore */
         if (d->state == MASTER_DEV_OFFLINE)
                 return;
@@ -323,6 +378,7 @@ static void dev_comm_good(struct master_dev *d, enum master_task task, uint64_t 
 void master_dev_start(struct master_dev *d, uint64_t now)
 {
         lsess_reset(&d->ls, now);
+        dev_sel_reset(d);
         d->unsol_last_valid = false;
         d->tsync_step = 0;
         if (d->state == MASTER_DEV_UNKNOWN) {
@@ -352,7 +408,7 @@ void master_dev_stop(struct master_dev *d, uint64_t now)
         d->unsol_last_valid = false;
         d->fails = 0;
         d->probe_due = now;
-        d->hold_until = 0;
+        dev_sel_reset(d);
         if (d->state != MASTER_DEV_OFFLINE) {
                 d->state = MASTER_DEV_OFFLINE;
                 d->stats.offline_events++;
@@ -363,26 +419,29 @@ void master_dev_stop(struct master_dev *d, uint64_t now)
         master_freeze_fail_all(d, now);
 }
 
-enum master_task master_dev_ready(const struct master_dev *d, uint64_t now)
+enum master_task master_dev_ready(struct master_dev *d, uint64_t now)
 {
         if (d->state == MASTER_DEV_OFFLINE && now < d->probe_due)
                 return MASTER_TASK_MAX;
-        bool hold = now < d->hold_until;
-        for (unsigned t = 0; t < MASTER_TASK_MAX; t++) {
-                if (t == MASTER_TASK_CONTROL) {
-                        const struct master_cmd_slot *s = cmd_head(d);
-                        if (s && s->state == MASTER_CMD_QUEUED)
-                                return MASTER_TASK_CONTROL;
-                        continue;
-                }
-                if (t == MASTER_TASK_FREEZE) {
-                        if (!hold && master_freeze_queued(d, NULL))
-                                return MASTER_TASK_FREEZE;
-                        continue;
-                }
-                if (!hold && d->due[t] <= now)
+        const struct master_cmd_slot *s = cmd_head(d);
+        bool control = s && s->state == MASTER_CMD_QUEUED;
+        if (d->hold_until && now >= d->hold_until)
+                dev_unhold(d, d->hold_until);
+        /* another control first: the selection is lost to it anyway */
+        if (d->hold_until && control && !dev_sel_matches(d, s))
+                dev_unhold(d, now);
+        if (d->hold_until)
+                return control ? MASTER_TASK_CONTROL : MASTER_TASK_MAX;
+        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+                if ((d->owed & 1u << t) && d->due[t] <= now)
                         return (enum master_task)t;
-        }
+        if (control)
+                return MASTER_TASK_CONTROL;
+        if (master_freeze_queued(d, NULL))
+                return MASTER_TASK_FREEZE;
+        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+                if (d->due[t] <= now)
+                        return (enum master_task)t;
         return MASTER_TASK_MAX;
 }
 
@@ -427,10 +486,12 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                 struct master_cmd_slot *s = cmd_head(d);
                 if (!s || (s->state != MASTER_CMD_QUEUED && s->state != MASTER_CMD_ACTIVE))
                         return -ENOENT;
-                func = s->step ? APP_FUNC_OPERATE
-                               : master_cmd_first_func((enum master_cmd_mode)s->mode);
-                if (func == APP_FUNC_OPERATE)
-                        d->hold_until = 0;      /* the OPERATE follows the SELECT */
+                /* an OPERATE whose selection the device lost is selected again */
+                if (s->step == 0 && s->mode == MASTER_CMD_OPERATE)
+                        s->sbo = !dev_sel_matches(d, s);
+                func = s->step  ? APP_FUNC_OPERATE
+                       : s->sbo ? APP_FUNC_SELECT
+                                : master_cmd_first_func((enum master_cmd_mode)s->mode);
                 expect = func != APP_FUNC_DIRECT_OPERATE_NR;
                 r = master_cmd_build(d->req, sizeof(d->req), seq, func, s->objs, s->n, s->norm,
                                      &len);
@@ -502,12 +563,16 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
         default:
                 return -EINVAL;
         }
+        d->owed = (uint16_t)(d->owed & ~(1u << t));     /* paid, or dropped */
         if (r < 0) {
                 d->due[t] = MASTER_NEVER;
                 return r;
         }
         d->req_len = len;
         d->seq = (uint8_t)((seq + 1) & APP_CTRL_SEQ);
+        /* whatever goes to the device now ends its selection (the OPERATE uses it) */
+        d->hold_until = 0;
+        d->sel_intact = false;
         *ret_func = func;
         *ret_expect = expect;
         return 0;
@@ -771,9 +836,15 @@ static int dev_control_done(struct master_dev *d, const struct master_txn *t, bo
         } else if (!ok && s->res.n != s->n) {
                 cmd_fill(s, MASTER_CMD_RES_TIMEOUT, DNP_CMD_DOWNSTREAM_FAIL);
         } else if (ok && s->mode == MASTER_CMD_SELECT) {
-                if (cmd_all_success(s) && d->cfg.select_hold_ms)
-                        d->hold_until = now + d->cfg.select_hold_ms;
-        } else if (ok && s->mode == MASTER_CMD_SBO && s->step == 0) {
+                if (cmd_all_success(s)) {
+                        d->sel_intact = true;
+                        d->sel_id = s->id;
+                        d->sel_n = s->n;
+                        memcpy(d->sel_objs, s->objs, s->n * sizeof(*s->objs));
+                        if (d->cfg.select_hold_ms)
+                                d->hold_until = now + d->cfg.select_hold_ms;
+                }
+        } else if (ok && s->sbo && s->step == 0) {
                 if (cmd_all_success(s)) {
                         s->step = 1;
                         s->res = (struct master_cmd_result){ 0 };
@@ -803,8 +874,11 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
         switch (task) {
         case MASTER_TASK_CONTROL:
                 cont = dev_control_done(d, t, ok, now, ret_func, ret_expect);
-                if (!cont)
-                        dev_task_upcall(d, task, ok);
+                if (cont)
+                        break;
+                if (!d->hold_until)
+                        dev_owe(d, now);        /* no control twice past a due poll */
+                dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_FREEZE:
                 master_freeze_txn_done(d, t, ok, now);

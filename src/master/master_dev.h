@@ -115,9 +115,10 @@ struct master_dev_cfg {
         /*
          * Gateway pass-through of select-before-operate: after a
          * MASTER_CMD_SELECT control succeeds (every object SUCCESS) the
-         * device runs only CONTROL tasks until an OPERATE control has been
-         * sent or this time passes, so that the OPERATE carries the next
-         * sequence number after the SELECT.  0 = no hold.
+         * device's polls are held so that its OPERATE is the next request
+         * (the sequence number after the SELECT's, nothing in between), at
+         * most this long; 0 = no hold.  See master_dev_select_end() and
+         * MASTER_CMD_OPERATE (master_dev_control) for the rest.
          */
         uint64_t select_hold_ms;
         void *user;                     /* for the upcalls (master_dev_user) */
@@ -192,6 +193,32 @@ typedef void (*master_freeze_cb)(void *ctx, struct master_dev *d,
  */
 int master_dev_freeze(struct master_dev *d, const struct master_freeze *f, master_freeze_cb cb,
                       void *cb_ctx, uint64_t now, uint32_t *ret_id);
+
+/*
+ * Select-before-operate in two controls (the gateway's pass-through of an
+ * upstream SELECT and OPERATE):
+ *  - a MASTER_CMD_SELECT control answered SUCCESS for every object selects
+ *    the device until the next request is sent to it, and holds its polls
+ *    (select_hold_ms) for the OPERATE; controls still run;
+ *  - a MASTER_CMD_OPERATE control of the same objects sent next is one
+ *    OPERATE; when anything else went to the device since (a poll after the
+ *    hold, another control) it is sent as SELECT then OPERATE, like
+ *    MASTER_CMD_SBO, so that it never meets a selection the device dropped;
+ *  - the hold ends at the first of: the OPERATE is sent, another control
+ *    comes first, master_dev_select_end(), select_hold_ms.  Ended without
+ *    the OPERATE it lets the polls that fell due meanwhile run before the
+ *    next control (so before another SELECT can hold them again): a poll
+ *    is delayed by one hold at most, never starved by a SELECT stream;
+ *  - after every control the polls then due run before the next control:
+ *    a flood of controls delays a poll by one transaction, no more.
+ */
+
+/*
+ * The upstream selection that SELECT control `id` (its ret_id) served has
+ * ended without its OPERATE (superseded, expired, refused upstream): if
+ * that SELECT holds the device's polls, the hold ends now.
+ */
+void master_dev_select_end(struct master_dev *d, uint32_t id, uint64_t now);
 
 /* Ask for a task now (e.g. an integrity poll or time sync on operator demand). */
 void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now);

@@ -31,6 +31,8 @@ struct master_cmd_slot {
         uint8_t state;          /* enum master_cmd_state */
         uint8_t mode;           /* enum master_cmd_mode */
         uint8_t step;           /* SBO: 0 = SELECT, 1 = OPERATE */
+        bool sbo;               /* SELECT then OPERATE: mode SBO, or an OPERATE whose
+                                 * selection at the device was lost (master_dev.h) */
         uint32_t id;
         uint64_t order;         /* FIFO position */
         uint64_t submitted;
@@ -82,7 +84,14 @@ struct master_dev {
         enum master_dev_state state;
         unsigned fails;                 /* consecutive failed transactions */
         uint64_t probe_due;             /* OFFLINE: earliest next attempt */
-        uint64_t hold_until;            /* after a SELECT: only controls before this */
+        /* select-before-operate pass-through (master_dev_cfg.select_hold_ms) */
+        uint64_t hold_until;            /* polls held for the OPERATE until then; 0 = none */
+        bool sel_intact;                /* the last request sent was SELECT sel_id, answered
+                                         * SUCCESS: its OPERATE may follow as is */
+        uint32_t sel_id;
+        size_t sel_n;
+        struct master_cmd_obj sel_objs[MASTER_CMD_MAX_OBJS];
+        uint16_t owed;                  /* tasks (bit 1 << t) that run before the next control */
         uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled (CONTROL unused) */
         uint8_t seq;                    /* next solicited request sequence */
         uint16_t iin;
@@ -142,8 +151,9 @@ int master_dev_init(struct master_dev *d, struct master_chan *ch, size_t idx,
 void master_dev_fini(struct master_dev *d);
 void master_dev_start(struct master_dev *d, uint64_t now);
 void master_dev_stop(struct master_dev *d, uint64_t now);
-/* The device's highest-priority task ready at now, or MASTER_TASK_MAX. */
-enum master_task master_dev_ready(const struct master_dev *d, uint64_t now);
+/* The device's highest-priority task ready at now, or MASTER_TASK_MAX (ends a
+ * select hold that is over). */
+enum master_task master_dev_ready(struct master_dev *d, uint64_t now);
 /* Earliest time a task becomes ready (channel idle), or MASTER_NEVER. */
 uint64_t master_dev_next_due(const struct master_dev *d);
 /* Earliest control timeout, or MASTER_NEVER. */

@@ -123,6 +123,7 @@ struct outst {
 
         /* SELECT awaiting OPERATE */
         bool sel_valid;
+        bool sel_told;          /* the application was told the selection ended */
         uint8_t sel_seq;
         uint64_t sel_time;
         uint8_t *sel_obj;
@@ -1247,6 +1248,7 @@ static void cmd_finish(struct outst *o, uint64_t now)
                                 ok = false;
                 if (ok && o->req_len > APP_REQ_HDR_LEN) {
                         o->sel_valid = true;
+                        o->sel_told = false;
                         o->sel_seq = o->cmd_seq;
                         o->sel_time = o->cmd_time;
                         o->sel_len = o->req_len - APP_REQ_HDR_LEN;
@@ -1273,6 +1275,46 @@ static void cmd_all(struct outst *o, uint8_t status)
 {
         for (size_t i = 0; i < o->n_cmds; i++)
                 cmd_set_status(&o->cmds[i], status);
+}
+
+static const char *const sel_end_names[] = {
+#define X(name, str) [OUTST_SEL_END_##name] = str,
+        OUTST_SEL_END_LIST(X)
+#undef X
+};
+
+const char *outst_sel_end_name(enum outst_sel_end e)
+{
+        return (unsigned)e < OUTST_SEL_END_MAX ? sel_end_names[e] : "unknown";
+}
+
+/*
+ * Tell the application, once per selection, that it ended unused.  An
+ * expired selection is told at once but remembered (sel_valid stays), so
+ * that its OPERATE, arriving late, is answered TIMEOUT rather than NO_SELECT.
+ */
+static void select_tell(struct outst *o, enum outst_sel_end why)
+{
+        if (o->sel_told)
+                return;
+        o->sel_told = true;
+        if (o->cb.on_select_end)
+                o->cb.on_select_end(o->ctx, why);
+}
+
+/* The selection ends unused: forget it and tell the application. */
+static void select_end(struct outst *o, enum outst_sel_end why)
+{
+        if (!o->sel_valid)
+                return;
+        o->sel_valid = false;
+        select_tell(o, why);
+}
+
+/* The last millisecond the selection is good for (select_matches). */
+static uint64_t select_last_ms(const struct outst *o)
+{
+        return o->sel_time + o->cfg.select_timeout_ms;
 }
 
 /* An OPERATE of the selected objects with the SELECT's sequence + 1 (in time or not). */
@@ -1302,7 +1344,10 @@ static void handle_control(struct outst *o, uint8_t seq, uint8_t func, const uin
         bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n);
         bool late = matched && now - o->sel_time > o->cfg.select_timeout_ms;
         /* any request other than the matching OPERATE ends the selection */
-        o->sel_valid = false;
+        if (matched)
+                o->sel_valid = false;
+        else
+                select_end(o, OUTST_SEL_END_SUPERSEDED);
 
         int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &cc, NULL);
         if (r < 0 || cc.bad) {
@@ -1516,6 +1561,10 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
         }
 
         /* a new request supersedes whatever was in progress */
+        if (o->sel_valid && now > select_last_ms(o))
+                select_tell(o, OUTST_SEL_END_EXPIRED);  /* before its timer fired */
+        if (h.func != APP_FUNC_OPERATE)         /* an OPERATE: handle_control() decides */
+                select_end(o, OUTST_SEL_END_SUPERSEDED);
         if (o->sol == SOL_WAIT_CONFIRM)
                 sol_cancel(o);
         o->cmd_pending = false;
@@ -1648,6 +1697,8 @@ uint64_t outst_deadline(const struct outst *o)
                 MIN_INTO(o->cmd_deadline);
         if (o->frz_pending)
                 MIN_INTO(o->frz_deadline);
+        if (o->sel_valid && !o->sel_told)
+                MIN_INTO(select_last_ms(o) + 1);
         if (!o->need_time)
                 MIN_INTO(o->need_time_at);
 #undef MIN_INTO
@@ -1670,6 +1721,8 @@ void outst_on_timer(struct outst *o, uint64_t now)
                 o->req_iin |= APP_IIN_PARAMETER_ERROR;
                 freeze_finish(o, now);
         }
+        if (o->sel_valid && !o->sel_told && now > select_last_ms(o))
+                select_tell(o, OUTST_SEL_END_EXPIRED);
         if (!o->connected)
                 return;
         (void)lsess_on_timer(&o->ls, now, &o->out);
@@ -1721,7 +1774,7 @@ void outst_disconnect(struct outst *o, uint64_t now)
         o->cmd_pending = false;
         o->cmd_deadline = OUTST_NEVER;
         o->frz_pending = false;
-        o->sel_valid = false;
+        select_end(o, OUTST_SEL_END_CLOSED);
         o->uns = UNS_IDLE;
         o->uns_queued = false;
         o->uns_deadline = OUTST_NEVER;

@@ -91,6 +91,20 @@ static inline bool outst_freeze_named(const struct outst_freeze *f, uint32_t i)
 {
         return i < f->count && (((unsigned)f->named[i / 8] >> (i % 8)) & 1u) != 0;
 }
+/* Why a selection (a successful SELECT awaiting its OPERATE) ended unused. */
+#define OUTST_SEL_END_LIST(X)                                   \
+        X(SUPERSEDED, "another request came instead of the OPERATE") \
+        X(EXPIRED, "select_timeout passed")                     \
+        X(CLOSED, "the connection closed")
+
+enum outst_sel_end {
+#define X(name, str) OUTST_SEL_END_##name,
+        OUTST_SEL_END_LIST(X)
+#undef X
+        OUTST_SEL_END_MAX
+};
+
+const char *outst_sel_end_name(enum outst_sel_end e);
 
 struct outst_callbacks {
         /*
@@ -118,6 +132,15 @@ struct outst_callbacks {
         void (*on_reject)(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest);
         /* The peer stopped answering link-status keep-alives: close the connection. */
         void (*on_link_dead)(void *ctx);
+        /*
+         * The selection of the last SELECT answered with every status
+         * SUCCESS ended without its OPERATE: a request other than the
+         * matching OPERATE arrived (a repeated request is not one), its
+         * select_timeout passed (a timer of the session's own, so this
+         * comes without any traffic), or the connection closed.  Not called
+         * when the matching OPERATE uses the selection.  May be NULL.
+         */
+        void (*on_select_end)(void *ctx, enum outst_sel_end why);
 };
 
 struct outst_stats {

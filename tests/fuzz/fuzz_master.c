@@ -10,11 +10,14 @@
  *              segment sent as a valid link frame from device 10 + (c & 1);
  *              (c >> 1) & 3: 0 = normal, 1 = to another master,
  *              2 = DIR set (a master's frame), 3 = CONFIRMED_USER_DATA
- *   0xc0-0xdf  the clock advances ((c & 0x1f) + 1) * 137 ms, timer fired if due
+ *   0xc0-0xdb  the clock advances ((c & 0x1f) + 1) * 137 ms, timer fired if due
+ *   0xdc-0xdf  integrity poll demanded on device 10 + (c & 1)
  *   0xe0-0xef  the clock jumps to the deadline and the timer fires
  *   0xf0-0xf7  a control on device 10 + (c & 1): SBO, DIRECT, DIRECT_NR, SELECT
  *   0xf8 / 0xf9 channel closed / opened
- *   0xfa-0xfd  integrity poll demanded on device 10 + (c & 1)
+ *   0xfa-0xfb  an OPERATE control on device 10 + (c & 1) (after a SELECT, or alone)
+ *   0xfc-0xfd  master_dev_select_end() of that device's last control (the upstream
+ *              selection ended)
  *   0xfe-0xff  a freeze on device 10 + (c & 1): the six functions in turn,
  *              counters 0..3 and 300..301 (FREEZE_AT_TIME: 1 s from now)
  *
@@ -171,17 +174,21 @@ static void fz_timer(void)
         }
 }
 
+static uint32_t last_id[2];     /* of the last control queued on each device */
+
 static void fz_control(size_t i, unsigned mode)
 {
         static const enum master_cmd_mode modes[] = { MASTER_CMD_SBO, MASTER_CMD_DIRECT,
-                                                      MASTER_CMD_DIRECT_NR, MASTER_CMD_SELECT };
+                                                      MASTER_CMD_DIRECT_NR, MASTER_CMD_SELECT,
+                                                      MASTER_CMD_OPERATE };
         const struct master_cmd_obj objs[2] = {
                 { .group = 12, .var = 1,
                   .v = { .index = 3, .v.crob = { .code = 0x41, .count = 1, .on_ms = 100 } } },
                 { .group = 41, .var = 3, .v = { .index = 1, .v.ao = { .value = 12.5 } } },
         };
         uint32_t id;
-        (void)master_dev_control(devs[i], modes[mode & 3], objs, 2, fz_cmd_cb, NULL, now, &id);
+        if (master_dev_control(devs[i], modes[mode % 5], objs, 2, fz_cmd_cb, NULL, now, &id) == 0)
+                last_id[i] = id;
 }
 
 static void fz_setup(void)
@@ -216,6 +223,7 @@ static void fz_setup(void)
         link_scanner_init(&out_scan);
         memset(reported, 0, sizeof(reported));
         nfreeze = 0;
+        memset(last_id, 0, sizeof(last_id));
         now = 1000;
         master_chan_set_wall_offset(ch, INT64_C(1700000000000));
         master_chan_open(ch, now);
@@ -258,8 +266,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 n = LINK_MAX_DATA;
                         fz_frame(c & 1u, (c >> 1) & 3u, data + i, n);
                         i += n;
-                } else if (c < 0xe0) {
+                } else if (c < 0xdc) {
                         now += (uint64_t)((c & 0x1f) + 1) * 137;
+                } else if (c < 0xe0) {
+                        master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
                 } else if (c < 0xf0) {
                         uint64_t dl = master_chan_deadline(ch);
                         if (dl != MASTER_NEVER && dl > now)
@@ -270,8 +280,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         master_chan_closed(ch, now);
                 } else if (c == 0xf9) {
                         master_chan_open(ch, now);
+                } else if (c < 0xfc) {
+                        fz_control(c & 1u, 4);          /* OPERATE (of a SELECT, or alone) */
                 } else if (c < 0xfe) {
-                        master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
+                        master_dev_select_end(devs[c & 1u], last_id[c & 1u], now);
                 } else {
                         fz_freeze(c & 1u);
                 }

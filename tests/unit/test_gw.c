@@ -56,6 +56,8 @@ struct up {
         size_t rsp_len[MAXRSP];
         size_t nrsp, next;
         unsigned commands;
+        unsigned sel_ends;
+        enum outst_sel_end sel_why;
 };
 
 static struct up U[NOUT];
@@ -72,6 +74,7 @@ static size_t NLOST;
 static struct gw_freeze_audit FAUD[16];
 static struct master_freeze FAUD_F[16];
 static size_t NFAUD;
+static uint64_t HOLD_MS, CLASS1_MS;     /* channel A's devices, for the next setup() */
 
 /* ---- harness ----------------------------------------------------------- */
 
@@ -120,8 +123,19 @@ static void on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
         gw_on_freeze(G, (size_t)(u - U), token, f, S.now);
 }
 
-static const struct outst_callbacks up_cbs = { .on_command = on_command,
-                                               .on_freeze = on_freeze };
+static void on_select_end(void *ctx, enum outst_sel_end why)
+{
+        struct up *u = ctx;
+        u->sel_ends++;
+        u->sel_why = why;
+        gw_on_select_end(G, (size_t)(u - U), S.now);
+}
+
+static const struct outst_callbacks up_cbs = {
+        .on_command = on_command,
+        .on_freeze = on_freeze,
+        .on_select_end = on_select_end,
+};
 
 /* Swap channel B's harness state into S (and back). */
 static void chan_b(void)
@@ -258,6 +272,10 @@ static int setup_map(const struct gw_map_entry *map, size_t nmap)
         struct master_dev_cfg ca[2] = { sim_dev_cfg(10), sim_dev_cfg(11) };
         ca[0].max_controls = 16;
         ca[1].max_controls = 1;
+        for (int i = 0; i < 2; i++) {
+                ca[i].select_hold_ms = HOLD_MS;
+                ca[i].class_ms[0] = CLASS1_MS;
+        }
         sim_setup(ca, 2, 1);
         sim_open();
         DEV[0] = S.md[0];
@@ -1359,6 +1377,148 @@ static void test_freeze_refresh_shows_device_values(void **state)
         assert_int_equal(up_get(0, DNP_TYPE_FCNT, 4).flags, DNP_FLAG_RESTART);
 }
 
+/* ---- select hold: the upstream selection decides ------------------------ */
+
+/* Requests to addr logged from index base on: how many. */
+static size_t dev_nreq(size_t base, uint16_t addr)
+{
+        size_t n = 0;
+        for (size_t i = base; i < S.nlog; i++)
+                n += S.log[i].addr == addr;
+        return n;
+}
+
+/* The nth request to addr from index base on is hex, sent at `at`. */
+static void dev_req(size_t base, uint16_t addr, size_t nth, const char *hex, uint64_t at)
+{
+        for (size_t i = base, k = 0; i < S.nlog; i++) {
+                if (S.log[i].addr != addr || k++ < nth)
+                        continue;
+                assert_true(sim_apdu_is(&S.log[i], hex));
+                assert_int_equal(S.log[i].at, at);
+                return;
+        }
+        fail_msg("request %zu to %u not sent", nth, addr);
+}
+
+#define SEL_BO3 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00, CROB_100
+#define DOWN_BO3 " 0C 01 28 01 00 07 00" CROB_100S
+
+/* Outstation 0's master selects BO 3 (dev0 index 7) at `at`; the IED answers at once. */
+static void up_select_bo3(uint8_t ctrl, uint64_t at)
+{
+        const uint8_t req[] = { ctrl, 0x03, SEL_BO3 };
+        const uint8_t rsp[] = { ctrl, 0x81, 0x00, 0x00, SEL_BO3 };
+        run_a(at);
+        up_send(&U[0], req, sizeof(req));
+        run_a(at);
+        up_expect(&U[0], rsp, sizeof(rsp));
+}
+
+/* Channel A's devices poll class 1 every second and hold a SELECT up to 20 s,
+ * longer than the outstations' select_timeout (10 s): the upstream end shows. */
+static int setup_hold(void **state)
+{
+        HOLD_MS = 20000;
+        CLASS1_MS = 1000;
+        int r = setup(state);
+        HOLD_MS = 0;
+        CLASS1_MS = 0;
+        return r;
+}
+
+/*
+ * The upstream selection expires (select_timeout, 10 s, by the outstation's
+ * timer): the device's hold ends at once and the class poll it held runs at
+ * that millisecond; the other device on the channel was never held.
+ */
+static void test_hold_ends_on_upstream_expiry(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        run_a(900);
+        size_t base = S.nlog;
+        up_select_bo3(0xc1, 900);
+        run_a(900 + 10000);
+        assert_int_equal(dev_nreq(base, 10), 1);        /* the SELECT, no poll since */
+        dev_req(base, 10, 0, "C2 03" DOWN_BO3, 900);
+        assert_int_equal(dev_nreq(base, 11), 10);       /* 1000 .. 10000 */
+        assert_int_equal(outst_deadline(u->o), 900 + 10001);
+        S.now = 900 + 10001;
+        outst_on_timer(u->o, S.now);
+        assert_int_equal(u->sel_ends, 1);
+        assert_int_equal(u->sel_why, OUTST_SEL_END_EXPIRED);
+        run_a(S.now);
+        assert_int_equal(dev_nreq(base, 10), 2);
+        dev_req(base, 10, 1, "C3 01 3C 02 06", 10901);
+        run_a(12000);                                   /* back on the grid */
+        dev_req(base, 10, 2, "C4 01 3C 02 06", 11000);
+        dev_req(base, 10, 3, "C5 01 3C 02 06", 12000);
+        assert_int_equal(S.overlap, 0);
+}
+
+/*
+ * The upstream selection is superseded (a READ instead of the OPERATE): the
+ * hold ends as the READ arrives.  A selection that is operated keeps the
+ * line clear: the OPERATE follows its SELECT with the next sequence number,
+ * the poll due meanwhile comes after it, and nothing reports an end.
+ */
+static void test_hold_ends_on_upstream_request(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        run_a(900);
+        size_t base = S.nlog;
+        up_select_bo3(0xc1, 900);
+        run_a(1500);
+        assert_int_equal(dev_nreq(base, 10), 1);
+        UP_SEND(u, 0xc2, 0x01, 0x3c, 0x02, 0x06);
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x00);
+        assert_int_equal(u->sel_ends, 1);
+        assert_int_equal(u->sel_why, OUTST_SEL_END_SUPERSEDED);
+        run_a(1500);
+        dev_req(base, 10, 1, "C3 01 3C 02 06", 1500);
+
+        up_select_bo3(0xc3, 2900);
+        run_a(3100);
+        UP_SEND(u, 0xc4, 0x04, SEL_BO3);
+        run_a(3100);
+        UP_EXPECT(u, 0xc4, 0x81, 0x00, 0x00, SEL_BO3);
+        assert_int_equal(dev_nreq(base, 10), 6);
+        dev_req(base, 10, 2, "C4 01 3C 02 06", 2000);
+        dev_req(base, 10, 3, "C5 03" DOWN_BO3, 2900);
+        dev_req(base, 10, 4, "C6 04" DOWN_BO3, 3100);
+        dev_req(base, 10, 5, "C7 01 3C 02 06", 3100);   /* due 3000, held for the OPERATE */
+        assert_int_equal(u->sel_ends, 1);
+        assert_int_equal(S.overlap, 0);
+}
+
+/*
+ * A SELECT that does not come out as an upstream selection (one device said
+ * LOCAL, so the OPERATE would be refused NO_SELECT) holds nothing: the
+ * device that did select keeps its poll on its slot.
+ */
+static void test_hold_none_without_selection(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        S.dev[1].select_status = DNP_CMD_LOCAL;
+        run_a(900);
+        size_t base = S.nlog;
+        UP_SEND(u, 0xc1, 0x03, 0x0c, 0x01, 0x28, 0x02, 0x00, 0x03, 0x00, CROB_100,
+                0x08, 0x00, CROB_100);
+        run_a(900);
+        UP_EXPECT(u, 0xc1, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x02, 0x00, 0x03, 0x00, CROB_100,
+                  0x08, 0x00, 0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                  DNP_CMD_LOCAL);
+        run_a(1000);
+        dev_req(base, 10, 0, "C2 03" DOWN_BO3, 900);
+        dev_req(base, 11, 0, "C2 03 0C 01 28 01 00 02 00" CROB_100S, 900);
+        dev_req(base, 10, 1, "C3 01 3C 02 06", 1000);
+        dev_req(base, 11, 1, "C3 01 3C 02 06", 1000);
+        assert_int_equal(u->sel_ends, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1379,6 +1539,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_freeze_failures, setup_freeze, teardown),
                 cmocka_unit_test_setup_teardown(test_freeze_refresh_shows_device_values,
                                                 setup_freeze, teardown),
+                cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_expiry, setup_hold,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_request, setup_hold,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_hold_none_without_selection, setup_hold,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

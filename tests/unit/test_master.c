@@ -821,12 +821,242 @@ static void test_select_hold(void **state)
         assert_false(S.cmd[S.ncmd - 1].ok);
         sim_teardown();
 
-        /* without select_hold the due poll goes between: OPERATE is SELECT + 2 */
+        /* without select_hold the due poll goes between; the IED dropped its
+         * selection on that request, so the OPERATE is selected again first:
+         * SELECT seq 4 and OPERATE seq 5 back to back, never a lone OPERATE
+         * two sequence numbers after its SELECT (NO_SELECT at a strict IED) */
         select_hold_run(0);
-        assert_int_equal(S.nlog, base + 3);
+        assert_int_equal(S.nlog, base + 4);
         assert_true(sim_apdu_is(&S.log[base + 1], "C3 01 3C 02 06"));
         assert_int_equal(S.log[base + 1].at, 10000);
-        assert_true(sim_apdu_is(&S.log[base + 2], "C4 04" ONE_CROB));
+        assert_true(sim_apdu_is(&S.log[base + 2], "C4 03" ONE_CROB));
+        assert_int_equal(S.log[base + 2].at, 12000);
+        assert_true(sim_apdu_is(&S.log[base + 3], "C5 04" ONE_CROB));
+        assert_int_equal(S.log[base + 3].at, 12020);
+        assert_int_equal(S.cmd[1].mode, MASTER_CMD_OPERATE);
+        sim_teardown();
+}
+
+/* ---- select hold: how it ends, and what the polls are owed ---- */
+
+/* One device polling class 1 every class1_ms and integrity every integrity_ms,
+ * answering in 20 ms, started (DISABLE_UNSOL at 0, integrity at 20, done at 40). */
+static void hold_dev_started(uint64_t hold_ms, uint64_t class1_ms, uint64_t integrity_ms)
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.select_hold_ms = hold_ms;
+        cfg.class_ms[0] = class1_ms;
+        cfg.integrity_ms = integrity_ms;
+        sim_setup(&cfg, 1, 1);
+        S.dev[0].latency = 20;
+        sim_open();
+        sim_run_until(40);
+        assert_int_equal(S.nlog, 2);
+}
+
+/* Request i of the log is `hex`, sent at `at`. */
+static void req_at(size_t i, const char *hex, uint64_t at)
+{
+        assert_true(i < S.nlog);
+        assert_true(sim_apdu_is(&S.log[i], hex));
+        assert_int_equal(S.log[i].at, at);
+}
+
+static uint32_t queue_at(uint64_t at, enum master_cmd_mode mode)
+{
+        uint32_t id;
+        S.now = at;
+        assert_int_equal(master_dev_control(S.md[0], mode, one_crob, 1, sim_cmd_cb, &S, at, &id), 0);
+        return id;
+}
+
+/*
+ * IEEE 1815 select-before-operate through the gateway: the OPERATE must be
+ * the next request after its SELECT, so the device's polls are held for it;
+ * but a hold is short (select_hold_ms) and ends early when another control
+ * comes first, and a hold that ends without its OPERATE lets the polls that
+ * fell due run before the next control, so before the next SELECT's hold.
+ */
+static void test_select_hold_ends_and_owes(void **state)
+{
+        (void)state;
+        hold_dev_started(500, 1000, 0);         /* class 1 due at 1000, 2000, ... */
+        queue_at(950, MASTER_CMD_SELECT);
+        sim_run_until(1450);
+        assert_int_equal(S.nlog, 3);
+        req_at(2, "C2 03" ONE_CROB, 950);
+        /* the class 1 poll due at 1000 is held until 970 + 500 */
+        assert_int_equal(master_chan_deadline(S.ch), 1470);
+
+        /* a second SELECT before the hold ends: the hold ends now, the held poll goes
+         * first, then the SELECT (which holds again, until 1490 + 500) */
+        queue_at(1450, MASTER_CMD_SELECT);
+        sim_run_until(2950);
+        assert_int_equal(S.nlog, 6);
+        req_at(3, "C3 01 3C 02 06", 1450);
+        req_at(4, "C4 03" ONE_CROB, 1470);
+        req_at(5, "C5 01 3C 02 06", 2000);    /* on its slot: the hold ended at 1990 */
+
+        /* a hold that ends on its bound (2970 + 500) with a SELECT queued at that
+         * very moment: the poll that fell due (3000) goes before the SELECT */
+        queue_at(2950, MASTER_CMD_SELECT);
+        sim_run_until(3469);
+        assert_int_equal(S.nlog, 7);
+        assert_int_equal(master_chan_deadline(S.ch), 3470);
+        queue_at(3470, MASTER_CMD_SELECT);
+        sim_run_until(3600);
+        assert_int_equal(S.nlog, 9);
+        assert_true(sim_apdu_is(&S.log[6], "C6 03" ONE_CROB));
+        req_at(7, "C7 01 3C 02 06", 3470);
+        req_at(8, "C8 03" ONE_CROB, 3490);
+
+        /* the OPERATE ends the hold: sent at once with the next sequence, and the
+         * poll due at 4000 runs on its slot, not at the bound (4010) */
+        queue_at(3700, MASTER_CMD_OPERATE);
+        sim_run_until(4500);
+        assert_int_equal(S.nlog, 11);
+        req_at(9, "C9 04" ONE_CROB, 3700);
+        req_at(10, "CA 01 3C 02 06", 4000);
+        assert_int_equal(S.ncmd, 5);
+        for (size_t i = 0; i < 5; i++)
+                assert_true(S.cmd[i].ok);
+        assert_int_equal(S.cmd[4].mode, MASTER_CMD_OPERATE);
+        assert_int_equal(S.cmd_at[4], 3720);
+        assert_int_equal(S.overlap, 0);
+        sim_teardown();
+}
+
+/* The gateway ends a hold when the upstream selection ends (superseded, expired):
+ * at once, for that SELECT only; the OPERATE of a selection the device lost
+ * since is selected again. */
+static void test_select_end_releases(void **state)
+{
+        (void)state;
+        hold_dev_started(5000, 1000, 0);
+        uint32_t id = queue_at(950, MASTER_CMD_SELECT);
+        sim_run_until(1200);
+        assert_int_equal(master_chan_deadline(S.ch), 970 + 5000);
+        master_dev_select_end(S.md[0], id + 1, 1200);   /* not the holding SELECT */
+        assert_int_equal(master_chan_deadline(S.ch), 970 + 5000);
+        S.now = 1300;
+        master_dev_select_end(S.md[0], id, 1300);
+        assert_int_equal(master_chan_deadline(S.ch), 1000);     /* the held poll: at once */
+        sim_run_until(1399);
+        assert_int_equal(S.nlog, 4);
+        req_at(3, "C3 01 3C 02 06", 1300);
+        /* the poll went to the device after the SELECT: SELECT + OPERATE, back to back */
+        queue_at(1400, MASTER_CMD_OPERATE);
+        sim_run_until(1500);
+        assert_int_equal(S.nlog, 6);
+        req_at(4, "C4 03" ONE_CROB, 1400);
+        req_at(5, "C5 04" ONE_CROB, 1420);
+        assert_int_equal(S.ncmd, 2);
+        assert_true(S.cmd[1].ok);
+        assert_int_equal(S.cmd[1].mode, MASTER_CMD_OPERATE);
+        assert_int_equal(S.cmd_at[1], 1440);
+        /* a late or repeated end changes nothing: the next poll keeps its slot */
+        master_dev_select_end(S.md[0], id, 1500);
+        assert_int_equal(master_chan_deadline(S.ch), 2000);
+        sim_teardown();
+}
+
+static uint64_t stream_done;
+
+static void stream_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
+{
+        (void)ctx;
+        (void)d;
+        assert_true(r->ok);
+        stream_done = S.now;
+}
+
+/*
+ * A SELECT stream with never an OPERATE, each SELECT queued the moment the
+ * previous hold ends (the worst case): the integrity poll runs every period,
+ * each time within one hold (500 ms) of its due time.
+ */
+static void test_select_stream_integrity(void **state)
+{
+        (void)state;
+        hold_dev_started(500, 0, 2000);         /* integrity due at 2040 */
+        uint32_t id;
+        uint64_t at = 1900;
+        unsigned selects = 0;
+        while (at <= 10000) {
+                sim_run_until(at - 1);
+                S.now = at;
+                assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_SELECT, one_crob, 1,
+                                                    stream_cb, NULL, at, &id), 0);
+                selects++;
+                sim_run_until(at + 100);
+                at = stream_done + 500;         /* the SELECT's hold ends then */
+        }
+        uint64_t integ[8];
+        size_t n = 0;
+        for (size_t i = 0; i < S.nlog; i++)
+                if (S.log[i].apdu[1] == APP_FUNC_READ && n < 8)
+                        integ[n++] = S.log[i].at;
+        /* due 2040, 4440, 6540, 8640 (the period counts from the end of the poll) */
+        assert_int_equal(n, 5);
+        assert_int_equal(integ[0], 20);
+        assert_int_equal(integ[1], 2420);       /* 380 ms late: the hold from 1920 */
+        assert_int_equal(integ[2], 4520);       /* 80 ms late */
+        assert_int_equal(integ[3], 6620);
+        assert_int_equal(integ[4], 8720);
+        /* at 1900, 2440 (after the poll), 2960, 3480, 4000, 4540, ... 9780 */
+        assert_int_equal(selects, 16);
+        assert_int_equal(sim_count_func(10, APP_FUNC_SELECT), 16);
+        assert_int_equal(S.overlap, 0);
+        sim_teardown();
+}
+
+static unsigned flood_left;
+
+static void flood_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
+{
+        (void)ctx;
+        uint32_t id;
+        assert_true(r->ok);
+        if (flood_left > 0 && master_dev_control(d, MASTER_CMD_DIRECT, one_crob, 1, flood_cb,
+                                                 NULL, S.now, &id) == 0)
+                flood_left--;
+}
+
+/*
+ * Controls run before polls, but never two in a row past a due poll: a
+ * flood of DIRECT_OPERATEs that always has the next one queued delays each
+ * class poll by at most one control transaction (30 ms), never starves it.
+ */
+static void test_control_flood_polls(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.class_ms[0] = 1000;
+        sim_setup(&cfg, 1, 1);
+        S.dev[0].latency = 30;
+        sim_open();
+        sim_run_until(500);
+        size_t base = S.nlog;
+        uint32_t id;
+        flood_left = 150;       /* 2 queued at a time until 500 + 152 x 30 = 5060 */
+        for (int k = 0; k < 2; k++)
+                assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1,
+                                                    flood_cb, NULL, S.now, &id), 0);
+        sim_run_until(4500);
+        uint64_t polls[8];
+        size_t n = 0, ops = 0;
+        for (size_t i = base; i < S.nlog; i++) {
+                if (S.log[i].apdu[1] == APP_FUNC_READ && n < 8)
+                        polls[n++] = S.log[i].at;
+                ops += S.log[i].apdu[1] == APP_FUNC_DIRECT_OPERATE;
+        }
+        assert_int_equal(n, 4);
+        assert_int_equal(polls[0], 1010);       /* due 1000: after the control in flight */
+        assert_int_equal(polls[1], 2000);
+        assert_int_equal(polls[2], 3020);
+        assert_int_equal(polls[3], 4010);
+        assert_int_equal(ops, (4500 - 500) / 30 + 1 - 4);
+        assert_int_equal(S.overlap, 0);
         sim_teardown();
 }
 
@@ -1323,6 +1553,10 @@ int main(void)
                 cmocka_unit_test(test_link_confirmed),
                 cmocka_unit_test(test_response_timer_wire_time),
                 cmocka_unit_test(test_select_hold),
+                cmocka_unit_test(test_select_hold_ends_and_owes),
+                cmocka_unit_test(test_select_end_releases),
+                cmocka_unit_test(test_select_stream_integrity),
+                cmocka_unit_test(test_control_flood_polls),
                 cmocka_unit_test(test_tsync_write_modes),
                 cmocka_unit_test(test_closed_before_open),
                 cmocka_unit_test(test_nr_not_queued),

@@ -42,6 +42,9 @@ struct h {
         uint32_t frz_token;
         struct outst_freeze frz;
         uint8_t frz_named[16];
+        unsigned sel_ends;
+        enum outst_sel_end sel_why;
+        uint64_t sel_end_at;
 };
 
 static struct h H;
@@ -84,11 +87,20 @@ static int on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
         return 0;
 }
 
+static void on_select_end(void *ctx, enum outst_sel_end why)
+{
+        (void)ctx;
+        H.sel_ends++;
+        H.sel_why = why;
+        H.sel_end_at = H.now;
+}
+
 static const struct outst_callbacks cbs = {
         .on_command = on_command,
         .on_freeze = on_freeze,
         .on_time_sync = on_time_sync,
         .on_restart = on_restart,
+        .on_select_end = on_select_end,
 };
 
 /* The callbacks of the next h_init() (a test may take some away). */
@@ -428,6 +440,24 @@ static void freeze_done(uint16_t iin)
         drain();
 }
 
+/* SELECT of crob3 with sequence seq, answered SUCCESS by the application: selected. */
+static void select_ok(uint8_t seq)
+{
+        send_ctl(seq, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(seq, 0, 100);
+}
+
+/* OPERATE with sequence seq of crob3 but on time 101: not what was selected, NO_SELECT. */
+static void operate_other(uint8_t seq)
+{
+        uint8_t other[sizeof(crob3)];
+        memcpy(other, crob3, sizeof(other));
+        other[9] = 101;
+        send_ctl(seq, APP_FUNC_OPERATE, other, sizeof(other));
+        expect_crob(seq, DNP_CMD_NO_SELECT, 101);
+}
+
 static void test_select_operate(void **state)
 {
         (void)state;
@@ -459,34 +489,22 @@ static void test_select_operate(void **state)
         assert_int_equal(H.commands, 2);
 
         /* wrong sequence */
-        send_ctl(4, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(4, 0, 100);
+        select_ok(4);
         send_ctl(6, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(6, DNP_CMD_NO_SELECT, 100);
 
         /* different objects (on time 101) */
-        send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(7, 0, 100);
-        uint8_t other[sizeof(crob3)];
-        memcpy(other, crob3, sizeof(other));
-        other[9] = 101;
-        send_ctl(8, APP_FUNC_OPERATE, other, sizeof(other));
-        expect_crob(8, DNP_CMD_NO_SELECT, 101);
+        select_ok(7);
+        operate_other(8);
 
         /* late: TIMEOUT (test_operate_after_select_timeout_is_timeout) */
-        send_ctl(9, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(9, 0, 100);
+        select_ok(9);
         H.now += 10001;
         send_ctl(10, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(10, DNP_CMD_TIMEOUT, 100);
 
         /* in time, one millisecond before the window closes */
-        send_ctl(11, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
-        expect_crob(11, 0, 100);
+        select_ok(11);
         H.now += 10000;
         send_ctl(12, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         complete(DNP_CMD_SUCCESS);
@@ -500,6 +518,84 @@ static void test_select_operate(void **state)
         expect_crob(14, DNP_CMD_NO_SELECT, 100);
         assert_int_equal(outst_stats(H.o)->no_select, 4);
         assert_int_equal(outst_stats(H.o)->select_timeouts, 1);
+        expect_none();
+}
+
+/*
+ * The application learns when a selection ends without its OPERATE (the
+ * gateway holds the IED's polls only while the selection stands): another
+ * request arrives, select_timeout passes (the session's own timer, at the
+ * first millisecond the OPERATE would be refused), or the connection closes.
+ * Not on the OPERATE that uses it, on a repeated SELECT, or for a SELECT
+ * that selected nothing.
+ */
+static void test_select_end(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+
+        select_ok(1);
+        send_ctl(1, APP_FUNC_SELECT, crob3, sizeof(crob3));     /* repeated: answered again */
+        expect_crob(1, 0, 100);
+        send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(2, 0, 100);
+        assert_int_equal(H.sel_ends, 0);
+
+        /* superseded: a READ comes instead of the OPERATE */
+        select_ok(3);
+        H.now += 40;
+        SEND(0xc4, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc4, 0x81, 0x00, 0x00);
+        assert_int_equal(H.sel_ends, 1);
+        assert_int_equal(H.sel_why, OUTST_SEL_END_SUPERSEDED);
+        assert_int_equal(H.sel_end_at, H.now);
+        /* a failed SELECT selects nothing, so nothing ends */
+        send_ctl(5, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        complete(DNP_CMD_HARDWARE_ERROR);
+        expect_crob(5, DNP_CMD_HARDWARE_ERROR, 100);
+        SEND(0xc6, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc6, 0x81, 0x00, 0x00);
+        assert_int_equal(H.sel_ends, 1);
+
+        /* expired: select_timeout (10 s) after the SELECT arrived, without traffic */
+        uint64_t t = H.now;
+        send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
+        H.now += 30;                    /* the application answers 30 ms later */
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(7, 0, 100);
+        assert_int_equal(outst_deadline(H.o), t + 10001);
+        advance(t + 10000);
+        assert_int_equal(H.sel_ends, 1);
+        advance(t + 10001);
+        assert_int_equal(H.sel_ends, 2);
+        assert_int_equal(H.sel_why, OUTST_SEL_END_EXPIRED);
+        assert_int_equal(H.sel_end_at, t + 10001);
+        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        /* its OPERATE, late: TIMEOUT (Level 2), and the end is not told twice */
+        send_ctl(8, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(8, DNP_CMD_TIMEOUT, 100);
+        assert_int_equal(H.sel_ends, 2);
+        /* expired, seen first by the request that comes after the window */
+        select_ok(9);
+        H.now += 10001;
+        send_ctl(10, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(10, DNP_CMD_TIMEOUT, 100);
+        assert_int_equal(H.sel_ends, 3);
+        assert_int_equal(H.sel_why, OUTST_SEL_END_EXPIRED);
+        /* an OPERATE that does not match (other on time) ends it as superseded */
+        select_ok(11);
+        operate_other(12);
+        assert_int_equal(H.sel_ends, 4);
+        assert_int_equal(H.sel_why, OUTST_SEL_END_SUPERSEDED);
+
+        /* the connection closes */
+        select_ok(13);
+        outst_disconnect(H.o, H.now);
+        assert_int_equal(H.sel_ends, 5);
+        assert_int_equal(H.sel_why, OUTST_SEL_END_CLOSED);
         expect_none();
 }
 
@@ -1903,6 +1999,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_event_overflow_iin23, teardown),
                 cmocka_unit_test_teardown(test_events_kept_on_drop, teardown),
                 cmocka_unit_test_teardown(test_select_operate, teardown),
+                cmocka_unit_test_teardown(test_select_end, teardown),
                 cmocka_unit_test_teardown(test_deferred_direct_operate, teardown),
                 cmocka_unit_test_teardown(test_duplicate_resend, teardown),
                 cmocka_unit_test_teardown(test_errors_iin2, teardown),

@@ -9,6 +9,7 @@ has a deadline (no fixed sleeps), and close() kills every process it started
 interrupted (SIGTERM from meson's timeout becomes SystemExit).
 """
 
+import argparse
 import os
 import re
 import select
@@ -345,6 +346,16 @@ def ao(index, var, value):
 
 def values(decoded, group, var=None):
     return dnp3.values(decoded, group, var)
+
+
+def main(tests):
+    """Command line of a gateway test file: the binaries, then test names (default all)."""
+    ap = argparse.ArgumentParser()
+    for k in ("gwd", "sim", "poll", "dec", "shim"):
+        ap.add_argument("--" + k, required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    return run([t for t in tests if not args.tests or t.__name__ in args.tests], args)
 
 
 def run(tests, setup_args):
