@@ -347,6 +347,18 @@ def values(decoded, group, var=None):
     return dnp3.values(decoded, group, var)
 
 
+def main(tests, doc=None):
+    """The command line of a gateway test file: the binaries, then test names to run (all
+    of `tests` by default); returns the exit status."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc)
+    for k in ("gwd", "sim", "poll", "dec", "shim"):
+        ap.add_argument("--" + k, required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    return run([t for t in tests if not args.tests or t.__name__ in args.tests], args)
+
+
 def run(tests, setup_args):
     """Run test groups: [(name, fn(h))]; each gets a fresh Harness; report and exit status."""
     passed = failed = 0
