@@ -653,11 +653,6 @@ static void *xcalloc(struct ld *ld, size_t n, size_t size)
         return r;
 }
 
-static bool endpoint_eq(const struct io_endpoint *a, const struct io_endpoint *b)
-{
-        return a->len == b->len && a->len > 0 && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* gateway                                                                  */
 
@@ -772,10 +767,20 @@ static void parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
         if (ra > 0 && rm >= 0 && o->address == o->master_address)
                 err(ld, config_setting_get_member(s, rm > 0 ? "master_address" : "address"),
                     "the outstation address and master_address are both %u", o->address);
+        if (listen_ok) {
+                /* one socket per endpoint: endpoints that cannot both be bound are refused */
+                for (size_t j = 0; j < i; j++) {
+                        const struct gw_outstation *p = &cfg->outstations[j];
+                        if (io_endpoint_overlap(&p->endpoint, &o->endpoint))
+                                err(ld, ls ? ls : s, "\"%s\" overlaps \"%s\" of the outstation at "
+                                    "line %d: outstations sharing a port must use the same listen "
+                                    "address", listen, p->listen ? p->listen : "?", p->line);
+                }
+        }
         if (ra > 0 && listen_ok) {
                 for (size_t j = 0; j < i; j++) {
                         const struct gw_outstation *p = &cfg->outstations[j];
-                        if (p->address == o->address && endpoint_eq(&p->endpoint, &o->endpoint))
+                        if (p->address == o->address && io_endpoint_eq(&p->endpoint, &o->endpoint))
                                 err(ld, config_setting_get_member(s, "address"),
                                     "address %u on %s is already used by the outstation at line %d",
                                     o->address, listen, p->line);
@@ -1035,7 +1040,7 @@ static void parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                 for (size_t j = 0; j < i; j++) {
                         const struct gw_channel *p = &cfg->channels[j];
                         if (p->transport == GW_TRANSPORT_TCP &&
-                            endpoint_eq(&p->tcp.endpoint, &ch->tcp.endpoint))
+                            io_endpoint_eq(&p->tcp.endpoint, &ch->tcp.endpoint))
                                 err(ld, ts, "%s:%u is already used by channel \"%s\" (line %d)",
                                     ch->tcp.host, ch->tcp.port, p->name, p->line);
                 }

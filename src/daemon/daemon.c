@@ -33,6 +33,7 @@
 #include "gateway/gw.h"
 #include "io/clock.h"
 #include "io/master_io.h"
+#include "io/outst_ep.h"
 #include "io/outst_io.h"
 #include "master/master_chan.h"
 #include "outstation/events.h"
@@ -115,10 +116,22 @@ static uint64_t d_hash(const char *s)
 
 struct daemon;
 
+/* One upstream endpoint (listening socket), shared by the outstations on it. */
+struct d_ep {
+        struct daemon *d;
+        struct io_endpoint ep;
+        char listen[64];                /* as the outstation that bound it wrote it */
+        struct outst_ep *oe;
+        bool fresh;                     /* bound by the reload in progress */
+        bool wanted;                    /* the configuration being applied listens on it */
+        struct d_rltab drops;
+};
+
 struct d_out {
         struct daemon *d;
         size_t idx;                     /* slot in the gateway core */
         const struct gw_outstation *cfg;/* in d->cfg */
+        struct d_ep *ep;
         struct outst_io *io;
         bool connected;
         char peer[64];
@@ -174,6 +187,8 @@ struct daemon {
         struct d_gw *retired;
         struct d_out **outs;
         size_t nout;
+        struct d_ep **eps;              /* every endpoint, in no particular order */
+        size_t nep;
         struct d_chan **chans;
         size_t nchan;
         struct d_dev **slots;           /* device slots, (channel, device) order */
@@ -297,6 +312,50 @@ static void d_notify_status(struct daemon *d, bool force)
         sd_notifyf(0, "STATUS=%s", line);
 }
 
+/* The outstations on an endpoint: "10 scada, 11 backup". */
+static void d_ep_members(const struct d_ep *e, char *buf, size_t n)
+{
+        const struct daemon *d = e->d;
+        size_t off = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < d->nout && off < n; i++)
+                if (d->outs[i] && d->outs[i]->ep == e)
+                        off += (size_t)snprintf(buf + off, n - off, "%s%u %s", off ? ", " : "",
+                                                d->outs[i]->cfg->address, d->outs[i]->cfg->name);
+}
+
+/* The status report's line for an endpoint. */
+static void d_ep_report(const struct d_ep *e)
+{
+        static const char *const keys[OUTST_EP_DROP_MAX] = {
+#define X(name, text) [OUTST_EP_DROP_##name] = "DNP3GW_" #name,
+                OUTST_EP_DROP_LIST(X)
+#undef X
+        };
+        const struct outst_ep_stats *st = outst_ep_stats(e->oe);
+        char members[256], drops[512], nums[OUTST_EP_DROP_MAX][24], acc[24], disp[24];
+        struct log_field fl[3 + OUTST_EP_DROP_MAX] = {
+                { "DNP3GW_LISTEN", e->listen },
+                { "DNP3GW_ACCEPTED", d_u64(acc, sizeof(acc), st->accepted) },
+                { "DNP3GW_DISPATCHED", d_u64(disp, sizeof(disp), st->dispatched) },
+        };
+        size_t off = 0;
+        d_ep_members(e, members, sizeof(members));
+        drops[0] = 0;
+        for (int k = 0; k < OUTST_EP_DROP_MAX; k++) {
+                fl[3 + k] = (struct log_field){ keys[k], d_u64(nums[k], sizeof(nums[k]),
+                                                                st->dropped[k]) };
+                if (off < sizeof(drops))
+                        off += (size_t)snprintf(drops + off, sizeof(drops) - off, "%s%s %s",
+                                                k ? ", " : "",
+                                                outst_ep_drop_name((enum outst_ep_drop)k),
+                                                nums[k]);
+        }
+        log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
+                 "listen %s (outstations %s): connections accepted %s, handed to an outstation "
+                 "%s; closed: %s", e->listen, members, acc, disp, drops);
+}
+
 void daemon_status_report(struct daemon *d)
 {
         char line[256], a[32], b[32], c[32], e[32], f[32];
@@ -353,6 +412,8 @@ void daemon_status_report(struct daemon *d)
                                  o->cfg->name, fill[0], fill[1], fill[2], os->responses,
                                  os->unsolicited, confirmed, discarded);
         }
+        for (size_t k = 0; k < d->nep; k++)
+                d_ep_report(d->eps[k]);
         for (size_t i = 0; i < d->nchan; i++) {
                 struct d_chan *ch = d->chans[i];
                 const struct link_stats *ls = master_chan_link_stats(ch->mc);
@@ -853,6 +914,132 @@ static void d_out_on_reject(void *ctx, const struct sockaddr *peer)
                  "(%" PRIu64 " more from it since the last message)", o->cfg->name, addr, supp);
 }
 
+/* ---- upstream endpoints --------------------------------------------------- */
+
+static void d_ep_on_drop(void *ctx, enum outst_ep_drop why, const struct sockaddr *peer,
+                         const struct link_hdr *first)
+{
+        struct d_ep *e = ctx;
+        char addr[64], members[256], more[64] = "", s[8] = "", t[8] = "";
+        uint64_t supp = 0, key;
+        enum log_level lvl = why == OUTST_EP_DROP_PEER_CLOSED ? LOG_DEBUG_LEVEL : LOG_WARNING_LEVEL;
+        unsigned grace = OUTST_EP_GRACE_MS / 1000;
+
+        if (!log_enabled(lvl))
+                return;
+        io_addr_format(peer, addr, sizeof(addr));
+        /* a frame for an unknown address: once a minute per (source, destination) */
+        if (first)
+                key = ((uint64_t)why << 40) | ((uint64_t)first->src << 16) | first->dest;
+        else
+                key = d_hash(addr) ^ ((uint64_t)why << 56);
+        if (!d_rl_ok(&e->drops, key, d_now(e->d), D_MINUTE_MS, &supp))
+                return;
+        if (supp)
+                snprintf(more, sizeof(more), " (%" PRIu64 " more since the last message)", supp);
+        if (first) {
+                snprintf(s, sizeof(s), "%u", first->src);
+                snprintf(t, sizeof(t), "%u", first->dest);
+        }
+        d_ep_members(e, members, sizeof(members));
+        const struct log_field fl[] = {
+                { "DNP3GW_LISTEN", e->listen },
+                { "DNP3GW_PEER", addr },
+                { "DNP3GW_SOURCE", s },
+                { "DNP3GW_DESTINATION", t },
+        };
+        size_t nf = first ? D_N(fl) : 2;
+        switch (why) {
+        case OUTST_EP_DROP_REFUSED:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s refused: not "
+                         "in the allow list of any outstation on it (%s)%s", e->listen, addr,
+                         members, more);
+                break;
+        case OUTST_EP_DROP_UNKNOWN_ADDRESS:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s: its first "
+                         "frame (from %u) is for address %u, which no outstation here has (%s); "
+                         "closed %u s after it was accepted%s", e->listen, addr, first->src,
+                         first->dest, members, grace, more);
+                break;
+        case OUTST_EP_DROP_SILENT:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s closed: "
+                         "nothing received within %u s%s", e->listen, addr, grace, more);
+                break;
+        case OUTST_EP_DROP_NO_FRAME:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s closed: no "
+                         "valid frame for an outstation here (%s) within %u s%s", e->listen, addr,
+                         members, grace, more);
+                break;
+        case OUTST_EP_DROP_OVERFLOW:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s closed: %u "
+                         "newer connections are waiting for their first frame%s", e->listen, addr,
+                         OUTST_EP_MAX_PENDING, more);
+                break;
+        default:
+                log_send(lvl, LOG_MSGID_NONE, fl, nf, "listen %s: connection from %s %s%s",
+                         e->listen, addr, outst_ep_drop_name(why), more);
+                break;
+        }
+}
+
+static struct d_ep *d_ep_find(const struct daemon *d, const struct io_endpoint *ep)
+{
+        for (size_t k = 0; k < d->nep; k++)
+                if (io_endpoint_eq(&d->eps[k]->ep, ep))
+                        return d->eps[k];
+        return NULL;
+}
+
+/* Bind oc's endpoint (a new one). */
+static int d_ep_new(struct daemon *d, const struct gw_outstation *oc, struct d_ep **ret)
+{
+        struct d_ep *e = calloc(1, sizeof(*e));
+        struct d_ep **a = realloc(d->eps, (d->nep + 1) * sizeof(*a));
+        if (a)
+                d->eps = a;
+        if (!e || !a) {
+                free(e);
+                return -ENOMEM;
+        }
+        *e = (struct d_ep){ .d = d, .ep = oc->endpoint, .fresh = true, .wanted = true };
+        snprintf(e->listen, sizeof(e->listen), "%s", oc->listen);
+        const struct outst_ep_cfg ecfg = { .ep = oc->endpoint };
+        static const struct outst_ep_cb cb = { .on_drop = d_ep_on_drop };
+        int r = outst_ep_new(d->base, &ecfg, &cb, e, &e->oe);
+        if (r < 0) {
+                log_error("outstation %s: cannot listen on %s: %s", oc->name, oc->listen,
+                          strerror(-r));
+                free(e);
+                return r;
+        }
+        d->eps[d->nep++] = e;
+        *ret = e;
+        return 0;
+}
+
+enum d_ep_gc { D_EP_FRESH, D_EP_UNWANTED, D_EP_EMPTY };
+
+/* Close the endpoints without outstations that are fresh, unwanted, or any. */
+static void d_ep_gc(struct daemon *d, enum d_ep_gc which)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < d->nep; i++) {
+                struct d_ep *e = d->eps[i];
+                bool close = outst_ep_members(e->oe) == 0 &&
+                             (which == D_EP_EMPTY || (which == D_EP_FRESH && e->fresh) ||
+                              (which == D_EP_UNWANTED && !e->wanted));
+                if (close) {
+                        outst_ep_free(e->oe);
+                        free(e);
+                        continue;
+                }
+                if (which == D_EP_EMPTY)
+                        e->fresh = false;
+                d->eps[k++] = e;
+        }
+        d->nep = k;
+}
+
 /* The highest mapped index + 1 of each type. */
 static void d_db_counts(const struct gw_config *cfg, uint32_t counts[DNP_TYPE_MAX])
 {
@@ -932,7 +1119,8 @@ static void d_out_free(struct d_out *o)
         free(o);
 }
 
-static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, struct d_out **ret)
+static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, struct d_ep *ep,
+                     struct d_out **ret)
 {
         const struct gw_outstation *oc = &cfg->outstations[i];
         struct d_out *o = calloc(1, sizeof(*o));
@@ -941,15 +1129,16 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         o->d = d;
         o->idx = i;
         o->cfg = oc;
+        o->ep = ep;
         o->overflow_rl.interval_ms = 10000;
         struct outst_cfg ocfg;
         d_outst_cfg(cfg, oc, &ocfg);
         const struct outst_io_cfg iocfg = {
                 .listen = {
-                        .ep = oc->endpoint,
                         .allow = oc->allow,
                         .n_allow = oc->nallow,
                 },
+                .ep = ep->oe,
         };
         static const struct outst_callbacks ocb = {
                 .on_command = d_out_on_command,
@@ -964,7 +1153,7 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         };
         int r = outst_io_new(d->base, &iocfg, &ocfg, &ocb, &cb, o, &o->io);
         if (r < 0) {
-                log_error("outstation %s: cannot listen on %s: %s", oc->name, oc->listen,
+                log_error("outstation %s: cannot start on %s: %s", oc->name, oc->listen,
                           strerror(-r));
                 free(o);
                 return r;
@@ -976,8 +1165,13 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
                 d_out_free(o);
                 return r;
         }
-        log_info("outstation %s: listening on %s (port %u), address %u, master %u", oc->name,
-                 oc->listen, outst_io_port(o->io), oc->address, oc->master_address);
+        size_t shared = outst_ep_members(ep->oe) - 1;
+        char with[64] = "";
+        if (shared)
+                snprintf(with, sizeof(with), "; shared with %zu other outstation%s", shared,
+                         shared == 1 ? "" : "s");
+        log_info("outstation %s: listening on %s (port %u), address %u, master %u%s", oc->name,
+                 oc->listen, outst_io_port(o->io), oc->address, oc->master_address, with);
         *ret = o;
         return 0;
 }
@@ -1507,28 +1701,44 @@ static void d_attach(struct daemon *d, bool refresh)
         d_kick(d);
 }
 
+/* Whether an endpoint that is going away overlaps the one oc wants (it must close first). */
+static bool d_ep_blocked(const struct daemon *d, const struct gw_outstation *oc)
+{
+        for (size_t k = 0; k < d->nep; k++)
+                if (!d->eps[k]->wanted && io_endpoint_overlap(&d->eps[k]->ep, &oc->endpoint))
+                        return true;
+        return false;
+}
+
+/* Whether an old outstation being replaced holds address on ep (it must detach first). */
+static bool d_addr_held(const struct daemon *d, const bool *keep_out, const struct d_ep *ep,
+                        uint16_t address)
+{
+        for (size_t j = 0; j < d->nout; j++)
+                if (d->outs[j] && !keep_out[j] && d->outs[j]->ep == ep &&
+                    d->outs[j]->cfg->address == address)
+                        return true;
+        return false;
+}
+
+/* Outstation i on its endpoint, binding the endpoint if nobody listens there yet. */
+static int d_out_start(struct daemon *d, const struct gw_config *cfg, size_t i, struct d_out **ret)
+{
+        const struct gw_outstation *oc = &cfg->outstations[i];
+        struct d_ep *ep = d_ep_find(d, &oc->endpoint);
+        if (!ep) {
+                int r = d_ep_new(d, oc, &ep);
+                if (r < 0)
+                        return r;
+        }
+        return d_out_new(d, cfg, i, ep, ret);
+}
+
 /*
  * Build (old == NULL) or reconcile to cfg.  On failure nothing of the
  * running state has changed except what was already replaced... so every
  * new object is created first and swapped in only when all of them exist.
  */
-static uint16_t d_ep_port(const struct io_endpoint *ep)
-{
-        if (ep->sa.ss_family == AF_INET6)
-                return ntohs(((const struct sockaddr_in6 *)&ep->sa)->sin6_port);
-        return ntohs(((const struct sockaddr_in *)&ep->sa)->sin_port);
-}
-
-/* Whether an old outstation being replaced listens on the port oc wants. */
-static bool d_port_of_replaced(const struct daemon *d, const bool *keep_out,
-                               const struct gw_outstation *oc)
-{
-        for (size_t j = 0; j < d->nout; j++)
-                if (d->outs[j] && !keep_out[j] &&
-                    d_ep_port(&d->outs[j]->cfg->endpoint) == d_ep_port(&oc->endpoint))
-                        return true;
-        return false;
-}
 
 static int d_apply(struct daemon *d, struct gw_config *cfg)
 {
@@ -1573,11 +1783,7 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                 rebuilt_chan++;
         }
 
-        /*
-         * outstations: keep identical ones when the map is the same.  A changed
-         * one must release its endpoint before the new one binds it, so the
-         * old ones to replace are freed first.
-         */
+        /* outstations: keep identical ones when the map is the same */
         for (size_t i = 0; i < cfg->noutstations; i++) {
                 if (!map_same)
                         break;
@@ -1591,15 +1797,27 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                         }
         }
         /*
-         * New or moved outstations are bound now, before anything old is torn
-         * down, so a port that cannot be bound fails the reload with nothing
-         * changed.  Only one reusing the port of an old outstation it replaces
-         * must wait for that one to close.
+         * Endpoints: one socket each, shared by the outstations on it.  One
+         * that stays keeps its socket (and the kept outstations their
+         * masters); new outstations attach to it.  New endpoints are bound
+         * now, before anything old is torn down, so a port that cannot be
+         * bound fails the reload with nothing changed.  Only one overlapping
+         * an endpoint that goes away waits for it to close, and an outstation
+         * replacing one with its address on its endpoint for that one to go.
          */
+        for (size_t k = 0; k < d->nep; k++) {
+                d->eps[k]->wanted = false;
+                for (size_t i = 0; i < cfg->noutstations; i++)
+                        if (io_endpoint_eq(&d->eps[k]->ep, &cfg->outstations[i].endpoint))
+                                d->eps[k]->wanted = true;
+        }
         for (size_t i = 0; i < cfg->noutstations; i++) {
-                if (outs[i] || d_port_of_replaced(d, keep_out, &cfg->outstations[i]))
+                const struct gw_outstation *oc = &cfg->outstations[i];
+                struct d_ep *ep = d_ep_find(d, &oc->endpoint);
+                if (outs[i] || (!ep && d_ep_blocked(d, oc)) ||
+                    (ep && d_addr_held(d, keep_out, ep, oc->address)))
                         continue;
-                r = d_out_new(d, cfg, i, &outs[i]);
+                r = d_out_start(d, cfg, i, &outs[i]);
                 if (r < 0)
                         goto fail;
                 created_out[i] = true;
@@ -1630,6 +1848,7 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
                 d_out_free(o);
                 d->outs[j] = NULL;
         }
+        d_ep_gc(d, D_EP_UNWANTED);      /* before the endpoints that overlap them bind */
         for (size_t j = 0; j < d->nchan; j++) {
                 if (keep_chan[j])
                         continue;
@@ -1669,7 +1888,7 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
         for (size_t i = 0; i < d->nout; i++) {
                 if (d->outs[i])
                         continue;
-                int e = d_out_new(d, cfg, i, &d->outs[i]);
+                int e = d_out_start(d, cfg, i, &d->outs[i]);
                 if (e < 0) {
                         d_set_error(d, "outstation %s not running", cfg->outstations[i].name);
                         r = e;
@@ -1679,6 +1898,7 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
         }
         /* an outstation that still could not bind keeps an empty slot (indexes
          * stay those of the configuration and of the core); the next reload retries */
+        d_ep_gc(d, D_EP_EMPTY);
         d_attach(d, rebuilt_out > 0 || rebuilt_chan > 0);
         for (size_t c = 0; c < d->nchan; c++)
                 if (!d->chans[c]->started) {
@@ -1699,6 +1919,7 @@ fail:
                 for (size_t i = 0; i < cfg->noutstations; i++)
                         if (created_out[i])
                                 d_out_free(outs[i]);
+        d_ep_gc(d, D_EP_FRESH);
         if (chans)
                 for (size_t c = 0; c < cfg->nchannels; c++) {
                         bool kept = false;
@@ -1930,6 +2151,11 @@ void daemon_free(struct daemon *d)
                         gw_set_outstation(d->gw->g, i, NULL);
                 d_out_free(d->outs[i]);
         }
+        for (size_t k = 0; k < d->nep; k++) {
+                outst_ep_free(d->eps[k]->oe);
+                free(d->eps[k]);
+        }
+        free(d->eps);
         while (d->retired) {
                 struct d_gw *dg = d->retired;
                 d->retired = dg->next;

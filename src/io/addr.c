@@ -63,6 +63,62 @@ int io_endpoint_parse(const char *s, struct io_endpoint *ret)
         return 0;
 }
 
+bool io_endpoint_eq(const struct io_endpoint *a, const struct io_endpoint *b)
+{
+        return a->len == b->len && a->len > 0 && memcmp(&a->sa, &b->sa, a->len) == 0;
+}
+
+/* An endpoint as (family, address, port), an IPv4-mapped IPv6 address as IPv4. */
+struct ep_key {
+        int family;                 /* 0: not an endpoint */
+        uint8_t addr[16];
+        uint16_t port;              /* network order */
+};
+
+static struct ep_key ep_key(const struct io_endpoint *e)
+{
+        static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        struct ep_key k = { 0 };
+
+        if (e->len == sizeof(struct sockaddr_in) && e->sa.ss_family == AF_INET) {
+                const struct sockaddr_in *in4 = (const struct sockaddr_in *)&e->sa;
+                k.family = AF_INET;
+                memcpy(k.addr, &in4->sin_addr, 4);
+                k.port = in4->sin_port;
+        } else if (e->len == sizeof(struct sockaddr_in6) && e->sa.ss_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&e->sa;
+                const uint8_t *a = (const uint8_t *)&in6->sin6_addr;
+                k.port = in6->sin6_port;
+                if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+                        k.family = AF_INET;
+                        memcpy(k.addr, a + 12, 4);
+                } else {
+                        k.family = AF_INET6;
+                        memcpy(k.addr, a, 16);
+                }
+        }
+        return k;
+}
+
+static bool ep_key_any(const struct ep_key *k)
+{
+        static const uint8_t zero[16];
+        return memcmp(k->addr, zero, k->family == AF_INET ? 4 : 16) == 0;
+}
+
+bool io_endpoint_overlap(const struct io_endpoint *a, const struct io_endpoint *b)
+{
+        struct ep_key x = ep_key(a), y = ep_key(b);
+
+        if (!x.family || !y.family || x.port != y.port || io_endpoint_eq(a, b))
+                return false;
+        if ((x.family == AF_INET6 && ep_key_any(&x)) || (y.family == AF_INET6 && ep_key_any(&y)))
+                return true;            /* dual-stack [::] takes the port for everyone */
+        if (x.family != y.family)
+                return false;
+        return memcmp(x.addr, y.addr, sizeof(x.addr)) == 0 || ep_key_any(&x) || ep_key_any(&y);
+}
+
 int io_cidr_parse(const char *s, struct io_cidr *ret)
 {
         char host[INET6_ADDRSTRLEN + 1];
@@ -128,6 +184,16 @@ bool io_cidr_match(const struct io_cidr *c, const struct sockaddr *sa)
                 if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0)
                         return masked_equal(a + 12, c->addr, c->prefix);
         }
+        return false;
+}
+
+bool io_cidr_allowed(const struct io_cidr *allow, size_t n, const struct sockaddr *sa)
+{
+        if (n == 0)
+                return true;
+        for (size_t i = 0; i < n; i++)
+                if (io_cidr_match(&allow[i], sa))
+                        return true;
         return false;
 }
 

@@ -23,9 +23,20 @@ struct io_cidr {
 
 /* "ADDR:PORT" or "[ADDR6]:PORT"; port 1..65535.  0 or -EINVAL. */
 int io_endpoint_parse(const char *s, struct io_endpoint *ret);
+/* The same address and port: outstations listening there share one socket. */
+bool io_endpoint_eq(const struct io_endpoint *a, const struct io_endpoint *b);
+/*
+ * Two different endpoints that cannot both be bound: the same port, and one
+ * address covers the other: "0.0.0.0" every IPv4 address, "[::]" every
+ * address (the listener binds it dual-stack), an IPv4-mapped IPv6 address
+ * its IPv4 address.  False for equal endpoints and for an empty one (len 0).
+ */
+bool io_endpoint_overlap(const struct io_endpoint *a, const struct io_endpoint *b);
 /* "ADDR" (a single host) or "ADDR/PREFIX".  0 or -EINVAL. */
 int io_cidr_parse(const char *s, struct io_cidr *ret);
 /* Whether sa (AF_INET, AF_INET6, or an IPv4-mapped IPv6 address) is inside c. */
 bool io_cidr_match(const struct io_cidr *c, const struct sockaddr *sa);
+/* Whether an allow-list admits sa: some entry matches, or the list is empty (n 0 = any). */
+bool io_cidr_allowed(const struct io_cidr *allow, size_t n, const struct sockaddr *sa);
 /* "192.0.2.10" / "2001:db8::1" (without port) into buf; returns buf. */
 char *io_addr_format(const struct sockaddr *sa, char *buf, size_t n);

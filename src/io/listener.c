@@ -38,16 +38,6 @@ struct io_conn {
         bool closed;
 };
 
-static bool peer_allowed(const struct io_listener *l, const struct sockaddr *sa)
-{
-        if (l->n_allow == 0)
-                return true;
-        for (size_t i = 0; i < l->n_allow; i++)
-                if (io_cidr_match(&l->allow[i], sa))
-                        return true;
-        return false;
-}
-
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
         struct io_conn *c = arg;
@@ -90,7 +80,7 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         struct io_listener *l = arg;
         (void)evl;
 
-        if (!peer_allowed(l, sa)) {
+        if (!io_cidr_allowed(l->allow, l->n_allow, sa)) {
                 evutil_closesocket(fd);
                 l->rejected++;
                 if (l->cb.on_reject)
@@ -154,14 +144,9 @@ int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
         l->cb = *cb;
         l->ctx = ctx;
         l->high_water = cfg->write_high_water ? cfg->write_high_water : CONN_HIGH_WATER;
-        if (cfg->n_allow) {
-                l->allow = calloc(cfg->n_allow, sizeof(*l->allow));
-                if (!l->allow) {
-                        free(l);
-                        return -ENOMEM;
-                }
-                memcpy(l->allow, cfg->allow, cfg->n_allow * sizeof(*l->allow));
-                l->n_allow = cfg->n_allow;
+        if (io_listener_set_allow(l, cfg->allow, cfg->n_allow) < 0) {
+                free(l);
+                return -ENOMEM;
         }
 
         int family = cfg->ep.sa.ss_family;
@@ -231,6 +216,21 @@ uint64_t io_listener_accept_errors(const struct io_listener *l)
         return l->accept_errors;
 }
 
+int io_listener_set_allow(struct io_listener *l, const struct io_cidr *allow, size_t n)
+{
+        struct io_cidr *a = NULL;
+        if (n) {
+                a = calloc(n, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                memcpy(a, allow, n * sizeof(*a));
+        }
+        free(l->allow);
+        l->allow = a;
+        l->n_allow = n;
+        return 0;
+}
+
 void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx)
 {
         c->cb = *cb;
@@ -245,6 +245,13 @@ int io_conn_write(struct io_conn *c, const uint8_t *p, size_t n)
         if (evbuffer_get_length(out) + n > c->high_water)
                 return -ENOBUFS;
         if (bufferevent_write(c->bev, p, n) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int io_conn_unread(struct io_conn *c, const uint8_t *p, size_t n)
+{
+        if (n && evbuffer_prepend(bufferevent_get_input(c->bev), p, n) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -57,11 +57,19 @@ uint16_t io_listener_port(const struct io_listener *l);
 uint64_t io_listener_rejected(const struct io_listener *l);
 /* accept() failures (e.g. out of file descriptors); accepting pauses 1 s after each. */
 uint64_t io_listener_accept_errors(const struct io_listener *l);
+/* Replace the allow-list (copied; n 0 = any peer).  -ENOMEM keeps the old one. */
+int io_listener_set_allow(struct io_listener *l, const struct io_cidr *allow, size_t n);
 
 void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx);
 /* -ENOBUFS above the high-water mark (nothing queued), -ENOTCONN after close. */
 int io_conn_write(struct io_conn *c, const uint8_t *p, size_t n);
 size_t io_conn_pending(const struct io_conn *c);
+/*
+ * Put p[0..n) back in front of the received bytes.  From inside on_data
+ * (e.g. after handing the connection to a new owner with io_conn_set_cb):
+ * when on_data returns, the current on_data gets them first.  -ENOMEM.
+ */
+int io_conn_unread(struct io_conn *c, const uint8_t *p, size_t n);
 /* Stop/resume reading (back-pressure toward the peer). */
 void io_conn_pause_read(struct io_conn *c, bool pause);
 const struct sockaddr *io_conn_peer(const struct io_conn *c);

@@ -2,6 +2,7 @@
 #include "io/outst_io.h"
 
 #include "io/clock.h"
+#include "io/outst_ep.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +21,10 @@ struct outst_io {
         struct outst_callbacks app_ocb;
         struct outst_io_cb cb;
         void *ctx;
-        struct io_listener *lis;
+        struct outst_ep *ep;            /* the endpoint it listens on, or NULL (stream) */
+        bool own_ep;                    /* bound for this instance alone */
+        struct outst_ep_member member;  /* attached to ep */
+        struct io_cidr *allow;          /* its allow-list, member.allow */
         struct io_conn *conn;
         struct io_stream *st;
         struct io_deadline timer;       /* armed at outst_deadline() */
@@ -257,6 +261,45 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         io_after(io, now);
 }
 
+/* Attach to the shared endpoint, or to one bound for this instance alone. */
+static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16_t address)
+{
+        size_t n = cfg->listen.n_allow;
+        if (n) {
+                io->allow = calloc(n, sizeof(*io->allow));
+                if (!io->allow)
+                        return -ENOMEM;
+                memcpy(io->allow, cfg->listen.allow, n * sizeof(*io->allow));
+        }
+        io->member = (struct outst_ep_member){
+                .address = address,
+                .allow = io->allow,
+                .n_allow = n,
+                .on_conn = io_on_accept,
+                .on_reject = io_on_reject_peer,
+                .ctx = io,
+        };
+        struct outst_ep *ep = cfg->ep;
+        if (!ep) {
+                const struct outst_ep_cfg ecfg = {
+                        .ep = cfg->listen.ep,
+                        .write_high_water = cfg->listen.write_high_water,
+                };
+                int r = outst_ep_new(io->base, &ecfg, NULL, NULL, &ep);
+                if (r < 0)
+                        return r;
+        }
+        int r = outst_ep_attach(ep, &io->member);
+        if (r < 0) {
+                if (!cfg->ep)
+                        outst_ep_free(ep);
+                return r;
+        }
+        io->ep = ep;
+        io->own_ep = !cfg->ep;
+        return 0;
+}
+
 /* ---- public ---------------------------------------------------------- */
 
 int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
@@ -301,11 +344,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                         goto fail;
                 io_stream_start(io->st);
         } else {
-                static const struct io_listener_cb lcb = {
-                        .on_accept = io_on_accept,
-                        .on_reject = io_on_reject_peer,
-                };
-                err = io_listener_new(base, &cfg->listen, &lcb, io, &io->lis);
+                err = io_attach(io, cfg, ocfg->address);
                 if (err < 0)
                         goto fail;
         }
@@ -323,7 +362,12 @@ void outst_io_free(struct outst_io *io)
                 return;
         if (io->conn)
                 io_conn_free(io->conn);
-        io_listener_free(io->lis);
+        if (io->ep) {
+                outst_ep_detach(io->ep, &io->member);
+                if (io->own_ep)
+                        outst_ep_free(io->ep);
+        }
+        free(io->allow);
         io_stream_free(io->st);
         if (io->timer.ev)
                 event_free(io->timer.ev);
@@ -338,7 +382,7 @@ struct outst *outst_io_outst(struct outst_io *io)
 
 uint16_t outst_io_port(const struct outst_io *io)
 {
-        return io->lis ? io_listener_port(io->lis) : 0;
+        return io->ep ? outst_ep_port(io->ep) : 0;
 }
 
 bool outst_io_connected(const struct outst_io *io)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One outstation session (src/outstation/outst.h) run over libevent: either
- * a TCP listener with a peer allow-list (one master at a time; a new
+ * on a TCP endpoint with a peer allow-list (one master at a time; a new
  * connection from an allowed peer replaces the old one, losing nothing), or
  * a byte stream (a serial port, or a TCP client) that is the session's
- * connection while it is up.
+ * connection while it is up.  The endpoint is its own (bound from
+ * cfg.listen) or one shared with other outstations (cfg.ep, see
+ * io/outst_ep.h: a connection belongs to the outstation its first frame
+ * names).
  *
  * The adapter creates and owns the session.  It feeds received bytes to
  * outst_on_bytes(), hands outst_output() to the socket only while the socket
@@ -17,8 +20,8 @@
  * outst_io_cmd_complete() and outst_io_freeze_complete() (which may be
  * called from inside on_command / on_freeze), or
  * calls outst_*() on outst_io_outst() directly and then outst_io_kick().
- * Several instances may share one event base; each has its own endpoint,
- * session, database and event buffers.  Nothing here logs: connections,
+ * Several instances may share one event base; each has its own session,
+ * database and event buffers.  Nothing here logs: connections,
  * disconnections and rejected peers are reported through callbacks.
  */
 #pragma once
@@ -43,9 +46,15 @@ struct outst_io_cb {
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
 };
 
+struct outst_ep;
+
 struct outst_io_cfg {
         bool stream;                    /* false: listen (tcp); true: run on a stream */
-        struct io_listener_cfg listen;  /* endpoint, allow-list (copied) */
+        /* the allow-list (copied); the endpoint and write high-water mark when ep is NULL */
+        struct io_listener_cfg listen;
+        /* a shared endpoint to attach to (by the session's link address) instead of
+         * binding listen.ep; it must outlive the instance */
+        struct outst_ep *ep;
         struct io_stream_cfg stream_cfg;/* serial port or TCP client (strings copied) */
 };
 
@@ -63,7 +72,8 @@ struct outst_io;
 /*
  * Create the session (outst_new(ocfg, ocb, ctx)) and bind the listener or
  * start the stream.  ctx is passed to both callback sets.  0 or -errno
- * (-EINVAL bad session config, -EADDRINUSE, -ENOMEM ...).
+ * (-EINVAL bad session config, -EADDRINUSE: the port is taken, or on a
+ * shared endpoint the link address, -ENOMEM ...).
  */
 int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                  const struct outst_cfg *ocfg, const struct outst_callbacks *ocb,

@@ -7,8 +7,8 @@ Usage: test_daemon.py --daemon PATH/dnp3gwd --case NAME [--unit FILE] [--man DIR
                       [--sim PATH/dnp3sim]
 
 Cases: check-good, check-broken, start-config-error, start-port-in-use, run,
-reload-sessions, device, events, diag, unit-security, man-lint.  Every wait has a deadline; processes are
-killed by PID.
+reload-sessions, reload-shared-endpoint, device, events, diag, unit-security, man-lint.
+Every wait has a deadline; processes are killed by PID.
 """
 
 import argparse
@@ -349,9 +349,10 @@ def case_run(a, tmp):
 
 
 def multi_conf(path, outs, down, rto):
-    """outs: [(name, port, address)]"""
+    """outs: [(name, port, address)] or [(name, port, address, event depth)]"""
     o = ", ".join('{ name = "%s"; listen = "127.0.0.1:%d"; address = %d; master_address = 1; '
-                  'events = { class1 = 10; class2 = 10; class3 = 10; }; }' % x for x in outs)
+                  'events = { class1 = %d; class2 = 10; class3 = 10; }; }'
+                  % (tuple(x) + (10,))[:4] for x in outs)
     with open(path, "w") as f:
         f.write('gateway = { name = "daemon-test"; log_level = "info"; status_interval = 0.0; };\n'
                 "outstations = ( %s );\n"
@@ -437,6 +438,96 @@ def case_reload_sessions(a, tmp):
             if m:
                 m.close()
         for c in conns:
+            c.close()
+        dev.close()
+        n.close()
+
+
+def listen_inodes(port):
+    """Inodes of the listening TCP sockets on 127.0.0.1:port (/proc/net/tcp)."""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        rows = [ln.split() for ln in f.readlines()[1:]]
+    return [r[9] for r in rows if r[1] == want and r[3] == "0A"]
+
+
+def answered_by(m, address):
+    """A class 0 read on m is answered, every frame from link address `address`."""
+    m.rx_frames = []
+    eq("answer", m.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
+    eq("link source of the answer", sorted({int.from_bytes(fr[6:8], "little")
+                                            for fr in m.rx_frames}), [address])
+
+
+def case_reload_shared_endpoint(a, tmp):
+    """Outstations sharing one listen endpoint across reloads: one socket throughout (the
+    same inode), never rebound; adding one keeps the other's master; a changed one is
+    rebuilt on the same socket; removing one leaves the socket to the other."""
+    dev = listener()
+    p = dnp3.free_port()
+    down = dev.getsockname()[1]
+    path = os.path.join(tmp, "gw.conf")
+    multi_conf(path, [("scada", p, 10)], down, 2.0)
+    n = Notify(tmp)
+    d = Daemon(a.daemon, path, clean_env({"NOTIFY_SOCKET": n.path}))
+    ms = []
+    c = None
+    try:
+        n.wait(lambda x: x.get("READY") == "1", "READY=1")
+        c = accept(dev)
+        inode = listen_inodes(p)
+        eq("one listening socket", len(inode), 1)
+        m1 = dnp3.Master(p, remote=10)
+        ms.append(m1)
+        answered_by(m1, 10)
+
+        # a second outstation on the same endpoint: attached, not rebound; scada keeps m1
+        multi_conf(path, [("scada", p, 10), ("scada2", p, 11)], down, 2.0)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> outstation scada2: listening on 127\.0\.0\.1:%d \(port %d\), "
+                    r"address 11, master 1; shared with 1 other outstation$" % (p, p))
+        d.wait_line(r"^<info> reload: outstations kept 1, started 1; channels kept 1, "
+                    r"started 0$")
+        eq("the same listening socket after adding scada2", listen_inodes(p), inode)
+        answered_by(m1, 10)
+        m2 = dnp3.Master(p, remote=11)
+        ms.append(m2)
+        answered_by(m2, 11)
+        n.wait(lambda x: x.get("STATUS", "").startswith(
+            "daemon-test: devices online 0/1, masters connected 2/2"), "STATUS 2/2 masters")
+
+        # scada changed: rebuilt on the same socket once the old one left its address
+        multi_conf(path, [("scada", p, 10, 20), ("scada2", p, 11)], down, 2.0)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<(info|warning)> outstation scada: stopped for the new configuration; "
+                    r"\d+ buffered events discarded ")
+        d.wait_line(r"^<info> outstation scada: listening on 127\.0\.0\.1:%d \(port %d\), "
+                    r"address 10, master 1; shared with 1 other outstation$" % (p, p))
+        d.wait_line(r"^<info> reload: outstations kept 1, started 1; channels kept 1, "
+                    r"started 0$")
+        eq("the same listening socket after rebuilding scada", listen_inodes(p), inode)
+        m1.wait_closed()
+        answered_by(m2, 11)
+        m1b = dnp3.Master(p, remote=10)
+        ms.append(m1b)
+        answered_by(m1b, 10)
+
+        # scada2 removed: its master goes, the socket stays scada's
+        multi_conf(path, [("scada", p, 10, 20)], down, 2.0)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> reload: outstations kept 1, started 0; channels kept 1, "
+                    r"started 0$")
+        m2.wait_closed()
+        eq("the same listening socket after removing scada2", listen_inodes(p), inode)
+        answered_by(m1b, 10)
+        if d.has(r"cannot listen|Address already in use"):
+            raise Fail("an endpoint was bound twice:\n" + d.text())
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        for m in ms:
+            m.close()
+        if c:
             c.close()
         dev.close()
         n.close()
@@ -584,6 +675,7 @@ CASES = {
     "start-port-in-use": case_start_port_in_use,
     "run": case_run,
     "reload-sessions": case_reload_sessions,
+    "reload-shared-endpoint": case_reload_shared_endpoint,
     "device": case_device,
     "events": case_events,
     "diag": case_diag,

@@ -29,6 +29,7 @@
 #include "io/clock.h"
 #include "io/addr.h"
 #include "io/outst_io.h"
+#include "../io/iotest.h"
 
 #define DEADLINE_MS 5000
 
@@ -91,23 +92,10 @@ static struct outst_io *instance(uint16_t address, struct counts *c, const char 
         struct outst_io_cfg cfg = { 0 };
         assert_int_equal(io_endpoint_parse("127.0.0.1:1", &cfg.listen.ep), 0);
         ((struct sockaddr_in *)&cfg.listen.ep.sa)->sin_port = 0;
-        if (allow) {
-                assert_int_equal(io_cidr_parse(allow, &cidr), 0);
-                cfg.listen.allow = &cidr;
-                cfg.listen.n_allow = 1;
-        }
-        struct outst_cfg oc = {
-                .address = address,
-                .master_address = 1,
-                .max_fragment = 2048,
-                .max_rx_fragment = 2048,
-                .link_timeout_ms = 1000,
-                .confirm_timeout_ms = 5000,
-                .select_timeout_ms = 5000,
-                .cmd_timeout_ms = 5000,
-                .event_depth = { 0, 10, 10, 10 },
-                .points = { [DNP_TYPE_BI] = 4, [DNP_TYPE_AI] = 2 },
-        };
+        iotest_allow(&cfg, &cidr, allow);
+        struct outst_cfg oc = iotest_outst_cfg(address);
+        oc.points[DNP_TYPE_BI] = 4;
+        oc.points[DNP_TYPE_AI] = 2;
         struct outst_io *io = NULL;
         assert_int_equal(outst_io_new(base, &cfg, &oc, NULL, &io_cb, c, &io), 0);
         struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };

@@ -348,9 +348,10 @@ def values(decoded, group, var=None):
     return dnp3.values(decoded, group, var)
 
 
-def main(tests):
-    """Command line of a gateway test file: the binaries, then test names (default all)."""
-    ap = argparse.ArgumentParser()
+def main(tests, doc=None):
+    """The command line of a gateway test file: the binaries, then test names to run (all
+    of `tests` by default); returns the exit status."""
+    ap = argparse.ArgumentParser(description=doc)
     for k in ("gwd", "sim", "poll", "dec", "shim"):
         ap.add_argument("--" + k, required=True)
     ap.add_argument("tests", nargs="*")

@@ -577,4 +577,4 @@ TESTS = [t_integrity_offset_map, t_dnp3poll, t_events_polled_and_unsolicited, t_
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(TESTS))
+    sys.exit(harness.main(TESTS, __doc__))
