@@ -131,7 +131,8 @@ static size_t outst_outcap(const struct outst_cfg *cfg)
 
 size_t outst_memory(const struct outst_cfg *cfg)
 {
-        return sizeof(struct outst) + db_memory(cfg->points) + events_memory(cfg->event_depth) +
+        return sizeof(struct outst) + db_memory(cfg->points) +
+               events_memory(cfg->event_depth, cfg->event_sources) +
                3 * cfg->max_rx_fragment + 3 * cfg->max_fragment + outst_outcap(cfg);
 }
 
@@ -144,6 +145,10 @@ static int outst_cfg_check(const struct outst_cfg *c)
                 return -EINVAL;
         if (c->unsol.retries < -1)
                 return -EINVAL;
+        /* 16-bit index qualifiers only (the event buffers keep 16-bit indexes) */
+        for (int t = 0; t < DNP_TYPE_MAX; t++)
+                if (c->points[t] > (uint32_t)UINT16_MAX + 1)
+                        return -EINVAL;
         return 0;
 }
 
@@ -171,7 +176,7 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
                 o->cb = *cb;
         o->ctx = ctx;
         o->db = db_new(cfg->points);
-        o->ev = events_new(cfg->event_depth);
+        o->ev = events_new(cfg->event_depth, cfg->event_sources);
         o->rxbuf = malloc(cfg->max_rx_fragment);
         o->req = malloc(cfg->max_rx_fragment);
         o->sel_obj = malloc(cfg->max_rx_fragment);
@@ -864,13 +869,13 @@ static void freeze_one(struct outst *o, uint32_t i, bool clear, uint64_t now)
                 fv = cv;
                 fv.time = outst_wall(o, now);
                 if (db_update(o->db, DNP_TYPE_FCNT, &fv, DB_DETECT, &e) == 1)
-                        (void)events_add(o->ev, &e);
+                        (void)events_add(o->ev, &e, EVENTS_SRC_NONE);
         }
         if (clear) {
                 cv.v.count = 0;
                 cv.time = outst_wall(o, now);
                 if (db_update(o->db, DNP_TYPE_CNT, &cv, DB_DETECT, &e) == 1)
-                        (void)events_add(o->ev, &e);
+                        (void)events_add(o->ev, &e, EVENTS_SRC_NONE);
         }
 }
 
@@ -1446,16 +1451,22 @@ void outst_on_timer(struct outst *o, uint64_t now)
         outst_uns_try(o, now);
 }
 
-int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
-                 uint64_t now)
+int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v,
+                     enum db_mode mode, uint16_t src, uint64_t now)
 {
         struct db_event e;
         int r = db_update(o->db, t, v, mode, &e);
         if (r != 1)
                 return r;
-        (void)events_add(o->ev, &e);
+        (void)events_add(o->ev, &e, src);
         outst_uns_try(o, now);
         return 1;
+}
+
+int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
+                 uint64_t now)
+{
+        return outst_update_src(o, t, v, mode, EVENTS_SRC_NONE, now);
 }
 
 void outst_connect(struct outst *o, uint64_t now)
