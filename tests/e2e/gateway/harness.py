@@ -9,6 +9,7 @@ has a deadline (no fixed sleeps), and close() kills every process it started
 interrupted (SIGTERM from meson's timeout becomes SystemExit).
 """
 
+import argparse
 import os
 import re
 import select
@@ -380,3 +381,13 @@ def run(tests, setup_args):
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def main(all_tests):
+    """Command line of a gateway test file: the binaries, then optional test names."""
+    ap = argparse.ArgumentParser()
+    for k in ("gwd", "sim", "poll", "dec", "shim"):
+        ap.add_argument("--" + k, required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    return run([t for t in all_tests if not args.tests or t.__name__ in args.tests], args)

@@ -13,7 +13,6 @@ Usage: test_gateway.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                        --shim libptyshim.so [TEST...]
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -564,15 +563,5 @@ TESTS = [t_integrity_offset_map, t_dnp3poll, t_events_polled_and_unsolicited, t_
          t_burst_across_disconnect]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    for k in ("gwd", "sim", "poll", "dec", "shim"):
-        ap.add_argument("--" + k, required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    tests = [t for t in TESTS if not args.tests or t.__name__ in args.tests]
-    return harness.run(tests, args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(TESTS))
