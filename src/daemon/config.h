@@ -36,7 +36,7 @@
  * event_memory = (class1 + class2 + class3) * GW_CONFIG_EVENT_BYTES per
  * outstation.
  */
-#define GW_CONFIG_EVENT_BYTES 32
+#define GW_CONFIG_EVENT_BYTES 40
 
 /* X(name, string) */
 #define GW_LOG_LEVEL_LIST(X)    \

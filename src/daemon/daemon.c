@@ -50,6 +50,7 @@ struct d_rl_slot {
         bool used;
         uint64_t key;
         struct log_ratelimit rl;
+        char label[48];                 /* what the key stands for (summary tables) */
 };
 
 struct d_rltab {
@@ -59,17 +60,33 @@ struct d_rltab {
         uint64_t window_end;
         unsigned in_window;
         uint64_t suppressed;            /* by the budget, reported with the next line */
+        unsigned burst;                 /* messages per key per interval (0 = 1) */
+        /* held-back counts are not reported with the next message but by
+         * d_rl_flush() summaries, once the key's interval (or the budget's
+         * minute) is over */
+        bool summarize;
 };
 
 #define D_RL_BUDGET 16
 
+static bool d_rl_take(struct d_rltab *t, uint64_t key, const char *label, uint64_t now,
+                      uint64_t interval, uint64_t *ret_suppressed);
+
 /*
- * Whether a message for key may go out now: at most one per interval per
- * key, and at most D_RL_BUDGET per minute for the table.  *ret_suppressed
- * gets how many were held back since the last one that went out.
+ * Whether a message for key may go out now: at most one (t->burst) per
+ * interval per key, and at most D_RL_BUDGET per minute for the table.
+ * *ret_suppressed gets how many were held back since the last one that
+ * went out.
  */
 static bool d_rl_ok(struct d_rltab *t, uint64_t key, uint64_t now, uint64_t interval,
                     uint64_t *ret_suppressed)
+{
+        return d_rl_take(t, key, NULL, now, interval, ret_suppressed);
+}
+
+/* The same, naming the key by label (kept for the summaries of a summarize table). */
+static bool d_rl_take(struct d_rltab *t, uint64_t key, const char *label, uint64_t now,
+                      uint64_t interval, uint64_t *ret_suppressed)
 {
         struct d_rl_slot *slot = NULL, *victim = &t->s[0];
         for (size_t i = 0; i < D_RL_SLOTS && !slot; i++) {
@@ -82,8 +99,13 @@ static bool d_rl_ok(struct d_rltab *t, uint64_t key, uint64_t now, uint64_t inte
                         victim = s;
         }
         if (!slot) {
+                if (t->summarize && victim->used)       /* its count goes on in the table's */
+                        t->suppressed += victim->rl.suppressed;
                 *victim = (struct d_rl_slot){ .used = true, .key = key,
-                                              .rl = { .interval_ms = interval } };
+                                              .rl = { .interval_ms = interval,
+                                                      .burst = t->burst } };
+                if (label)
+                        snprintf(victim->label, sizeof(victim->label), "%s", label);
                 slot = victim;
         }
         uint64_t supp = 0;
@@ -98,10 +120,49 @@ static bool d_rl_ok(struct d_rltab *t, uint64_t key, uint64_t now, uint64_t inte
                 return false;
         }
         t->in_window++;
+        if (t->summarize)
+                supp = 0;       /* d_rl_flush() ran first: nothing was pending */
+        else {
+                supp += t->suppressed;
+                t->suppressed = 0;
+        }
         if (ret_suppressed)
-                *ret_suppressed = supp + t->suppressed;
-        t->suppressed = 0;
+                *ret_suppressed = supp;
         return true;
+}
+
+/*
+ * Summaries of a summarize table: fn(ctx, label, n) for each key whose
+ * interval is over with n messages held back, and fn(ctx, NULL, n) for the
+ * ones the budget held back (or of keys pushed out of the table) once its
+ * minute is over.  Returns when the next summary is due, UINT64_MAX if none.
+ * Call it before d_rl_take() so that a new interval never starts with a
+ * count pending.
+ */
+static uint64_t d_rl_flush(struct d_rltab *t, uint64_t now,
+                           void (*fn)(void *ctx, const char *label, uint64_t n), void *ctx)
+{
+        uint64_t next = UINT64_MAX;
+        for (size_t i = 0; i < D_RL_SLOTS; i++) {
+                struct d_rl_slot *s = &t->s[i];
+                if (!s->used || s->rl.suppressed == 0)
+                        continue;
+                if (now >= s->rl.next_ms) {
+                        fn(ctx, s->label, s->rl.suppressed);
+                        s->rl.suppressed = 0;
+                } else if (s->rl.next_ms < next) {
+                        next = s->rl.next_ms;
+                }
+        }
+        if (t->suppressed > 0) {
+                if (now >= t->window_end) {
+                        fn(ctx, NULL, t->suppressed);
+                        t->suppressed = 0;
+                } else if (t->window_end < next) {
+                        next = t->window_end;
+                }
+        }
+        return next;
 }
 
 static uint64_t d_hash(const char *s)
@@ -138,11 +199,15 @@ struct d_out {
         uint64_t since_ms;              /* monotonic, at connect */
         uint64_t disconnects;
         uint64_t logged_discarded[4];
+        uint64_t *logged_src[4];        /* per event source, [events_sources() + 1] */
         struct log_ratelimit overflow_rl;
         struct d_rltab rej_peer;
         struct d_rltab rej_frame;
         uint64_t sel_unused;            /* SELECTs the peer left without OPERATE since it connected */
         struct d_rltab sel_rl;
+        struct d_rltab conn;            /* connection notices, per peer */
+        struct event *conn_timer;       /* their summaries */
+        bool conn_logged;               /* this connection's connect notice went out */
 };
 
 struct d_chan;
@@ -481,24 +546,92 @@ static void d_log_high_water(struct d_out *o, unsigned c, bool lost)
                  o->cfg->name, c, events_count(ev, c), depth, lost ? "" : "; nothing lost yet");
 }
 
+/* Devices named one by one in an overflow record; the others are counted. */
+#define D_OVERFLOW_DEVICES 8
+
+/* The device of an event source tag (gw_event_source()); NULL for untagged events. */
+static const struct d_dev *d_src_dev(const struct daemon *d, uint32_t src)
+{
+        return src != EVENTS_SRC_NONE && src <= d->nslots ? d->slots[src - 1] : NULL;
+}
+
+/*
+ * Who lost the events discarded from class c since the last record: "ref n"
+ * pairs for the message, "ref=n" for DNP3GW_DEVICES, and the device that
+ * lost the most (*ret_top, NULL if untagged).
+ */
+static void d_overflow_who(struct d_out *o, unsigned c, char *text, size_t tn, char *field,
+                           size_t fn, const struct d_dev **ret_top)
+{
+        const struct events *ev = outst_events(outst_io_outst(o->io));
+        size_t to = 0, fo = 0;
+        unsigned listed = 0, more = 0;
+        uint64_t top_n = 0;
+        text[0] = field[0] = 0;
+        *ret_top = NULL;
+        if (!o->logged_src[c])
+                return;
+        for (uint32_t src = 0; src <= events_sources(ev); src++) {
+                uint64_t total = events_src_discarded(ev, c, (uint16_t)src);
+                uint64_t n = total - o->logged_src[c][src];
+                if (n == 0)
+                        continue;
+                o->logged_src[c][src] = total;
+                const struct d_dev *v = d_src_dev(o->d, src);
+                char ref[2 * GW_NAME_MAX];
+                if (v)
+                        d_dev_ref(v, ref, sizeof(ref));
+                else
+                        snprintf(ref, sizeof(ref), "(no device)");
+                if (n > top_n) {
+                        top_n = n;
+                        *ret_top = v;
+                }
+                if (listed++ >= D_OVERFLOW_DEVICES) {
+                        more++;
+                        continue;
+                }
+                if (to < tn)
+                        to += (size_t)snprintf(text + to, tn - to, "%s%s %" PRIu64,
+                                               listed > 1 ? ", " : "", ref, n);
+                if (fo < fn)
+                        fo += (size_t)snprintf(field + fo, fn - fo, "%s%s=%" PRIu64,
+                                               listed > 1 ? "," : "", ref, n);
+        }
+        if (more && to < tn)
+                snprintf(text + to, tn - to, " and %u more devices", more);
+}
+
 static void d_log_overflow(struct d_out *o, unsigned c, uint64_t total)
 {
         uint64_t n = total - o->logged_discarded[c];
-        char cls[4], depth[16], dis[24], tot[24];
+        char cls[4], depth[16], dis[24], tot[24], who[640], devs[480];
+        const struct d_dev *top;
         o->logged_discarded[c] = total;
         snprintf(cls, sizeof(cls), "%u", c);
         snprintf(depth, sizeof(depth), "%" PRIu32, o->cfg->event_depth[c]);
+        d_overflow_who(o, c, who, sizeof(who), devs, sizeof(devs), &top);
         const struct log_field fl[] = {
                 { "DNP3GW_OUTSTATION", o->cfg->name },
                 { "DNP3GW_CLASS", cls },
                 { "DNP3GW_DEPTH", depth },
                 { "DNP3GW_DISCARDED", d_u64(dis, sizeof(dis), n) },
                 { "DNP3GW_DISCARDED_TOTAL", d_u64(tot, sizeof(tot), total) },
+                { "DNP3GW_CHANNEL", top ? top->ch->cfg->name : "" },
+                { "DNP3GW_DEVICE", top ? d_dev_name(top) : "" },
+                { "DNP3GW_DEVICES", devs },
         };
         log_send(LOG_WARNING_LEVEL, LOG_MSGID_EVENT_OVERFLOW, fl, D_N(fl),
-                 "outstation %s: class %u event buffer overflowed: %" PRIu64 " oldest events "
-                 "discarded (%" PRIu64 " in all; depth %s)", o->cfg->name, c, n, total, depth);
-        d_set_error(o->d, "%s: class %u events discarded", o->cfg->name, c);
+                 "outstation %s: class %u event buffer overflowed: %" PRIu64 " events "
+                 "discarded (%" PRIu64 " in all; depth %s), each the oldest of the device "
+                 "holding the most: %s", o->cfg->name, c, n, total, depth, who);
+        if (top) {
+                char ref[2 * GW_NAME_MAX];
+                d_set_error(o->d, "%s: class %u events of %s discarded", o->cfg->name, c,
+                            d_dev_ref(top, ref, sizeof(ref)));
+        } else {
+                d_set_error(o->d, "%s: class %u events discarded", o->cfg->name, c);
+        }
 }
 
 /* Cheap when nothing happened: called after every measurement. */
@@ -857,6 +990,94 @@ static void d_out_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, u
         }
 }
 
+/* ---- connection notices -------------------------------------------------- */
+
+/*
+ * Connect and disconnect records: the first D_CONN_BURST connections a
+ * minute from one peer (and at most D_RL_BUDGET a minute from all peers of
+ * an outstation) get both records; the others are counted and summed up
+ * when that minute is over: "N more connections from X in the last
+ * minute".  A connection that lasted a minute or more always gets its
+ * disconnect record.
+ */
+#define D_CONN_BURST 5
+
+static void d_conn_summary(void *ctx, const char *peer, uint64_t n)
+{
+        struct d_out *o = ctx;
+        char num[24];
+        const struct log_field fl[] = {
+                { "DNP3GW_OUTSTATION", o->cfg->name },
+                { "DNP3GW_PEER", peer ? peer : "" },
+                { "DNP3GW_CONNECTIONS", d_u64(num, sizeof(num), n) },
+        };
+        if (peer)
+                log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
+                         "outstation %s: %" PRIu64 " more connections from %s in the last "
+                         "minute", o->cfg->name, n, peer);
+        else
+                log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
+                         "outstation %s: %" PRIu64 " more connections from other peers in the "
+                         "last minute", o->cfg->name, n);
+}
+
+/* Summaries that are due now; the timer armed for the next one. */
+static void d_conn_flush(struct d_out *o, uint64_t now)
+{
+        uint64_t next = d_rl_flush(&o->conn, now, d_conn_summary, o);
+        if (next == UINT64_MAX) {
+                evtimer_del(o->conn_timer);
+                return;
+        }
+        uint64_t ms = next - now;
+        struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+                              .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+        evtimer_add(o->conn_timer, &tv);
+}
+
+static void d_conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct d_out *o = arg;
+        (void)fd;
+        (void)what;
+        d_conn_flush(o, d_now(o->d));
+}
+
+static void d_conn_notice_connect(struct d_out *o, bool replaced)
+{
+        uint64_t now = d_now(o->d);
+        d_conn_flush(o, now);
+        o->conn_logged = d_rl_take(&o->conn, d_hash(o->peer), o->peer, now, D_MINUTE_MS, NULL);
+        if (!o->conn_logged) {
+                d_conn_flush(o, now);   /* arms the timer for the summary */
+                return;
+        }
+        const struct log_field fl[] = {
+                { "DNP3GW_OUTSTATION", o->cfg->name },
+                { "DNP3GW_PEER", o->peer },
+        };
+        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
+                 "outstation %s: master %s connected%s", o->cfg->name, o->peer,
+                 replaced ? " (replacing the previous connection)" : "");
+}
+
+static void d_conn_notice_disconnect(struct d_out *o, int err, const char *what)
+{
+        uint64_t lasted = d_now(o->d) - o->since_ms;
+        char age[24];
+        if (!o->conn_logged && lasted < D_MINUTE_MS)
+                return;                 /* counted in its connect's summary */
+        snprintf(age, sizeof(age), "%" PRIu64, lasted / 1000);
+        const struct log_field fl[] = {
+                { "DNP3GW_OUTSTATION", o->cfg->name },
+                { "DNP3GW_PEER", o->peer },
+                { "DNP3GW_CONNECTED_S", age },
+        };
+        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_DISCONNECTED, fl, D_N(fl),
+                 "outstation %s: master %s disconnected after %s s: %s%s%s", o->cfg->name,
+                 o->peer, age, what ? what : "closed", err ? ": " : "", err ? strerror(-err) : "");
+}
+
 static void d_out_on_connect(void *ctx, const struct sockaddr *peer, bool replaced)
 {
         struct d_out *o = ctx;
@@ -868,13 +1089,7 @@ static void d_out_on_connect(void *ctx, const struct sockaddr *peer, bool replac
         o->connected = true;
         o->since_ms = d_now(d);
         o->sel_unused = 0;
-        const struct log_field fl[] = {
-                { "DNP3GW_OUTSTATION", o->cfg->name },
-                { "DNP3GW_PEER", o->peer },
-        };
-        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
-                 "outstation %s: master %s connected%s", o->cfg->name, o->peer,
-                 replaced ? " (replacing the previous connection)" : "");
+        d_conn_notice_connect(o, replaced);
         d_state_changed(d);
 }
 
@@ -882,16 +1097,7 @@ static void d_out_on_disconnect(void *ctx, int err, const char *what)
 {
         struct d_out *o = ctx;
         struct daemon *d = o->d;
-        char age[24];
-        snprintf(age, sizeof(age), "%" PRIu64, (d_now(d) - o->since_ms) / 1000);
-        const struct log_field fl[] = {
-                { "DNP3GW_OUTSTATION", o->cfg->name },
-                { "DNP3GW_PEER", o->peer },
-                { "DNP3GW_CONNECTED_S", age },
-        };
-        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_DISCONNECTED, fl, D_N(fl),
-                 "outstation %s: master %s disconnected after %s s: %s%s%s", o->cfg->name,
-                 o->peer, age, what ? what : "closed", err ? ": " : "", err ? strerror(-err) : "");
+        d_conn_notice_disconnect(o, err, what);
         o->connected = false;
         o->disconnects++;
         d_state_changed(d);
@@ -1063,6 +1269,12 @@ static uint64_t d_max_control_ms(const struct gw_config *cfg)
         return m;
 }
 
+/* Event source tags: one per device slot (gw_event_source()). */
+static uint16_t d_event_sources(const struct gw_config *cfg)
+{
+        return cfg->ndevices < UINT16_MAX ? (uint16_t)cfg->ndevices : UINT16_MAX;
+}
+
 static void d_outst_cfg(const struct gw_config *cfg, const struct gw_outstation *oc,
                         struct outst_cfg *ret)
 {
@@ -1090,6 +1302,7 @@ static void d_outst_cfg(const struct gw_config *cfg, const struct gw_outstation 
         };
         for (unsigned c = 1; c <= 3; c++)
                 ret->event_depth[c] = oc->event_depth[c];
+        ret->event_sources = d_event_sources(cfg);
         d_db_counts(cfg, ret->points);
 }
 
@@ -1115,6 +1328,13 @@ static void d_out_free(struct d_out *o)
 {
         if (!o)
                 return;
+        if (o->conn_timer) {
+                /* connections counted but not summed up yet are not left out */
+                (void)d_rl_flush(&o->conn, UINT64_MAX, d_conn_summary, o);
+                event_free(o->conn_timer);
+        }
+        for (unsigned c = 1; c <= 3; c++)
+                free(o->logged_src[c]);
         outst_io_free(o->io);
         free(o);
 }
@@ -1131,6 +1351,15 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         o->cfg = oc;
         o->ep = ep;
         o->overflow_rl.interval_ms = 10000;
+        o->conn.burst = D_CONN_BURST;
+        o->conn.summarize = true;
+        o->conn_timer = evtimer_new(d->base, d_conn_on_timer, o);
+        for (unsigned c = 1; c <= 3; c++)
+                o->logged_src[c] = calloc((size_t)d_event_sources(cfg) + 1, sizeof(uint64_t));
+        if (!o->conn_timer || !o->logged_src[1] || !o->logged_src[2] || !o->logged_src[3]) {
+                d_out_free(o);
+                return -ENOMEM;
+        }
         struct outst_cfg ocfg;
         d_outst_cfg(cfg, oc, &ocfg);
         const struct outst_io_cfg iocfg = {
@@ -1155,7 +1384,7 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         if (r < 0) {
                 log_error("outstation %s: cannot start on %s: %s", oc->name, oc->listen,
                           strerror(-r));
-                free(o);
+                d_out_free(o);
                 return r;
         }
         r = d_db_configure(cfg, outst_db(outst_io_outst(o->io)));

@@ -125,12 +125,19 @@ void log_send(enum log_level l, enum log_msgid id, const struct log_field *field
 bool log_ratelimit_ok(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *ret_suppressed)
 {
         if (now_ms < rl->next_ms) {
-                rl->suppressed++;
-                return false;
+                if (rl->used >= (rl->burst ? rl->burst : 1)) {
+                        rl->suppressed++;
+                        return false;
+                }
+                rl->used++;             /* nothing suppressed yet in this interval */
+                if (ret_suppressed)
+                        *ret_suppressed = 0;
+                return true;
         }
         if (ret_suppressed)
                 *ret_suppressed = rl->suppressed;
         rl->suppressed = 0;
         rl->next_ms = now_ms + rl->interval_ms;
+        rl->used = 1;
         return true;
 }

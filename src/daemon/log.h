@@ -80,13 +80,16 @@ void log_send(enum log_level l, enum log_msgid id, const struct log_field *field
 #define log_debug(...) log_send(LOG_DEBUG_LEVEL, LOG_MSGID_NONE, NULL, 0, __VA_ARGS__)
 
 /*
- * A rate limiter: at most one message per interval; the next one that
- * passes can say how many were suppressed.
+ * A rate limiter: at most `burst` messages (0 counts as 1) per interval,
+ * the interval starting with the first message that passes; the first one
+ * of the next interval can say how many were suppressed.
  */
 struct log_ratelimit {
         uint64_t interval_ms;
-        uint64_t next_ms;
+        uint64_t next_ms;               /* end of the current interval */
         uint64_t suppressed;
+        unsigned burst;
+        unsigned used;                  /* messages passed in the current interval */
 };
 
 /* now_ms from the daemon's clock.  Returns true if a message may go out; then

@@ -244,7 +244,8 @@ void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_
                                 continue;
                         if (m->type == DNP_TYPE_FCNT && !m->event && !m->device_time)
                                 gw_keep_freeze_time(g->out[i], &v, m->v.time);
-                        int r = outst_update(g->out[i], m->type, &v, mode, now);
+                        int r = outst_update_src(g->out[i], m->type, &v, mode,
+                                                 gw_event_source(dev), now);
                         if (r < 0)
                                 continue;
                         if (m->event) {
@@ -264,8 +265,8 @@ void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_
 
 /* ---- quality ----------------------------------------------------------- */
 
-/* COMM_LOST on upstream point (t, up) of every outstation; whether any changed. */
-static bool gw_comm_lost(struct gw *g, enum dnp_type t, uint32_t up, uint64_t now)
+/* COMM_LOST on upstream point (t, up) of device dev, every outstation; whether any changed. */
+static bool gw_comm_lost(struct gw *g, uint32_t dev, enum dnp_type t, uint32_t up, uint64_t now)
 {
         bool any = false;
         for (size_t i = 0; i < g->nout; i++) {
@@ -278,7 +279,7 @@ static bool gw_comm_lost(struct gw *g, enum dnp_type t, uint32_t up, uint64_t no
                 v.flags = (uint8_t)((v.flags | DNP_FLAG_COMM_LOST) & ~DNP_FLAG_ONLINE);
                 v.time_kind = DNP_TIME_ABS;
                 v.time = dnptime_wall(now, g->wall_offset);
-                int r = outst_update(o, t, &v, DB_FORCE, now);
+                int r = outst_update_src(o, t, &v, DB_FORCE, gw_event_source(dev), now);
                 if (r < 0)
                         continue;
                 any = true;
@@ -299,7 +300,7 @@ void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64
                 for (uint32_t down = lo; down < hi; down++) {
                         uint32_t up = pmap_first(g->map, dev, (enum dnp_type)t, down);
                         for (; up != PMAP_NONE; up = pmap_next(g->map, (enum dnp_type)t, up))
-                                if (gw_comm_lost(g, (enum dnp_type)t, up, now))
+                                if (gw_comm_lost(g, dev, (enum dnp_type)t, up, now))
                                         npoints++;
                 }
         }

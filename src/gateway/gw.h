@@ -23,7 +23,10 @@
  *  - a static value updates the upstream value and produces an event only
  *    on change beyond the point's deadband (DB_DETECT), stamped with the
  *    reception time;
- *  - order of events from one device is preserved (upcall order).
+ *  - order of events from one device is preserved (upcall order);
+ *  - each event is tagged with its device (gw_event_source()), so that an
+ *    overflowing upstream class discards the oldest event of the device
+ *    holding the most (events.h), not another device's.
  *
  * Quality: a device going OFFLINE sets COMM_LOST and clears ONLINE on every
  * upstream point mapped to it, with one event each (DB_FORCE at `now`); the
@@ -169,6 +172,16 @@ void gw_set_wall_offset(struct gw *g, int64_t offset_ms);
 /* Attach the sessions (before any upcall is forwarded).  NULL detaches. */
 void gw_set_outstation(struct gw *g, size_t i, struct outst *o);
 void gw_set_device(struct gw *g, uint32_t dev, struct master_dev *d);
+
+/*
+ * The event source tag of device slot dev in the outstations' buffers
+ * (outst_update_src): dev + 1; EVENTS_SRC_NONE beyond the 65535 tags.  An
+ * outstation fed by ndev devices is made with event_sources = ndev.
+ */
+static inline uint16_t gw_event_source(uint32_t dev)
+{
+        return dev < UINT16_MAX ? (uint16_t)(dev + 1) : EVENTS_SRC_NONE;
+}
 
 /* Forwarded master upcalls. */
 void gw_on_meas(struct gw *g, uint32_t dev, const struct master_meas *m, uint64_t now);

@@ -1,164 +1,340 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Event buffers: a ring per class.  Confirmed events are usually a prefix of
- * the ring (responses take the oldest first), so removal pops from the head
- * and compacts only when selected events sit behind unsent ones (a READ of
- * one group).
+ * Event buffers.  Each class owns an array of `depth` slots; its events are
+ * a doubly linked list in insertion order (prev/next), and each source's
+ * events in that class a singly linked sub-list (snext) with its head
+ * (oldest), tail and count.  Free slots form a list through `next`; slots
+ * never used yet lie above `used`, so a large, mostly empty buffer touches
+ * little memory.
+ *
+ * Discarding a source's oldest event is popping its sub-list's head and
+ * unlinking that slot from the class list: O(1).  Confirming walks the
+ * class list from the oldest event and stops once it has removed every
+ * selected one: a selected prefix (responses take the oldest first) costs
+ * only its length.  An event removed from the middle of its source's
+ * sub-list has, as its predecessor there, the last event of that source the
+ * walk kept (every older event of the source lies behind the walk), which
+ * the walk remembers per source in `slast`.
  */
 #include "outstation/events.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-struct ev_ring {
+#define EV_NIL UINT32_MAX
+
+struct ev_src {
+        uint32_t head;          /* oldest event of the source in this class */
+        uint32_t tail;          /* newest */
+        uint32_t count;
+};
+
+struct ev_class {
         struct ev *slot;
         uint32_t cap;
-        uint32_t head;
+        uint32_t used;          /* slots [used, cap) were never used */
+        uint32_t free;          /* free list through ev.next */
+        uint32_t head, tail;    /* oldest, newest */
         uint32_t len;
         uint32_t unsent;
         uint32_t sel[3];        /* selected counts by enum ev_state */
-        bool high;              /* at or above 80 % */
+        bool armed;             /* the 80 % warning may fire (below 50 % since the last) */
         bool high_reported;     /* waiting for events_take_high_water */
+        struct ev_src *src;     /* [nsrc + 1] */
+        uint64_t *discarded;    /* per source, [nsrc + 1] */
 };
 
 struct events {
-        struct ev_ring ring[4];
+        struct ev_class cls[4];
+        uint16_t nsrc;
+        uint32_t *slast;        /* confirm walk scratch, [nsrc + 1] */
         uint32_t seq;
         bool overflow;
         struct events_stats stats;
 };
 
-size_t events_memory(const uint32_t depth[4])
+size_t events_memory(const uint32_t depth[4], uint16_t nsrc)
 {
-        size_t n = sizeof(struct events);
+        size_t per_src = sizeof(struct ev_src) + sizeof(uint64_t);
+        size_t n = sizeof(struct events) + ((size_t)nsrc + 1) * sizeof(uint32_t);
         for (unsigned c = 1; c <= 3; c++)
-                n += (size_t)depth[c] * sizeof(struct ev);
+                if (depth[c])
+                        n += (size_t)depth[c] * sizeof(struct ev) + ((size_t)nsrc + 1) * per_src;
         return n;
 }
 
-struct events *events_new(const uint32_t depth[4])
+struct events *events_new(const uint32_t depth[4], uint16_t nsrc)
 {
         struct events *ev = calloc(1, sizeof(*ev));
         if (!ev)
                 return NULL;
+        ev->nsrc = nsrc;
+        ev->slast = calloc((size_t)nsrc + 1, sizeof(*ev->slast));
+        if (!ev->slast)
+                goto fail;
         for (unsigned c = 1; c <= 3; c++) {
-                ev->ring[c].cap = depth[c];
+                struct ev_class *k = &ev->cls[c];
+                k->cap = depth[c];
+                k->head = k->tail = k->free = EV_NIL;
+                k->armed = true;
                 if (depth[c] == 0)
                         continue;
-                ev->ring[c].slot = calloc(depth[c], sizeof(struct ev));
-                if (!ev->ring[c].slot) {
-                        events_free(ev);
-                        return NULL;
-                }
+                k->slot = calloc(depth[c], sizeof(struct ev));
+                k->src = malloc(((size_t)nsrc + 1) * sizeof(*k->src));
+                k->discarded = calloc((size_t)nsrc + 1, sizeof(*k->discarded));
+                if (!k->slot || !k->src || !k->discarded)
+                        goto fail;
+                for (size_t s = 0; s <= nsrc; s++)
+                        k->src[s] = (struct ev_src){ .head = EV_NIL, .tail = EV_NIL };
         }
         return ev;
+fail:
+        events_free(ev);
+        return NULL;
 }
 
 void events_free(struct events *ev)
 {
         if (!ev)
                 return;
-        for (unsigned c = 1; c <= 3; c++)
-                free(ev->ring[c].slot);
+        for (unsigned c = 1; c <= 3; c++) {
+                free(ev->cls[c].slot);
+                free(ev->cls[c].src);
+                free(ev->cls[c].discarded);
+        }
+        free(ev->slast);
         free(ev);
 }
 
-static struct ev *ring_at(const struct ev_ring *r, uint32_t i)
+/* ---- slots and lists ------------------------------------------------------ */
+
+static uint32_t slot_alloc(struct ev_class *k)
 {
-        uint32_t k = r->head + i;
-        if (k >= r->cap)
-                k -= r->cap;
-        return &r->slot[k];
+        uint32_t s = k->free;
+        if (s != EV_NIL) {
+                k->free = k->slot[s].next;
+                return s;
+        }
+        return k->used++;       /* the caller checked len < cap */
 }
 
-static void ring_drop(struct ev_ring *r, const struct ev *e)
+static void slot_free(struct ev_class *k, uint32_t s)
 {
-        if (e->state == EV_UNSENT)
-                r->unsent--;
+        k->slot[s].next = k->free;
+        k->free = s;
+}
+
+static void class_append(struct ev_class *k, uint32_t s)
+{
+        struct ev *e = &k->slot[s];
+        e->prev = k->tail;
+        e->next = EV_NIL;
+        if (k->tail != EV_NIL)
+                k->slot[k->tail].next = s;
         else
-                r->sel[e->state]--;
+                k->head = s;
+        k->tail = s;
 }
 
-static void ring_water(struct events *ev, unsigned cls)
+static void class_unlink(struct ev_class *k, uint32_t s)
 {
-        struct ev_ring *r = &ev->ring[cls];
-        bool high = (uint64_t)r->len * 5 >= (uint64_t)r->cap * 4;
-        if (high && !r->high) {
-                r->high_reported = true;
-                ev->stats.high_water[cls]++;
-        }
-        r->high = high;
+        struct ev *e = &k->slot[s];
+        if (e->prev != EV_NIL)
+                k->slot[e->prev].next = e->next;
+        else
+                k->head = e->next;
+        if (e->next != EV_NIL)
+                k->slot[e->next].prev = e->prev;
+        else
+                k->tail = e->prev;
 }
 
-int events_add(struct events *ev, const struct db_event *e)
+static void src_append(struct ev_class *k, uint32_t s)
 {
-        unsigned cls = e->cls;
-        if (cls < 1 || cls > 3)
-                return -EINVAL;
-        struct ev_ring *r = &ev->ring[cls];
-        int dropped = 0;
+        struct ev_src *q = &k->src[k->slot[s].src];
+        k->slot[s].snext = EV_NIL;
+        if (q->tail != EV_NIL)
+                k->slot[q->tail].snext = s;
+        else
+                q->head = s;
+        q->tail = s;
+        q->count++;
+}
 
-        if (r->cap == 0) {
-                ev->stats.discarded[cls]++;
-                ev->overflow = true;
-                return 1;
+/* Unlink s from its source's sub-list; pred is its predecessor there (EV_NIL: s is the head). */
+static void src_unlink(struct ev_class *k, uint32_t s, uint32_t pred)
+{
+        struct ev *e = &k->slot[s];
+        struct ev_src *q = &k->src[e->src];
+        if (pred == EV_NIL)
+                q->head = e->snext;
+        else
+                k->slot[pred].snext = e->snext;
+        if (q->tail == s)
+                q->tail = pred;
+        q->count--;
+}
+
+/* Take slot s out of the class (both lists, the counts) and free it. */
+static void class_remove(struct ev_class *k, uint32_t s, uint32_t src_pred)
+{
+        struct ev *e = &k->slot[s];
+        if (e->state == EV_UNSENT)
+                k->unsent--;
+        else
+                k->sel[e->state]--;
+        src_unlink(k, s, src_pred);
+        class_unlink(k, s);
+        slot_free(k, s);
+        k->len--;
+}
+
+/* ---- the 80 % mark ---------------------------------------------------------- */
+
+static void class_water(struct events *ev, unsigned c)
+{
+        struct ev_class *k = &ev->cls[c];
+        if (k->cap == 0)
+                return;
+        if (k->armed && (uint64_t)k->len * 5 >= (uint64_t)k->cap * 4) {
+                k->armed = false;
+                k->high_reported = true;
+                ev->stats.high_water[c]++;
+        } else if (!k->armed && (uint64_t)k->len * 2 < k->cap) {
+                k->armed = true;
+                k->high_reported = false;
         }
-        if (r->len == r->cap) {
-                ring_drop(r, ring_at(r, 0));
-                r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-                r->len--;
-                ev->stats.discarded[cls]++;
-                ev->overflow = true;
-                dropped = 1;
+}
+
+/* ---- adding, overflow ------------------------------------------------------- */
+
+/* Sequence numbers wrap: compare by difference. */
+static bool seq_before(uint32_t a, uint32_t b)
+{
+        return (int32_t)(a - b) < 0;
+}
+
+/*
+ * The source that loses an event when class k is full: the one holding the
+ * most, of equals the one whose oldest event is older.
+ */
+static uint16_t class_victim_src(const struct events *ev, const struct ev_class *k)
+{
+        uint16_t best = 0;
+        uint32_t best_n = 0;
+        for (uint32_t s = 0; s <= ev->nsrc; s++) {
+                const struct ev_src *q = &k->src[s];
+                if (q->count == 0 || q->count < best_n)
+                        continue;
+                if (q->count == best_n &&
+                    !seq_before(k->slot[q->head].seq, k->slot[k->src[best].head].seq))
+                        continue;
+                best = (uint16_t)s;
+                best_n = q->count;
         }
-        double value;
+        return best;
+}
+
+static double ev_value_of(const struct db_event *e)
+{
         switch (e->type) {
         case DNP_TYPE_BI:
         case DNP_TYPE_BO:
-                value = e->v.v.bit ? 1.0 : 0.0;
-                break;
+                return e->v.v.bit ? 1.0 : 0.0;
         case DNP_TYPE_DBI:
-                value = e->v.v.dbit;
-                break;
+                return e->v.v.dbit;
         case DNP_TYPE_CNT:
         case DNP_TYPE_FCNT:
-                value = e->v.v.count;
-                break;
+                return e->v.v.count;
         default:
-                value = e->v.v.analog;
-                break;
+                return e->v.v.analog;
         }
-        *ring_at(r, r->len) = (struct ev){
+}
+
+int events_add(struct events *ev, const struct db_event *e, uint16_t src)
+{
+        unsigned c = e->cls;
+        if (c < 1 || c > 3)
+                return -EINVAL;
+        if (e->v.index > UINT16_MAX)
+                return -ERANGE;
+        struct ev_class *k = &ev->cls[c];
+        int dropped = 0;
+
+        if (src > ev->nsrc)
+                src = EVENTS_SRC_NONE;
+        if (k->cap == 0) {
+                ev->stats.discarded[c]++;
+                ev->overflow = true;
+                return 1;
+        }
+        if (k->len == k->cap) {
+                uint16_t victim = class_victim_src(ev, k);
+                class_remove(k, k->src[victim].head, EV_NIL);
+                k->discarded[victim]++;
+                ev->stats.discarded[c]++;
+                ev->overflow = true;
+                dropped = 1;
+        }
+        uint32_t s = slot_alloc(k);
+        k->slot[s] = (struct ev){
                 .time = e->v.time,
-                .value = value,
-                .index = e->v.index,
+                .value = ev_value_of(e),
                 .seq = ev->seq++,
+                .index = (uint16_t)e->v.index,
+                .src = src,
                 .type = e->type,
                 .var = e->var,
                 .flags = e->v.flags,
                 .state = EV_UNSENT,
         };
-        r->len++;
-        r->unsent++;
-        ev->stats.added[cls]++;
-        ring_water(ev, cls);
+        class_append(k, s);
+        src_append(k, s);
+        k->len++;
+        k->unsent++;
+        ev->stats.added[c]++;
+        class_water(ev, c);
         return dropped;
 }
 
+/* ---- queries ------------------------------------------------------------------ */
+
 size_t events_count(const struct events *ev, unsigned cls)
 {
-        return cls >= 1 && cls <= 3 ? ev->ring[cls].len : 0;
+        return cls >= 1 && cls <= 3 ? ev->cls[cls].len : 0;
 }
 
 size_t events_unsent(const struct events *ev, unsigned cls)
 {
-        return cls >= 1 && cls <= 3 ? ev->ring[cls].unsent : 0;
+        return cls >= 1 && cls <= 3 ? ev->cls[cls].unsent : 0;
 }
+
+uint16_t events_sources(const struct events *ev)
+{
+        return ev->nsrc;
+}
+
+size_t events_src_count(const struct events *ev, unsigned cls, uint16_t src)
+{
+        if (cls < 1 || cls > 3 || src > ev->nsrc || !ev->cls[cls].src)
+                return 0;
+        return ev->cls[cls].src[src].count;
+}
+
+uint64_t events_src_discarded(const struct events *ev, unsigned cls, uint16_t src)
+{
+        if (cls < 1 || cls > 3 || src > ev->nsrc || !ev->cls[cls].discarded)
+                return 0;
+        return ev->cls[cls].discarded[src];
+}
+
+/* ---- iteration, selection, confirms ------------------------------------------ */
 
 void events_iter_init(const struct events *ev, struct events_iter *it, unsigned mask)
 {
-        (void)ev;
         *it = (struct events_iter){ .mask = mask & 0xe };
+        for (unsigned c = 0; c <= 3; c++)
+                it->pos[c] = c ? ev->cls[c].head : EV_NIL;
 }
 
 struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned *ret_cls)
@@ -169,45 +345,44 @@ struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned 
         for (unsigned c = 1; c <= 3; c++) {
                 if (!(it->mask & (1u << c)))
                         continue;
-                struct ev_ring *r = &ev->ring[c];
+                struct ev_class *k = &ev->cls[c];
                 /* skip selected events */
-                while (it->pos[c] < r->len && ring_at(r, it->pos[c])->state != EV_UNSENT)
-                        it->pos[c]++;
-                if (it->pos[c] >= r->len)
+                while (it->pos[c] != EV_NIL && k->slot[it->pos[c]].state != EV_UNSENT)
+                        it->pos[c] = k->slot[it->pos[c]].next;
+                if (it->pos[c] == EV_NIL)
                         continue;
-                struct ev *e = ring_at(r, it->pos[c]);
-                /* sequence numbers wrap: compare by difference */
-                if (!best || (int32_t)(e->seq - best->seq) < 0) {
+                struct ev *e = &k->slot[it->pos[c]];
+                if (!best || seq_before(e->seq, best->seq)) {
                         best = e;
                         best_cls = c;
                 }
         }
         if (!best)
                 return NULL;
-        it->pos[best_cls]++;
+        it->pos[best_cls] = best->next;
         if (ret_cls)
                 *ret_cls = best_cls;
         return best;
 }
 
-static struct ev_ring *ring_of(struct events *ev, const struct ev *e)
+static struct ev_class *class_of(struct events *ev, const struct ev *e)
 {
         for (unsigned c = 1; c <= 3; c++) {
-                struct ev_ring *r = &ev->ring[c];
-                if (r->cap && e >= r->slot && e < r->slot + r->cap)
-                        return r;
+                struct ev_class *k = &ev->cls[c];
+                if (k->cap && e >= k->slot && e < k->slot + k->cap)
+                        return k;
         }
         return NULL;
 }
 
 void events_select(struct events *ev, struct ev *e, enum ev_state by)
 {
-        struct ev_ring *r = ring_of(ev, e);
-        if (!r || e->state != EV_UNSENT || by == EV_UNSENT)
+        struct ev_class *k = class_of(ev, e);
+        if (!k || e->state != EV_UNSENT || by == EV_UNSENT)
                 return;
         e->state = (uint8_t)by;
-        r->unsent--;
-        r->sel[by]++;
+        k->unsent--;
+        k->sel[by]++;
 }
 
 size_t events_confirm(struct events *ev, enum ev_state by)
@@ -215,38 +390,28 @@ size_t events_confirm(struct events *ev, enum ev_state by)
         size_t n = 0;
 
         for (unsigned c = 1; c <= 3; c++) {
-                struct ev_ring *r = &ev->ring[c];
+                struct ev_class *k = &ev->cls[c];
                 uint32_t removed = 0;
-                if (r->sel[by] == 0)
-                        continue;
-                /* fast path: a selected prefix */
-                while (r->len > 0 && ring_at(r, 0)->state == by) {
-                        r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-                        r->len--;
-                        removed++;
-                }
-                r->sel[by] -= removed;
-                if (r->sel[by] > 0) {
-                        /* compact, keeping order */
-                        uint32_t w = 0;
-                        for (uint32_t i = 0; i < r->len; i++) {
-                                struct ev *e = ring_at(r, i);
-                                if (e->state == by) {
-                                        removed++;
-                                        continue;
-                                }
-                                if (w != i)
-                                        *ring_at(r, w) = *e;
-                                w++;
+                uint32_t s = k->head;
+                while (s != EV_NIL && k->sel[by] > 0) {
+                        struct ev *e = &k->slot[s];
+                        uint32_t next = e->next;
+                        uint16_t src = e->src;
+                        if (e->state == by) {
+                                /* the source's head, or behind the last one kept here */
+                                uint32_t pred = k->src[src].head == s ? EV_NIL : ev->slast[src];
+                                class_remove(k, s, pred);
+                                removed++;
+                        } else {
+                                ev->slast[src] = s;
                         }
-                        r->len = w;
-                        r->sel[by] = 0;
+                        s = next;
                 }
+                if (removed == 0)
+                        continue;
                 ev->stats.confirmed[c] += removed;
                 n += removed;
-                ring_water(ev, c);
-                if (!r->high)
-                        r->high_reported = false;
+                class_water(ev, c);
         }
         return n;
 }
@@ -255,14 +420,14 @@ size_t events_unselect(struct events *ev, enum ev_state by)
 {
         size_t n = 0;
         for (unsigned c = 1; c <= 3; c++) {
-                struct ev_ring *r = &ev->ring[c];
-                for (uint32_t i = 0; i < r->len && r->sel[by] > 0; i++) {
-                        struct ev *e = ring_at(r, i);
+                struct ev_class *k = &ev->cls[c];
+                for (uint32_t s = k->head; s != EV_NIL && k->sel[by] > 0; s = k->slot[s].next) {
+                        struct ev *e = &k->slot[s];
                         if (e->state != by)
                                 continue;
                         e->state = EV_UNSENT;
-                        r->sel[by]--;
-                        r->unsent++;
+                        k->sel[by]--;
+                        k->unsent++;
                         n++;
                 }
         }
@@ -281,13 +446,67 @@ void events_clear_overflow(struct events *ev)
 
 bool events_take_high_water(struct events *ev, unsigned cls)
 {
-        if (cls < 1 || cls > 3 || !ev->ring[cls].high_reported)
+        if (cls < 1 || cls > 3 || !ev->cls[cls].high_reported)
                 return false;
-        ev->ring[cls].high_reported = false;
+        ev->cls[cls].high_reported = false;
         return true;
 }
 
 const struct events_stats *events_stats(const struct events *ev)
 {
         return &ev->stats;
+}
+
+/* ---- self-check --------------------------------------------------------------- */
+
+static int class_check(const struct events *ev, const struct ev_class *k)
+{
+        uint32_t len = 0, unsent = 0, sel[3] = { 0 }, prev = EV_NIL;
+
+        if (k->cap == 0)
+                return k->len == 0 && k->head == EV_NIL ? 0 : -EUCLEAN;
+        for (uint32_t s = k->head; s != EV_NIL; prev = s, s = k->slot[s].next) {
+                const struct ev *e = &k->slot[s];
+                if (s >= k->used || ++len > k->len || e->prev != prev || e->src > ev->nsrc ||
+                    e->state > EV_SEL_UNSOL)
+                        return -EUCLEAN;
+                if (prev != EV_NIL && !seq_before(k->slot[prev].seq, e->seq))
+                        return -EUCLEAN;
+                if (e->state == EV_UNSENT)
+                        unsent++;
+                else
+                        sel[e->state]++;
+        }
+        if (prev != k->tail || len != k->len || unsent != k->unsent ||
+            sel[EV_SEL_SOL] != k->sel[EV_SEL_SOL] || sel[EV_SEL_UNSOL] != k->sel[EV_SEL_UNSOL])
+                return -EUCLEAN;
+        uint32_t total = 0;
+        for (uint32_t q = 0; q <= ev->nsrc; q++) {
+                const struct ev_src *sq = &k->src[q];
+                uint32_t cnt = 0, last = EV_NIL;
+                for (uint32_t s = sq->head; s != EV_NIL; last = s, s = k->slot[s].snext) {
+                        if (s >= k->used || ++cnt > sq->count || k->slot[s].src != q)
+                                return -EUCLEAN;
+                        if (last != EV_NIL && !seq_before(k->slot[last].seq, k->slot[s].seq))
+                                return -EUCLEAN;
+                }
+                if (cnt != sq->count || last != sq->tail)
+                        return -EUCLEAN;
+                total += cnt;
+        }
+        uint32_t nfree = 0;
+        for (uint32_t s = k->free; s != EV_NIL; s = k->slot[s].next)
+                if (s >= k->used || ++nfree > k->used)
+                        return -EUCLEAN;
+        return total == k->len && k->len + nfree == k->used ? 0 : -EUCLEAN;
+}
+
+int events_check(const struct events *ev)
+{
+        for (unsigned c = 1; c <= 3; c++) {
+                int r = class_check(ev, &ev->cls[c]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

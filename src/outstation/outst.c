@@ -172,7 +172,8 @@ static size_t outst_frz_bytes(const struct outst_cfg *cfg)
 
 size_t outst_memory(const struct outst_cfg *cfg)
 {
-        return sizeof(struct outst) + db_memory(cfg->points) + events_memory(cfg->event_depth) +
+        return sizeof(struct outst) + db_memory(cfg->points) +
+               events_memory(cfg->event_depth, cfg->event_sources) +
                3 * cfg->max_rx_fragment + 3 * cfg->max_fragment + outst_outcap(cfg) +
                outst_frz_bytes(cfg);
 }
@@ -186,6 +187,10 @@ static int outst_cfg_check(const struct outst_cfg *c)
                 return -EINVAL;
         if (c->unsol.retries < -1)
                 return -EINVAL;
+        /* 16-bit index qualifiers only (the event buffers keep 16-bit indexes) */
+        for (int t = 0; t < DNP_TYPE_MAX; t++)
+                if (c->points[t] > (uint32_t)UINT16_MAX + 1)
+                        return -EINVAL;
         return 0;
 }
 
@@ -213,7 +218,7 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
                 o->cb = *cb;
         o->ctx = ctx;
         o->db = db_new(cfg->points);
-        o->ev = events_new(cfg->event_depth);
+        o->ev = events_new(cfg->event_depth, cfg->event_sources);
         o->rxbuf = malloc(cfg->max_rx_fragment);
         o->req = malloc(cfg->max_rx_fragment);
         o->sel_obj = malloc(cfg->max_rx_fragment);
@@ -1741,16 +1746,22 @@ void outst_on_timer(struct outst *o, uint64_t now)
         outst_uns_try(o, now);
 }
 
-int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
-                 uint64_t now)
+int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v,
+                     enum db_mode mode, uint16_t src, uint64_t now)
 {
         struct db_event e;
         int r = db_update(o->db, t, v, mode, &e);
         if (r != 1)
                 return r;
-        (void)events_add(o->ev, &e);
+        (void)events_add(o->ev, &e, src);
         outst_uns_try(o, now);
         return 1;
+}
+
+int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
+                 uint64_t now)
+{
+        return outst_update_src(o, t, v, mode, EVENTS_SRC_NONE, now);
 }
 
 void outst_connect(struct outst *o, uint64_t now)

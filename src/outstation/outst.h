@@ -56,7 +56,8 @@ struct outst_cfg {
         uint64_t need_time_ms;      /* > 0: IIN1.4 this long after the last time sync */
         struct outst_unsol_cfg unsol;
         uint32_t event_depth[4];    /* per class 1..3 */
-        uint32_t points[DNP_TYPE_MAX];  /* database size per point type */
+        uint16_t event_sources;     /* event source tags 1..event_sources (events.h); 0 = none */
+        uint32_t points[DNP_TYPE_MAX];  /* database size per point type, at most 65536 */
 };
 
 /* One control object of a request, handed to the application. */
@@ -190,6 +191,14 @@ void outst_on_timer(struct outst *o, uint64_t now);
 /* Database update (see db_update); queues the event, may trigger unsolicited. Returns 1/0/-errno. */
 int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
                  uint64_t now);
+/*
+ * The same, the event tagged with its source (1..cfg.event_sources, e.g.
+ * the device it came from): on overflow the source holding the most events
+ * of the class loses its oldest (events.h).  outst_update() = source
+ * EVENTS_SRC_NONE.
+ */
+int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v,
+                     enum db_mode mode, uint16_t src, uint64_t now);
 
 /*
  * Complete the deferred controls of token with n statuses (n must equal the

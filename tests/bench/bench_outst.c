@@ -7,7 +7,9 @@
  *     fragments, each confirmed by the master), in-process.  Reported as the
  *     outstation's share (time inside outst_*()) and as the whole exchange
  *     (including the in-process master decoding the frames).
- *  2. Events/s through insert -> response -> confirm, 100 000 events.
+ *  2. Events/s through insert -> response -> confirm, 100 000 events; and
+ *     inserts/s into a full class of 1 000 000 (each discarding one event),
+ *     untagged and with 64 devices, one flooding.
  *  3. Resident memory of a process holding an outstation with 10 000 points
  *     of each type and 3 x 10 000 event slots, full (VmRSS before/after).
  *  4. Wall time of that integrity poll over loopback TCP through outst_io,
@@ -334,6 +336,45 @@ static void bench_events(void)
         outst_free(o);
 }
 
+/* Inserts into a full class of depth 1 000 000: each discards the biggest holder's oldest. */
+static void bench_overflow_one(uint16_t nsrc)
+{
+        const uint32_t depth[4] = { 0, 1000000, 0, 0 };
+        const uint32_t n = 2000000;
+        struct events *ev = events_new(depth, nsrc);
+        if (!ev)
+                die("events_new");
+        struct db_event e = { .type = DNP_TYPE_BI, .var = 2, .cls = 1,
+                              .v = { .flags = DNP_FLAG_ONLINE, .time = 1700000000000ull } };
+        /* every device but the first holds a few events; the first floods */
+        for (uint32_t i = 0; i < 1000000; i++) {
+                e.v.index = i & 0xffff;
+                (void)events_add(ev, &e, (uint16_t)(nsrc && i < 630 ? 2 + i % (nsrc - 1u)
+                                                                     : nsrc ? 1 : 0));
+        }
+        uint64_t t0 = cpu_ns();
+        for (uint32_t i = 0; i < n; i++) {
+                e.v.index = i & 0xffff;
+                e.v.time++;
+                if (events_add(ev, &e, nsrc ? 1 : 0) != 1)
+                        die("events_add: no discard");
+        }
+        uint64_t ns = cpu_ns() - t0;
+        printf("  %u devices: %u inserts in %.1f ms, %.0f ns each (%.0f inserts/s); "
+               "flooder discarded %" PRIu64 ", others %" PRIu64 "\n", nsrc, n, (double)ns / 1e6,
+               (double)ns / n, (double)n / ((double)ns / 1e9),
+               events_src_discarded(ev, 1, nsrc ? 1 : 0),
+               events_stats(ev)->discarded[1] - events_src_discarded(ev, 1, nsrc ? 1 : 0));
+        events_free(ev);
+}
+
+static void bench_overflow(void)
+{
+        printf("overflow, inserts into a full class of 1000000:\n");
+        bench_overflow_one(0);
+        bench_overflow_one(64);
+}
+
 static void bench_memory(void)
 {
         struct outst_cfg c = bench_cfg();
@@ -497,6 +538,7 @@ int main(void)
         bench_memory();         /* first: the cleanest RSS baseline */
         bench_integrity();
         bench_events();
+        bench_overflow();
         bench_tcp();
         printf("targets: <= 5 ms CPU per poll, >= 1000000 events/s, <= 9 MB RSS,"
                " <= 100 ms loopback wall\n");

@@ -98,7 +98,7 @@ static void test_minimal_defaults(void **state)
         assert_int_equal(o->event_depth[1], 1000);
         assert_int_equal(o->event_depth[2], 1000);
         assert_int_equal(o->event_depth[3], 1000);
-        assert_int_equal(o->event_memory, 3000 * 32);
+        assert_int_equal(o->event_memory, 3000 * 40);
         assert_int_equal(o->line, 2);
 
         assert_int_equal(cfg->nchannels, 1);
@@ -151,12 +151,12 @@ static void test_minimal_defaults(void **state)
                         assert_int_equal(cfg->points[t].n, 0);
         assert_int_equal(cfg->npoints, 1);
         assert_int_equal(cfg->ndevices, 1);
-        assert_int_equal(cfg->event_memory, 96000);
+        assert_int_equal(cfg->event_memory, 120000);
 
         char buf[256];
         assert_string_equal(gw_config_summary(cfg, buf, sizeof(buf)),
                             "dnp3gw: outstations=1 channels=1 devices=1 points=1 "
-                            "event_slots=3000 event_memory=96000");
+                            "event_slots=3000 event_memory=120000");
         gw_config_free(cfg);
 }
 
@@ -221,11 +221,11 @@ static void test_full(void **state)
         assert_int_equal(o->event_depth[1], 1);
         assert_int_equal(o->event_depth[2], 1000000);
         assert_int_equal(o->event_depth[3], 7);
-        assert_int_equal(o->event_memory, (1 + 1000000 + 7) * 32);
+        assert_int_equal(o->event_memory, (1 + 1000000 + 7) * 40);
         /* same endpoint, other address: allowed */
         assert_string_equal(cfg->outstations[1].name, "backup");
         assert_int_equal(cfg->outstations[1].address, 11);
-        assert_int_equal(cfg->event_memory, (1 + 1000000 + 7 + 3000) * 32);
+        assert_int_equal(cfg->event_memory, (1 + 1000000 + 7 + 3000) * 40);
 
         assert_int_equal(cfg->nchannels, 2);
         const struct gw_channel *ch = &cfg->channels[0];

@@ -7,8 +7,8 @@ Usage: test_daemon.py --daemon PATH/dnp3gwd --case NAME [--unit FILE] [--man DIR
                       [--sim PATH/dnp3sim]
 
 Cases: check-good, check-broken, start-config-error, start-port-in-use, run,
-reload-sessions, reload-shared-endpoint, device, events, diag, unit-security, man-lint.
-Every wait has a deadline; processes are killed by PID.
+reload-sessions, reload-shared-endpoint, device, events, diag, connect-storm, unit-security,
+man-lint.  Every wait has a deadline; processes are killed by PID.
 """
 
 import argparse
@@ -631,14 +631,77 @@ def case_events(a, tmp):
         d.wait_line(r"^<warning> outstation scada: class 1 event buffer is 80% full \(4 of 5 "
                     r"events\); nothing lost yet DNP3GW_OUTSTATION=scada DNP3GW_CLASS=1 "
                     r"DNP3GW_DEPTH=5$")
-        d.wait_line(r"^<warning> outstation scada: class 1 event buffer overflowed: 1 oldest "
-                    r"events discarded \(1 in all; depth 5\) DNP3GW_OUTSTATION=scada "
-                    r"DNP3GW_CLASS=1 DNP3GW_DEPTH=5 DNP3GW_DISCARDED=1 DNP3GW_DISCARDED_TOTAL=1$")
+        # the record names the device that lost the event (the only one here)
+        d.wait_line(r"^<warning> outstation scada: class 1 event buffer overflowed: 1 events "
+                    r"discarded \(1 in all; depth 5\), each the oldest of the device holding "
+                    r"the most: bay1/relay1 1 DNP3GW_OUTSTATION=scada DNP3GW_CLASS=1 "
+                    r"DNP3GW_DEPTH=5 DNP3GW_DISCARDED=1 DNP3GW_DISCARDED_TOTAL=1 "
+                    r"DNP3GW_CHANNEL=bay1 DNP3GW_DEVICE=relay1 DNP3GW_DEVICES=bay1/relay1=1$")
+        # one 80 % warning for the whole flood
+        eq("80 % warnings", len([ln for ln in d.lines if ln and "80% full" in ln]), 1)
         eq("exit status after SIGTERM", d.stop(), 0)
     finally:
         d.kill()
         if sim.proc.poll() is None:
             sim.stop()
+
+
+STORM = 2000            # connections
+STORM_S = 20.0          # spread over this long
+CONN_BURST = 5          # connections a minute per peer logged in full (D_CONN_BURST)
+
+
+def case_connect_storm(a, tmp):
+    """2 000 connections from 127.0.0.1 in 20 s: 5 get their connect and disconnect
+    records, the other 1 995 one summary line when the minute is over."""
+    dev = listener()
+    up = dnp3.free_port()
+    path = os.path.join(tmp, "gw.conf")
+    conf(path, level="notice", up=up, down=dev.getsockname()[1], rto=0.5)
+    d = Daemon(a.daemon, path, clean_env())
+    c = None
+    try:
+        c = accept(dev)
+        # the device never answers: wait for its one offline record, then all is quiet
+        d.wait_line(r"^<warning> device bay1/relay1 \(address 20\) is offline ")
+        with d.cond:
+            n0 = len(d.lines)
+        t0 = time.monotonic()
+        for k in range(STORM):
+            # paced: connection k leaves at t0 + k * 10 ms (a load generator's schedule)
+            left = t0 + k * STORM_S / STORM - time.monotonic()
+            if left > 0:
+                select.select([], [], [], left)
+            s = socket.create_connection(("127.0.0.1", up), timeout=DEADLINE)
+            s.close()
+        took = time.monotonic() - t0
+        # the summary comes when the first connection's minute is over
+        ln = d.wait_line(r"^<notice> outstation scada: \d+ more connections from 127\.0\.0\.1 "
+                         r"in the last minute ", timeout=60.0 + DEADLINE)
+        m = re.search(r" (\d+) more connections .* DNP3GW_CONNECTIONS=(\d+)$", ln)
+        eq("summary count", (m.group(1), m.group(2)), (str(STORM - CONN_BURST),) * 2)
+        with d.cond:
+            new = [x for x in d.lines[n0:] if x is not None]
+        conn = [x for x in new if re.match(r"<notice> outstation scada: master 127\.0\.0\.1 "
+                                           r"connected", x)]
+        disc = [x for x in new if re.match(r"<notice> outstation scada: master 127\.0\.0\.1 "
+                                           r"disconnected after 0 s", x)]
+        eq("connect records", len(conn), CONN_BURST)
+        eq("disconnect records", len(disc), CONN_BURST)
+        # the bound: 2 records for each of the 5 logged connections and 1 summary
+        eq("journal lines for %d connections" % STORM, len(new), 2 * CONN_BURST + 1)
+        print("%d connections in %.1f s: %d journal lines" % (STORM, took, len(new)))
+        # a new minute: the next connection is recorded again
+        s = socket.create_connection(("127.0.0.1", up), timeout=DEADLINE)
+        d.wait_line(r"^<notice> outstation scada: master 127\.0\.0\.1 connected ")
+        s.close()
+        d.wait_line(r"^<notice> outstation scada: master 127\.0\.0\.1 disconnected after 0 s")
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        if c:
+            c.close()
+        dev.close()
 
 
 def case_unit_security(a, tmp):
@@ -679,6 +742,7 @@ CASES = {
     "device": case_device,
     "events": case_events,
     "diag": case_diag,
+    "connect-storm": case_connect_storm,
     "unit-security": case_unit_security,
     "man-lint": case_man_lint,
 }

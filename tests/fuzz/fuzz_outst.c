@@ -12,7 +12,8 @@
  *          with IIN2 bits p (p odd: the freeze first)
  *        5 confirm the last response/unsolicited the way a master does (p odd:
  *          with the wrong sequence)
- *        6 update a point (type p%7, index p/7, DB_FORCE) - events, overflow
+ *        6 update a point (type p%7, index p/7, DB_FORCE, event source p&3 of
+ *          sources 1..2, 3 counting as untagged) - events, overflow
  *        7 p even: toggle "socket full" (output not taken); p odd: reconnect
  *   Then the rest of DATA is fed at once, the output drained and the timers
  *   run until the session is idle (bounded); after each firing the next
@@ -23,8 +24,9 @@
  * sends is scanned as link frames by a master link session: each frame must
  * be addressed correctly (from 10 to 1, outstation direction), every
  * response APDU must parse (header, objects in data mode), the output must
- * never exceed the session's buffer, and deadlines must not lie in the
- * past after a timer ran.  Any violation aborts.
+ * never exceed the session's buffer, deadlines must not lie in the past
+ * after a timer ran, and the event buffers' lists and counts must agree
+ * (events_check) after every step.  Any violation aborts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -206,7 +208,7 @@ static void update(unsigned p)
                 .time_kind = DNP_TIME_ABS,
         };
         db_value_set(t, (double)(p & 3), &v);
-        int r = outst_update(F.o, t, &v, DB_FORCE, F.now);
+        int r = outst_update_src(F.o, t, &v, DB_FORCE, (uint16_t)(p & 3), F.now);
         check(r == 1 || r == 0 || r == -ERANGE || r == -ENOENT);   /* -ENOENT: absent point */
         drain();
 }
@@ -234,6 +236,7 @@ static void setup(uint8_t cfgb)
                         .hold_count = 3,
                 },
                 .event_depth = { 0, 5, 5, 5 },
+                .event_sources = 2,
         };
         for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
                 c.points[t] = 8;
@@ -346,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         drain();
                         break;
                 }
+                check(events_check(outst_events(F.o)) == 0);
         }
         F.hold = false;
         feed(&d, &n, n);
@@ -360,6 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* a deadline still due after the timer ran would spin the event loop */
                 check(outst_deadline(F.o) > F.now);
         }
+        check(events_check(outst_events(F.o)) == 0);
         outst_free(F.o);
         F.o = NULL;
         return 0;

@@ -218,6 +218,7 @@ static void up_init(size_t i, const struct gw_map_entry *map, size_t nmap)
                 .select_timeout_ms = 10000,
                 .cmd_timeout_ms = 60000,
                 .event_depth = { 0, 100, 100, 100 },
+                .event_sources = NDEV,
                 .points = {
                         [DNP_TYPE_BI] = 30, [DNP_TYPE_BO] = 10, [DNP_TYPE_AI] = 4,
                         [DNP_TYPE_AO] = 50,
@@ -1519,6 +1520,73 @@ static void test_hold_none_without_selection(void **state)
         assert_int_equal(u->sel_ends, 0);
 }
 
+/*
+ * Event replay tags each upstream event with its device: dev0 floods 250
+ * events into a class 1 buffer of 100 while dev1 makes 3 (one before, one
+ * amid, one after the flood).  Every outstation keeps all of dev1's and the
+ * newest 97 of dev0's, in order; only dev0 is counted as having lost events.
+ * COMM_LOST events carry their device's tag too.
+ */
+static void test_flooding_device_loses_its_own(void **state)
+{
+        (void)state;
+        struct master_meas m;
+        uint64_t t0 = 1700000000000;
+        m = meas(DNP_TYPE_BI, 100, true, true, DNP_FLAG_ONLINE, 1, t0 + 100000);
+        gw_on_meas(G, 1, &m, S.now);                    /* dev1 BI 100 -> upstream 25 */
+        for (uint32_t k = 0; k < 250; k++) {
+                if (k == 150) {
+                        m = meas(DNP_TYPE_BI, 100, true, true, DNP_FLAG_ONLINE, 0, t0 + 100001);
+                        gw_on_meas(G, 1, &m, S.now);
+                }
+                m = meas(DNP_TYPE_BI, 100, true, true, DNP_FLAG_ONLINE, k & 1, t0 + k);
+                gw_on_meas(G, 0, &m, S.now);            /* dev0 BI 100 -> upstream 0 */
+        }
+        m = meas(DNP_TYPE_BI, 100, true, true, DNP_FLAG_ONLINE, 1, t0 + 100002);
+        gw_on_meas(G, 1, &m, S.now);
+        static struct ev e[128];
+        unsigned c[128];
+        for (size_t i = 0; i < NOUT; i++) {
+                struct events *ev = outst_events(U[i].o);
+                assert_int_equal(up_events(i, 0x2, e, c, 128), 100);
+                size_t k0 = 0, k1 = 0;
+                for (size_t k = 0; k < 100; k++) {
+                        if (e[k].index == 25) {
+                                assert_int_equal(e[k].time, t0 + 100000 + k1);
+                                assert_int_equal(e[k].src, gw_event_source(1));
+                                k1++;
+                        } else {
+                                assert_int_equal(e[k].index, 0);
+                                assert_int_equal(e[k].time, t0 + 153 + k0);
+                                assert_int_equal(e[k].src, gw_event_source(0));
+                                k0++;
+                        }
+                }
+                assert_int_equal(k1, 3);
+                assert_int_equal(k0, 97);
+                /* dev1's second event came before dev0's 150th: all of dev0's
+                 * survivors (153..249) are newer; dev1's third is the newest */
+                assert_int_equal(e[0].time, t0 + 100000);
+                assert_int_equal(e[1].time, t0 + 100001);
+                assert_int_equal(e[2].time, t0 + 153);
+                assert_int_equal(e[98].time, t0 + 249);
+                assert_int_equal(e[99].time, t0 + 100002);
+                assert_int_equal(events_src_discarded(ev, 1, gw_event_source(0)), 153);
+                assert_int_equal(events_src_discarded(ev, 1, gw_event_source(1)), 0);
+                assert_true(events_overflow(ev));
+        }
+        /* COMM_LOST of dev1: its 6 points' events are dev1's */
+        gw_on_dev_state(G, 1, MASTER_DEV_OFFLINE, 11000);
+        struct events *ev = outst_events(U[0].o);
+        assert_int_equal(events_src_count(ev, 1, gw_event_source(1)), 3 + 3);  /* BI 25..27 */
+        assert_int_equal(events_src_count(ev, 2, gw_event_source(1)), 2);      /* AI 2, 3 */
+        assert_int_equal(events_src_count(ev, 3, gw_event_source(1)), 1);      /* BO 8 */
+        assert_int_equal(events_src_count(ev, 1, gw_event_source(0)), 94);
+        assert_int_equal(gw_event_source(0), 1);
+        assert_int_equal(gw_event_source(65534), 65535);
+        assert_int_equal(gw_event_source(65535), EVENTS_SRC_NONE);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1544,6 +1612,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_request, setup_hold,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hold_none_without_selection, setup_hold,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_flooding_device_loses_its_own, setup,
                                                 teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

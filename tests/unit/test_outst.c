@@ -1991,6 +1991,57 @@ static void test_freeze_unsupported(void **state)
         assert_int_equal(H.freezes, 0);
 }
 
+/*
+ * A gateway outstation whose class 1 buffer is shared by two devices (event
+ * source tags 1 = A, 2 = B): on overflow the device holding the most events
+ * loses its own oldest one.  The class 1 read then reports IIN2.3 (event
+ * buffer overflow) and the survivors oldest first; B's event, the second
+ * oldest of all, is among them (the oldest-first rule would have dropped it).
+ */
+static void set_bi_src(uint32_t i, uint64_t t, uint16_t src)
+{
+        struct dnp_value v = { .index = i, .flags = DNP_FLAG_ONLINE, .time = t, .v.bit = true };
+        assert_int_equal(outst_update_src(H.o, DNP_TYPE_BI, &v, DB_FORCE, src, H.now), 1);
+        drain();
+}
+
+static void test_overflow_evicts_the_biggest_source(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        c.event_depth[1] = 4;
+        c.event_sources = 2;
+        h_init(&c);
+        struct db_point_cfg pc = { .static_var = 2, .event_var = 2, .event_class = 1 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 0, 8, &pc), 0);
+        clear_restart();
+
+        set_bi_src(0, 0x010203040500, 1);       /* A */
+        set_bi_src(4, 0x010203040501, 2);       /* B */
+        set_bi_src(1, 0x010203040502, 1);       /* A */
+        set_bi_src(2, 0x010203040503, 1);       /* A: full */
+        set_bi_src(3, 0x010203040504, 1);       /* A holds 3: A's BI0 goes */
+        set_bi_src(5, 0x010203040505, 2);       /* A holds 3 again: A's BI1 goes */
+        struct events *ev = outst_events(H.o);
+        assert_int_equal(events_src_discarded(ev, 1, 1), 2);
+        assert_int_equal(events_src_discarded(ev, 1, 2), 0);
+
+        SEND(0xc1, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xe1, 0x81, 0x00, 0x08, 0x02, 0x02, 0x28, 0x04, 0x00,
+               0x04, 0x00, 0x81, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x02, 0x00, 0x81, 0x03, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x03, 0x00, 0x81, 0x04, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x05, 0x00, 0x81, 0x05, 0x05, 0x04, 0x03, 0x02, 0x01);
+        SEND(0xc1, 0x00);
+        assert_int_equal(events_count(ev, 1), 0);
+        SEND(0xc2, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc2, 0x81, 0x00, 0x00);         /* IIN2.3 cleared after the read */
+        expect_none();
+        /* outst_update() is untagged: one source of its own */
+        set_bi(6, true, 0x010203040506, DB_FORCE);
+        assert_int_equal(events_src_count(ev, 1, EVENTS_SRC_NONE), 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -2039,6 +2090,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_freeze_at_time_and_refusals, teardown),
                 cmocka_unit_test_teardown(test_freeze_count_qualifier, teardown),
                 cmocka_unit_test_teardown(test_freeze_unsupported, teardown),
+                cmocka_unit_test_teardown(test_overflow_evicts_the_biggest_source, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -392,14 +392,3 @@ def run(tests, setup_args):
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
-
-
-def main(tests):
-    """Command line of the gateway test scripts: --gwd --sim --poll --dec --shim [TEST...]."""
-    import argparse
-    ap = argparse.ArgumentParser()
-    for k in ("gwd", "sim", "poll", "dec", "shim"):
-        ap.add_argument("--" + k, required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    return run([t for t in tests if not args.tests or t.__name__ in args.tests], args)
