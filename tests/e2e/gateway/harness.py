@@ -422,6 +422,18 @@ def values(decoded, group, var=None):
     return dnp3.values(decoded, group, var)
 
 
+def parse_args(tests):
+    """The gateway tests' command line: --gwd --sim --poll --dec --shim, then test names
+    (none: all).  Returns (args, the tests of `tests` to run)."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    for k in ("gwd", "sim", "poll", "dec", "shim"):
+        ap.add_argument("--" + k, required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    return args, [t for t in tests if not args.tests or t.__name__ in args.tests]
+
+
 def run(tests, setup_args):
     """Run test groups: [(name, fn(h))]; each gets a fresh Harness; report and exit status."""
     passed = failed = 0

@@ -51,7 +51,6 @@ Usage: test_hostile.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                        --shim libptyshim.so [TEST...]
 """
 
-import argparse
 import collections
 import os
 import random
@@ -504,6 +503,39 @@ class Actor(threading.Thread):
             for w, what, data in self.recent))
 
 
+class Peer(Actor):
+    """A hostile peer of the gateway on one byte pipe (self.pipe, None when closed) with a
+    strict scanner of what the gateway sends; subclasses handle frames in on_frame()."""
+
+    def __init__(self, name, abort):
+        super().__init__(name, abort)
+        self.pipe = None
+        self.scan = None
+
+    def send(self, data, what):
+        self.note(what, data)
+        if self.pipe and not self.pipe.send(data):
+            self.pipe.close()
+            self.pipe = None
+
+    def pump(self, timeout):
+        """Read what the gateway sends within timeout, each frame to on_frame(); False when
+        nothing came or the connection went."""
+        r, _, _ = select.select([self.pipe], [], [], max(timeout, 0))
+        d = self.pipe.recv() if r else None
+        if not d:
+            if d is not None:
+                self.note("closed by the gateway")
+                self.pipe.close()
+                self.pipe = None
+            return False
+        for ctrl, dest, src, user in self.scan.feed(d):
+            self.on_frame(ctrl, dest, src, user)
+            if self.pipe is None:
+                break
+        return True
+
+
 # ---- the hostile IED ------------------------------------------------------------
 
 STATIC_HONEST = (bytes([1, 2, 0x00, 0, 15]) + b"\x01" * 16 +                  # g1v2 0..15
@@ -536,7 +568,7 @@ def honest_response(func, seq, objs, iin=0, uns=False):
     return bytes([ctrl, dnp3.RESPONSE]) + struct.pack("<H", 0x0100)  # IIN2.0
 
 
-class HostileIed(Actor):
+class HostileIed(Peer):
     """An outstation on a TCP server socket (the gateway's channel connects to it) or on
     a pty, answering for `addrs`.  honest (an Event): answer correctly and send nothing
     else; otherwise a random mix of correct, crafted, mutated and missing answers, link
@@ -547,8 +579,6 @@ class HostileIed(Actor):
         self.addrs = addrs
         self.listener, self.pty = listener, pty
         self.honest = threading.Event()
-        self.pipe = None
-        self.scan = None
         self.tseq = {}
         self.useq = 0
         self.stall_until = 0.0
@@ -579,12 +609,6 @@ class HostileIed(Actor):
         self.note("close" + (" rst" if rst else ""))
         self.pipe.close(rst)
         self.pipe = None
-
-    def send(self, data, what):
-        self.note(what, data)
-        if self.pipe and not self.pipe.send(data):
-            self.pipe.close()
-            self.pipe = None
 
     def out_frames(self, addr, apdu, ctrl=0x44):
         f, self.tseq[addr] = user_frames(ctrl, GW_MASTER, addr, apdu, self.tseq.get(addr, 0))
@@ -617,21 +641,7 @@ class HostileIed(Actor):
                 if now < self.stall_until and not self.honest.is_set():
                     select.select([], [], [], min(0.05, self.stall_until - now))
                     continue
-                r, _, _ = select.select([self.pipe], [], [], 0.02)
-                if not r:
-                    continue
-                d = self.pipe.recv()
-                if d is None:
-                    continue
-                if not d:
-                    self.note("closed by the gateway")
-                    self.pipe.close()
-                    self.pipe = None
-                    continue
-                for ctrl, dest, src, user in self.scan.feed(d):
-                    self.on_frame(ctrl, dest, src, user)
-                    if self.pipe is None:
-                        break
+                self.pump(0.02)
         finally:
             if self.pipe:
                 self.pipe.close()
@@ -904,7 +914,7 @@ def hostile_request(r, seq):
     return out[:r.choice([2048, 2048, 4096, 65536])]
 
 
-class HostileMaster(Actor):
+class HostileMaster(Peer):
     """A SCADA master on one outstation that sends hostile requests, link and transport
     abuse, reads what comes back (every frame must be well-formed), confirms or not at
     random, and drops and remakes its connection now and then."""
@@ -912,7 +922,6 @@ class HostileMaster(Actor):
     def __init__(self, name, abort, port, addr):
         super().__init__(name, abort)
         self.port, self.addr = port, addr
-        self.pipe = None
         self.seq = 0
         self.tseq = 0
         self.fcb = False
@@ -926,12 +935,6 @@ class HostileMaster(Actor):
         self.scan = Scanner(self.name + " (gateway as outstation)")
         self.tseq = 0
         self.connects += 1
-
-    def send(self, data, what):
-        self.note(what, data)
-        if not self.pipe.send(data):
-            self.pipe.close()
-            self.pipe = None
 
     def frames(self, apdu, ctrl=0xC4, dest=None, src=None):
         f, self.tseq = user_frames(ctrl, self.addr if dest is None else dest,
@@ -948,20 +951,8 @@ class HostileMaster(Actor):
                 if self.pipe is None:
                     continue
                 end = time.monotonic() + r.choice([0, 0.002, 0.01, 0.05])
-                while self.pipe is not None:
-                    rr, _, _ = select.select([self.pipe], [], [], max(0, end - time.monotonic()))
-                    if not rr:
-                        break
-                    d = self.pipe.recv()
-                    if d is None:
-                        break
-                    if not d:
-                        self.note("closed by the gateway")
-                        self.pipe.close()
-                        self.pipe = None
-                        break
-                    for ctrl, dest, src, user in self.scan.feed(d):
-                        self.on_frame(ctrl, dest, src, user)
+                while self.pipe is not None and self.pump(end - time.monotonic()):
+                    pass
         finally:
             if self.pipe:
                 self.pipe.close()
@@ -1691,13 +1682,7 @@ KNOWN_BUG_TESTS = [t_select_hold_starves_polls]
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    for k in ("gwd", "sim", "poll", "dec", "shim"):
-        ap.add_argument("--" + k, required=True)
-    ap.add_argument("tests", nargs="*")
-    args = ap.parse_args()
-    tests = [t for t in TESTS + (KNOWN_BUG_TESTS if KNOWN_BUGS else [])
-             if not args.tests or t.__name__ in args.tests]
+    args, tests = harness.parse_args(TESTS + (KNOWN_BUG_TESTS if KNOWN_BUGS else []))
     if not KNOWN_BUGS:
         for t in KNOWN_BUG_TESTS:
             print("skip %s: a known daemon bug, DNP3GW_HOSTILE_KNOWN_BUGS=1 runs it" % t.__name__)
