@@ -325,6 +325,81 @@ class Harness:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# -- a process's resources, from /proc ------------------------------------------
+
+def proc_rss_kb(pid):
+    """VmRSS of a process in kB (/proc/PID/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    raise Fail("no VmRSS for pid %d" % pid)
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime of a process in clock ticks (/proc/PID/stat fields 14 and 15)."""
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()  # after "(comm)", which may hold spaces
+    return int(rest[11]) + int(rest[12])
+
+
+def _sock_table():
+    """socket inode -> description, from /proc/net/{tcp,tcp6,udp,udp6,unix}."""
+    states = {"01": "ESTABLISHED", "02": "SYN_SENT", "06": "TIME_WAIT", "07": "CLOSE",
+              "08": "CLOSE_WAIT", "0A": "LISTEN"}
+
+    def ep(hexep):
+        a, p = hexep.split(":")
+        port = int(p, 16)
+        if len(a) == 8:
+            return "%s:%d" % (socket.inet_ntoa(bytes.fromhex(a)[::-1]), port)
+        return "[v6]:%d" % port
+    out = {}
+    for kind in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            with open("/proc/net/" + kind) as f:
+                next(f)
+                for ln in f:
+                    w = ln.split()
+                    out[w[9]] = "%s %s->%s %s" % (kind, ep(w[1]), ep(w[2]), states.get(w[3], w[3]))
+        except OSError:
+            pass
+    try:
+        with open("/proc/net/unix") as f:
+            next(f)
+            for ln in f:
+                w = ln.split()
+                out[w[6]] = "unix %s" % (w[7] if len(w) > 7 else "")
+    except OSError:
+        pass
+    return out
+
+
+def proc_fds(pid):
+    """The open file descriptors of a process: {fd: what it is} (sockets described from
+    /proc/net: protocol, endpoints, state)."""
+    d = "/proc/%d/fd" % pid
+    socks = None
+    out = {}
+    for name in os.listdir(d):
+        try:
+            t = os.readlink(os.path.join(d, name))
+        except OSError:
+            continue  # closed while we looked
+        if t.startswith("socket:["):
+            if socks is None:
+                socks = _sock_table()
+            t = socks.get(t[8:-1], t)
+        out[int(name)] = t
+    return out
+
+
+def proc_uses_asan(pid):
+    """True when the process runs with the AddressSanitizer runtime mapped."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 # -- DNP3 helpers the tests share -------------------------------------------------
 
 def crobs(objs):
@@ -348,15 +423,22 @@ def values(decoded, group, var=None):
     return dnp3.values(decoded, group, var)
 
 
-def main(tests, doc=None):
-    """The command line of a gateway test file: the binaries, then test names to run (all
-    of `tests` by default); returns the exit status."""
+def parse_args(tests, doc=None):
+    """The gateway tests' command line: --gwd --sim --poll --dec --shim, then test names
+    (none: all).  Returns (args, the tests of `tests` to run)."""
     ap = argparse.ArgumentParser(description=doc)
     for k in ("gwd", "sim", "poll", "dec", "shim"):
         ap.add_argument("--" + k, required=True)
     ap.add_argument("tests", nargs="*")
     args = ap.parse_args()
-    return run([t for t in tests if not args.tests or t.__name__ in args.tests], args)
+    return args, [t for t in tests if not args.tests or t.__name__ in args.tests]
+
+
+def main(tests, doc=None):
+    """The command line of a gateway test file (parse_args); runs them, returns the exit
+    status."""
+    args, chosen = parse_args(tests, doc)
+    return run(chosen, args)
 
 
 def run(tests, setup_args):
