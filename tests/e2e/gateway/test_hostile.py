@@ -41,7 +41,6 @@ are printed, to make a reproducer, with the daemon's log and, when it is still a
 its CPU use, kernel wait channel, fds and a gdb backtrace.  To isolate a failure:
 DNP3GW_HOSTILE_ONLY=hostile-master,storm,never-reader (a subset of the hostile masters'
 actors), DNP3GW_HOSTILE_KEEP_LOG=DIR (the daemon's log is copied there).
-DNP3GW_HOSTILE_KNOWN_BUGS=1 turns on what a known daemon bug makes fail (KNOWN_BUGS).
 
 The test reads the daemon's NOTIFY_SOCKET all the time, as systemd does: the daemon
 sends STATUS= on every change of its connection counts and blocks in sendmsg() when
@@ -87,14 +86,6 @@ STORM_MAX = 20000            # connections per storm actor, at most
 IDLE_WINDOW = 2.0
 IDLE_TICKS = 10              # of CLK_TCK (100/s): 0.1 s CPU in 2 s; a spin takes ~200
 
-# KNOWN DAEMON BUG (reported with this test, not fixed here): a SELECT passed through
-# holds the device's polls (select hold) for the largest select_timeout of any outstation,
-# even after the upstream select is void (another request came, or the master went), so
-# a master that SELECTs a mapped point every few seconds stops that IED's polling for
-# good.  Until that is fixed the hostile master SELECTs only unmapped points, and
-# t_select_hold_starves_polls (the reproducer) is skipped.  DNP3GW_HOSTILE_KNOWN_BUGS=1
-# re-enables both.
-KNOWN_BUGS = bool(os.environ.get("DNP3GW_HOSTILE_KNOWN_BUGS"))
 
 # -- addresses --------------------------------------------------------------------
 GW_MASTER = 2                # the gateway's master address on every channel
@@ -867,8 +858,6 @@ def hostile_request(r, seq):
         n = r.choice([1, 1, 2, 4, 150, 0xFFFF if r.random() < 0.2 else 3])
         q = r.choice([0x17, 0x28, 0x28, 0x39, 0x00, 0x01, 0x07])
         base = 0                                # the mapped outputs are 0..3
-        if func == 3 and not KNOWN_BUGS:        # see KNOWN_BUGS: SELECT unmapped points only
-            q, base = 0x28, 100
         if r.random() < 0.7:
             g, v = 12, 1
         else:
@@ -1643,13 +1632,12 @@ def t_hostile_masters(h):
 
 
 def t_select_hold_starves_polls(h):
-    """KNOWN DAEMON BUG (see KNOWN_BUGS; runs only with DNP3GW_HOSTILE_KNOWN_BUGS=1).
-    A master SELECTs a CROB mapped to the good IED every 1.5 s, never OPERATEs, and
+    """A master SELECTs a CROB mapped to the good IED every 1.5 s, never OPERATEs, and
     sends a READ after each SELECT, which voids the select (IEEE 1815: the OPERATE must
     be the next request).  The gateway must keep polling the IED: its events keep
-    reaching another master within EVENT_DEADLINE.  Today the select hold
-    (select_timeout, 2 s here) is renewed by every SELECT and never released by the READ,
-    so the IED is not polled again and the check fails."""
+    reaching another master within EVENT_DEADLINE.  (Before issue 9 the select hold, the
+    largest select_timeout, was renewed by every SELECT and never released by the READ,
+    so the IED was not polled again and this failed.)"""
     sc = Scenario(h, "select hold")
     sim = h.sim(["--address", str(GOOD_IED), "--master-address", str(GW_MASTER),
                  "--points", "bi=8,bo=4,cnt=4,ai=4,ao=2"], script=GOOD_SCRIPT)
@@ -1677,15 +1665,11 @@ def t_select_hold_starves_polls(h):
         sc.stop_all()
 
 
-TESTS = [t_hostile_ieds, t_hostile_masters]
-KNOWN_BUG_TESTS = [t_select_hold_starves_polls]
+TESTS = [t_hostile_ieds, t_hostile_masters, t_select_hold_starves_polls]
 
 
 def main():
-    args, tests = harness.parse_args(TESTS + (KNOWN_BUG_TESTS if KNOWN_BUGS else []))
-    if not KNOWN_BUGS:
-        for t in KNOWN_BUG_TESTS:
-            print("skip %s: a known daemon bug, DNP3GW_HOSTILE_KNOWN_BUGS=1 runs it" % t.__name__)
+    args, tests = harness.parse_args(TESTS)
     print("seed %d (set DNP3GW_HOSTILE_SEED to repeat); %.0f s per hostile side "
           "(DNP3GW_HOSTILE_SECONDS)" % (SEED, SECONDS))
     return harness.run(tests, args)
