@@ -16,6 +16,8 @@
  * whose @include could name a file outside it (a '/' or an escape in the
  * name) are not run, so the target never reads /dev/zero or a FIFO.
  *
+ * The scratch folder is made under $TMPDIR (else /tmp) and removed at exit.
+ *
  * Seed corpus: tests/fuzz/corpus/config/ (the config tests' valid and broken
  * files and the shipped examples).
  */
@@ -55,21 +57,33 @@ static void on_diag(void *ctx, enum gw_diag_level level, const char *file, int l
                 dc->notices++;
 }
 
-static char scratch[64];
-static char conf_path[96];
+/* The scratch folder (under $TMPDIR, else /tmp) and its two files; removed at exit. */
+static char scratch[4096];
+static char conf_path[4096 + 16];
+static char inc_path[4096 + 16];
+
+static void scratch_remove(void)
+{
+        unlink(conf_path);
+        unlink(inc_path);
+        rmdir(scratch);
+}
 
 static void scratch_init(void)
 {
-        char inc[128];
         FILE *f;
 
         if (scratch[0])
                 return;
-        snprintf(scratch, sizeof(scratch), "/tmp/fuzz_config.XXXXXX");
+        const char *tmp = getenv("TMPDIR");
+        int w = snprintf(scratch, sizeof(scratch), "%s/fuzz_config.XXXXXX",
+                         tmp && tmp[0] ? tmp : "/tmp");
+        check(w > 0 && (size_t)w < sizeof(scratch));
         check(mkdtemp(scratch) != NULL);
         snprintf(conf_path, sizeof(conf_path), "%s/dnp3gw.conf", scratch);
-        snprintf(inc, sizeof(inc), "%s/points.inc", scratch);
-        f = fopen(inc, "w");
+        snprintf(inc_path, sizeof(inc_path), "%s/points.inc", scratch);
+        check(atexit(scratch_remove) == 0);
+        f = fopen(inc_path, "w");
         check(f != NULL);
         fputs("binary_inputs = ( { index = 0; count = 2; device = \"bay1/relay1\"; "
               "source_index = 0; class = 1; } );\n", f);
