@@ -149,8 +149,6 @@ struct ld {
         bool devs_incomplete;           /* some channel/device has no valid name */
         struct pt_src *pt[DNP_TYPE_MAX];
         const config_setting_t *channels;       /* the channels list, if valid */
-        const char *at_file;            /* err_at(): where the problem is */
-        int at_line;
         char *inc_files[16];            /* @include'd paths named by err_at() */
         size_t ninc_files;
 };
@@ -194,25 +192,13 @@ static void spath(const config_setting_t *s, char *buf, size_t n)
         }
 }
 
-__attribute__((format(printf, 5, 0)))
-static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_t *s, bool path,
-                  const char *fmt, va_list ap);
-
-/* An error at file:line, for problems found before libconfig has a setting. */
-__attribute__((format(printf, 4, 5)))
-static void err_at(struct ld *ld, const char *file, int line, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        ld->at_file = file;
-        ld->at_line = line;
-        vdiag(ld, GW_DIAG_ERROR, NULL, false, fmt, ap);
-        ld->at_file = NULL;
-        va_end(ap);
-}
-
-static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_t *s, bool path,
-                  const char *fmt, va_list ap)
+/*
+ * One problem at file:line (file NULL: the loaded file; line 0: none),
+ * its message prefixed with the path of setting `pathof` when given.
+ */
+__attribute__((format(printf, 6, 0)))
+static void vdiag_at(struct ld *ld, enum gw_diag_level level, const char *file, int line,
+                     const config_setting_t *pathof, const char *fmt, va_list ap)
 {
         char buf[1024];
         size_t len = 0;
@@ -233,8 +219,8 @@ static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_
                 ld->d = d;
                 ld->cap = cap;
         }
-        if (path && s) {
-                spath(s, buf, sizeof(buf) - 2);
+        if (pathof) {
+                spath(pathof, buf, sizeof(buf) - 2);
                 len = strlen(buf);
                 if (len) {
                         buf[len++] = ':';
@@ -247,18 +233,36 @@ static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_
                 ld->oom = true;
                 return;
         }
-        const char *file = s ? config_setting_source_file(s) : ld->at_file;
         if (!file)
                 file = ld->path;
         ld->d[ld->n] = (struct diag){
                 .level = level,
                 .file = file,
                 .fileno = file_no(ld, file),
-                .line = s ? sline(s) : ld->at_file ? ld->at_line : 0,
+                .line = line,
                 .seq = ld->n,
                 .msg = msg,
         };
         ld->n++;
+}
+
+/* A problem about setting s (or none), prefixed with its path when `path`. */
+__attribute__((format(printf, 5, 0)))
+static void vdiag(struct ld *ld, enum gw_diag_level level, const config_setting_t *s, bool path,
+                  const char *fmt, va_list ap)
+{
+        vdiag_at(ld, level, s ? config_setting_source_file(s) : NULL, s ? sline(s) : 0,
+                 path ? s : NULL, fmt, ap);
+}
+
+/* An error at file:line, for problems found before libconfig has a setting. */
+__attribute__((format(printf, 4, 5)))
+static void err_at(struct ld *ld, const char *file, int line, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vdiag_at(ld, GW_DIAG_ERROR, file, line, NULL, fmt, ap);
+        va_end(ap);
 }
 
 /* An error about setting s, prefixed with its path. */
