@@ -1482,7 +1482,8 @@ static char *syntax_msg(const char *text)
  * -- and would block on a FIFO: a typo in a reloaded file would stop the
  * daemon.  So each @include line is resolved here first, the way libconfig
  * does (the name up to a NUL byte, after the include folder when one is set;
- * nested files the same), and one that names anything but a regular file is
+ * nested files the same, each file once; lines in block comments skipped),
+ * and one that names anything but a regular file is
  * an error at its line; libconfig then never runs.  A name that does not
  * exist is left to libconfig ("cannot open include file").  Escapes in the
  * name are refused rather than decoded as libconfig would.
@@ -1507,20 +1508,87 @@ static const char *inc_file_name(struct ld *ld, const char *file)
         return dup;
 }
 
-static void includes_check(struct ld *ld, const char *file, const char *dir, unsigned depth)
+/* The files scanned so far: each is scanned once, so a cycle costs nothing. */
+struct inc_seen {
+        struct {
+                dev_t dev;
+                ino_t ino;
+        } f[32];
+        size_t n;
+};
+
+/* Whether f was scanned already; records it otherwise (false when full: not scanned). */
+static bool inc_seen_add(struct inc_seen *seen, FILE *f)
+{
+        struct stat st;
+        if (fstat(fileno(f), &st) != 0)
+                return true;
+        for (size_t i = 0; i < seen->n; i++)
+                if (seen->f[i].dev == st.st_dev && seen->f[i].ino == st.st_ino)
+                        return true;
+        if (seen->n == ARRAY_SIZE(seen->f))
+                return true;
+        seen->f[seen->n].dev = st.st_dev;
+        seen->f[seen->n].ino = st.st_ino;
+        seen->n++;
+        return false;
+}
+
+/*
+ * Whether the line p..end starts inside a block comment; *in_block is
+ * updated to the state after it.  Strings and line comments (#, //) are
+ * skipped, as libconfig's scanner does.
+ */
+static bool inc_line_in_comment(const char *p, const char *end, bool *in_block)
+{
+        bool starts_in = *in_block;
+        while (p < end) {
+                if (*in_block) {
+                        if (end - p >= 2 && p[0] == '*' && p[1] == '/') {
+                                *in_block = false;
+                                p += 2;
+                        } else {
+                                p++;
+                        }
+                } else if (*p == '"') {
+                        for (p++; p < end && *p != '"'; p++)
+                                if (*p == '\\' && end - p >= 2)
+                                        p++;
+                        p++;
+                } else if (*p == '#' || (end - p >= 2 && p[0] == '/' && p[1] == '/')) {
+                        break;
+                } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+                        *in_block = true;
+                        p += 2;
+                } else {
+                        p++;
+                }
+        }
+        return starts_in;
+}
+
+static void includes_check(struct ld *ld, const char *file, const char *dir,
+                           struct inc_seen *seen, unsigned depth)
 {
         static const char kw[] = "@include";
         char *line = NULL;
         size_t cap = 0;
         ssize_t got;
         int lineno = 0;
+        bool in_block = false;
 
         FILE *f = fopen(file, "r");
         if (!f)
                 return;                 /* libconfig reports it */
+        if (inc_seen_add(seen, f)) {
+                fclose(f);
+                return;                 /* a cycle: libconfig reports the nesting */
+        }
         while ((got = getline(&line, &cap, f)) >= 0) {
                 const char *p = line, *end = line + got;
                 lineno++;
+                if (inc_line_in_comment(line, end, &in_block))
+                        continue;
                 while (p < end && (*p == ' ' || *p == '\t'))
                         p++;
                 if ((size_t)(end - p) < sizeof(kw) || strncasecmp(p, kw, sizeof(kw) - 1) != 0)
@@ -1536,14 +1604,15 @@ static void includes_check(struct ld *ld, const char *file, const char *dir, uns
                 const char *q = memchr(p, '"', (size_t)(end - p));
                 if (!q)
                         continue;       /* a syntax error libconfig reports */
-                int len = (int)strnlen(p, (size_t)(q - p));
-                if (memchr(p, '\\', (size_t)len)) {
+                size_t n = strnlen(p, (size_t)(q - p));
+                int len = n < 4096 ? (int)n : 4096;
+                if (memchr(p, '\\', n)) {
                         err_at(ld, inc_file_name(ld, file), lineno,
                                "@include \"%.*s\": escapes in file names are not supported",
                                len, p);
                         continue;
                 }
-                if (len == 0) {
+                if (n == 0) {
                         err_at(ld, inc_file_name(ld, file), lineno, "@include \"\": no file name");
                         continue;
                 }
@@ -1559,7 +1628,7 @@ static void includes_check(struct ld *ld, const char *file, const char *dir, uns
                         continue;
                 }
                 if (depth < INCLUDE_DEPTH_MAX)
-                        includes_check(ld, full, dir, depth + 1);
+                        includes_check(ld, full, dir, seen, depth + 1);
         }
         free(line);
         fclose(f);
@@ -1593,7 +1662,8 @@ int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw
                 dir[slash - path] = 0;
                 config_set_include_dir(&c, slash == path ? "/" : dir);
         }
-        includes_check(&ld, path, config_get_include_dir(&c), 0);
+        struct inc_seen seen = { .n = 0 };
+        includes_check(&ld, path, config_get_include_dir(&c), &seen, 0);
         if (ld.nerr) {
                 /* an @include libconfig must not open: nothing else is checked */
         } else if (config_read_file(&c, path) != CONFIG_TRUE) {
