@@ -31,6 +31,8 @@
 
 #define SIM_MAX_ALLOW 16
 #define SIM_MAX_LINE 1024
+/* FREEZE_AT_TIME intervals below this (other than 0, once) are refused with IIN2.2 */
+#define SIM_FRZ_MIN_INTERVAL_MS 1000
 
 /* Point types as named on the command line and in commands; X(name, type, event class) */
 #define SIM_TYPE_LIST(X)                \
@@ -276,6 +278,18 @@ static void sim_freeze_now(struct sim *s, const uint8_t *named, bool clear, uint
         }
 }
 
+/*
+ * The first freeze of the schedule at, at + iv, at + 2 iv, ... after wall
+ * (iv > 0), computed at once however far back at is.  No overflow: at is
+ * a 48-bit DNP3 time and the result is at most wall + iv.
+ */
+static uint64_t sim_frz_next(uint64_t at, uint32_t iv, uint64_t wall)
+{
+        if (at > wall)
+                return at;
+        return at + ((wall - at) / iv + 1) * iv;
+}
+
 static void sim_frz_arm(struct sim *s)
 {
         uint64_t now = io_wall_ms();
@@ -287,7 +301,7 @@ static void sim_frz_arm(struct sim *s)
 static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
 {
         struct sim *s = arg;
-        char tail[48];
+        char tail[64];
         (void)fd;
         (void)what;
         uint64_t wall = io_wall_ms();
@@ -297,24 +311,34 @@ static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
                 return;
         }
         sim_freeze_now(s, s->frz_named, false, wall);
-        snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
+        if (s->frz_interval != 0) {
+                s->frz_at = sim_frz_next(s->frz_at, s->frz_interval, wall);
+                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64 ",\"next\":%" PRIu64, wall,
+                         s->frz_at);
+        } else {
+                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
+        }
         sim_freeze_line(s, "frozen", APP_FUNC_FREEZE_AT_TIME, s->frz_named, tail);
         outst_io_kick(s->io);
-        if (s->frz_interval == 0)
-                return;
-        while (s->frz_at <= wall)
-                s->frz_at += s->frz_interval;
-        sim_frz_arm(s);
+        if (s->frz_interval != 0)
+                sim_frz_arm(s);
 }
 
 static void sim_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
 {
         struct sim *s = ctx;
-        char tail[80];
+        char tail[96];
+        uint16_t iin = 0;
         uint64_t wall = io_wall_ms();
         bool at_time = f->func == APP_FUNC_FREEZE_AT_TIME || f->func == APP_FUNC_FREEZE_AT_TIME_NR;
 
-        if (at_time) {
+        if (at_time && f->interval_ms != 0 && f->interval_ms < SIM_FRZ_MIN_INTERVAL_MS) {
+                /* out of range: refused whole, the schedule in force stays */
+                snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32
+                         ",\"refused\":true", f->time, f->interval_ms);
+                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+                iin = APP_IIN_PARAMETER_ERROR;
+        } else if (at_time) {
                 /* the schedule replaces any earlier one */
                 memcpy(s->frz_named, f->named, s->n_cnt / 8 + 1);
                 s->frz_at = f->time;
@@ -329,7 +353,7 @@ static void sim_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *
                 snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
                 sim_freeze_line(s, "freeze", f->func, f->named, tail);
         }
-        int r = outst_io_freeze_complete(s->io, token, 0);
+        int r = outst_io_freeze_complete(s->io, token, iin);
         if (r < 0)
                 fprintf(stderr, "dnp3sim: completing a freeze: %s\n", strerror(-r));
 }

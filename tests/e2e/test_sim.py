@@ -9,7 +9,8 @@ sim's timestamp to the millisecond, controls arriving at the sim (its JSON
 line) with the configured failure status coming back, SELECT/OPERATE, the
 allow-list refusing a peer, a replacing connection keeping the events the
 old one never confirmed, 10 000 events from one burst, unsolicited reporting,
-and the same stack on a serial line (a pty pair).
+FREEZE_AT_TIME schedules (a past time, an interval below the minimum), and the
+same stack on a serial line (a pty pair).
 
 Usage: test_sim.py --sim PATH/dnp3sim --dec PATH/dnp3dec --shim PATH/libptyshim.so
 """
@@ -17,6 +18,7 @@ Usage: test_sim.py --sim PATH/dnp3sim --dec PATH/dnp3dec --shim PATH/libptyshim.
 import argparse
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -43,6 +45,10 @@ status ao 1 HARDWARE_ERROR
 
 IIN_RESTART = 0x0080
 IIN_CLASS1 = 0x0002
+IIN2_MASK = 0x0700              # IIN2.0 .. IIN2.2 as Apdu.iin holds them
+IIN_PARAMETER_ERROR = 0x0400    # IIN2.2
+FREEZE_AT_TIME, FREEZE_AT_TIME_NR = 11, 12
+G20_ALL = bytes.fromhex("140006")       # g20v0, qualifier 0x06
 
 
 def eq(what, got, want):
@@ -268,6 +274,68 @@ def t_unsolicited(c):
     m.close()
 
 
+def g50v2(at, interval):
+    """The time-and-interval object that opens a FREEZE_AT_TIME request."""
+    return bytes.fromhex("32020701") + struct.pack("<Q", at)[:6] + struct.pack("<I", interval)
+
+
+def frozen(c, m):
+    """{index: value} of the frozen counters (READ g21v1 0..3)."""
+    d = c.decode(m.transaction(dnp3.READ, bytes.fromhex("1501000003")))
+    return {i: vs[-1]["value"] for i, vs in dnp3.values(d, 21, 1).items()}
+
+
+def t_freeze_at_time_tiny_interval(c):
+    """FREEZE_AT_TIME with time 1 (ms since 1970) and interval 1 ms: below the 1000 ms
+    minimum, so the request is refused with IIN2.2 (parameter error) at once and nothing is
+    scheduled or frozen; the _NR form is refused the same way without a response; the sim
+    answers the next request (the old catch-up loop stepped 1 ms at a time from 1970)."""
+    s, port = c.sim([])
+    m = dnp3.Master(port)
+    m.transaction(dnp3.READ, dnp3.CLASS0123)
+    rsp = m.transaction(FREEZE_AT_TIME, g50v2(1, 1) + G20_ALL)
+    eq("FREEZE_AT_TIME response: one null fragment", [(a.func, len(a.raw)) for a in rsp],
+       [(dnp3.RESPONSE, 4)])
+    eq("FREEZE_AT_TIME interval 1 ms: IIN2.2", rsp[0].iin & IIN2_MASK, IIN_PARAMETER_ERROR)
+    j = s.wait(lambda j: j["event"] == "freeze", what="freeze line")
+    eq("freeze line", {k: j.get(k) for k in ("func", "indexes", "at", "interval", "refused")},
+       {"func": "FREEZE_AT_TIME", "indexes": [0, 1, 2, 3], "at": 1, "interval": 1,
+        "refused": True})
+    m.request(FREEZE_AT_TIME_NR, g50v2(1, 999) + G20_ALL)
+    j = s.wait(lambda j: j["event"] == "freeze", what="freeze line (_NR)")
+    eq("freeze line (_NR)", {k: j.get(k) for k in ("func", "at", "interval", "refused")},
+       {"func": "FREEZE_AT_TIME_NR", "at": 1, "interval": 999, "refused": True})
+    # still answering, and nothing was frozen: the script's frozen counter 0 is still 7
+    eq("frozen counters after the refusals", frozen(c, m), {0: 7, 1: 0, 2: 0, 3: 0})
+    eq("no frozen line", [j for j in s.lines if j.get("event") == "frozen"], [])
+    m.close()
+
+
+def t_freeze_at_time_past(c):
+    """FREEZE_AT_TIME with time 1 (long past) and interval 1000 ms: accepted (IIN2.0-2.2
+    clear), frozen at once, then on the grid of that time: each frozen line names the next
+    freeze, exactly the first time + k * interval after the freeze; the next one comes then."""
+    s, port = c.sim([])
+    m = dnp3.Master(port)
+    m.transaction(dnp3.READ, dnp3.CLASS0123)
+    rsp = m.transaction(FREEZE_AT_TIME, g50v2(1, 1000) + bytes.fromhex("1400000001"))
+    eq("FREEZE_AT_TIME response: IIN2.0-2.2 clear", rsp[0].iin & IIN2_MASK, 0)
+    j = s.wait(lambda j: j["event"] == "freeze", what="freeze line")
+    eq("freeze line", {k: j.get(k) for k in ("func", "indexes", "at", "interval", "refused")},
+       {"func": "FREEZE_AT_TIME", "indexes": [0, 1], "at": 1, "interval": 1000,
+        "refused": None})
+    f1 = s.wait(lambda j: j["event"] == "frozen", what="the freeze at once")
+    eq("frozen line", (f1["func"], f1["indexes"], f1["next"]),
+       ("FREEZE_AT_TIME", [0, 1], 1 + ((f1["time"] - 1) // 1000 + 1) * 1000))
+    # counter 0 (0) and 1 (42) frozen; 2 and 3 not named
+    eq("frozen counters", frozen(c, m), {0: 0, 1: 42, 2: 0, 3: 0})
+    f2 = s.wait(lambda j: j["event"] == "frozen", what="the next freeze")
+    if f2["time"] < f1["next"]:
+        raise Fail("second freeze at %d, before its time %d" % (f2["time"], f1["next"]))
+    eq("next after the second", f2["next"], 1 + ((f2["time"] - 1) // 1000 + 1) * 1000)
+    m.close()
+
+
 def t_serial(c):
     """The same stack on a serial line: a pty pair, libserialport through the test shim."""
     if not c.shim:
@@ -303,7 +371,8 @@ def t_serial(c):
 
 
 TESTS = [t_integrity_events_restart, t_event_timestamp, t_controls, t_allow_list,
-         t_replace_keeps_events, t_burst, t_unsolicited, t_serial]
+         t_replace_keeps_events, t_burst, t_unsolicited, t_freeze_at_time_tiny_interval,
+         t_freeze_at_time_past, t_serial]
 
 
 def main():
