@@ -895,6 +895,8 @@ int main(int argc, char **argv)
                 event_base_dispatch(s.base);
 
         fprintf(stderr, "dnp3sim: exiting\n");
+        /* the freeze timer drives the session: it goes first, or the loop below runs it */
+        event_free(s.ev_frz);
         outst_io_free(s.io);
         event_base_loop(s.base, EVLOOP_NONBLOCK);      /* deferred connection release */
         if (s.ev_stdin)
@@ -903,7 +905,6 @@ int main(int argc, char **argv)
                 event_free(s.ev_int);
         if (s.ev_term)
                 event_free(s.ev_term);
-        event_free(s.ev_frz);
         event_base_free(s.base);
         free(s.crob_status);
         free(s.ao_status);

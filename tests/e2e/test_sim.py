@@ -9,8 +9,8 @@ sim's timestamp to the millisecond, controls arriving at the sim (its JSON
 line) with the configured failure status coming back, SELECT/OPERATE, the
 allow-list refusing a peer, a replacing connection keeping the events the
 old one never confirmed, 10 000 events from one burst, unsolicited reporting,
-FREEZE_AT_TIME schedules (a past time, an interval below the minimum), and the
-same stack on a serial line (a pty pair).
+FREEZE_AT_TIME schedules (a past time, an interval below the minimum), a clean
+exit with a freeze due, and the same stack on a serial line (a pty pair).
 
 Usage: test_sim.py --sim PATH/dnp3sim --dec PATH/dnp3dec --shim PATH/libptyshim.so
 """
@@ -336,6 +336,40 @@ def t_freeze_at_time_past(c):
     m.close()
 
 
+def t_quit_with_freeze_due(c):
+    """A FREEZE_AT_TIME due at once (time 1, interval 0) and 'quit' taken in the same pass
+    of the event loop: the sim exits with status 0.  (The freeze timer used to outlive
+    the session at exit and fire into it once freed: SIGSEGV, or an ASan report.)  The
+    sim is stopped while both arrive, so that one wake-up sees the request, then 'quit'."""
+    import signal
+    s, port = c.sim([])
+    m = dnp3.Master(port)
+    m.transaction(dnp3.READ, dnp3.CLASS0123)
+    pid = s.proc.pid
+    os.kill(pid, signal.SIGSTOP)
+    end = time.monotonic() + dnp3.DEADLINE
+    while True:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(") ", 1)[1].startswith("T"):
+                break
+        if time.monotonic() > end:
+            raise Fail("dnp3sim not stopped within %.0f s" % dnp3.DEADLINE)
+        time.sleep(0.001)
+    m.request(FREEZE_AT_TIME, g50v2(1, 0) + G20_ALL)
+    s.send("quit")
+    os.kill(pid, signal.SIGCONT)
+    rc = s.proc.wait(timeout=dnp3.DEADLINE)
+    c.procs.remove(s)
+    err = s.stderr()
+    s.proc.stdout.close()
+    s.proc.stdin.close()
+    s.err.close()
+    os.unlink(s.err_path)
+    m.close()
+    if rc != 0:
+        raise Fail("dnp3sim exit status %s; stderr:\n%s" % (rc, err[-3000:]))
+
+
 def t_serial(c):
     """The same stack on a serial line: a pty pair, libserialport through the test shim."""
     if not c.shim:
@@ -372,7 +406,7 @@ def t_serial(c):
 
 TESTS = [t_integrity_events_restart, t_event_timestamp, t_controls, t_allow_list,
          t_replace_keeps_events, t_burst, t_unsolicited, t_freeze_at_time_tiny_interval,
-         t_freeze_at_time_past, t_serial]
+         t_freeze_at_time_past, t_quit_with_freeze_due, t_serial]
 
 
 def main():
