@@ -68,12 +68,12 @@ struct sim {
         uint8_t *crob_status;           /* per BO index */
         uint8_t *ao_status;             /* per AO index */
         uint32_t n_bo, n_ao;
-        /* FREEZE_AT_TIME: one schedule at a time */
+        /* FREEZE_AT_TIME: one schedule at a time, a copy of its request */
         struct event *ev_frz;
-        uint8_t *frz_named;             /* the counters, one bit each */
+        struct outst_freeze frz;        /* .named is frz_bits */
+        uint8_t *frz_bits;              /* the counters, one bit each: n_cnt / 8 + 1 bytes */
         uint32_t n_cnt;
         uint64_t frz_at;                /* next freeze, wall ms */
-        uint32_t frz_interval;          /* ms; 0 = once */
         bool quit;
 };
 
@@ -229,20 +229,15 @@ static void sim_on_command(void *ctx, uint32_t token, uint8_t func, const struct
 
 /* ---- freeze ------------------------------------------------------------ */
 
-static bool sim_named(const uint8_t *named, uint32_t i)
-{
-        return (((unsigned)named[i / 8] >> (i % 8)) & 1u) != 0;
-}
-
-/* One JSON line: event, function, the counters, then `tail` (",\"time\":..."). */
-static void sim_freeze_line(const struct sim *s, const char *event, uint8_t func,
-                            const uint8_t *named, const char *tail)
+/* One JSON line: event, function, the counters of f, then `tail` (",\"time\":..."). */
+static void sim_freeze_line(const char *event, uint8_t func, const struct outst_freeze *f,
+                            const char *tail)
 {
         printf("{\"event\":\"%s\",\"func\":\"%s\",\"indexes\":[", event,
                app_func_name(func));
         const char *sep = "";
-        for (uint32_t i = 0; i < s->n_cnt; i++)
-                if (sim_named(named, i)) {
+        for (uint32_t i = 0; i < f->count; i++)
+                if (outst_freeze_named(f, i)) {
                         printf("%s%" PRIu32, sep, i);
                         sep = ",";
                 }
@@ -254,13 +249,14 @@ static void sim_freeze_line(const struct sim *s, const char *event, uint8_t func
  * takes the counter's value and flags with the time of freeze (and always
  * reports a frozen counter event); clear: the counter goes to 0 after.
  */
-static void sim_freeze_now(struct sim *s, const uint8_t *named, bool clear, uint64_t wall)
+static void sim_freeze_now(struct sim *s, const struct outst_freeze *f, bool clear,
+                           uint64_t wall)
 {
         struct outst *o = outst_io_outst(s->io);
         uint64_t mono = io_mono_ms();
-        for (uint32_t i = 0; i < s->n_cnt; i++) {
+        for (uint32_t i = 0; i < f->count; i++) {
                 struct dnp_value cv, fv;
-                if (!sim_named(named, i) || db_get(outst_db(o), DNP_TYPE_CNT, i, &cv) < 0)
+                if (!outst_freeze_named(f, i) || db_get(outst_db(o), DNP_TYPE_CNT, i, &cv) < 0)
                         continue;
                 if (db_get(outst_db(o), DNP_TYPE_FCNT, i, &fv) == 0) {
                         fv.v.count = cv.v.count;
@@ -310,17 +306,17 @@ static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
                 sim_frz_arm(s);
                 return;
         }
-        sim_freeze_now(s, s->frz_named, false, wall);
-        if (s->frz_interval != 0) {
-                s->frz_at = sim_frz_next(s->frz_at, s->frz_interval, wall);
+        sim_freeze_now(s, &s->frz, false, wall);
+        if (s->frz.interval_ms != 0) {
+                s->frz_at = sim_frz_next(s->frz_at, s->frz.interval_ms, wall);
                 snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64 ",\"next\":%" PRIu64, wall,
                          s->frz_at);
         } else {
                 snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
         }
-        sim_freeze_line(s, "frozen", APP_FUNC_FREEZE_AT_TIME, s->frz_named, tail);
+        sim_freeze_line("frozen", APP_FUNC_FREEZE_AT_TIME, &s->frz, tail);
         outst_io_kick(s->io);
-        if (s->frz_interval != 0)
+        if (s->frz.interval_ms != 0)
                 sim_frz_arm(s);
 }
 
@@ -336,22 +332,29 @@ static void sim_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *
                 /* out of range: refused whole, the schedule in force stays */
                 snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32
                          ",\"refused\":true", f->time, f->interval_ms);
-                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+                sim_freeze_line("freeze", f->func, f, tail);
                 iin = APP_IIN_PARAMETER_ERROR;
         } else if (at_time) {
-                /* the schedule replaces any earlier one */
-                memcpy(s->frz_named, f->named, s->n_cnt / 8 + 1);
+                /*
+                 * The schedule replaces any earlier one.  The session owns
+                 * f->named (f->count / 8 + 1 bytes): copy the counters both
+                 * it and frz_bits hold.
+                 */
+                uint32_t count = f->count < s->n_cnt ? f->count : s->n_cnt;
+                memcpy(s->frz_bits, f->named, count / 8 + 1);
+                s->frz = *f;
+                s->frz.count = count;
+                s->frz.named = s->frz_bits;
                 s->frz_at = f->time;
-                s->frz_interval = f->interval_ms;
                 snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32,
                          f->time, f->interval_ms);
-                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+                sim_freeze_line("freeze", f->func, f, tail);
                 sim_frz_arm(s);
         } else {
                 bool clear = f->func == APP_FUNC_FREEZE_CLEAR || f->func == APP_FUNC_FREEZE_CLEAR_NR;
-                sim_freeze_now(s, f->named, clear, wall);
+                sim_freeze_now(s, f, clear, wall);
                 snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
-                sim_freeze_line(s, "freeze", f->func, f->named, tail);
+                sim_freeze_line("freeze", f->func, f, tail);
         }
         int r = outst_io_freeze_complete(s->io, token, iin);
         if (r < 0)
@@ -830,8 +833,9 @@ int main(int argc, char **argv)
         s.n_cnt = counts[DNP_TYPE_CNT];
         s.crob_status = calloc(s.n_bo + 1, 1);
         s.ao_status = calloc(s.n_ao + 1, 1);
-        s.frz_named = calloc(s.n_cnt / 8 + 1, 1);
-        if (!s.crob_status || !s.ao_status || !s.frz_named) {
+        s.frz_bits = calloc(s.n_cnt / 8 + 1, 1);
+        s.frz.named = s.frz_bits;
+        if (!s.crob_status || !s.ao_status || !s.frz_bits) {
                 fprintf(stderr, "dnp3sim: out of memory\n");
                 return 1;
         }
@@ -908,6 +912,6 @@ int main(int argc, char **argv)
         event_base_free(s.base);
         free(s.crob_status);
         free(s.ao_status);
-        free(s.frz_named);
+        free(s.frz_bits);
         return 0;
 }
