@@ -69,7 +69,7 @@ struct sim {
         uint8_t *ao_status;             /* per AO index */
         uint32_t n_bo, n_ao;
         /* FREEZE_AT_TIME: one schedule at a time, a copy of its request */
-        struct event *ev_frz;
+        struct io_deadline frz_timer;   /* at frz_at, in monotonic ms */
         struct outst_freeze frz;        /* .named is frz_bits */
         uint8_t *frz_bits;              /* the counters, one bit each: n_cnt / 8 + 1 bytes */
         uint32_t n_cnt;
@@ -286,12 +286,16 @@ static uint64_t sim_frz_next(uint64_t at, uint32_t iv, uint64_t wall)
         return at + ((wall - at) / iv + 1) * iv;
 }
 
+/*
+ * Arm the timer for frz_at.  The freeze time is wall-clock, io_deadline
+ * counts monotonic ms: the deadline is the monotonic time as far ahead as
+ * frz_at is now.  A step of the wall clock meanwhile is caught when the
+ * timer fires (too early: armed again; too late: frozen then).
+ */
 static void sim_frz_arm(struct sim *s)
 {
-        uint64_t now = io_wall_ms();
-        uint64_t ms = s->frz_at > now ? s->frz_at - now : 0;
-        struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
-        evtimer_add(s->ev_frz, &tv);
+        uint64_t wall = io_wall_ms(), mono = io_mono_ms();
+        io_deadline_arm(&s->frz_timer, mono + (s->frz_at > wall ? s->frz_at - wall : 0), mono);
 }
 
 static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
@@ -300,6 +304,7 @@ static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
         char tail[64];
         (void)fd;
         (void)what;
+        io_deadline_fired(&s->frz_timer);
         uint64_t wall = io_wall_ms();
         if (wall < s->frz_at) {
                 /* the timer counts from the loop's cached time, which may lag: not yet */
@@ -845,8 +850,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dnp3sim: cannot create the event loop\n");
                 return 1;
         }
-        s.ev_frz = evtimer_new(s.base, sim_on_frz_timer, &s);
-        if (!s.ev_frz) {
+        s.frz_timer.armed = IO_NEVER;
+        s.frz_timer.ev = evtimer_new(s.base, sim_on_frz_timer, &s);
+        if (!s.frz_timer.ev) {
                 fprintf(stderr, "dnp3sim: cannot create a timer\n");
                 return 1;
         }
@@ -900,7 +906,7 @@ int main(int argc, char **argv)
 
         fprintf(stderr, "dnp3sim: exiting\n");
         /* the freeze timer drives the session: it goes first, or the loop below runs it */
-        event_free(s.ev_frz);
+        event_free(s.frz_timer.ev);
         outst_io_free(s.io);
         event_base_loop(s.base, EVLOOP_NONBLOCK);      /* deferred connection release */
         if (s.ev_stdin)
