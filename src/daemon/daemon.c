@@ -206,7 +206,7 @@ struct d_out {
         uint64_t sel_unused;            /* SELECTs the peer left without OPERATE since it connected */
         struct d_rltab sel_rl;
         struct d_rltab conn;            /* connection notices, per peer */
-        struct event *conn_timer;       /* their summaries */
+        struct io_deadline conn_timer;  /* their summaries (monotonic ms) */
         bool conn_logged;               /* this connection's connect notice went out */
 };
 
@@ -1024,15 +1024,8 @@ static void d_conn_summary(void *ctx, const char *peer, uint64_t n)
 /* Summaries that are due now; the timer armed for the next one. */
 static void d_conn_flush(struct d_out *o, uint64_t now)
 {
-        uint64_t next = d_rl_flush(&o->conn, now, d_conn_summary, o);
-        if (next == UINT64_MAX) {
-                evtimer_del(o->conn_timer);
-                return;
-        }
-        uint64_t ms = next - now;
-        struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
-                              .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
-        evtimer_add(o->conn_timer, &tv);
+        /* none due: UINT64_MAX = IO_NEVER, the timer disarmed */
+        io_deadline_arm(&o->conn_timer, d_rl_flush(&o->conn, now, d_conn_summary, o), now);
 }
 
 static void d_conn_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -1040,6 +1033,7 @@ static void d_conn_on_timer(evutil_socket_t fd, short what, void *arg)
         struct d_out *o = arg;
         (void)fd;
         (void)what;
+        io_deadline_fired(&o->conn_timer);
         d_conn_flush(o, d_now(o->d));
 }
 
@@ -1328,10 +1322,10 @@ static void d_out_free(struct d_out *o)
 {
         if (!o)
                 return;
-        if (o->conn_timer) {
+        if (o->conn_timer.ev) {
                 /* connections counted but not summed up yet are not left out */
                 (void)d_rl_flush(&o->conn, UINT64_MAX, d_conn_summary, o);
-                event_free(o->conn_timer);
+                event_free(o->conn_timer.ev);
         }
         for (unsigned c = 1; c <= 3; c++)
                 free(o->logged_src[c]);
@@ -1353,10 +1347,11 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         o->overflow_rl.interval_ms = 10000;
         o->conn.burst = D_CONN_BURST;
         o->conn.summarize = true;
-        o->conn_timer = evtimer_new(d->base, d_conn_on_timer, o);
+        o->conn_timer.armed = IO_NEVER;
+        o->conn_timer.ev = evtimer_new(d->base, d_conn_on_timer, o);
         for (unsigned c = 1; c <= 3; c++)
                 o->logged_src[c] = calloc((size_t)d_event_sources(cfg) + 1, sizeof(uint64_t));
-        if (!o->conn_timer || !o->logged_src[1] || !o->logged_src[2] || !o->logged_src[3]) {
+        if (!o->conn_timer.ev || !o->logged_src[1] || !o->logged_src[2] || !o->logged_src[3]) {
                 d_out_free(o);
                 return -ENOMEM;
         }
