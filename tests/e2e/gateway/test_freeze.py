@@ -5,7 +5,8 @@ serial line (a socat pty pair).  The IED's counters and frozen counters are
 the ones SCADA reads: FREEZE_CLEAR reaches the IED as FREEZE_CLEAR with its
 indexes, the IED clears its counter, and SCADA then reads the IED's frozen
 value with the IED's time of freeze; FREEZE_CLEAR_NR gets no upstream
-response; a dead IED gives IIN2.2 and a journal line naming it.
+response; a FREEZE_AT_TIME the IED refuses (interval 1 ms) gives IIN2.2
+upstream; a dead IED gives IIN2.2 and a journal line naming it.
 
 Usage: test_freeze.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                       --shim libptyshim.so [TEST...]
@@ -161,6 +162,28 @@ def t_freeze_at_time(h):
     eq("counter 100 not cleared", s.counter(20, 1, OFF)["value"], 2)
 
 
+def t_freeze_at_time_refused(h):
+    """FREEZE_AT_TIME with interval 1 ms (time 1): the IED refuses an interval below its
+    1000 ms minimum with IIN2.2, so SCADA gets IIN2.2 (the device's refusal) at once; nothing
+    is frozen, the journal names the device and its IIN, and the IED keeps answering polls."""
+    import struct
+    s = Freeze(h)
+    tg.integrity_until(h, s.m, lambda d: values(d, 20, 1).get(OFF, [{}])[-1].get("value") == 2,
+                       "counter 100 = 2 upstream")
+    g50v2 = bytes.fromhex("32020701") + struct.pack("<Q", 1)[:6] + struct.pack("<I", 1)
+    rsp = s.m.transaction(FREEZE_AT_TIME, g50v2 + bytes.fromhex("1400006464"))  # 100: IED 0
+    eq("FREEZE_AT_TIME interval 1 ms: IIN2.2", rsp[0].iin & IIN2_MASK, IIN_PARAMETER_ERROR)
+    j = freeze_line(s.ied, "FREEZE_AT_TIME")
+    eq("at the IED", (j["func"], j["indexes"], j["at"], j["interval"], j.get("refused")),
+       ("FREEZE_AT_TIME", [0], 1, 1, True))
+    s.gw.wait_log(r"freeze from [0-9.:]+ on outstation scada: FREEZE_AT_TIME -> ser/ied1 "
+                  r"counters 0: refused by the device \([^)]*\) \(IIN2\.2 upstream\)")
+    # the IED still answers: a count there reaches SCADA; its frozen counter never moved
+    s.ied.send("cnt 0 5")
+    until("counter 100 = 5", lambda: s.counter(20, 1, OFF)["value"] == 5)
+    eq("frozen counter 100 untouched", s.counter(21, 5, OFF)["value"], 0)
+
+
 def t_freeze_dead_ied(h):
     """The IED is dead: IMMED_FREEZE is answered with IIN2.2 once the IED failed to answer
     (and at once when it is already offline); the journal names the device."""
@@ -184,7 +207,8 @@ def t_freeze_dead_ied(h):
     print("     IIN2.2 for the dead IED after %.2f s" % took)
 
 
-TESTS = [t_freeze_clear, t_freeze_clear_nr, t_freeze_at_time, t_freeze_dead_ied]
+TESTS = [t_freeze_clear, t_freeze_clear_nr, t_freeze_at_time, t_freeze_at_time_refused,
+         t_freeze_dead_ied]
 
 
 if __name__ == "__main__":
