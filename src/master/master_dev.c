@@ -306,7 +306,7 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
 
 static void dev_owe(struct master_dev *d, uint64_t at)
 {
-        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+        for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
                 if (d->due[t] <= at)
                         d->owed = (uint16_t)(d->owed | 1u << t);
 }
@@ -432,14 +432,14 @@ enum master_task master_dev_ready(struct master_dev *d, uint64_t now)
                 dev_unhold(d, now);
         if (d->hold_until)
                 return control ? MASTER_TASK_CONTROL : MASTER_TASK_MAX;
-        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+        for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
                 if ((d->owed & 1u << t) && d->due[t] <= now)
                         return (enum master_task)t;
         if (control)
                 return MASTER_TASK_CONTROL;
         if (master_freeze_queued(d, NULL))
                 return MASTER_TASK_FREEZE;
-        for (unsigned t = MASTER_TASK_FREEZE + 1; t < MASTER_TASK_MAX; t++)
+        for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
                 if (d->due[t] <= now)
                         return (enum master_task)t;
         return MASTER_TASK_MAX;
@@ -448,7 +448,7 @@ enum master_task master_dev_ready(struct master_dev *d, uint64_t now)
 uint64_t master_dev_next_due(const struct master_dev *d)
 {
         uint64_t due = MASTER_NEVER;
-        for (unsigned t = MASTER_TASK_CONTROL + 1; t < MASTER_TASK_MAX; t++)
+        for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
                 due = min_u64(due, d->due[t]);
         if (due != MASTER_NEVER && due < d->hold_until)
                 due = d->hold_until;    /* polls wait while a SELECT is held */
@@ -465,7 +465,7 @@ uint64_t master_dev_next_due(const struct master_dev *d)
 
 void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now)
 {
-        if ((unsigned)t >= MASTER_TASK_MAX || t == MASTER_TASK_CONTROL || t == MASTER_TASK_FREEZE)
+        if ((unsigned)t >= MASTER_TASK_MAX || t < MASTER_TASK_FIRST_POLL)
                 return;
         dev_demand(d, t, now);
 }

@@ -20,6 +20,15 @@
 
 #define MASTER_REQ_MAX 1024
 
+/*
+ * The first task run from master_dev.due[] (a poll, in the wide sense):
+ * CONTROL and FREEZE before it run from their queues instead.
+ */
+#define MASTER_TASK_FIRST_POLL (MASTER_TASK_FREEZE + 1)
+_Static_assert(MASTER_TASK_CONTROL == 0 && MASTER_TASK_FREEZE == 1,
+               "the queued tasks CONTROL and FREEZE come first, the polls after them");
+_Static_assert(MASTER_TASK_MAX <= 16, "master_dev.owed is a uint16_t bitmask of tasks");
+
 enum master_cmd_state {
         MASTER_CMD_FREE,
         MASTER_CMD_QUEUED,
@@ -92,7 +101,8 @@ struct master_dev {
         size_t sel_n;
         struct master_cmd_obj sel_objs[MASTER_CMD_MAX_OBJS];
         uint16_t owed;                  /* tasks (bit 1 << t) that run before the next control */
-        uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled (CONTROL unused) */
+        uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled; from
+                                         * MASTER_TASK_FIRST_POLL on (the rest unused) */
         uint8_t seq;                    /* next solicited request sequence */
         uint16_t iin;
         bool iin_known;
