@@ -300,8 +300,9 @@ void master_dev_cmd_timers(struct master_dev *d, uint64_t now)
  * or at hold_until.  Ended any other way than by the OPERATE, it leaves the
  * polls that fell due meanwhile owed: they run before the next control, so
  * a SELECT can never be held again before the schedule has caught up.
- * After every control the polls then due are owed the same way, so that
- * back-to-back controls delay a poll by one transaction, never starve it.
+ * After every control or freeze the polls then due are owed the same way,
+ * so that back-to-back controls or freezes delay a poll by one
+ * transaction, never starve it.
  */
 
 static void dev_owe(struct master_dev *d, uint64_t at)
@@ -882,6 +883,8 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
                 break;
         case MASTER_TASK_FREEZE:
                 master_freeze_txn_done(d, t, ok, now);
+                if (!d->hold_until)
+                        dev_owe(d, now);        /* no freeze twice past a due poll */
                 dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_TIME_SYNC:

@@ -158,8 +158,9 @@ typedef void (*master_cmd_cb)(void *ctx, struct master_dev *d,
  * callback), -EINVAL for bad objects (n = 1..MASTER_CMD_MAX_OBJS), -EBUSY
  * when max_controls are queued.  The result comes through cb, never from
  * inside this call; the channel's deadline becomes `now`.  Controls run
- * before any poll.  control_timeout_ms after `now` an unfinished control is
- * reported TIMEOUT (an SBO whose SELECT is answered later is not operated).
+ * before any poll that is not yet owed (see below).  control_timeout_ms
+ * after `now` an unfinished control is reported TIMEOUT (an SBO whose
+ * SELECT is answered later is not operated).
  */
 int master_dev_control(struct master_dev *d, enum master_cmd_mode mode,
                        const struct master_cmd_obj *objs, size_t n, master_cmd_cb cb,
@@ -189,7 +190,8 @@ typedef void (*master_freeze_cb)(void *ctx, struct master_dev *d,
  * closed: no callback), -EBUSY (max_controls freezes queued).  The result
  * comes through cb, never from inside this call; control_timeout_ms after
  * `now` an unfinished one is reported TIMEOUT.  Freezes run after the
- * queued controls and before any poll, and wait while a SELECT is held.
+ * queued controls and before any poll that is not yet owed (see below), and
+ * wait while a SELECT is held.
  */
 int master_dev_freeze(struct master_dev *d, const struct master_freeze *f, master_freeze_cb cb,
                       void *cb_ctx, uint64_t now, uint32_t *ret_id);
@@ -209,8 +211,9 @@ int master_dev_freeze(struct master_dev *d, const struct master_freeze *f, maste
  *    the OPERATE it lets the polls that fell due meanwhile run before the
  *    next control (so before another SELECT can hold them again): a poll
  *    is delayed by one hold at most, never starved by a SELECT stream;
- *  - after every control the polls then due run before the next control:
- *    a flood of controls delays a poll by one transaction, no more.
+ *  - after every control or freeze the polls then due run before the next
+ *    control or freeze: a flood of them delays a poll by one transaction,
+ *    no more.
  */
 
 /*

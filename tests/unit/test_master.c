@@ -1012,14 +1012,59 @@ static void test_select_stream_integrity(void **state)
 
 static unsigned flood_left;
 
+/*
+ * One device polling class 1 every second, answering in 30 ms; from 500 on
+ * it always has two requests of `func` queued: queue() queues one (true
+ * when taken), and each one's result queues the next, 150 more in all
+ * (until 500 + 152 x 30 = 5060).  Whatever goes before polls, never two in
+ * a row past a due poll: each class poll runs within one such transaction
+ * (30 ms) of its slot, never starved.
+ */
+static void flood_polls(uint8_t func, bool (*queue)(struct master_dev *d))
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.class_ms[0] = 1000;
+        sim_setup(&cfg, 1, 1);
+        S.dev[0].latency = 30;
+        sim_open();
+        sim_run_until(500);
+        size_t base = S.nlog;
+        flood_left = 150;
+        for (int k = 0; k < 2; k++)
+                assert_true(queue(S.md[0]));
+        sim_run_until(4500);
+        uint64_t polls[8];
+        size_t n = 0, ops = 0;
+        for (size_t i = base; i < S.nlog; i++) {
+                if (S.log[i].apdu[1] == APP_FUNC_READ && n < 8)
+                        polls[n++] = S.log[i].at;
+                ops += S.log[i].apdu[1] == func;
+        }
+        assert_int_equal(n, 4);
+        assert_int_equal(polls[0], 1010);       /* due 1000: after the request in flight */
+        assert_int_equal(polls[1], 2000);
+        assert_int_equal(polls[2], 3020);
+        assert_int_equal(polls[3], 4010);
+        assert_int_equal(ops, (4500 - 500) / 30 + 1 - 4);
+        assert_int_equal(S.overlap, 0);
+        sim_teardown();
+}
+
+static bool flood_control(struct master_dev *d);
+
 static void flood_cb(void *ctx, struct master_dev *d, const struct master_cmd_result *r)
 {
         (void)ctx;
-        uint32_t id;
         assert_true(r->ok);
-        if (flood_left > 0 && master_dev_control(d, MASTER_CMD_DIRECT, one_crob, 1, flood_cb,
-                                                 NULL, S.now, &id) == 0)
+        if (flood_left > 0 && flood_control(d))
                 flood_left--;
+}
+
+static bool flood_control(struct master_dev *d)
+{
+        uint32_t id;
+        return master_dev_control(d, MASTER_CMD_DIRECT, one_crob, 1, flood_cb, NULL, S.now,
+                                  &id) == 0;
 }
 
 /*
@@ -1030,34 +1075,7 @@ static void flood_cb(void *ctx, struct master_dev *d, const struct master_cmd_re
 static void test_control_flood_polls(void **state)
 {
         (void)state;
-        struct master_dev_cfg cfg = sim_dev_cfg(10);
-        cfg.class_ms[0] = 1000;
-        sim_setup(&cfg, 1, 1);
-        S.dev[0].latency = 30;
-        sim_open();
-        sim_run_until(500);
-        size_t base = S.nlog;
-        uint32_t id;
-        flood_left = 150;       /* 2 queued at a time until 500 + 152 x 30 = 5060 */
-        for (int k = 0; k < 2; k++)
-                assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1,
-                                                    flood_cb, NULL, S.now, &id), 0);
-        sim_run_until(4500);
-        uint64_t polls[8];
-        size_t n = 0, ops = 0;
-        for (size_t i = base; i < S.nlog; i++) {
-                if (S.log[i].apdu[1] == APP_FUNC_READ && n < 8)
-                        polls[n++] = S.log[i].at;
-                ops += S.log[i].apdu[1] == APP_FUNC_DIRECT_OPERATE;
-        }
-        assert_int_equal(n, 4);
-        assert_int_equal(polls[0], 1010);       /* due 1000: after the control in flight */
-        assert_int_equal(polls[1], 2000);
-        assert_int_equal(polls[2], 3020);
-        assert_int_equal(polls[3], 4010);
-        assert_int_equal(ops, (4500 - 500) / 30 + 1 - 4);
-        assert_int_equal(S.overlap, 0);
-        sim_teardown();
+        flood_polls(APP_FUNC_DIRECT_OPERATE, flood_control);
 }
 
 /* ---- time sync: WRITE with and without delay measurement ---- */
@@ -1502,6 +1520,35 @@ static void test_freeze_timeout_offline(void **state)
         sim_teardown();
 }
 
+static bool flood_freeze(struct master_dev *d);
+
+static void frz_flood_cb(void *ctx, struct master_dev *d, const struct master_freeze_result *r)
+{
+        (void)ctx;
+        assert_true(r->ok);
+        if (flood_left > 0 && flood_freeze(d))
+                flood_left--;
+}
+
+static bool flood_freeze(struct master_dev *d)
+{
+        uint32_t id;
+        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 1, (const uint16_t[][2]){ { 0, 3 } });
+        return master_dev_freeze(d, &f, frz_flood_cb, NULL, S.now, &id) == 0;
+}
+
+/*
+ * Freezes run before polls, but like controls never two in a row past a
+ * due poll: an upstream master that always has the next IMMED_FREEZE queued
+ * delays each class poll by at most one freeze transaction (30 ms), never
+ * starves it.
+ */
+static void test_freeze_flood_polls(void **state)
+{
+        (void)state;
+        flood_polls(APP_FUNC_IMMED_FREEZE, flood_freeze);
+}
+
 /* While a SELECT is held for its OPERATE (gateway pass-through), a freeze waits:
  * the OPERATE must carry the next sequence number after the SELECT. */
 static void test_freeze_waits_for_select_hold(void **state)
@@ -1565,6 +1612,7 @@ int main(void)
                 cmocka_unit_test(test_freeze_requests),
                 cmocka_unit_test(test_freeze_timeout_offline),
                 cmocka_unit_test(test_freeze_waits_for_select_hold),
+                cmocka_unit_test(test_freeze_flood_polls),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
