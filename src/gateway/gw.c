@@ -82,7 +82,7 @@ struct gw_frz_dev {
         struct master_freeze f;
         uint8_t res;                    /* enum master_cmd_res; MAX: not sent */
         int err;
-        bool ok;
+        bool ok;                        /* master_freeze_result.ok */
         uint16_t iin;
         uint64_t at;
 };
@@ -568,18 +568,18 @@ void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
 
 /* ---- freeze pass-through -------------------------------------------------- */
 
-/* What a device's part puts into the upstream response: 0, IIN2.0 or IIN2.2. */
+/*
+ * What a device's part puts into the upstream response: nothing when it is
+ * ok (master_freeze_result.ok), IIN2.0 when the device answered IIN2.0,
+ * IIN2.2 for every other failure.
+ */
 static uint16_t gw_frz_up_iin(const struct gw_frz_dev *pd)
 {
-        if (pd->res == MASTER_CMD_RES_SENT)
+        if (pd->ok)
                 return 0;
-        if (pd->res != MASTER_CMD_RES_OK)
-                return APP_IIN_PARAMETER_ERROR;
-        if (pd->iin & APP_IIN_NO_FUNC_CODE_SUPPORT)
+        if (pd->res == MASTER_CMD_RES_OK && (pd->iin & APP_IIN_NO_FUNC_CODE_SUPPORT))
                 return APP_IIN_NO_FUNC_CODE_SUPPORT;
-        if (pd->iin & (APP_IIN_OBJECT_UNKNOWN | APP_IIN_PARAMETER_ERROR))
-                return APP_IIN_PARAMETER_ERROR;
-        return 0;
+        return APP_IIN_PARAMETER_ERROR;
 }
 
 static void gw_frz_audit(struct gw *g, const struct gw_frz *p, const struct gw_frz_dev *pd,

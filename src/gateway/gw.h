@@ -69,8 +69,9 @@
  *    devices on different channels work in parallel;
  *  - the upstream request completes (outst_freeze_complete) when every
  *    device has answered, with IIN2.0 when a device answered IIN2.0, and
- *    IIN2.2 when a device answered IIN2.1 or IIN2.2, did not answer within
- *    its control timeout, is offline, or could not take the request (a
+ *    IIN2.2 when a device answered IIN2.1 or IIN2.2 or with a response
+ *    that does not parse, did not answer within its control timeout, is
+ *    offline, or could not take the request (a
  *    freeze has no per-object status: IIN2.2 says "not done on one
  *    device"); the session sends no response for the _NR functions;
  *  - a device whose answer is good (or to which an _NR request went) is

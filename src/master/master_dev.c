@@ -733,19 +733,20 @@ int master_dev_on_response(struct master_dev *d, const struct master_txn *t,
                 ctx = d;
         }
         int r = obj_parse(objs, n, OBJ_MODE_DATA, vis, ctx, NULL);
+        /* a control or freeze was answered, even when the answer does not parse */
         if (task == MASTER_TASK_CONTROL) {
                 struct master_cmd_slot *s = cmd_head(d);
                 if (s && s->state == MASTER_CMD_ACTIVE) {
                         master_cmd_check_echo(objs, n, s->norm, s->n, &s->res);
                         s->res.iin = h->iin;
                 }
+        } else if (task == MASTER_TASK_FREEZE) {
+                master_freeze_on_response(d, h->iin);
         }
         if (r < 0) {
                 dev_diag_bad(d, r);
                 return r;
         }
-        if (task == MASTER_TASK_FREEZE)
-                master_freeze_on_response(d, h->iin);
         dev_comm_good(d, task, now);
         dev_on_iin(d, h->iin, task, now);
         if (h->iin & (APP_IIN_NO_FUNC_CODE_SUPPORT | APP_IIN_OBJECT_UNKNOWN))

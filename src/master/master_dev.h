@@ -171,12 +171,13 @@ struct master_freeze_result {
         uint32_t id;                    /* as returned by master_dev_freeze */
         uint8_t func;
         /*
-         * enum master_cmd_res: OK (the device answered; iin says how), TIMEOUT
-         * (no answer within control_timeout / the retries), OFFLINE (device
-         * offline or channel closed), SENT (an _NR function went out)
+         * enum master_cmd_res: OK (the device answered; iin says how, and
+         * an answer that does not parse is not ok), TIMEOUT (no answer
+         * within control_timeout / the retries), OFFLINE (device offline or
+         * channel closed), SENT (an _NR function went out)
          */
         uint8_t res;
-        bool ok;                        /* SENT, or OK without IIN2.0, 2.1, 2.2 */
+        bool ok;                        /* SENT, or OK: a valid answer without IIN2.0, 2.1, 2.2 */
         uint16_t iin;                   /* the device's answer (OK), else 0 */
         uint64_t at;                    /* `now` when it finished */
 };

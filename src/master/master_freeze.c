@@ -24,9 +24,14 @@ static struct master_frz_slot *frz_head(const struct master_dev *d)
         return best;
 }
 
-/* Report the result; the slot takes its final state first (the callback may queue again). */
+/*
+ * Report the result; the slot takes its final state first (the callback may
+ * queue again).  valid: with res OK, the answer parsed (and ended the
+ * transaction); a device that answered otherwise did, but froze nothing we
+ * can tell.
+ */
 static void frz_finish(struct master_dev *d, struct master_frz_slot *s, enum master_cmd_res res,
-                       uint64_t now, enum master_cmd_state final)
+                       bool valid, uint64_t now, enum master_cmd_state final)
 {
         struct master_freeze_result r = {
                 .id = s->id,
@@ -36,7 +41,7 @@ static void frz_finish(struct master_dev *d, struct master_frz_slot *s, enum mas
                 .at = now,
         };
         r.ok = res == MASTER_CMD_RES_SENT ||
-               (res == MASTER_CMD_RES_OK &&
+               (res == MASTER_CMD_RES_OK && valid &&
                 !(r.iin & (APP_IIN_NO_FUNC_CODE_SUPPORT | APP_IIN_OBJECT_UNKNOWN |
                            APP_IIN_PARAMETER_ERROR)));
         master_freeze_cb cb = s->cb;
@@ -94,7 +99,7 @@ int master_freeze_build(struct master_dev *d, uint8_t seq, uint64_t now, uint8_t
         int r = master_req_freeze(d->req, sizeof(d->req), seq, &s->f, ret_len);
         if (r < 0) {
                 /* checked when queued, and d->req holds MASTER_FREEZE_REQ_MAX: not sent */
-                frz_finish(d, s, MASTER_CMD_RES_TIMEOUT, now, MASTER_CMD_FREE);
+                frz_finish(d, s, MASTER_CMD_RES_TIMEOUT, false, now, MASTER_CMD_FREE);
                 return r;
         }
         s->state = MASTER_CMD_ACTIVE;
@@ -127,8 +132,8 @@ void master_freeze_txn_done(struct master_dev *d, const struct master_txn *t, bo
         if (!t->expect_rsp)
                 res = ok ? MASTER_CMD_RES_SENT : MASTER_CMD_RES_TIMEOUT;
         else
-                res = ok && s->answered ? MASTER_CMD_RES_OK : MASTER_CMD_RES_TIMEOUT;
-        frz_finish(d, s, res, now, MASTER_CMD_FREE);
+                res = s->answered ? MASTER_CMD_RES_OK : MASTER_CMD_RES_TIMEOUT;
+        frz_finish(d, s, res, ok, now, MASTER_CMD_FREE);
 }
 
 uint64_t master_freeze_deadline(const struct master_dev *d)
@@ -151,7 +156,7 @@ void master_freeze_timers(struct master_dev *d, uint64_t now)
                     s->deadline > now)
                         continue;
                 bool active = s->state == MASTER_CMD_ACTIVE;
-                frz_finish(d, s, MASTER_CMD_RES_TIMEOUT, now,
+                frz_finish(d, s, MASTER_CMD_RES_TIMEOUT, false, now,
                            active ? MASTER_CMD_ABANDONED : MASTER_CMD_FREE);
         }
 }
@@ -163,6 +168,6 @@ void master_freeze_fail_all(struct master_dev *d, uint64_t now)
                 if (s->state == MASTER_CMD_ABANDONED)
                         s->state = MASTER_CMD_FREE;
                 else if (s->state == MASTER_CMD_QUEUED || s->state == MASTER_CMD_ACTIVE)
-                        frz_finish(d, s, MASTER_CMD_RES_OFFLINE, now, MASTER_CMD_FREE);
+                        frz_finish(d, s, MASTER_CMD_RES_OFFLINE, false, now, MASTER_CMD_FREE);
         }
 }

@@ -202,7 +202,7 @@ bool master_freeze_queued(const struct master_dev *d, uint64_t *ret_submitted);
 /* Build the head freeze into d->req; <0 when there is none or it cannot be built (reported). */
 int master_freeze_build(struct master_dev *d, uint8_t seq, uint64_t now, uint8_t *ret_func,
                         bool *ret_expect, size_t *ret_len);
-/* A valid response to the freeze in flight. */
+/* A response to the freeze in flight, valid or not: the device answered. */
 void master_freeze_on_response(struct master_dev *d, uint16_t iin);
 /* The freeze transaction ended (see master_dev_txn_done). */
 void master_freeze_txn_done(struct master_dev *d, const struct master_txn *t, bool ok,

@@ -43,6 +43,7 @@ struct sim_dev {
         uint8_t select_status, operate_status;
         bool corrupt_echo;              /* change the first object's echo */
         bool short_echo;                /* echo only the first object */
+        bool malformed;                 /* end each answer with a header cut short */
         uint16_t delay_ms;              /* g52v2 of DELAY_MEASURE */
         struct tport_rx rx;
         uint8_t rxbuf[4096];
@@ -382,7 +383,10 @@ static void sim_answer(struct sim_dev *d, const uint8_t *apdu, size_t len)
                 sim_rsp_init(d, &a, buf, sizeof(buf), h.seq, false);
                 break;
         }
-        sim_send(d, buf, apdu_wr_len(&a));
+        size_t out = apdu_wr_len(&a);
+        if (d->malformed)
+                buf[out++] = 20;        /* a group with no variation or qualifier: no parse */
+        sim_send(d, buf, out);
 }
 
 /* Take everything the master wrote and let the fake outstations see it. */

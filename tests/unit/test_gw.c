@@ -1295,6 +1295,17 @@ static void test_freeze_failures(void **state)
         UP_EXPECT(u, 0xc4, 0x81, 0x00, 0x04);
         faud_is(1, 0, MASTER_CMD_RES_OK, 0, APP_IIN_PARAMETER_ERROR);
         S.dev[0].iin = 0;
+        /* an answer that does not parse: the device answered (OK, its IIN), but
+         * nothing says it froze: IIN2.2 upstream, and no read follows */
+        S.dev[0].malformed = true;
+        base = S.nlog;
+        UP_SEND(u, 0xc5, 0x07, 0x14, 0x00, 0x00, 0x00, 0x00);
+        run_a(S.now + 100);
+        UP_EXPECT(u, 0xc5, 0x81, 0x00, 0x04);
+        faud_is(2, 0, MASTER_CMD_RES_OK, 0, APP_IIN_PARAMETER_ERROR);
+        assert_int_equal(FAUD[2].iin, 0);
+        assert_int_equal(S.nlog - base, 1);
+        S.dev[0].malformed = false;
 
         /* two freezes in flight per outstation: a third one is refused at once (IIN2.2) */
         NFAUD = 0;

@@ -1520,6 +1520,45 @@ static void test_freeze_timeout_offline(void **state)
         sim_teardown();
 }
 
+/*
+ * A device that answers a freeze with a response that does not parse has
+ * answered (no retry, no TIMEOUT): the result is OK with the IIN it sent,
+ * but not ok, so the gateway reports IIN2.2 upstream; the bad response is
+ * counted and the transaction failed.
+ */
+static void test_freeze_malformed_answer(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        one_dev_started(&cfg, 1);
+        S.dev[0].latency = 30;
+        S.dev[0].malformed = true;
+        S.dev[0].iin = APP_IIN_CLASS1_EVENTS;
+        frz_n = 0;
+        uint32_t id;
+        size_t base = S.nlog;
+        uint64_t t0 = S.now;
+        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 1, (const uint16_t[][2]){ { 0, 3 } });
+        assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
+        sim_run_until(t0 + 5000);
+        assert_int_equal(S.nlog - base, 1);
+        assert_true(sim_apdu_is(&S.log[base], "C2 07 14 00 00 00 03"));
+        assert_int_equal(frz_n, 1);
+        assert_int_equal(frz_res[0].id, id);
+        assert_int_equal(frz_res[0].res, MASTER_CMD_RES_OK);
+        assert_false(frz_res[0].ok);
+        assert_int_equal(frz_res[0].iin, APP_IIN_CLASS1_EVENTS);
+        assert_int_equal(frz_res[0].at, t0 + 30);
+        const struct master_dev_stats *st = master_dev_get_stats(S.md[0]);
+        assert_int_equal(st->bad_responses, 1);
+        assert_int_equal(st->failed, 1);
+        assert_int_equal(st->timeouts, 0);
+        assert_int_equal(st->freezes, 1);
+        assert_int_equal(st->tasks[MASTER_TASK_FREEZE], 0);
+        assert_int_equal(master_dev_get_state(S.md[0]), MASTER_DEV_ONLINE);
+        sim_teardown();
+}
+
 static bool flood_freeze(struct master_dev *d);
 
 static void frz_flood_cb(void *ctx, struct master_dev *d, const struct master_freeze_result *r)
@@ -1613,6 +1652,7 @@ int main(void)
                 cmocka_unit_test(test_freeze_timeout_offline),
                 cmocka_unit_test(test_freeze_waits_for_select_hold),
                 cmocka_unit_test(test_freeze_flood_polls),
+                cmocka_unit_test(test_freeze_malformed_answer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
