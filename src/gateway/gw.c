@@ -371,9 +371,10 @@ static void gw_sel_release(struct gw *g, size_t i, uint64_t now)
 }
 
 /*
- * A forwarded SELECT is answered upstream: selected (every status SUCCESS and
- * the request still current), its devices' holds are the outstation's
- * selection; otherwise there is no selection to OPERATE and they end now.
+ * A forwarded SELECT is answered upstream: selected (the session armed a
+ * selection: every status SUCCESS, the request still current, not a
+ * broadcast), its devices' holds are the outstation's selection; otherwise
+ * there is no selection to OPERATE and they end now.
  */
 static void gw_sel_settle(struct gw *g, const struct gw_pend *p, bool selected, uint64_t now)
 {
@@ -396,18 +397,17 @@ static void gw_finish(struct gw_pend *p, uint64_t now)
         struct gw *g = p->g;
         uint8_t st[OUTST_MAX_CMDS];
         uint64_t latency = now > p->t0 ? now - p->t0 : 0;
-        bool all_ok = true;
         for (size_t k = 0; k < p->n; k++) {
                 st[k] = p->obj[k].status;
-                all_ok = all_ok && st[k] == DNP_CMD_SUCCESS;
                 gw_audit(g, p->out, p->func, &p->cmd[k], &p->obj[k], latency);
         }
         int r = -ESTALE;
         /* The outstation may have been detached or replaced meanwhile. */
         if (p->out < g->nout && g->out[p->out] == p->o)
                 r = outst_cmd_complete(p->o, p->token, st, p->n, now);  /* -ESTALE: superseded */
+        /* the session says whether the SELECT came out as a selection (1) */
         if (p->func == APP_FUNC_SELECT)
-                gw_sel_settle(g, p, r == 0 && all_ok, now);
+                gw_sel_settle(g, p, r == 1, now);
         p->used = false;
 }
 

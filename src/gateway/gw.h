@@ -55,7 +55,8 @@
  *    as long as that selection stands: when the outstation reports it ended
  *    unused (gw_on_select_end: superseded, expired, connection closed) the
  *    holds end at once; a SELECT that does not come out as a selection
- *    (a failed object, superseded upstream while forwarded) holds nothing;
+ *    (outst_cmd_complete() does not return 1: a failed object, superseded
+ *    upstream while forwarded, a broadcast) holds nothing;
  *  - one audit record per object through on_audit.
  *
  * Freeze pass-through (outstation on_freeze -> devices): the gateway never

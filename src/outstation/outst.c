@@ -1235,31 +1235,31 @@ static void cmd_respond(struct outst *o, uint64_t now)
         rsp_queue(o, &a, o->cmd_seq, true, true, false, now);
 }
 
-static void cmd_finish(struct outst *o, uint64_t now)
+/* Answer the deferred controls; whether that armed a selection (a SELECT). */
+static bool cmd_finish(struct outst *o, uint64_t now)
 {
         o->cmd_pending = false;
         o->cmd_deadline = OUTST_NEVER;
         if (o->sol == SOL_CMD_PENDING)
                 o->sol = SOL_IDLE;
-        /* a deferred answer must not go out for a request that takes none */
+        /* a deferred answer must not go out for a request that takes none (and a
+         * broadcast SELECT selects nothing: no answer, so no OPERATE can match it) */
         if (o->cmd_func == APP_FUNC_DIRECT_OPERATE_NR || o->cmd_broadcast)
-                return;
+                return false;
         cmd_respond(o, now);
         /* armed only if every object, missing points refused by cmd_respond, succeeded */
-        if (o->cmd_func == APP_FUNC_SELECT) {
-                bool ok = o->n_cmds > 0;
-                for (size_t i = 0; i < o->n_cmds; i++)
-                        if (cmd_status(&o->cmds[i]) != DNP_CMD_SUCCESS)
-                                ok = false;
-                if (ok && o->req_len > APP_REQ_HDR_LEN) {
-                        o->sel_valid = true;
-                        o->sel_told = false;
-                        o->sel_seq = o->cmd_seq;
-                        o->sel_time = o->cmd_time;
-                        o->sel_len = o->req_len - APP_REQ_HDR_LEN;
-                        memcpy(o->sel_obj, o->req + APP_REQ_HDR_LEN, o->sel_len);
-                }
-        }
+        if (o->cmd_func != APP_FUNC_SELECT || o->n_cmds == 0 || o->req_len <= APP_REQ_HDR_LEN)
+                return false;
+        for (size_t i = 0; i < o->n_cmds; i++)
+                if (cmd_status(&o->cmds[i]) != DNP_CMD_SUCCESS)
+                        return false;
+        o->sel_valid = true;
+        o->sel_told = false;
+        o->sel_seq = o->cmd_seq;
+        o->sel_time = o->cmd_time;
+        o->sel_len = o->req_len - APP_REQ_HDR_LEN;
+        memcpy(o->sel_obj, o->req + APP_REQ_HDR_LEN, o->sel_len);
+        return true;
 }
 
 int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
@@ -1271,9 +1271,9 @@ int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses,
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 cmd_set_status(&o->cmds[i], statuses[i]);
-        cmd_finish(o, now);
+        bool armed = cmd_finish(o, now);
         outst_uns_try(o, now);
-        return 0;
+        return armed ? 1 : 0;
 }
 
 static void cmd_all(struct outst *o, uint8_t status)
@@ -1719,7 +1719,7 @@ void outst_on_timer(struct outst *o, uint64_t now)
         if (o->cmd_pending && now >= o->cmd_deadline) {
                 o->stats.cmd_timeouts++;
                 cmd_all(o, DNP_CMD_TIMEOUT);
-                cmd_finish(o, now);
+                (void)cmd_finish(o, now);       /* TIMEOUT arms nothing */
         }
         if (o->frz_pending && now >= o->frz_deadline) {
                 o->stats.freeze_timeouts++;

@@ -202,8 +202,11 @@ int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v
 
 /*
  * Complete the deferred controls of token with n statuses (n must equal the
- * command count).  -ESTALE if the token is no longer pending (superseded,
- * timed out, connection lost), -EINVAL on a count mismatch.
+ * command count).  1 when this armed a selection (a SELECT answered with
+ * every status SUCCESS, every point present, not a broadcast: its OPERATE
+ * can match it, and on_select_end tells when it ends unused), 0 otherwise;
+ * -ESTALE if the token is no longer pending (superseded, timed out,
+ * connection lost), -EINVAL on a count mismatch.
  */
 int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses, size_t n,
                        uint64_t now);

@@ -53,6 +53,7 @@ static struct {
         bool hold;                      /* do not take the output ("socket full") */
         bool cmd_pending;
         uint32_t token;
+        uint8_t cmd_func;
         size_t n_cmds;
         bool frz_pending;
         uint32_t frz_token;
@@ -77,6 +78,7 @@ static void on_command(void *ctx, uint32_t token, uint8_t func, const struct out
                 check(cmds[i].group == 12 || cmds[i].group == 41);
         F.cmd_pending = true;
         F.token = token;
+        F.cmd_func = func;
         F.n_cmds = n;
 }
 
@@ -324,7 +326,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 uint8_t st[OUTST_MAX_CMDS];
                                 memset(st, (int)p, sizeof(st));
                                 int r = outst_cmd_complete(F.o, F.token, st, F.n_cmds, F.now);
-                                check(r == 0 || r == -ESTALE);
+                                /* only a SELECT answered SUCCESS arms a selection */
+                                check(r == 0 || r == -ESTALE ||
+                                      (r == 1 && F.cmd_func == APP_FUNC_SELECT &&
+                                       p == DNP_CMD_SUCCESS));
                                 F.cmd_pending = false;
                                 drain();
                         }

@@ -1531,6 +1531,50 @@ static void test_hold_none_without_selection(void **state)
         assert_int_equal(u->sel_ends, 0);
 }
 
+/* A request to broadcast address dest from outstation i's master (no answer comes). */
+static void up_broadcast(struct up *u, uint16_t dest, const uint8_t *apdu, size_t n)
+{
+        uint8_t seg[TPORT_MAX_SEGMENT] = { TPORT_FIR | TPORT_FIN };
+        uint8_t frame[LINK_MAX_FRAME];
+        assert_true(n + 1 <= sizeof(seg));
+        memcpy(seg + 1, apdu, n);
+        const struct link_hdr lh = { .dir = true, .prm = true,
+                                     .code = link_func_code(LINK_FUNC_UNCONFIRMED_USER_DATA),
+                                     .dest = dest, .src = 1 };
+        int len = link_encode(frame, sizeof(frame), &lh, seg, n + 1);
+        assert_true(len > 0);
+        outst_on_bytes(u->o, frame, (size_t)len, S.now);
+        up_drain(u);
+}
+
+/*
+ * A SELECT by broadcast selects nothing upstream: it is carried out but
+ * never answered, so no OPERATE can match it (the outstation session says
+ * so).  The device that did select is released at once and its class poll
+ * keeps its slot, rather than being held for select_hold_ms (20 s here).
+ */
+static void test_hold_none_for_broadcast_select(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        run_a(900);
+        size_t base = S.nlog;
+        const uint8_t req[] = { 0xc1, 0x03, SEL_BO3 };
+        up_broadcast(u, 0xffff, req, sizeof(req));
+        assert_int_equal(u->commands, 1);
+        run_a(2000);
+        up_none(u);
+        assert_int_equal(NAUD, 1);
+        assert_int_equal(AUD[0].func, APP_FUNC_SELECT);
+        assert_int_equal(AUD[0].status, DNP_CMD_SUCCESS);
+        assert_int_equal(dev_nreq(base, 10), 3);
+        dev_req(base, 10, 0, "C2 03" DOWN_BO3, 900);
+        dev_req(base, 10, 1, "C3 01 3C 02 06", 1000);
+        dev_req(base, 10, 2, "C4 01 3C 02 06", 2000);
+        assert_int_equal(u->sel_ends, 0);
+        assert_int_equal(S.overlap, 0);
+}
+
 /*
  * Event replay tags each upstream event with its device: dev0 floods 250
  * events into a class 1 buffer of 100 while dev1 makes 3 (one before, one
@@ -1621,6 +1665,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_expiry, setup_hold,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_request, setup_hold,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_hold_none_for_broadcast_select, setup_hold,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hold_none_without_selection, setup_hold,
                                                 teardown),

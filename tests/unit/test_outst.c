@@ -407,12 +407,25 @@ static void expect_crob(uint8_t seq, uint8_t status, uint8_t on_ms)
         expect(e, sizeof(e));
 }
 
-static void complete(uint8_t status)
+/* The application answers every control `status`; outst_cmd_complete returns want. */
+static void complete_as(uint8_t status, int want)
 {
         uint8_t st[8];
         memset(st, status, sizeof(st));
-        assert_int_equal(outst_cmd_complete(H.o, H.token, st, H.ncmds, H.now), 0);
+        assert_int_equal(outst_cmd_complete(H.o, H.token, st, H.ncmds, H.now), want);
         drain();
+}
+
+/* Completed, and no selection armed (outst_cmd_complete 0). */
+static void complete(uint8_t status)
+{
+        complete_as(status, 0);
+}
+
+/* A SELECT answered SUCCESS that armed a selection (outst_cmd_complete 1). */
+static void complete_selected(void)
+{
+        complete_as(DNP_CMD_SUCCESS, 1);
 }
 
 /* The counters a freeze named, as a list (for comparing). */
@@ -444,7 +457,7 @@ static void freeze_done(uint16_t iin)
 static void select_ok(uint8_t seq)
 {
         send_ctl(seq, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(seq, 0, 100);
 }
 
@@ -475,7 +488,7 @@ static void test_select_operate(void **state)
         assert_int_equal(H.cmds[0].v.index, 3);
         assert_int_equal(H.cmds[0].v.v.crob.code, 3);
         assert_int_equal(H.cmds[0].v.v.crob.on_ms, 100);
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(1, 0, 100);
         /* OPERATE seq 2, same objects -> forwarded */
         send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
@@ -564,7 +577,7 @@ static void test_select_end(void **state)
         uint64_t t = H.now;
         send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
         H.now += 30;                    /* the application answers 30 ms later */
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(7, 0, 100);
         assert_int_equal(outst_deadline(H.o), t + 10001);
         advance(t + 10000);
@@ -1050,6 +1063,38 @@ static void test_broadcast_control(void **state)
         EXPECT(0xc4, 0x81, 0x01, 0x00);  /* IIN1.0 BROADCAST */
         SEND(0xc5, 0x01, 0x3c, 0x02, 0x06);
         EXPECT(0xc5, 0x81, 0x00, 0x00);  /* reported once */
+}
+
+/*
+ * A SELECT by broadcast is handed to the application but selects nothing:
+ * it gets no answer, so no OPERATE can follow it (IEEE 1815 select before
+ * operate needs the SELECT's echo).  outst_cmd_complete says so (0, not 1:
+ * the gateway holds no device for it), no selection end is ever told, and
+ * the OPERATE that would match is refused NO_SELECT (with IIN1.0).
+ */
+static void test_broadcast_select_selects_nothing(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        uint8_t a[64] = { 0xc3, APP_FUNC_SELECT };
+        memcpy(a + 2, crob3, sizeof(crob3));
+        send_broadcast_to(0xffff, a, 2 + sizeof(crob3));
+        assert_int_equal(H.commands, 1);
+        assert_int_equal(H.func, APP_FUNC_SELECT);
+        complete(DNP_CMD_SUCCESS);              /* 0: no selection armed */
+        expect_none();
+        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        send_ctl(4, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        uint8_t e[4 + sizeof(crob3)] = { 0xc4, 0x81, 0x01, 0x00 };      /* IIN1.0 */
+        memcpy(e + 4, crob3, sizeof(crob3));
+        e[sizeof(e) - 1] = DNP_CMD_NO_SELECT;
+        expect(e, sizeof(e));
+        assert_int_equal(H.commands, 1);
+        assert_int_equal(outst_stats(H.o)->no_select, 1);
+        assert_int_equal(H.sel_ends, 0);
+        expect_none();
 }
 
 static void test_unsol_not_configured(void **state)
@@ -1616,7 +1661,7 @@ static void test_operate_after_select_timeout_is_timeout(void **state)
         h_init(&c);
         clear_restart();
         send_ctl(1, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(1, DNP_CMD_SUCCESS, 100);
         H.now += 10001;                 /* select_timeout 10 s, plus 1 ms */
         send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
@@ -1628,14 +1673,14 @@ static void test_operate_after_select_timeout_is_timeout(void **state)
         expect_crob(3, DNP_CMD_NO_SELECT, 100);
         /* late and the wrong sequence: NO_SELECT */
         send_ctl(4, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(4, DNP_CMD_SUCCESS, 100);
         H.now += 20000;
         send_ctl(6, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(6, DNP_CMD_NO_SELECT, 100);
         /* late and other objects (on time 101): NO_SELECT */
         send_ctl(7, APP_FUNC_SELECT, crob3, sizeof(crob3));
-        complete(DNP_CMD_SUCCESS);
+        complete_selected();
         expect_crob(7, DNP_CMD_SUCCESS, 100);
         H.now += 20000;
         uint8_t other[sizeof(crob3)];
@@ -2067,6 +2112,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_read_absent_iin22, teardown),
                 cmocka_unit_test_teardown(test_update_and_control_absent, teardown),
                 cmocka_unit_test_teardown(test_broadcast_control, teardown),
+                cmocka_unit_test_teardown(test_broadcast_select_selects_nothing, teardown),
                 cmocka_unit_test_teardown(test_unsol_not_configured, teardown),
                 cmocka_unit_test_teardown(test_read_g2v3_one_cto, teardown),
                 cmocka_unit_test_teardown(test_read_relative_cto_breaks, teardown),
