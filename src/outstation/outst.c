@@ -1702,7 +1702,8 @@ uint64_t outst_deadline(const struct outst *o)
                 MIN_INTO(o->cmd_deadline);
         if (o->frz_pending)
                 MIN_INTO(o->frz_deadline);
-        if (o->sel_valid && !o->sel_told)
+        /* the expiry is only told (a late OPERATE is judged by its own time) */
+        if (o->sel_valid && !o->sel_told && o->cb.on_select_end)
                 MIN_INTO(select_last_ms(o) + 1);
         if (!o->need_time)
                 MIN_INTO(o->need_time_at);

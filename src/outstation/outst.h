@@ -139,7 +139,8 @@ struct outst_callbacks {
          * matching OPERATE arrived (a repeated request is not one), its
          * select_timeout passed (a timer of the session's own, so this
          * comes without any traffic), or the connection closed.  Not called
-         * when the matching OPERATE uses the selection.  May be NULL.
+         * when the matching OPERATE uses the selection.  May be NULL (then
+         * outst_deadline() arms no timer for the expiry).
          */
         void (*on_select_end)(void *ctx, enum outst_sel_end why);
 };

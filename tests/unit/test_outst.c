@@ -610,6 +610,21 @@ static void test_select_end(void **state)
         assert_int_equal(H.sel_ends, 5);
         assert_int_equal(H.sel_why, OUTST_SEL_END_CLOSED);
         expect_none();
+
+        /* without on_select_end (dnp3sim, a plain outstation) the expiry has no one
+         * to tell: no timer for it; the late OPERATE is TIMEOUT all the same */
+        static const struct outst_callbacks no_end = { .on_command = on_command };
+        h_cbs = &no_end;
+        h_init(&c);
+        h_cbs = &cbs;
+        clear_restart();
+        select_ok(1);
+        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        H.now += 10001;
+        send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
+        expect_crob(2, DNP_CMD_TIMEOUT, 100);
+        assert_int_equal(outst_stats(H.o)->select_timeouts, 1);
+        expect_none();
 }
 
 static void test_deferred_direct_operate(void **state)
