@@ -20,7 +20,9 @@
  * its devices (gw_sel); the holds are released (master_dev_select_end) when
  * the outstation reports its selection ended unused, when the upstream
  * SELECT did not come out as a selection, and for devices its OPERATE did
- * not reach.  The OPERATE ends the hold of a device it reaches.
+ * not reach (all of them when the OPERATE could not be forwarded).  The
+ * OPERATE ends the hold of a device it reaches.  Detaching the outstation
+ * (gw_set_outstation) forgets its record: those holds end at their bound.
  */
 #include "gateway/gw.h"
 
@@ -199,8 +201,16 @@ void gw_set_outstation(struct gw *g, size_t i, struct outst *o)
 {
         if (i >= g->nout)
                 return;
+        /*
+         * The selection of the session going away is forgotten, not released:
+         * this has no `now` for master_dev_select_end(), and the daemon
+         * detaches its outstations after freeing its channels on shutdown
+         * (daemon_free), when g->dev may point at freed devices.  Those holds
+         * end at their own bound (select_hold_ms, the channel's
+         * response_timeout in dnp3gwd), or earlier at the device's next control.
+         */
         if (g->out[i] != o)
-                g->sel[i].n = 0;        /* its holds end at their own bound */
+                g->sel[i].n = 0;
         g->out[i] = o;
 }
 
@@ -487,8 +497,9 @@ static bool gw_send_group(struct gw *g, struct gw_pend *p, struct gw_grp *grp,
 }
 
 /*
- * A (matched) OPERATE of outstation i was forwarded: the OPERATE ends the
- * hold of each device it reached; a device it did not reach is released.
+ * A (matched) OPERATE of outstation i came, forwarded as p or not at all
+ * (p NULL): it uses the selection up.  It ends the hold of each device it
+ * reached itself; every other device is released.
  */
 static void gw_sel_operated(struct gw *g, size_t i, const struct gw_pend *p, uint64_t now)
 {
@@ -496,7 +507,7 @@ static void gw_sel_operated(struct gw *g, size_t i, const struct gw_pend *p, uin
         size_t keep = 0;
         for (size_t k = 0; k < sel->n; k++) {
                 bool reached = false;
-                for (size_t j = 0; j < p->ngrp && !reached; j++)
+                for (size_t j = 0; p && j < p->ngrp && !reached; j++)
                         reached = p->grp[j].dev == sel->h[k].dev && p->grp[j].sent;
                 if (!reached)
                         sel->h[keep++] = sel->h[k];
@@ -511,21 +522,26 @@ void gw_on_select_end(struct gw *g, size_t i, uint64_t now)
                 gw_sel_release(g, i, now);
 }
 
-void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
-                   const struct outst_cmd *cmds, size_t n, uint64_t now)
+/*
+ * Forward the controls of outstation i's request: the pending request
+ * (its groups sent, none finished yet), or NULL when it was answered at
+ * once or cannot be answered.
+ */
+static struct gw_pend *gw_forward(struct gw *g, size_t i, uint32_t token, uint8_t func,
+                                  const struct outst_cmd *cmds, size_t n, uint64_t now)
 {
-        if (i >= g->nout || !g->out[i] || n == 0 || n > OUTST_MAX_CMDS)
-                return;         /* nothing to answer to; the session times out */
+        if (!g->out[i] || n == 0 || n > OUTST_MAX_CMDS)
+                return NULL;    /* nothing to answer to; the session times out */
         struct outst *o = g->out[i];
         enum master_cmd_mode mode;
         if (gw_mode_of(func, &mode) < 0) {
                 gw_answer_now(g, i, o, token, func, cmds, n, DNP_CMD_NOT_SUPPORTED, now);
-                return;
+                return NULL;
         }
         struct gw_pend *p = gw_pend_get(g, i);
         if (!p) {
                 gw_answer_now(g, i, o, token, func, cmds, n, DNP_CMD_DOWNSTREAM_FAIL, now);
-                return;
+                return NULL;
         }
         *p = (struct gw_pend){
                 .g = g, .used = true, .o = o, .out = i, .token = token, .func = func,
@@ -560,9 +576,19 @@ void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
         for (size_t j = 0; j < p->ngrp; j++)
                 if (gw_send_group(g, p, &p->grp[j], mode, now))
                         p->waiting++;
+        return p;
+}
+
+void gw_on_command(struct gw *g, size_t i, uint32_t token, uint8_t func,
+                   const struct outst_cmd *cmds, size_t n, uint64_t now)
+{
+        if (i >= g->nout)
+                return;
+        struct gw_pend *p = gw_forward(g, i, token, func, cmds, n, now);
+        /* every OPERATE, forwarded or not, ends the holds it does not use */
         if (func == APP_FUNC_OPERATE)
                 gw_sel_operated(g, i, p, now);
-        if (p->waiting == 0)
+        if (p && p->waiting == 0)
                 gw_finish(p, now);
 }
 

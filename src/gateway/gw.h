@@ -171,7 +171,12 @@ void gw_free(struct gw *g);
  */
 void gw_set_wall_offset(struct gw *g, int64_t offset_ms);
 
-/* Attach the sessions (before any upcall is forwarded).  NULL detaches. */
+/*
+ * Attach the sessions (before any upcall is forwarded).  NULL detaches.  A
+ * selection of the outstation replaced or detached is forgotten: the
+ * device holds it kept end at their select_hold_ms bound (no device is
+ * touched here, so the devices may already be gone).
+ */
 void gw_set_outstation(struct gw *g, size_t i, struct outst *o);
 void gw_set_device(struct gw *g, uint32_t dev, struct master_dev *d);
 

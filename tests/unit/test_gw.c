@@ -1531,6 +1531,42 @@ static void test_hold_none_without_selection(void **state)
         assert_int_equal(u->sel_ends, 0);
 }
 
+/*
+ * The matched OPERATE uses the upstream selection up, even when the gateway
+ * cannot forward it (outstation 0's eight request slots are taken by
+ * controls still queued for dev2): answered DOWNSTREAM_FAIL at once, and
+ * dev0's hold ends with it, so the class poll that fell due runs at once
+ * rather than at select_hold_ms (20 s).
+ */
+static void test_hold_ends_on_unforwarded_operate(void **state)
+{
+        (void)state;
+        struct up *u = &U[0];
+        run_a(900);
+        size_t base = S.nlog;
+        up_select_bo3(0xc1, 900);
+        /* AO 1 -> dev2 on channel B, which does not run here: the slots stay taken */
+        const struct outst_cmd ao = { .group = 41, .var = 2, .v = { .index = 1, .v.ao.value = 7 } };
+        for (uint32_t k = 0; k < 8; k++)
+                gw_on_command(G, 0, 300 + k, APP_FUNC_DIRECT_OPERATE, &ao, 1, S.now);
+        run_a(1500);
+        assert_int_equal(NAUD, 1);                      /* the SELECT's */
+        assert_int_equal(dev_nreq(base, 10), 1);        /* held */
+        UP_SEND(u, 0xc2, 0x04, SEL_BO3);
+        UP_EXPECT(u, 0xc2, 0x81, 0x00, 0x00, 0x0c, 0x01, 0x28, 0x01, 0x00, 0x03, 0x00,
+                  0x03, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, DNP_CMD_DOWNSTREAM_FAIL);
+        assert_int_equal(NAUD, 2);
+        assert_int_equal(AUD[1].func, APP_FUNC_OPERATE);
+        assert_int_equal(AUD[1].res, MASTER_CMD_RES_MAX);
+        assert_int_equal(u->sel_ends, 0);               /* the OPERATE used the selection */
+        run_a(2000);
+        assert_int_equal(dev_nreq(base, 10), 3);
+        dev_req(base, 10, 0, "C2 03" DOWN_BO3, 900);
+        dev_req(base, 10, 1, "C3 01 3C 02 06", 1500);   /* due 1000, owed by the hold */
+        dev_req(base, 10, 2, "C4 01 3C 02 06", 2000);
+        assert_int_equal(S.overlap, 0);
+}
+
 /* A request to broadcast address dest from outstation i's master (no answer comes). */
 static void up_broadcast(struct up *u, uint16_t dest, const uint8_t *apdu, size_t n)
 {
@@ -1665,6 +1701,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_expiry, setup_hold,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hold_ends_on_upstream_request, setup_hold,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_hold_ends_on_unforwarded_operate, setup_hold,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_hold_none_for_broadcast_select, setup_hold,
                                                 teardown),
