@@ -63,11 +63,9 @@ bool link_func_fcv(enum link_func f)
         return link_funcs[f].fcv;
 }
 
-bool link_frame_conforms(const struct link_frame *f)
+bool link_frame_conforms(enum link_func fn, const struct link_frame *f)
 {
-        enum link_func fn = link_func_from_wire(f->h.prm, f->h.code);
-
-        if (fn == LINK_FUNC_MAX)
+        if ((unsigned)fn >= LINK_FUNC_MAX)
                 return false;
         if (f->h.prm && f->h.fcv != link_funcs[fn].fcv)
                 return false;

@@ -84,13 +84,15 @@ uint8_t link_ctrl_byte(const struct link_hdr *h);
 void link_hdr_from_ctrl(struct link_hdr *h, uint8_t ctrl);
 
 /*
- * Whether a received frame has the form its function prescribes: a defined
- * function code, on a primary frame the FCV bit of that function (1 exactly
- * for TEST_LINK_STATES and CONFIRMED_USER_DATA), and user data exactly for
- * the two user data functions (every other frame has LENGTH = 5).  A frame
- * that is not is discarded by the receiver, unanswered.
+ * Whether a received frame f of function fn (link_func_from_wire of its
+ * header, as the receiver dispatches on it) has the form fn prescribes: a
+ * defined function (not LINK_FUNC_MAX), on a primary frame the FCV bit of
+ * that function (1 exactly for TEST_LINK_STATES and CONFIRMED_USER_DATA),
+ * and user data exactly for the two user data functions (every other frame
+ * has LENGTH = 5).  A frame that is not is discarded by the receiver,
+ * unanswered.
  */
-bool link_frame_conforms(const struct link_frame *f);
+bool link_frame_conforms(enum link_func fn, const struct link_frame *f);
 
 /* Size on the wire of a frame carrying n user-data bytes (n <= LINK_MAX_DATA). */
 size_t link_frame_size(size_t n);
