@@ -653,7 +653,7 @@ static void d_check_events(struct daemon *d, uint64_t now)
         }
 }
 
-/* The deferred kick: flush every session, re-arm timers, look at buffers and STATUS. */
+/* The deferred kick: look at the event buffers and STATUS (sessions flush themselves on wake). */
 static void d_on_kick(evutil_socket_t fd, short what, void *arg)
 {
         struct daemon *d = arg;
@@ -661,11 +661,6 @@ static void d_on_kick(evutil_socket_t fd, short what, void *arg)
         (void)what;
         uint64_t now = d_now(d);
         d->kick_pending = false;
-        for (size_t i = 0; i < d->nout; i++)
-                if (d->outs[i])
-                        outst_io_kick(d->outs[i]->io);
-        for (size_t i = 0; i < d->nchan; i++)
-                master_io_kick(d->chans[i]->io);
         d_check_events(d, now);
         if (d->status_dirty) {
                 d->status_dirty = false;
@@ -1024,7 +1019,7 @@ static void d_conn_summary(void *ctx, const char *peer, uint64_t n)
 /* Summaries that are due now; the timer armed for the next one. */
 static void d_conn_flush(struct d_out *o, uint64_t now)
 {
-        /* none due: UINT64_MAX = IO_NEVER, the timer disarmed */
+        /* none due: UINT64_MAX = DNP_NEVER, the timer disarmed */
         io_deadline_arm(&o->conn_timer, d_rl_flush(&o->conn, now, d_conn_summary, o), now);
 }
 
@@ -1347,7 +1342,7 @@ static int d_out_new(struct daemon *d, const struct gw_config *cfg, size_t i, st
         o->overflow_rl.interval_ms = 10000;
         o->conn.burst = D_CONN_BURST;
         o->conn.summarize = true;
-        o->conn_timer.armed = IO_NEVER;
+        o->conn_timer.armed = DNP_NEVER;
         o->conn_timer.ev = evtimer_new(d->base, d_conn_on_timer, o);
         for (unsigned c = 1; c <= 3; c++)
                 o->logged_src[c] = calloc((size_t)d_event_sources(cfg) + 1, sizeof(uint64_t));
@@ -2052,7 +2047,7 @@ static int d_apply(struct daemon *d, struct gw_config *cfg)
         uint64_t now = d_now(d);
         for (size_t j = 0; j < d->nchan; j++)
                 if (!keep_chan[j])      /* controls in flight fail now, through the core */
-                        master_chan_closed(d->chans[j]->mc, now);
+                        master_chan_down(d->chans[j]->mc, now);
         for (size_t j = 0; j < d->nout; j++) {
                 if (keep_out[j] || !d->outs[j])
                         continue;

@@ -46,7 +46,7 @@ static int lsess_emit(struct lsess *s, struct wr *out, enum link_func func, bool
 static void lsess_keepalive_rearm(struct lsess *s, uint64_t now)
 {
         s->keepalive_pending = false;
-        s->keepalive_deadline = s->cfg.keepalive_ms > 0 ? now + s->cfg.keepalive_ms : LSESS_NEVER;
+        s->keepalive_deadline = s->cfg.keepalive_ms > 0 ? now + s->cfg.keepalive_ms : DNP_NEVER;
 }
 
 void lsess_init(struct lsess *s, const struct lsess_cfg *cfg, uint8_t *rxbuf, size_t rxcap,
@@ -54,7 +54,7 @@ void lsess_init(struct lsess *s, const struct lsess_cfg *cfg, uint8_t *rxbuf, si
 {
         *s = (struct lsess){
                 .cfg = *cfg,
-                .ack_deadline = LSESS_NEVER,
+                .ack_deadline = DNP_NEVER,
         };
         tport_rx_init(&s->rx, rxbuf, rxcap);
         lsess_keepalive_rearm(s, now);
@@ -70,7 +70,7 @@ void lsess_reset(struct lsess *s, uint64_t now)
         s->tx_fcb = false;
         s->pending_len = 0;
         s->pending_tries = 0;
-        s->ack_deadline = LSESS_NEVER;
+        s->ack_deadline = DNP_NEVER;
         s->rx_reset = false;
         s->rx_fcb = false;
         s->keepalive_failed = false;
@@ -135,7 +135,7 @@ static void lsess_tx_finish(struct lsess *s)
 {
         s->tx_active = false;
         s->pending_len = 0;
-        s->ack_deadline = LSESS_NEVER;
+        s->ack_deadline = DNP_NEVER;
         s->tx_seq = s->tx.seq;
 }
 
@@ -373,7 +373,7 @@ int lsess_request_link_status(struct lsess *s, uint64_t now, struct wr *out)
 
 uint64_t lsess_deadline(const struct lsess *s)
 {
-        uint64_t d = LSESS_NEVER;
+        uint64_t d = DNP_NEVER;
 
         if (s->tx_active && s->pending_len > 0)
                 d = s->ack_deadline;

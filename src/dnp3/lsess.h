@@ -45,9 +45,9 @@
 
 #include "cursor.h"
 #include "link.h"
+#include "sess.h"
 #include "transport.h"
 
-#define LSESS_NEVER UINT64_MAX
 
 struct lsess_cfg {
         bool master;                /* our frames carry DIR = 1 */
@@ -139,7 +139,7 @@ bool lsess_keepalive_failed(struct lsess *s);
 /* Send a REQUEST_LINK_STATUS now (also done by the keep-alive timer). */
 int lsess_request_link_status(struct lsess *s, uint64_t now, struct wr *out);
 
-/* Earliest time lsess_on_timer() must run, or LSESS_NEVER. */
+/* Earliest time lsess_on_timer() must run, or DNP_NEVER. */
 uint64_t lsess_deadline(const struct lsess *s);
 /* Retries, keep-alives; frames appended to out. */
 int lsess_on_timer(struct lsess *s, uint64_t now, struct wr *out);

@@ -30,10 +30,10 @@ int64_t io_wall_offset_ms(void)
 
 void io_deadline_arm(struct io_deadline *t, uint64_t deadline, uint64_t now)
 {
-        if (deadline == IO_NEVER) {
-                if (t->armed != IO_NEVER)
+        if (deadline == DNP_NEVER) {
+                if (t->armed != DNP_NEVER)
                         evtimer_del(t->ev);
-                t->armed = IO_NEVER;
+                t->armed = DNP_NEVER;
                 return;
         }
         if (deadline == t->armed && evtimer_pending(t->ev, NULL))
@@ -49,5 +49,5 @@ void io_deadline_arm(struct io_deadline *t, uint64_t deadline, uint64_t now)
 
 void io_deadline_fired(struct io_deadline *t)
 {
-        t->armed = IO_NEVER;
+        t->armed = DNP_NEVER;
 }

@@ -9,9 +9,10 @@
 
 #include <stdint.h>
 
+#include "dnp3/sess.h"        /* DNP_NEVER */
+
 struct event;
 
-#define IO_NEVER UINT64_MAX     /* = OUTST_NEVER = MASTER_NEVER */
 
 uint64_t io_mono_ms(void);
 uint64_t io_wall_ms(void);
@@ -20,12 +21,12 @@ int64_t io_wall_offset_ms(void);
 
 /*
  * One libevent timer kept armed at a session's deadline.  Arming for the
- * deadline it already waits for does nothing; IO_NEVER disarms it, so an
+ * deadline it already waits for does nothing; DNP_NEVER disarms it, so an
  * idle session causes no wake-ups at all.
  */
 struct io_deadline {
         struct event *ev;
-        uint64_t armed;         /* deadline the timer waits for, or IO_NEVER */
+        uint64_t armed;         /* deadline the timer waits for, or DNP_NEVER */
 };
 
 void io_deadline_arm(struct io_deadline *t, uint64_t deadline, uint64_t now);

@@ -55,8 +55,8 @@ static void io_rearm(struct master_io *io, uint64_t now)
 static void io_flush(struct master_io *io)
 {
         io->blocked = false;
-        size_t n;
-        const uint8_t *p = master_chan_out(io->ch, &n);
+        const uint8_t *p;
+        size_t n = master_chan_output(io->ch, &p);
         if (n == 0)
                 return;
         int r = io->up ? io_stream_write(io->st, p, n) : -ENOTCONN;
@@ -67,7 +67,7 @@ static void io_flush(struct master_io *io)
         }
         if (r < 0)
                 io->stats.write_dropped += n;
-        master_chan_out_consume(io->ch, n);
+        master_chan_consumed(io->ch, n, io_mono_ms());
 }
 
 /* After every input to the channel: send its output, re-arm the timer. */
@@ -75,8 +75,22 @@ static void io_after(struct master_io *io, uint64_t now)
 {
         if (io->depth > 0)
                 return;
+        /* work that is due now starts now, not from a 0 ms timer (bounded) */
+        for (unsigned i = 0; i < 4 && master_chan_deadline(io->ch) <= now; i++) {
+                io->depth++;
+                master_chan_timer(io->ch, now);
+                io->depth--;
+        }
         io_flush(io);
         io_rearm(io, now);
+}
+
+/* The channel has output or a new deadline: a control, a freeze or a poll was queued. */
+static void io_on_wake(void *ctx)
+{
+        struct master_io *io = ctx;
+        if (io->depth == 0)     /* else the call running now flushes when it returns */
+                io_after(io, io_now(io));
 }
 
 static void io_on_up(void *ctx)
@@ -85,7 +99,7 @@ static void io_on_up(void *ctx)
         uint64_t now = io_now(io);
         io->up = true;
         io->depth++;
-        master_chan_open(io->ch, now);
+        master_chan_up(io->ch, now);
         if (io->cb.on_up)
                 io->cb.on_up(io->ctx);
         io->depth--;
@@ -109,7 +123,7 @@ static void io_on_down(void *ctx, int err, const char *what)
         uint64_t now = io_now(io);
         io->up = false;
         io->depth++;
-        master_chan_closed(io->ch, now);
+        master_chan_down(io->ch, now);
         if (io->cb.on_down)
                 io->cb.on_down(io->ctx, err, what);
         io->depth--;
@@ -125,7 +139,7 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         io_deadline_fired(&io->timer);
         io->stats.timer_wakeups++;
         io->depth++;
-        master_chan_on_timer(io->ch, now);
+        master_chan_timer(io->ch, now);
         io->depth--;
         io_after(io, now);
 }
@@ -138,7 +152,7 @@ int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
         if (!io)
                 return -ENOMEM;
         io->base = base;
-        io->timer.armed = IO_NEVER;
+        io->timer.armed = DNP_NEVER;
         if (cb)
                 io->cb = *cb;
         io->ctx = ctx;
@@ -149,6 +163,8 @@ int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
         int r = master_chan_new(&cc, mcb, &io->ch);
         if (r < 0)
                 goto fail;
+        master_chan_sess(io->ch)->wake = io_on_wake;
+        master_chan_sess(io->ch)->wake_ctx = io;
         static const struct io_stream_cb scb = {
                 .on_up = io_on_up,
                 .on_data = io_on_data,

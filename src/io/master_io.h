@@ -9,7 +9,7 @@
  * backoff.  Received bytes go to master_chan_rx(); the channel's output is
  * handed to io_stream_write() (kept and retried shortly when the stream
  * refuses it); one timer is armed at master_chan_deadline() and none while
- * that is MASTER_NEVER, so an idle channel never wakes up.  `now` is
+ * that is DNP_NEVER, so an idle channel never wakes up.  `now` is
  * monotonic milliseconds and the channel's wall offset is kept current
  * (CLOCK_REALTIME - CLOCK_MONOTONIC).  On a serial port the response timer
  * counts the wire time of the requests: byte_time_us = 11 bits / baud,

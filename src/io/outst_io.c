@@ -30,7 +30,6 @@ struct outst_io {
         struct io_deadline timer;       /* armed at outst_deadline() */
         bool connected;
         bool blocked;                   /* the socket refused output: wait until it drains */
-        bool link_dead;                 /* the session asked to close the connection */
         unsigned depth;                 /* > 0 while inside an outst_*() call */
         struct outst_io_stats stats;
 };
@@ -64,7 +63,7 @@ static void io_drop(struct outst_io *io, uint64_t now, int err, const char *what
         io->conn = NULL;
         io->connected = false;
         io->blocked = false;
-        outst_disconnect(io->o, now);
+        outst_down(io->o, now);
         if (io->cb.on_disconnect)
                 io->cb.on_disconnect(io->ctx, err, what);
 }
@@ -74,11 +73,13 @@ static void io_after(struct outst_io *io, uint64_t now)
 {
         if (io->depth > 0)
                 return;
-        if (io->link_dead) {
-                io->link_dead = false;
+        struct dnp_sess *s = outst_sess(io->o);
+        if (s->drop < 0) {
+                int err = s->drop;
+                s->drop = 0;
                 if (io->connected) {
                         io->stats.link_dead++;
-                        io_drop(io, now, -ETIMEDOUT, "link keep-alive failed");
+                        io_drop(io, now, err, s->drop_what);
                 }
         }
         for (unsigned i = 0; io->connected && !io->blocked && i < OUTST_IO_MAX_WRITES; i++) {
@@ -96,7 +97,7 @@ static void io_after(struct outst_io *io, uint64_t now)
                 }
                 if (r < 0)
                         break;          /* closing: the close callback follows */
-                outst_output_consumed(io->o, n, now);
+                outst_consumed(io->o, n, now);
         }
         io_rearm(io, now);
 }
@@ -143,12 +144,12 @@ static void io_on_select_end(void *ctx, enum outst_sel_end why)
         io->app_ocb.on_select_end(io->ctx, why);
 }
 
-static void io_on_link_dead(void *ctx)
+/* The session has output or a new deadline (or asks for its link to be dropped). */
+static void io_on_wake(void *ctx)
 {
         struct outst_io *io = ctx;
-        io->link_dead = true;           /* closed in io_after(), outside the session */
-        if (io->app_ocb.on_link_dead)
-                io->app_ocb.on_link_dead(io->ctx);
+        if (io->depth == 0)     /* else the verb running now flushes when it returns */
+                io_after(io, io_mono_ms());
 }
 
 /* ---- connection / stream callbacks ------------------------------------ */
@@ -158,7 +159,7 @@ static void io_on_data(void *ctx, const uint8_t *p, size_t n)
         struct outst_io *io = ctx;
         uint64_t now = io_mono_ms();
         io->depth++;
-        outst_on_bytes(io->o, p, n, now);
+        outst_rx(io->o, p, n, now);
         io->depth--;
         io_after(io, now);
 }
@@ -205,7 +206,7 @@ static void io_on_accept(void *ctx, struct io_conn *c, const struct sockaddr *pe
         io->connected = true;
         io->blocked = false;
         io->stats.connects++;
-        outst_connect(io->o, now);
+        outst_up(io->o, now);
         if (io->cb.on_connect)
                 io->cb.on_connect(io->ctx, peer, replaced);
         io_after(io, now);
@@ -226,7 +227,7 @@ static void io_on_up(void *ctx)
         io->connected = true;
         io->blocked = false;
         io->stats.connects++;
-        outst_connect(io->o, now);
+        outst_up(io->o, now);
         if (io->cb.on_connect)
                 io->cb.on_connect(io->ctx, NULL, false);
         io_after(io, now);
@@ -240,7 +241,7 @@ static void io_on_down(void *ctx, int err, const char *what)
                 return;
         io->connected = false;
         io->blocked = false;
-        outst_disconnect(io->o, now);
+        outst_down(io->o, now);
         if (io->cb.on_disconnect)
                 io->cb.on_disconnect(io->ctx, err, what);
         io_rearm(io, now);
@@ -256,7 +257,7 @@ static void io_on_timer(evutil_socket_t fd, short what, void *arg)
         io_deadline_fired(&io->timer);
         io->blocked = io->blocked && io->conn;  /* a stream retries its refused write */
         io->depth++;
-        outst_on_timer(io->o, now);
+        outst_timer(io->o, now);
         io->depth--;
         io_after(io, now);
 }
@@ -312,7 +313,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 return -ENOMEM;
         io->base = base;
         io->ctx = ctx;
-        io->timer.armed = IO_NEVER;
+        io->timer.armed = DNP_NEVER;
         if (cb)
                 io->cb = *cb;
         if (ocb)
@@ -323,7 +324,6 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 .on_time_sync = io_on_time_sync,
                 .on_restart = io->app_ocb.on_restart ? io_on_restart : NULL,
                 .on_reject = io_on_reject_frame,
-                .on_link_dead = io_on_link_dead,
                 .on_select_end = io->app_ocb.on_select_end ? io_on_select_end : NULL,
         };
         io->timer.ev = evtimer_new(base, io_on_timer, io);
@@ -333,6 +333,8 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
         io->o = outst_new(ocfg, &wrap, io, now, &err);
         if (!io->o)
                 goto fail;
+        outst_sess(io->o)->wake = io_on_wake;
+        outst_sess(io->o)->wake_ctx = io;
         if (cfg->stream) {
                 static const struct io_stream_cb scb = {
                         .on_up = io_on_up,

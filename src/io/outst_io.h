@@ -10,10 +10,10 @@
  * names).
  *
  * The adapter creates and owns the session.  It feeds received bytes to
- * outst_on_bytes(), hands outst_output() to the socket only while the socket
+ * outst_rx(), hands outst_output() to the socket only while the socket
  * accepts it (io_conn_write/io_stream_write; on -ENOBUFS it stops reading
  * and resumes once the output drained), keeps one timer armed at
- * outst_deadline() (none while the deadline is OUTST_NEVER: an idle
+ * outst_deadline() (none while the deadline is DNP_NEVER: an idle
  * instance never wakes up), and passes monotonic milliseconds as `now`.
  *
  * The application changes the session through outst_io_update(),

@@ -22,6 +22,7 @@
 
 static void chan_kick(struct master_chan *ch, uint64_t now);
 static void chan_finish(struct master_chan *ch, bool ok, uint64_t now);
+static const struct dnp_sess_ops chan_sess_ops;
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -49,6 +50,7 @@ int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callb
         struct master_chan *ch = calloc(1, sizeof(*ch));
         if (!ch)
                 return -ENOMEM;
+        ch->sess.ops = &chan_sess_ops;
         ch->cfg = c;
         if (cb)
                 ch->cb = *cb;
@@ -141,14 +143,15 @@ const struct link_stats *master_chan_link_stats(const struct master_chan *ch)
 
 /* ---- output ---- */
 
-const uint8_t *master_chan_out(const struct master_chan *ch, size_t *ret_len)
+size_t master_chan_output(const struct master_chan *ch, const uint8_t **ret)
 {
-        *ret_len = ch->out_len;
-        return ch->out;
+        *ret = ch->out;
+        return ch->out_len;
 }
 
-void master_chan_out_consume(struct master_chan *ch, size_t n)
+void master_chan_consumed(struct master_chan *ch, size_t n, uint64_t now)
 {
+        (void)now;
         if (n >= ch->out_len) {
                 ch->out_len = 0;
                 return;
@@ -421,7 +424,7 @@ static void chan_kick(struct master_chan *ch, uint64_t now)
 
 /* ---- inputs ---- */
 
-void master_chan_open(struct master_chan *ch, uint64_t now)
+void master_chan_up(struct master_chan *ch, uint64_t now)
 {
         if (ch->open)
                 return;
@@ -434,7 +437,7 @@ void master_chan_open(struct master_chan *ch, uint64_t now)
                 master_dev_start(ch->devs[i], now);
 }
 
-void master_chan_closed(struct master_chan *ch, uint64_t now)
+void master_chan_down(struct master_chan *ch, uint64_t now)
 {
         if (ch->open) {
                 ch->open = false;
@@ -475,7 +478,7 @@ void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t
         chan_kick(ch, now);
 }
 
-void master_chan_on_timer(struct master_chan *ch, uint64_t now)
+void master_chan_timer(struct master_chan *ch, uint64_t now)
 {
         if (!ch->open)
                 return;
@@ -499,11 +502,73 @@ void master_chan_on_timer(struct master_chan *ch, uint64_t now)
         chan_kick(ch, now);
 }
 
+void master_chan_work(struct master_chan *ch)
+{
+        dnp_sess_wake(&ch->sess);
+}
+
+/* ---- the session interface ---- */
+
+static struct master_chan *chan_of(const struct dnp_sess *s)
+{
+        return (struct master_chan *)((const char *)s - offsetof(struct master_chan, sess));
+}
+
+static void chan_sess_up(struct dnp_sess *s, uint64_t now)
+{
+        master_chan_up(chan_of(s), now);
+}
+
+static void chan_sess_down(struct dnp_sess *s, uint64_t now)
+{
+        master_chan_down(chan_of(s), now);
+}
+
+static void chan_sess_rx(struct dnp_sess *s, const uint8_t *p, size_t n, uint64_t now)
+{
+        master_chan_rx(chan_of(s), p, n, now);
+}
+
+static size_t chan_sess_output(const struct dnp_sess *s, const uint8_t **ret)
+{
+        return master_chan_output(chan_of(s), ret);
+}
+
+static void chan_sess_consumed(struct dnp_sess *s, size_t n, uint64_t now)
+{
+        master_chan_consumed(chan_of(s), n, now);
+}
+
+static uint64_t chan_sess_deadline(const struct dnp_sess *s)
+{
+        return master_chan_deadline(chan_of(s));
+}
+
+static void chan_sess_timer(struct dnp_sess *s, uint64_t now)
+{
+        master_chan_timer(chan_of(s), now);
+}
+
+static const struct dnp_sess_ops chan_sess_ops = {
+        .up = chan_sess_up,
+        .down = chan_sess_down,
+        .rx = chan_sess_rx,
+        .output = chan_sess_output,
+        .consumed = chan_sess_consumed,
+        .deadline = chan_sess_deadline,
+        .timer = chan_sess_timer,
+};
+
+struct dnp_sess *master_chan_sess(struct master_chan *ch)
+{
+        return &ch->sess;
+}
+
 uint64_t master_chan_deadline(const struct master_chan *ch)
 {
         if (!ch->open)
-                return MASTER_NEVER;
-        uint64_t dl = MASTER_NEVER;
+                return DNP_NEVER;
+        uint64_t dl = DNP_NEVER;
         if (ch->txn.active)
                 dl = ch->txn.deadline;
         for (size_t i = 0; i < ch->ndev; i++) {

@@ -8,7 +8,7 @@
  * prints or allocates after setup (master_chan_new / master_chan_add_dev).
  *
  * Half duplex: at most one request is outstanding on the channel.  After
- * every call the adapter re-reads master_chan_out() and
+ * every call the adapter re-reads master_chan_output() and
  * master_chan_deadline().  Upcalls are made from inside those calls; they
  * must not free the channel.
  *
@@ -24,11 +24,10 @@
 
 #include "dnp3/link.h"
 #include "dnp3/obj.h"
+#include "dnp3/sess.h"
 #include "master/master_dev.h"
 
 struct master_chan;
-
-#define MASTER_NEVER UINT64_MAX
 
 struct master_chan_cfg {
         uint16_t master_address;
@@ -121,30 +120,33 @@ int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callb
                     struct master_chan **ret);
 void master_chan_free(struct master_chan *ch);
 
-/* Add a device (before master_chan_open).  -EINVAL, -EEXIST (address in use), -ENOSPC, -EBUSY, -ENOMEM. */
+/* Add a device (before master_chan_up).  -EINVAL, -EEXIST (address in use), -ENOSPC, -EBUSY, -ENOMEM. */
 int master_chan_add_dev(struct master_chan *ch, const struct master_dev_cfg *cfg,
                         struct master_dev **ret);
 size_t master_chan_ndev(const struct master_chan *ch);
 struct master_dev *master_chan_dev(const struct master_chan *ch, size_t i);
 struct master_dev *master_chan_find(const struct master_chan *ch, uint16_t address);
 
+/* The channel as a session (dnp3/sess.h): what a runner carries over a byte pipe. */
+struct dnp_sess *master_chan_sess(struct master_chan *ch);
+
 void master_chan_set_wall_offset(struct master_chan *ch, int64_t offset_ms);
 
 /* The port is open: devices start (startup sequence, or a probe after an outage). */
-void master_chan_open(struct master_chan *ch, uint64_t now);
+void master_chan_up(struct master_chan *ch, uint64_t now);
 /* The port is gone, or could not be opened: the outstanding request is dropped,
  * devices go OFFLINE (upcall once), controls fail. */
-void master_chan_closed(struct master_chan *ch, uint64_t now);
+void master_chan_down(struct master_chan *ch, uint64_t now);
 bool master_chan_is_open(const struct master_chan *ch);
 
 void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t now);
-void master_chan_on_timer(struct master_chan *ch, uint64_t now);
-/* When master_chan_on_timer() must run next; MASTER_NEVER if nothing is scheduled. */
+void master_chan_timer(struct master_chan *ch, uint64_t now);
+/* When master_chan_timer() must run next; DNP_NEVER if nothing is scheduled. */
 uint64_t master_chan_deadline(const struct master_chan *ch);
 
 /* Bytes waiting to be written, and how many were written. */
-const uint8_t *master_chan_out(const struct master_chan *ch, size_t *ret_len);
-void master_chan_out_consume(struct master_chan *ch, size_t n);
+size_t master_chan_output(const struct master_chan *ch, const uint8_t **ret);
+void master_chan_consumed(struct master_chan *ch, size_t n, uint64_t now);
 
 const struct master_chan_stats *master_chan_get_stats(const struct master_chan *ch);
 const struct link_stats *master_chan_link_stats(const struct master_chan *ch);

@@ -144,7 +144,7 @@ int master_dev_init(struct master_dev *d, struct master_chan *ch, size_t idx,
         };
         lsess_init(&d->ls, &lc, d->rxbuf, ch->cfg.max_fragment, 0);
         for (unsigned t = 0; t < MASTER_TASK_MAX; t++)
-                d->due[t] = MASTER_NEVER;
+                d->due[t] = DNP_NEVER;
         d->state = MASTER_DEV_UNKNOWN;
         return 0;
 }
@@ -253,19 +253,20 @@ int master_dev_control(struct master_dev *d, enum master_cmd_mode mode,
         s->id = ++d->next_cmd_id;
         s->order = d->next_cmd_order++;
         s->submitted = now;
-        s->deadline = d->cfg.control_timeout_ms ? now + d->cfg.control_timeout_ms : MASTER_NEVER;
+        s->deadline = d->cfg.control_timeout_ms ? now + d->cfg.control_timeout_ms : DNP_NEVER;
         s->n = n;
         memcpy(s->objs, objs, n * sizeof(*objs));
         s->cb = cb;
         s->cb_ctx = cb_ctx;
         s->res = (struct master_cmd_result){ 0 };
         *ret_id = s->id;
+        master_chan_work(d->chan);
         return 0;
 }
 
 uint64_t master_dev_cmd_deadline(const struct master_dev *d)
 {
-        uint64_t dl = MASTER_NEVER;
+        uint64_t dl = DNP_NEVER;
         for (size_t i = 0; i < d->ncmds; i++) {
                 const struct master_cmd_slot *s = &d->cmds[i];
                 if (s->state == MASTER_CMD_QUEUED || s->state == MASTER_CMD_ACTIVE)
@@ -342,8 +343,10 @@ static void dev_sel_reset(struct master_dev *d)
 
 void master_dev_select_end(struct master_dev *d, uint32_t id, uint64_t now)
 {
-        if (d->sel_id == id)
+        if (d->sel_id == id) {
                 dev_unhold(d, now);
+                master_chan_work(d->chan);
+        }
 }
 
 static void dev_go_offline(struct master_dev *d, uint64_t now)
@@ -448,10 +451,10 @@ enum master_task master_dev_ready(struct master_dev *d, uint64_t now)
 
 uint64_t master_dev_next_due(const struct master_dev *d)
 {
-        uint64_t due = MASTER_NEVER;
+        uint64_t due = DNP_NEVER;
         for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
                 due = min_u64(due, d->due[t]);
-        if (due != MASTER_NEVER && due < d->hold_until)
+        if (due != DNP_NEVER && due < d->hold_until)
                 due = d->hold_until;    /* polls wait while a SELECT is held */
         uint64_t frz;
         if (master_freeze_queued(d, &frz))
@@ -459,7 +462,7 @@ uint64_t master_dev_next_due(const struct master_dev *d)
         const struct master_cmd_slot *s = cmd_head(d);
         if (s && s->state == MASTER_CMD_QUEUED)
                 due = min_u64(due, s->submitted);
-        if (due != MASTER_NEVER && d->state == MASTER_DEV_OFFLINE && due < d->probe_due)
+        if (due != DNP_NEVER && d->state == MASTER_DEV_OFFLINE && due < d->probe_due)
                 due = d->probe_due;
         return due;
 }
@@ -469,6 +472,7 @@ void master_dev_demand(struct master_dev *d, enum master_task t, uint64_t now)
         if ((unsigned)t >= MASTER_TASK_MAX || t < MASTER_TASK_FIRST_POLL)
                 return;
         dev_demand(d, t, now);
+        master_chan_work(d->chan);
 }
 
 /* ---- requests ---- */
@@ -566,7 +570,7 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
         }
         d->owed = (uint16_t)(d->owed & ~(1u << t));     /* paid, or dropped */
         if (r < 0) {
-                d->due[t] = MASTER_NEVER;
+                d->due[t] = DNP_NEVER;
                 return r;
         }
         d->req_len = len;
@@ -795,7 +799,7 @@ bool master_dev_on_unsol(struct master_dev *d, const struct apdu_hdr *h, const u
 
 static uint64_t next_slot(uint64_t prev_due, uint64_t period, uint64_t now)
 {
-        if (prev_due == MASTER_NEVER || prev_due > now)
+        if (prev_due == DNP_NEVER || prev_due > now)
                 return now + period;
         uint64_t k = (now - prev_due) / period + 1;
         return prev_due + k * period;
@@ -904,20 +908,20 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
                 d->tsync_step = 0;
                 if (ok)
                         d->due[task] = d->cfg.time_sync_ms ? now + d->cfg.time_sync_ms
-                                                           : MASTER_NEVER;
+                                                           : DNP_NEVER;
                 dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_INTEGRITY:
                 if (ok)
                         d->due[task] = d->cfg.integrity_ms ? now + d->cfg.integrity_ms
-                                                           : MASTER_NEVER;
+                                                           : DNP_NEVER;
                 dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_CLASS1:
         case MASTER_TASK_CLASS2:
         case MASTER_TASK_CLASS3: {
                 uint64_t period = d->cfg.class_ms[task - MASTER_TASK_CLASS1];
-                d->due[task] = period ? next_slot(d->due[task], period, now) : MASTER_NEVER;
+                d->due[task] = period ? next_slot(d->due[task], period, now) : DNP_NEVER;
                 dev_task_upcall(d, task, ok);
                 break;
         }
@@ -925,7 +929,7 @@ int master_dev_txn_done(struct master_dev *d, const struct master_txn *t, bool o
         case MASTER_TASK_DISABLE_UNSOL:
         case MASTER_TASK_ENABLE_UNSOL:
                 if (ok)
-                        d->due[task] = MASTER_NEVER;
+                        d->due[task] = DNP_NEVER;
                 dev_task_upcall(d, task, ok);
                 break;
         case MASTER_TASK_MAX:

@@ -71,12 +71,13 @@ int master_dev_freeze(struct master_dev *d, const struct master_freeze *f, maste
                 .order = d->next_cmd_order++,
                 .submitted = now,
                 .deadline = d->cfg.control_timeout_ms ? now + d->cfg.control_timeout_ms
-                                                      : MASTER_NEVER,
+                                                      : DNP_NEVER,
                 .f = *f,
                 .cb = cb,
                 .cb_ctx = cb_ctx,
         };
         *ret_id = s->id;
+        master_chan_work(d->chan);
         return 0;
 }
 
@@ -138,7 +139,7 @@ void master_freeze_txn_done(struct master_dev *d, const struct master_txn *t, bo
 
 uint64_t master_freeze_deadline(const struct master_dev *d)
 {
-        uint64_t dl = MASTER_NEVER;
+        uint64_t dl = DNP_NEVER;
         for (size_t i = 0; i < d->ncmds; i++) {
                 const struct master_frz_slot *s = &d->frz[i];
                 if ((s->state == MASTER_CMD_QUEUED || s->state == MASTER_CMD_ACTIVE) &&

@@ -45,7 +45,7 @@ struct master_cmd_slot {
         uint32_t id;
         uint64_t order;         /* FIFO position */
         uint64_t submitted;
-        uint64_t deadline;      /* MASTER_NEVER when no control_timeout */
+        uint64_t deadline;      /* DNP_NEVER when no control_timeout */
         size_t n;
         struct master_cmd_obj objs[MASTER_CMD_MAX_OBJS];
         struct master_cmd_obj norm[MASTER_CMD_MAX_OBJS];
@@ -60,7 +60,7 @@ struct master_frz_slot {
         uint32_t id;
         uint64_t order;         /* FIFO position */
         uint64_t submitted;
-        uint64_t deadline;      /* MASTER_NEVER when no control_timeout */
+        uint64_t deadline;      /* DNP_NEVER when no control_timeout */
         uint16_t iin;           /* of the answer */
         bool answered;
         struct master_freeze f;
@@ -101,7 +101,7 @@ struct master_dev {
         size_t sel_n;
         struct master_cmd_obj sel_objs[MASTER_CMD_MAX_OBJS];
         uint16_t owed;                  /* tasks (bit 1 << t) that run before the next control */
-        uint64_t due[MASTER_TASK_MAX];  /* MASTER_NEVER = not scheduled; from
+        uint64_t due[MASTER_TASK_MAX];  /* DNP_NEVER = not scheduled; from
                                          * MASTER_TASK_FIRST_POLL on (the rest unused) */
         uint8_t seq;                    /* next solicited request sequence */
         uint16_t iin;
@@ -131,6 +131,7 @@ struct master_dev {
 };
 
 struct master_chan {
+        struct dnp_sess sess;           /* the session interface (dnp3/sess.h) */
         struct master_chan_cfg cfg;
         struct master_callbacks cb;
         bool open;
@@ -151,6 +152,13 @@ static inline uint64_t master_wall(const struct master_chan *ch, uint64_t now)
 }
 
 /* master_chan.c, for master_dev.c */
+/*
+ * Work was queued from outside the channel's verbs (a control, a freeze, a
+ * demanded poll, a hold that ended): the deadline moved, possibly to now.
+ * Wakes the runner, which runs the timer verb at once when the deadline has
+ * come (no 0 ms timer) and sends the request in this same pass.
+ */
+void master_chan_work(struct master_chan *ch);
 int master_chan_send_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
                           size_t len, uint64_t now);
 void master_chan_diag(struct master_chan *ch, const struct master_diag *dg);
@@ -164,9 +172,9 @@ void master_dev_stop(struct master_dev *d, uint64_t now);
 /* The device's highest-priority task ready at now, or MASTER_TASK_MAX (ends a
  * select hold that is over). */
 enum master_task master_dev_ready(struct master_dev *d, uint64_t now);
-/* Earliest time a task becomes ready (channel idle), or MASTER_NEVER. */
+/* Earliest time a task becomes ready (channel idle), or DNP_NEVER. */
 uint64_t master_dev_next_due(const struct master_dev *d);
-/* Earliest control timeout, or MASTER_NEVER. */
+/* Earliest control timeout, or DNP_NEVER. */
 uint64_t master_dev_cmd_deadline(const struct master_dev *d);
 void master_dev_cmd_timers(struct master_dev *d, uint64_t now);
 /*

@@ -57,6 +57,7 @@ struct cmd_hdr {
 };
 
 struct outst {
+        struct dnp_sess sess;   /* the session interface (dnp3/sess.h) */
         struct outst_cfg cfg;
         struct outst_callbacks cb;
         void *ctx;
@@ -197,9 +198,11 @@ static int outst_cfg_check(const struct outst_cfg *c)
 static void outst_set_need_time(struct outst *o, uint64_t now)
 {
         o->need_time = o->cfg.need_time_ms > 0;
-        o->need_time_at = OUTST_NEVER;
+        o->need_time_at = DNP_NEVER;
         (void)now;
 }
+
+static const struct dnp_sess_ops outst_sess_ops;
 
 struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callbacks *cb, void *ctx,
                         uint64_t now, int *ret_err)
@@ -213,6 +216,7 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
         o = calloc(1, sizeof(*o));
         if (!o)
                 goto fail;
+        o->sess.ops = &outst_sess_ops;
         o->cfg = *cfg;
         if (cb)
                 o->cb = *cb;
@@ -243,11 +247,11 @@ struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callback
         lsess_init(&o->ls, &lc, o->rxbuf, cfg->max_rx_fragment, now);
         link_scanner_init(&o->sc);
         wr_init(&o->out, o->outbuf, outst_outcap(cfg));
-        o->sol_deadline = OUTST_NEVER;
-        o->uns_deadline = OUTST_NEVER;
-        o->cmd_deadline = OUTST_NEVER;
-        o->frz_deadline = OUTST_NEVER;
-        o->hold_start = OUTST_NEVER;
+        o->sol_deadline = DNP_NEVER;
+        o->uns_deadline = DNP_NEVER;
+        o->cmd_deadline = DNP_NEVER;
+        o->frz_deadline = DNP_NEVER;
+        o->hold_start = DNP_NEVER;
         o->uns_backoff = 0;
         o->restart = true;
         o->uns_null_pending = cfg->unsol.enabled;
@@ -361,7 +365,7 @@ size_t outst_output(const struct outst *o, const uint8_t **ret)
 
 static void outst_uns_try(struct outst *o, uint64_t now);
 
-void outst_output_consumed(struct outst *o, size_t n, uint64_t now)
+void outst_consumed(struct outst *o, size_t n, uint64_t now)
 {
         if (n >= o->out.len) {
                 o->out.len = 0;
@@ -413,7 +417,7 @@ static void rsp_queue(struct outst *o, struct apdu_wr *a, uint8_t seq, bool fir,
         if (con) {
                 o->sol = SOL_WAIT_CONFIRM;
                 o->sol_seq = seq & APP_CTRL_SEQ;
-                o->sol_deadline = OUTST_NEVER;  /* starts when sent */
+                o->sol_deadline = DNP_NEVER;  /* starts when sent */
         } else {
                 o->sol = SOL_IDLE;
         }
@@ -881,7 +885,7 @@ static int write_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_v
         if (o->cb.on_time_sync)
                 o->cb.on_time_sync(o->ctx, v->time, at, kind);
         o->need_time = false;
-        o->need_time_at = o->cfg.need_time_ms > 0 ? wc->now + o->cfg.need_time_ms : OUTST_NEVER;
+        o->need_time_at = o->cfg.need_time_ms > 0 ? wc->now + o->cfg.need_time_ms : DNP_NEVER;
         return 0;
 }
 
@@ -1077,7 +1081,7 @@ static bool freeze_no_response(uint8_t func)
 static void freeze_finish(struct outst *o, uint64_t now)
 {
         o->frz_pending = false;
-        o->frz_deadline = OUTST_NEVER;
+        o->frz_deadline = DNP_NEVER;
         if (o->sol == SOL_CMD_PENDING)
                 o->sol = SOL_IDLE;
         if (freeze_no_response(o->frz_func) || o->frz_broadcast)
@@ -1140,6 +1144,7 @@ int outst_freeze_complete(struct outst *o, uint32_t token, uint16_t iin, uint64_
                              APP_IIN_PARAMETER_ERROR);
         freeze_finish(o, now);
         outst_uns_try(o, now);
+        dnp_sess_wake(&o->sess);
         return 0;
 }
 
@@ -1239,7 +1244,7 @@ static void cmd_respond(struct outst *o, uint64_t now)
 static bool cmd_finish(struct outst *o, uint64_t now)
 {
         o->cmd_pending = false;
-        o->cmd_deadline = OUTST_NEVER;
+        o->cmd_deadline = DNP_NEVER;
         if (o->sol == SOL_CMD_PENDING)
                 o->sol = SOL_IDLE;
         /* a deferred answer must not go out for a request that takes none (and a
@@ -1273,6 +1278,7 @@ int outst_cmd_complete(struct outst *o, uint32_t token, const uint8_t *statuses,
                 cmd_set_status(&o->cmds[i], statuses[i]);
         bool armed = cmd_finish(o, now);
         outst_uns_try(o, now);
+        dnp_sess_wake(&o->sess);
         return armed ? 1 : 0;
 }
 
@@ -1435,7 +1441,7 @@ static void uns_build(struct outst *o, bool null)
         o->uns_queued = true;
         o->uns = UNS_WAIT_CONFIRM;
         o->uns_tries = 0;
-        o->uns_deadline = OUTST_NEVER;
+        o->uns_deadline = DNP_NEVER;
 }
 
 static void outst_uns_try(struct outst *o, uint64_t now)
@@ -1450,15 +1456,15 @@ static void outst_uns_try(struct outst *o, uint64_t now)
         }
         unsigned n = uns_pending_events(o);
         if (n == 0) {
-                o->hold_start = OUTST_NEVER;
+                o->hold_start = DNP_NEVER;
                 return;
         }
-        if (o->hold_start == OUTST_NEVER)
+        if (o->hold_start == DNP_NEVER)
                 o->hold_start = now;
         unsigned hold_count = o->cfg.unsol.hold_count ? o->cfg.unsol.hold_count : 1;
         if (n < hold_count && now - o->hold_start < o->cfg.unsol.hold_time_ms)
                 return;
-        o->hold_start = OUTST_NEVER;
+        o->hold_start = DNP_NEVER;
         uns_build(o, false);
         outst_flush(o, now);
 }
@@ -1473,7 +1479,7 @@ static void uns_confirmed(struct outst *o, uint64_t now)
         o->uns_bcast = false;
         o->uns_null_pending = false;
         o->uns = UNS_IDLE;
-        o->uns_deadline = OUTST_NEVER;
+        o->uns_deadline = DNP_NEVER;
         o->uns_queued = false;
         o->uns_seq = (o->uns_seq + 1) & APP_CTRL_SEQ;
         outst_uns_try(o, now);
@@ -1482,7 +1488,7 @@ static void uns_confirmed(struct outst *o, uint64_t now)
 static void uns_timeout(struct outst *o, uint64_t now)
 {
         o->stats.unsol_timeouts++;
-        o->uns_deadline = OUTST_NEVER;
+        o->uns_deadline = DNP_NEVER;
         if (o->cfg.unsol.retries < 0 || o->uns_tries < (unsigned)o->cfg.unsol.retries) {
                 /* the same fragment again, same sequence number */
                 o->uns_tries++;
@@ -1502,7 +1508,7 @@ static void sol_cancel(struct outst *o)
 {
         events_unselect(o->ev, EV_SEL_SOL);
         o->sol = SOL_IDLE;
-        o->sol_deadline = OUTST_NEVER;
+        o->sol_deadline = DNP_NEVER;
         o->rd_more = false;
         o->rsp_queued = false;
 }
@@ -1522,7 +1528,7 @@ static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t n
         if (o->sol_bcast)
                 o->bcast = BCAST_NONE;
         o->sol_bcast = false;
-        o->sol_deadline = OUTST_NEVER;
+        o->sol_deadline = DNP_NEVER;
         if (o->rd_more) {
                 read_fragment(o, (uint8_t)(o->sol_seq + 1), false, now);
                 return;
@@ -1559,7 +1565,7 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
                 o->rsp_queued = true;
                 if (o->sol_con) {
                         o->sol = SOL_WAIT_CONFIRM;
-                        o->sol_deadline = OUTST_NEVER;
+                        o->sol_deadline = DNP_NEVER;
                 }
                 outst_flush(o, now);
                 return;
@@ -1573,7 +1579,7 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
         if (o->sol == SOL_WAIT_CONFIRM)
                 sol_cancel(o);
         o->cmd_pending = false;
-        o->cmd_deadline = OUTST_NEVER;
+        o->cmd_deadline = DNP_NEVER;
         o->frz_pending = false;
         o->sol = SOL_IDLE;
         o->rsp_queued = false;
@@ -1664,7 +1670,7 @@ static int outst_on_frame(void *ctx, const struct link_frame *f)
         return 0;
 }
 
-void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
+void outst_rx(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
 {
         if (!o->connected)
                 return;
@@ -1674,7 +1680,7 @@ void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
 
 uint64_t outst_deadline(const struct outst *o)
 {
-        uint64_t d = OUTST_NEVER;
+        uint64_t d = DNP_NEVER;
 #define MIN_INTO(x) do { if ((x) < d) d = (x); } while (0)
         if (o->connected) {
                 MIN_INTO(lsess_deadline(&o->ls));
@@ -1688,13 +1694,13 @@ uint64_t outst_deadline(const struct outst *o)
                  * when it ends), and a past deadline would fire at once, again.
                  */
                 if (o->uns == UNS_IDLE && o->sol == SOL_IDLE && !o->rsp_queued) {
-                        uint64_t u = OUTST_NEVER;
-                        if (o->hold_start != OUTST_NEVER)
+                        uint64_t u = DNP_NEVER;
+                        if (o->hold_start != DNP_NEVER)
                                 u = o->hold_start + o->cfg.unsol.hold_time_ms;
                         /* during a back-off nothing goes out, held events included */
                         if (o->uns_backoff > 0 && o->cfg.unsol.enabled &&
                             (o->uns_null_pending || uns_pending_events(o) > 0))
-                                u = u == OUTST_NEVER || u < o->uns_backoff ? o->uns_backoff : u;
+                                u = u == DNP_NEVER || u < o->uns_backoff ? o->uns_backoff : u;
                         MIN_INTO(u);
                 }
         }
@@ -1711,11 +1717,11 @@ uint64_t outst_deadline(const struct outst *o)
         return d;
 }
 
-void outst_on_timer(struct outst *o, uint64_t now)
+void outst_timer(struct outst *o, uint64_t now)
 {
-        if (!o->need_time && o->need_time_at != OUTST_NEVER && now >= o->need_time_at) {
+        if (!o->need_time && o->need_time_at != DNP_NEVER && now >= o->need_time_at) {
                 o->need_time = true;
-                o->need_time_at = OUTST_NEVER;
+                o->need_time_at = DNP_NEVER;
         }
         if (o->cmd_pending && now >= o->cmd_deadline) {
                 o->stats.cmd_timeouts++;
@@ -1732,8 +1738,8 @@ void outst_on_timer(struct outst *o, uint64_t now)
         if (!o->connected)
                 return;
         (void)lsess_on_timer(&o->ls, now, &o->out);
-        if (lsess_keepalive_failed(&o->ls) && o->cb.on_link_dead)
-                o->cb.on_link_dead(o->ctx);
+        if (lsess_keepalive_failed(&o->ls))
+                dnp_sess_drop(&o->sess, -ETIMEDOUT, "link keep-alive failed");
         if (o->sol == SOL_WAIT_CONFIRM && now >= o->sol_deadline) {
                 o->stats.confirm_timeouts++;
                 sol_cancel(o);
@@ -1756,6 +1762,7 @@ int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v
                 return r;
         (void)events_add(o->ev, &e, src);
         outst_uns_try(o, now);
+        dnp_sess_wake(&o->sess);
         return 1;
 }
 
@@ -1765,35 +1772,92 @@ int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, en
         return outst_update_src(o, t, v, mode, EVENTS_SRC_NONE, now);
 }
 
-void outst_connect(struct outst *o, uint64_t now)
+void outst_up(struct outst *o, uint64_t now)
 {
-        outst_disconnect(o, now);
+        outst_down(o, now);
         o->connected = true;
         outst_uns_try(o, now);
 }
 
-void outst_disconnect(struct outst *o, uint64_t now)
+void outst_down(struct outst *o, uint64_t now)
 {
         events_unselect(o->ev, EV_SEL_SOL);
         events_unselect(o->ev, EV_SEL_UNSOL);
         o->connected = false;
         o->sol = SOL_IDLE;
-        o->sol_deadline = OUTST_NEVER;
+        o->sol_deadline = DNP_NEVER;
         o->rd_more = false;
         o->rsp_queued = false;
         o->rsp_len = 0;
         o->req_valid = false;
         o->cmd_pending = false;
-        o->cmd_deadline = OUTST_NEVER;
+        o->cmd_deadline = DNP_NEVER;
         o->frz_pending = false;
         select_end(o, OUTST_SEL_END_CLOSED);
         o->uns = UNS_IDLE;
         o->uns_queued = false;
-        o->uns_deadline = OUTST_NEVER;
+        o->uns_deadline = DNP_NEVER;
         o->uns_backoff = 0;
-        o->hold_start = OUTST_NEVER;
+        o->hold_start = DNP_NEVER;
         o->record_time_valid = false;
         o->out.len = 0;
         link_scanner_init(&o->sc);
         lsess_reset(&o->ls, now);
+}
+
+/* ---- the session interface -------------------------------------------- */
+
+static struct outst *outst_of(const struct dnp_sess *s)
+{
+        return (struct outst *)((const char *)s - offsetof(struct outst, sess));
+}
+
+static void outst_sess_up(struct dnp_sess *s, uint64_t now)
+{
+        outst_up(outst_of(s), now);
+}
+
+static void outst_sess_down(struct dnp_sess *s, uint64_t now)
+{
+        outst_down(outst_of(s), now);
+}
+
+static void outst_sess_rx(struct dnp_sess *s, const uint8_t *p, size_t n, uint64_t now)
+{
+        outst_rx(outst_of(s), p, n, now);
+}
+
+static size_t outst_sess_output(const struct dnp_sess *s, const uint8_t **ret)
+{
+        return outst_output(outst_of(s), ret);
+}
+
+static void outst_sess_consumed(struct dnp_sess *s, size_t n, uint64_t now)
+{
+        outst_consumed(outst_of(s), n, now);
+}
+
+static uint64_t outst_sess_deadline(const struct dnp_sess *s)
+{
+        return outst_deadline(outst_of(s));
+}
+
+static void outst_sess_timer(struct dnp_sess *s, uint64_t now)
+{
+        outst_timer(outst_of(s), now);
+}
+
+static const struct dnp_sess_ops outst_sess_ops = {
+        .up = outst_sess_up,
+        .down = outst_sess_down,
+        .rx = outst_sess_rx,
+        .output = outst_sess_output,
+        .consumed = outst_sess_consumed,
+        .deadline = outst_sess_deadline,
+        .timer = outst_sess_timer,
+};
+
+struct dnp_sess *outst_sess(struct outst *o)
+{
+        return &o->sess;
 }

@@ -4,11 +4,11 @@
  * connection).  Owns its link scanner, link session, database and event
  * buffers; all memory is allocated by outst_new().
  *
- *   in:  outst_on_bytes(bytes, now), outst_on_timer(now), outst_update(...),
+ *   in:  outst_rx(bytes, now), outst_timer(now), outst_update(...),
  *        outst_cmd_complete(token, statuses), outst_freeze_complete(token, iin),
- *        outst_connect/outst_disconnect
- *   out: outst_output()/outst_output_consumed() (bytes for the socket),
- *        outst_deadline() (when to call outst_on_timer), callbacks.
+ *        outst_up/outst_down
+ *   out: outst_output()/outst_consumed() (bytes for the socket),
+ *        outst_deadline() (when to call outst_timer), callbacks.
  *
  * Back-pressure: a fragment is handed to the link layer only when the
  * previous output was taken entirely; link replies (ACK, LINK_STATUS) are
@@ -27,7 +27,6 @@
 #include "outstation/db.h"
 #include "outstation/events.h"
 
-#define OUTST_NEVER UINT64_MAX
 #define OUTST_MAX_CMDS 64           /* controls per request handed to the application */
 #define OUTST_MAX_READ_ITEMS 256    /* READ object headers / listed indexes per request */
 
@@ -131,8 +130,6 @@ struct outst_callbacks {
         int (*on_restart)(void *ctx, bool cold, uint32_t *ret_delay_ms);
         /* A frame that is not for this session (diagnostics). */
         void (*on_reject)(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest);
-        /* The peer stopped answering link-status keep-alives: close the connection. */
-        void (*on_link_dead)(void *ctx);
         /*
          * The selection of the last SELECT answered with every status
          * SUCCESS ended without its OPERATE: a request other than the
@@ -171,23 +168,30 @@ void outst_free(struct outst *o);
 /* Bytes outst_new() would allocate for cfg. */
 size_t outst_memory(const struct outst_cfg *cfg);
 
+/*
+ * The session as a session (dnp3/sess.h): what a runner carries over a byte
+ * pipe.  outst_update(), outst_cmd_complete() and outst_freeze_complete()
+ * wake it; a link whose keep-alives go unanswered is dropped through it.
+ */
+struct dnp_sess *outst_sess(struct outst *o);
+
 struct db *outst_db(struct outst *o);
 struct events *outst_events(struct outst *o);
 const struct outst_stats *outst_stats(const struct outst *o);
 const struct lsess *outst_lsess(const struct outst *o);
 
 /* A connection came up / went away.  Disconnect loses no event. */
-void outst_connect(struct outst *o, uint64_t now);
-void outst_disconnect(struct outst *o, uint64_t now);
+void outst_up(struct outst *o, uint64_t now);
+void outst_down(struct outst *o, uint64_t now);
 
 /* Bytes from the peer.  Always takes all of them. */
-void outst_on_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now);
-/* Bytes to send; outst_output_consumed() once (some of) them are taken. */
+void outst_rx(struct outst *o, const uint8_t *p, size_t n, uint64_t now);
+/* Bytes to send; outst_consumed() once (some of) them are taken. */
 size_t outst_output(const struct outst *o, const uint8_t **ret);
-void outst_output_consumed(struct outst *o, size_t n, uint64_t now);
+void outst_consumed(struct outst *o, size_t n, uint64_t now);
 
 uint64_t outst_deadline(const struct outst *o);
-void outst_on_timer(struct outst *o, uint64_t now);
+void outst_timer(struct outst *o, uint64_t now);
 
 /* Database update (see db_update); queues the event, may trigger unsolicited. Returns 1/0/-errno. */
 int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,

@@ -850,7 +850,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dnp3sim: cannot create the event loop\n");
                 return 1;
         }
-        s.frz_timer.armed = IO_NEVER;
+        s.frz_timer.armed = DNP_NEVER;
         s.frz_timer.ev = evtimer_new(s.base, sim_on_frz_timer, &s);
         if (!s.frz_timer.ev) {
                 fprintf(stderr, "dnp3sim: cannot create a timer\n");

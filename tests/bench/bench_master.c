@@ -131,7 +131,7 @@ static void ied_collect(struct ied *s, uint64_t now_ms)
                 size_t n;
                 while ((n = outst_output(s->o[i], &p)) > 0) {
                         ied_line(s, false, p, n);
-                        outst_output_consumed(s->o[i], n, now_ms);
+                        outst_consumed(s->o[i], n, now_ms);
                 }
         }
 }
@@ -149,7 +149,7 @@ static void ied_on_timer(evutil_socket_t fd, short what, void *arg)
                 s->count--;
                 if (g.to_ied) {
                         for (size_t i = 0; i < s->n; i++)
-                                outst_on_bytes(s->o[i], g.b, g.len, now / 1000);
+                                outst_rx(s->o[i], g.b, g.len, now / 1000);
                         ied_collect(s, now / 1000);
                 } else {
                         size_t off = 0;
@@ -216,7 +216,7 @@ static int ied_start(struct ied *s, struct event_base *base, size_t n, unsigned 
                                                .v.analog = 100.0 + k };
                         outst_update(s->o[i], DNP_TYPE_AI, &v, DB_DETECT, mono_us() / 1000);
                 }
-                outst_connect(s->o[i], mono_us() / 1000);
+                outst_up(s->o[i], mono_us() / 1000);
         }
         s->rd = event_new(base, mfd, EV_READ | EV_PERSIST, ied_on_read, s);
         s->timer = evtimer_new(base, ied_on_timer, s);
@@ -402,8 +402,8 @@ static void bench_cpu(void)
         if (master_chan_new(&cc, &cb, &ch) < 0 || master_chan_add_dev(ch, &dc, NULL) < 0)
                 abort();
         uint64_t now = 1;
-        master_chan_open(ch, now);
-        master_chan_on_timer(ch, now);  /* the startup tasks are due */
+        master_chan_up(ch, now);
+        master_chan_timer(ch, now);  /* the startup tasks are due */
         uint64_t txns = 0, t0 = 0, v0 = 0;
         for (unsigned i = 0; i < CPU_TXNS + 1000; i++) {
                 if (i == 1000) {
@@ -411,16 +411,16 @@ static void bench_cpu(void)
                         v0 = cpu_values;
                         txns = 0;
                 }
-                size_t n;
-                const uint8_t *p = master_chan_out(ch, &n);
+                const uint8_t *p;
+                size_t n = master_chan_output(ch, &p);
                 if (n < 12)
                         abort();
                 uint8_t seq = p[11] & 0x0f;     /* our own output: transport, then app control */
-                master_chan_out_consume(ch, n);
+                master_chan_consumed(ch, n, now);
                 master_chan_rx(ch, rsp[seq], rsp_len[seq], now);
                 txns++;
                 now++;
-                master_chan_on_timer(ch, now);  /* the next poll is due */
+                master_chan_timer(ch, now);  /* the next poll is due */
         }
         uint64_t ns = cpu_ns() - t0;
         printf("CPU per poll transaction (request + %u-object response, in-process): "

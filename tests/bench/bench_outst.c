@@ -211,7 +211,7 @@ static uint64_t outst_ns;       /* CPU spent inside outst_*() */
 static void o_bytes(struct outst *o, const uint8_t *p, size_t n, uint64_t now)
 {
         uint64_t t0 = cpu_ns();
-        outst_on_bytes(o, p, n, now);
+        outst_rx(o, p, n, now);
         outst_ns += cpu_ns() - t0;
 }
 
@@ -229,7 +229,7 @@ static void o_pump(struct outst *o, struct bmaster *m, uint64_t now)
                         die("output larger than expected");
                 memcpy(copy, p, n);
                 uint64_t t0 = cpu_ns();
-                outst_output_consumed(o, n, now);
+                outst_consumed(o, n, now);
                 outst_ns += cpu_ns() - t0;
                 bm_feed(m, copy, n);
         }
@@ -269,7 +269,7 @@ static void bench_integrity(void)
         fill_db(outst_db(o));
         struct bmaster m;
         bm_init(&m);
-        outst_connect(o, 0);
+        outst_up(o, 0);
         uint64_t own[POLLS], all[POLLS];
         size_t frags = 0, bytes = 0;
         for (int i = 0; i < POLLS; i++) {
@@ -303,7 +303,7 @@ static void bench_events(void)
         fill_db(outst_db(o));
         struct bmaster m;
         bm_init(&m);
-        outst_connect(o, 0);
+        outst_up(o, 0);
         /* the restart bit and the filling produced nothing in class 1 (DETECT before classes) */
         const uint32_t batch = 5000;
         uint64_t own = 0;

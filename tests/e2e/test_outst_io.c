@@ -253,7 +253,7 @@ static void test_two_instances_own_events(void **state)
 
         /* idle: no deadline, so no timer armed and none ever fired */
         spin();
-        assert_int_equal(outst_deadline(outst_io_outst(a)), OUTST_NEVER);
+        assert_int_equal(outst_deadline(outst_io_outst(a)), DNP_NEVER);
         assert_int_equal(outst_io_stats(a)->timer_wakeups, 0);
         assert_int_equal(outst_io_stats(b)->timer_wakeups, 0);
         close(x.fd);

@@ -131,14 +131,14 @@ static void fz_frame(size_t i, unsigned v, const uint8_t *seg, size_t n)
 /* Answer every request in the output with a null response (FIR FIN, its sequence). */
 static void fz_answer_output(bool answer)
 {
-        size_t n;
-        const uint8_t *p = master_chan_out(ch, &n);
+        const uint8_t *p;
+        size_t n = master_chan_output(ch, &p);
         check(n <= 65536);
         static uint8_t copy[8192];
         if (n > sizeof(copy))
                 n = sizeof(copy);
         memcpy(copy, p, n);
-        master_chan_out_consume(ch, n);
+        master_chan_consumed(ch, n, now);
         const uint8_t *q = copy;
         while (n > 0) {
                 size_t used = link_scanner_feed(&out_scan, q, n);
@@ -169,7 +169,7 @@ static void fz_timer(void)
 {
         unsigned spins = 0;
         while (master_chan_deadline(ch) <= now) {
-                master_chan_on_timer(ch, now);
+                master_chan_timer(ch, now);
                 fz_answer_output(false);
                 check(++spins < 64);
         }
@@ -227,12 +227,12 @@ static void fz_setup(void)
         memset(last_id, 0, sizeof(last_id));
         now = 1000;
         master_chan_set_wall_offset(ch, INT64_C(1700000000000));
-        master_chan_open(ch, now);
-        master_chan_on_timer(ch, now);
+        master_chan_up(ch, now);
+        master_chan_timer(ch, now);
         /* startup of both devices answered correctly until the channel is idle */
         for (int k = 0; k < 32; k++) {
-                size_t n;
-                (void)master_chan_out(ch, &n);
+                const uint8_t *p;
+                size_t n = master_chan_output(ch, &p);
                 if (n == 0)
                         break;
                 fz_answer_output(true);
@@ -273,14 +273,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
                 } else if (c < 0xf0) {
                         uint64_t dl = master_chan_deadline(ch);
-                        if (dl != MASTER_NEVER && dl > now)
+                        if (dl != DNP_NEVER && dl > now)
                                 now = dl;
                 } else if (c < 0xf8) {
                         fz_control(c & 1u, (c >> 1) & 3u);
                 } else if (c == 0xf8) {
-                        master_chan_closed(ch, now);
+                        master_chan_down(ch, now);
                 } else if (c == 0xf9) {
-                        master_chan_open(ch, now);
+                        master_chan_up(ch, now);
                 } else if (c < 0xfc) {
                         fz_control(c & 1u, 4);          /* OPERATE (of a SELECT, or alone) */
                 } else if (c < 0xfe) {

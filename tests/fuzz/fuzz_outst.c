@@ -154,7 +154,7 @@ static void drain(void)
                 check(n <= 16 * LINK_MAX_FRAME);
                 uint8_t copy[16 * LINK_MAX_FRAME];
                 memcpy(copy, p, n);
-                outst_output_consumed(F.o, n, F.now);
+                outst_consumed(F.o, n, F.now);
 
                 uint8_t reply[512];
                 struct wr w;
@@ -173,13 +173,13 @@ static void drain(void)
                 }
                 check(F.sc.stats.hdr_crc_errors == 0 && F.sc.stats.body_crc_errors == 0);
                 if (w.len > 0)
-                        outst_on_bytes(F.o, reply, w.len, F.now);
+                        outst_rx(F.o, reply, w.len, F.now);
         }
 }
 
 static void fire(void)
 {
-        outst_on_timer(F.o, F.now);
+        outst_timer(F.o, F.now);
         drain();
 }
 
@@ -196,7 +196,7 @@ static void master_confirm(bool wrong_seq)
         struct wr w;
         wr_init(&w, buf, sizeof(buf));
         if (lsess_send(&F.m, apdu, sizeof(apdu), F.now, &w) == 0)
-                outst_on_bytes(F.o, buf, w.len, F.now);
+                outst_rx(F.o, buf, w.len, F.now);
         drain();
 }
 
@@ -265,14 +265,14 @@ static void setup(uint8_t cfgb)
         struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
         lsess_init(&F.m, &mc, F.mrx, sizeof(F.mrx), F.now);
         link_scanner_init(&F.sc);
-        outst_connect(F.o, F.now);
+        outst_up(F.o, F.now);
         drain();
 }
 
 static void feed(const uint8_t **d, size_t *n, size_t want)
 {
         size_t k = want < *n ? want : *n;
-        outst_on_bytes(F.o, *d, k, F.now);
+        outst_rx(F.o, *d, k, F.now);
         *d += k;
         *n -= k;
         drain();
@@ -307,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         break;
                 case 3: {
                         uint64_t dl = outst_deadline(F.o);
-                        if (dl != OUTST_NEVER) {
+                        if (dl != DNP_NEVER) {
                                 if (dl > F.now)
                                         F.now = dl;
                                 fire();
@@ -342,8 +342,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         break;
                 default:
                         if (p & 1) {
-                                outst_disconnect(F.o, F.now);
-                                outst_connect(F.o, F.now);
+                                outst_down(F.o, F.now);
+                                outst_up(F.o, F.now);
                                 link_scanner_init(&F.sc);
                                 struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
                                 lsess_init(&F.m, &mc, F.mrx, sizeof(F.mrx), F.now);
@@ -361,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* run the clock until the session is idle */
         for (int i = 0; i < MAX_STEPS_IDLE; i++) {
                 uint64_t dl = outst_deadline(F.o);
-                if (dl == OUTST_NEVER)
+                if (dl == DNP_NEVER)
                         break;
                 if (dl > F.now)
                         F.now = dl;

@@ -393,15 +393,15 @@ static void sim_answer(struct sim_dev *d, const uint8_t *apdu, size_t len)
 static void sim_pump(void)
 {
         for (;;) {
-                size_t n;
-                const uint8_t *p = master_chan_out(S.ch, &n);
+                const uint8_t *p;
+                size_t n = master_chan_output(S.ch, &p);
                 if (n == 0)
                         return;
                 uint8_t buf[8192];
                 if (n > sizeof(buf))
                         abort();
                 memcpy(buf, p, n);
-                master_chan_out_consume(S.ch, n);
+                master_chan_consumed(S.ch, n, S.now);
                 const uint8_t *q = buf;
                 while (n > 0) {
                         size_t used = link_scanner_feed(&S.scan, q, n);
@@ -491,14 +491,14 @@ static void sim_run_until(uint64_t end)
                 for (size_t i = 0; i < S.npend; i++)
                         if (S.pend[i].at < next)
                                 next = S.pend[i].at;
-                if (next == MASTER_NEVER || next > end)
+                if (next == DNP_NEVER || next > end)
                         break;
                 if (next > S.now)
                         S.now = next;
                 if (sim_deliver_due())
                         continue;
                 S.timer_calls++;
-                master_chan_on_timer(S.ch, S.now);
+                master_chan_timer(S.ch, S.now);
                 sim_pump();
         }
         if (S.now < end)
@@ -507,7 +507,7 @@ static void sim_run_until(uint64_t end)
 
 static void sim_open(void)
 {
-        master_chan_open(S.ch, S.now);
+        master_chan_up(S.ch, S.now);
         sim_run_until(S.now);
 }
 

@@ -154,7 +154,7 @@ static void up_drain(struct up *u)
                 uint8_t copy[8192];
                 assert_true(n <= sizeof(copy));
                 memcpy(copy, p, n);
-                outst_output_consumed(u->o, n, S.now);
+                outst_consumed(u->o, n, S.now);
                 size_t off = 0;
                 while (off < n) {
                         off += link_scanner_feed(&u->sc, copy + off, n - off);
@@ -182,7 +182,7 @@ static void up_send(struct up *u, const uint8_t *apdu, size_t n)
         struct wr w;
         wr_init(&w, buf, sizeof(buf));
         assert_int_equal(lsess_send(&u->m, apdu, n, S.now, &w), 0);
-        outst_on_bytes(u->o, buf, w.len, S.now);
+        outst_rx(u->o, buf, w.len, S.now);
         up_drain(u);
 }
 
@@ -252,7 +252,7 @@ static void up_init(size_t i, const struct gw_map_entry *map, size_t nmap)
         struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
         lsess_init(&u->m, &mc, u->mrx, sizeof(u->mrx), S.now);
         link_scanner_init(&u->sc);
-        outst_connect(u->o, S.now);
+        outst_up(u->o, S.now);
         up_drain(u);
         /* clear IIN1.7 so the responses below carry IIN 00 00 */
         UP_SEND(u, 0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
@@ -1457,7 +1457,7 @@ static void test_hold_ends_on_upstream_expiry(void **state)
         assert_int_equal(dev_nreq(base, 11), 10);       /* 1000 .. 10000 */
         assert_int_equal(outst_deadline(u->o), 900 + 10001);
         S.now = 900 + 10001;
-        outst_on_timer(u->o, S.now);
+        outst_timer(u->o, S.now);
         assert_int_equal(u->sel_ends, 1);
         assert_int_equal(u->sel_why, OUTST_SEL_END_EXPIRED);
         run_a(S.now);
@@ -1579,7 +1579,7 @@ static void up_broadcast(struct up *u, uint16_t dest, const uint8_t *apdu, size_
                                      .dest = dest, .src = 1 };
         int len = link_encode(frame, sizeof(frame), &lh, seg, n + 1);
         assert_true(len > 0);
-        outst_on_bytes(u->o, frame, (size_t)len, S.now);
+        outst_rx(u->o, frame, (size_t)len, S.now);
         up_drain(u);
 }
 

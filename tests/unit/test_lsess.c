@@ -157,7 +157,7 @@ static void test_link_status(void **state)
         expect_out(o_lstat, sizeof(o_lstat));
         assert_int_equal(F.s.stats.rx_frames, 1);
         assert_int_equal(F.s.stats.tx_frames, 1);
-        assert_int_equal(lsess_deadline(&F.s), LSESS_NEVER);
+        assert_int_equal(lsess_deadline(&F.s), DNP_NEVER);
         /* TEST_LINK_STATES -> ACK, once the link is reset (test_test_link_states_*) */
         assert_int_equal(feed(m_reset, sizeof(m_reset), 300), 0);
         expect_out(o_ack, sizeof(o_ack));
@@ -225,7 +225,7 @@ static void test_confirmed_send(void **state)
         assert_int_equal(feed(m_ack, sizeof(m_ack), 1200), 0);
         assert_int_equal(F.out.len, 0);
         assert_true(lsess_tx_idle(&F.s));
-        assert_int_equal(lsess_deadline(&F.s), LSESS_NEVER);
+        assert_int_equal(lsess_deadline(&F.s), DNP_NEVER);
         assert_int_equal(F.s.stats.tx_apdus, 1);
 
         /* Next APDU: no reset, FCB=0, transport seq 1. */
@@ -263,7 +263,7 @@ static void test_ack_timeout_retries(void **state)
         assert_false(lsess_tx_failed(&F.s));                            /* once */
         assert_int_equal(F.s.stats.link_failures, 1);
         assert_int_equal(F.s.stats.tx_apdus, 0);
-        assert_int_equal(lsess_deadline(&F.s), LSESS_NEVER);
+        assert_int_equal(lsess_deadline(&F.s), DNP_NEVER);
 
         /* After a failure the link is reset again before data. */
         assert_int_equal(lsess_send(&F.s, rsp1, sizeof(rsp1), 4000, &F.out), 0);
@@ -634,7 +634,7 @@ static void test_enobufs(void **state)
         wr_init(&w, small, 9);
         assert_int_equal(lsess_send(&F.s, apdu, 3, 0, &w), -ENOBUFS);
         assert_true(lsess_tx_idle(&F.s));
-        assert_int_equal(lsess_deadline(&F.s), LSESS_NEVER);
+        assert_int_equal(lsess_deadline(&F.s), DNP_NEVER);
 }
 
 static void test_reset_forgets(void **state)

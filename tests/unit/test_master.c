@@ -67,7 +67,7 @@ static void test_startup_lan(void **state)
 
         assert_int_equal(S.dev[0].iin, 0);
         /* nothing scheduled: no wake-up at all */
-        assert_true(master_chan_deadline(S.ch) == MASTER_NEVER);
+        assert_true(master_chan_deadline(S.ch) == DNP_NEVER);
         assert_int_equal(S.timer_calls, 1);
         sim_teardown();
 }
@@ -94,7 +94,7 @@ static void test_startup_unsol_write(void **state)
         /* wall(160) + (40 - 10) / 2 */
         assert_true(sim_apdu_is(&S.log[4], "C4 02 32 01 07 01 AF 68 E5 CF 8B 01"));
         assert_int_equal(S.log[4].at, 160);
-        assert_true(master_chan_deadline(S.ch) == MASTER_NEVER);
+        assert_true(master_chan_deadline(S.ch) == DNP_NEVER);
         sim_teardown();
 }
 
@@ -504,7 +504,7 @@ static void test_multidrop_three(void **state)
         sim_setup(cfg, 3, 1);
         for (int i = 0; i < 3; i++)
                 S.dev[i].latency = 25;
-        master_chan_open(S.ch, 0);
+        master_chan_up(S.ch, 0);
         sim_run_until(30100);
 
         /* startup rounds then class polls, round-robin, one transaction at a time */
@@ -583,14 +583,14 @@ static void test_control_timeout_and_close(void **state)
         /* channel closed: queued control fails, device offline, no deadline */
         assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, two_objs, 2, sim_cmd_cb,
                                             &S, S.now, &id), 0);
-        master_chan_closed(S.ch, S.now);
+        master_chan_down(S.ch, S.now);
         assert_int_equal(S.ncmd, 2);
         assert_int_equal(S.cmd[1].objs[1].res, MASTER_CMD_RES_OFFLINE);
         assert_int_equal(master_dev_get_state(S.md[0]), MASTER_DEV_OFFLINE);
-        assert_true(master_chan_deadline(S.ch) == MASTER_NEVER);
+        assert_true(master_chan_deadline(S.ch) == DNP_NEVER);
         /* reopened: integrity poll, back online */
         size_t base = S.nlog;
-        master_chan_open(S.ch, S.now);
+        master_chan_up(S.ch, S.now);
         sim_run_until(S.now + 100);
         assert_int_equal(S.log[base].apdu[1], APP_FUNC_READ);
         assert_int_equal(S.log[base].len, 14);
@@ -650,7 +650,7 @@ static void clock_to(uint64_t at)
         while ((dl = master_chan_deadline(S.ch)) <= at) {
                 S.now = dl > S.now ? dl : S.now;
                 S.timer_calls++;
-                master_chan_on_timer(S.ch, S.now);
+                master_chan_timer(S.ch, S.now);
                 sim_pump();
         }
         S.now = at;
@@ -1129,18 +1129,18 @@ static void test_closed_before_open(void **state)
         struct master_dev_cfg cfg[2] = { sim_dev_cfg(10), sim_dev_cfg(11) };
         sim_setup(cfg, 2, 1);
         assert_false(master_chan_is_open(S.ch));
-        master_chan_closed(S.ch, 1000);
+        master_chan_down(S.ch, 1000);
         assert_int_equal(S.nst, 2);
         assert_ptr_equal(S.st[0].d, S.md[0]);
         assert_int_equal(S.st[0].s, MASTER_DEV_OFFLINE);
         assert_ptr_equal(S.st[1].d, S.md[1]);
         assert_int_equal(S.st[1].s, MASTER_DEV_OFFLINE);
-        master_chan_closed(S.ch, 2000);         /* still down: no new upcall */
+        master_chan_down(S.ch, 2000);         /* still down: no new upcall */
         assert_int_equal(S.nst, 2);
-        size_t n = 1;
-        master_chan_out(S.ch, &n);
+        const uint8_t *q;
+        size_t n = master_chan_output(S.ch, &q);
         assert_int_equal(n, 0);                 /* nothing sent on a closed port */
-        assert_int_equal(master_chan_deadline(S.ch), MASTER_NEVER);
+        assert_int_equal(master_chan_deadline(S.ch), DNP_NEVER);
         sim_teardown();
 }
 
@@ -1172,12 +1172,13 @@ static void test_nr_not_queued(void **state)
 
         /* the line stalls: nothing is written any more, timed-out polls fill the buffer */
         size_t before = 0, n = 0;
+        const uint8_t *q;
         for (int k = 0; k < 400; k++) {
                 master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, S.now);
                 S.now += 2001;
-                master_chan_on_timer(S.ch, S.now);
+                master_chan_timer(S.ch, S.now);
         }
-        master_chan_out(S.ch, &before);
+        before = master_chan_output(S.ch, &q);
         assert_true(master_chan_get_stats(S.ch)->out_overflow > 0);
 
         struct master_cmd_obj o = { .group = 12, .var = 1,
@@ -1189,10 +1190,10 @@ static void test_nr_not_queued(void **state)
                                             S.now, &id), 0);
         for (int k = 0; k < 5 && !nr_calls; k++) {
                 S.now += 2001;
-                master_chan_on_timer(S.ch, S.now);
+                master_chan_timer(S.ch, S.now);
         }
         assert_int_equal(nr_calls, 1);
-        master_chan_out(S.ch, &n);
+        n = master_chan_output(S.ch, &q);
         assert_int_equal(n, before);            /* the request is not in the buffer... */
         assert_false(nr_res.ok);                /* ...so it is not reported sent */
         assert_int_not_equal(nr_res.objs[0].res, MASTER_CMD_RES_SENT);
@@ -1291,14 +1292,14 @@ static void mk_rx(const uint8_t *p, size_t n)
  * consumed. */
 static void mk_expect(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
-        size_t got = 0;
-        const uint8_t *q = master_chan_out(S.ch, &got);
+        const uint8_t *q;
+        size_t got = master_chan_output(S.ch, &q);
         assert_int_equal(got, na + nb);
         if (na > 0)
                 assert_memory_equal(q, a, na);
         if (nb > 0)
                 assert_memory_equal(q + na, b, nb);
-        master_chan_out_consume(S.ch, got);
+        master_chan_consumed(S.ch, got, S.now);
 }
 
 #define MK_NONE NULL, 0
@@ -1510,13 +1511,13 @@ static void test_freeze_timeout_offline(void **state)
         assert_int_equal(frz_n, 1);
         assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), 0);
         /* channel closed: the queued one fails OFFLINE; no new one is taken */
-        master_chan_closed(S.ch, S.now);
+        master_chan_down(S.ch, S.now);
         assert_int_equal(frz_n, 2);
         assert_int_equal(frz_res[1].res, MASTER_CMD_RES_OFFLINE);
         assert_false(frz_res[1].ok);
         assert_int_equal(master_dev_freeze(S.md[0], &f, frz_cb, NULL, S.now, &id), -ENOTCONN);
         assert_int_equal(frz_n, 2);
-        assert_true(master_chan_deadline(S.ch) == MASTER_NEVER);
+        assert_true(master_chan_deadline(S.ch) == DNP_NEVER);
         sim_teardown();
 }
 

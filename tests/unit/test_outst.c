@@ -140,7 +140,7 @@ static void h_init(const struct outst_cfg *cfg)
         struct lsess_cfg mc = { .master = true, .local = 1, .remote = 10 };
         lsess_init(&H.m, &mc, H.mrx, sizeof(H.mrx), H.now);
         link_scanner_init(&H.sc);
-        outst_connect(H.o, H.now);
+        outst_up(H.o, H.now);
         drain();
 }
 
@@ -161,7 +161,7 @@ static void drain(void)
                 uint8_t copy[8192];
                 assert_true(n <= sizeof(copy));
                 memcpy(copy, p, n);
-                outst_output_consumed(H.o, n, H.now);
+                outst_consumed(H.o, n, H.now);
                 size_t off = 0;
                 while (off < n) {
                         off += link_scanner_feed(&H.sc, copy + off, n - off);
@@ -190,7 +190,7 @@ static void send_apdu(const uint8_t *apdu, size_t n)
         wr_init(&w, buf, sizeof(buf));
         assert_int_equal(lsess_send(&H.m, apdu, n, H.now, &w), 0);
         for (size_t i = 0; i < w.len; i++)
-                outst_on_bytes(H.o, &buf[i], 1, H.now);
+                outst_rx(H.o, &buf[i], 1, H.now);
         drain();
 }
 
@@ -217,11 +217,11 @@ static void advance(uint64_t to)
                 uint64_t d = outst_deadline(H.o);
                 if (d > H.now)
                         H.now = d;
-                outst_on_timer(H.o, H.now);
+                outst_timer(H.o, H.now);
                 drain();
         }
         H.now = to;
-        outst_on_timer(H.o, H.now);
+        outst_timer(H.o, H.now);
         drain();
 }
 
@@ -365,9 +365,9 @@ static void test_events_kept_on_drop(void **state)
         EXPECT(0xe1, 0x81, 0x00, 0x00, 0x02, 0x01, 0x28, 0x02, 0x00,
                0x01, 0x00, 0x81, 0x02, 0x00, 0x81);
         /* no confirm: the connection drops, nothing is lost */
-        outst_disconnect(H.o, H.now);
+        outst_down(H.o, H.now);
         H.now += 10;
-        outst_connect(H.o, H.now);
+        outst_up(H.o, H.now);
         lsess_reset(&H.m, H.now);
         link_scanner_init(&H.sc);
         assert_int_equal(events_unsent(outst_events(H.o), 2), 2);
@@ -586,7 +586,7 @@ static void test_select_end(void **state)
         assert_int_equal(H.sel_ends, 2);
         assert_int_equal(H.sel_why, OUTST_SEL_END_EXPIRED);
         assert_int_equal(H.sel_end_at, t + 10001);
-        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        assert_true(outst_deadline(H.o) == DNP_NEVER);
         /* its OPERATE, late: TIMEOUT (Level 2), and the end is not told twice */
         send_ctl(8, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(8, DNP_CMD_TIMEOUT, 100);
@@ -606,7 +606,7 @@ static void test_select_end(void **state)
 
         /* the connection closes */
         select_ok(13);
-        outst_disconnect(H.o, H.now);
+        outst_down(H.o, H.now);
         assert_int_equal(H.sel_ends, 5);
         assert_int_equal(H.sel_why, OUTST_SEL_END_CLOSED);
         expect_none();
@@ -619,7 +619,7 @@ static void test_select_end(void **state)
         h_cbs = &cbs;
         clear_restart();
         select_ok(1);
-        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        assert_true(outst_deadline(H.o) == DNP_NEVER);
         H.now += 10001;
         send_ctl(2, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         expect_crob(2, DNP_CMD_TIMEOUT, 100);
@@ -1055,7 +1055,7 @@ static void send_broadcast_to(uint16_t dest, const uint8_t *apdu, size_t n)
         const struct link_hdr lh = { .dir = true, .prm = true, .code = 4, .dest = dest, .src = 1 };
         int len = link_encode(frame, sizeof(frame), &lh, seg, n + 1);
         assert_true(len > 0);
-        outst_on_bytes(H.o, frame, (size_t)len, H.now);
+        outst_rx(H.o, frame, (size_t)len, H.now);
         drain();
 }
 
@@ -1100,7 +1100,7 @@ static void test_broadcast_select_selects_nothing(void **state)
         assert_int_equal(H.func, APP_FUNC_SELECT);
         complete(DNP_CMD_SUCCESS);              /* 0: no selection armed */
         expect_none();
-        assert_true(outst_deadline(H.o) == OUTST_NEVER);
+        assert_true(outst_deadline(H.o) == DNP_NEVER);
         send_ctl(4, APP_FUNC_OPERATE, crob3, sizeof(crob3));
         uint8_t e[4 + sizeof(crob3)] = { 0xc4, 0x81, 0x01, 0x00 };      /* IIN1.0 */
         memcpy(e + 4, crob3, sizeof(crob3));
@@ -1467,7 +1467,7 @@ static void test_read_g2v3_count_limit(void **state)
         confirm_all_gone(2);
 }
 
-/* ---- link layer rules, through outst_on_bytes (sources: test_lsess.c) ---- */
+/* ---- link layer rules, through outst_rx (sources: test_lsess.c) ---- */
 
 /* Master 1 -> outstation 10, CONFIRMED_USER_DATA carrying DIRECT_OPERATE g12v1 q=0x28
  * index 3 LATCH_ON: FCB=1 (FCV=1), seq 0; and FCB=0 with FCV=0 (a misfit), seq 1 */
@@ -1496,7 +1496,7 @@ static const uint8_t lk_ucud_rsp1[] = {
 static void lk_in(const uint8_t *p, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                outst_on_bytes(H.o, &p[i], 1, H.now);
+                outst_rx(H.o, &p[i], 1, H.now);
 }
 
 /* Everything the outstation writes, taken as it comes, is exactly frame a then frame b
@@ -1510,7 +1510,7 @@ static void lk_expect(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
                 assert_true(got <= sizeof(all) - len);
                 memcpy(all + len, q, got);
                 len += got;
-                outst_output_consumed(H.o, got, H.now);
+                outst_consumed(H.o, got, H.now);
         }
         assert_int_equal(len, na + nb);
         if (na > 0)
@@ -1547,7 +1547,7 @@ static void test_link_confirmed_data_needs_reset(void **state)
         assert_int_equal(outst_stats(H.o)->requests, 1);
 
         /* the connection is replaced: the link is not reset any more */
-        outst_connect(H.o, H.now);
+        outst_up(H.o, H.now);
         lk_expect(LK_NONE, LK_NONE);
         lk_in(LK(lk_cud1_read1));
         lk_expect(LK_NONE, LK_NONE);
@@ -1650,7 +1650,7 @@ static void test_control_missing_point_not_supported_iin22(void **state)
         outst_free(H.o);
         H.o = outst_new(&c, &none, NULL, H.now, NULL);
         assert_non_null(H.o);
-        outst_connect(H.o, H.now);
+        outst_up(H.o, H.now);
         lsess_reset(&H.m, H.now);
         link_scanner_init(&H.sc);
         clear_restart();
