@@ -21,6 +21,7 @@
 
 #include "dnp3/obj.h"           /* enum dnp_type */
 #include "io/addr.h"
+#include "io/serial_names.h"     /* enum io_parity, enum io_flow: the serial vocabulary */
 
 /* The build sets it from sysconfdir (src/daemon/meson.build). */
 #ifndef GW_CONFIG_DEFAULT_PATH
@@ -79,39 +80,10 @@ enum gw_tsync {
         GW_TSYNC_MAX
 };
 
-#define GW_PARITY_LIST(X)       \
-        X(NONE, "none")         \
-        X(ODD, "odd")           \
-        X(EVEN, "even")         \
-        X(MARK, "mark")         \
-        X(SPACE, "space")
-
-enum gw_parity {
-#define X(name, str) GW_PARITY_##name,
-        GW_PARITY_LIST(X)
-#undef X
-        GW_PARITY_MAX
-};
-
-/* "xonxoff" is refused: DNP3 frames are binary and contain 0x11/0x13. */
-#define GW_FLOW_LIST(X)         \
-        X(NONE, "none")         \
-        X(RTSCTS, "rtscts")     \
-        X(DTRDSR, "dtrdsr")
-
-enum gw_flow {
-#define X(name, str) GW_FLOW_##name,
-        GW_FLOW_LIST(X)
-#undef X
-        GW_FLOW_MAX
-};
-
 enum gw_transport { GW_TRANSPORT_SERIAL, GW_TRANSPORT_TCP };
 
 const char *gw_log_level_name(enum gw_log_level l);
 const char *gw_tsync_name(enum gw_tsync t);
-const char *gw_parity_name(enum gw_parity p);
-const char *gw_flow_name(enum gw_flow f);
 /* The points key of a point type ("binary_inputs" ...), NULL for other types. */
 const char *gw_point_key(enum dnp_type t);
 
@@ -149,13 +121,14 @@ struct gw_outstation {
         int line;
 };
 
+/* The values io/serial_names.h accepts. */
 struct gw_serial {
         char *device;
-        uint32_t baud;
-        uint8_t data_bits;              /* always 8 */
-        enum gw_parity parity;
-        uint8_t stop_bits;              /* 1 or 2 */
-        enum gw_flow flow_control;
+        unsigned baud;
+        unsigned data_bits;             /* always 8 */
+        enum io_parity parity;
+        unsigned stop_bits;             /* 1 or 2 */
+        enum io_flow flow_control;      /* never IO_FLOW_XONXOFF */
 };
 
 struct gw_tcp {

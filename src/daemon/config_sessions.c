@@ -7,12 +7,13 @@
  */
 #include "daemon/config_priv.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
-/* Name tables and the serial vocabulary                                    */
+/* Name tables                                                              */
 
 static const char *const tsync_names[] = {
 #define X(name, str) [GW_TSYNC_##name] = str,
@@ -20,37 +21,10 @@ static const char *const tsync_names[] = {
 #undef X
 };
 
-static const char *const parity_names[] = {
-#define X(name, str) [GW_PARITY_##name] = str,
-        GW_PARITY_LIST(X)
-#undef X
-};
-
-static const char *const flow_names[] = {
-#define X(name, str) [GW_FLOW_##name] = str,
-        GW_FLOW_LIST(X)
-#undef X
-};
-
 const char *gw_tsync_name(enum gw_tsync t)
 {
         return (unsigned)t < ARRAY_SIZE(tsync_names) ? tsync_names[t] : "?";
 }
-
-const char *gw_parity_name(enum gw_parity p)
-{
-        return (unsigned)p < ARRAY_SIZE(parity_names) ? parity_names[p] : "?";
-}
-
-const char *gw_flow_name(enum gw_flow f)
-{
-        return (unsigned)f < ARRAY_SIZE(flow_names) ? flow_names[f] : "?";
-}
-
-static const uint32_t bauds[] = {
-        300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400,
-        460800, 921600,
-};
 
 /* ------------------------------------------------------------------------ */
 /* outstations                                                              */
@@ -224,6 +198,21 @@ static const char *const device_keys[] = {
         "time_sync_interval", "comm_fail_after", "control_timeout", "offline_retry",
 };
 
+/* An integer serial setting, checked against the serial vocabulary (io/serial_names.h). */
+static void serial_number(struct ld *ld, const config_setting_t *g, const char *key,
+                          int (*check)(long long v, char *why, size_t n), unsigned *ret)
+{
+        const config_setting_t *s = config_setting_get_member(g, key);
+        long long v;
+        char why[256];
+        if (!s || cfg_int_value(ld, s, LLONG_MIN, LLONG_MAX, &v) <= 0)
+                return;
+        if (check(v, why, sizeof(why)) < 0)
+                cfg_err(ld, s, "%s", why);
+        else
+                *ret = (unsigned)v;
+}
+
 static void parse_serial(struct ld *ld, const config_setting_t *g, struct gw_serial *sp)
 {
         cfg_check_keys(ld, g, serial_keys, ARRAY_SIZE(serial_keys));
@@ -239,42 +228,18 @@ static void parse_serial(struct ld *ld, const config_setting_t *g, struct gw_ser
         if (r > 0)
                 sp->device = cfg_strdup(ld, dev);
 
-        long long v;
-        const config_setting_t *bs = config_setting_get_member(g, "baud");
-        if (bs && cfg_int_value(ld, bs, 0, 10000000, &v) > 0) {
-                bool ok = false;
-                for (size_t i = 0; i < ARRAY_SIZE(bauds) && !ok; i++)
-                        ok = bauds[i] == v;
-                if (ok)
-                        sp->baud = (uint32_t)v;
-                else
-                        cfg_err(ld, bs, "%lld is not a supported baud rate (300, 600, 1200, 1800, 2400, "
-                            "4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)", v);
-        }
-        const config_setting_t *dbs = config_setting_get_member(g, "data_bits");
-        if (dbs && cfg_int_value(ld, dbs, 0, 255, &v) > 0) {
-                if (v == 8)
-                        sp->data_bits = 8;
-                else
-                        cfg_err(ld, dbs, "%lld is not supported: DNP3 needs 8 data bits", v);
-        }
-        int e;
-        if (cfg_get_enum(ld, g, "parity", parity_names, ARRAY_SIZE(parity_names), &e) > 0)
-                sp->parity = (enum gw_parity)e;
-        const config_setting_t *sbs = config_setting_get_member(g, "stop_bits");
-        if (sbs && cfg_int_value(ld, sbs, 0, 255, &v) > 0) {
-                if (v == 1 || v == 2)
-                        sp->stop_bits = (uint8_t)v;
-                else
-                        cfg_err(ld, sbs, "%lld is not supported (1 or 2)", v);
-        }
-        const config_setting_t *fs = config_setting_get_member(g, "flow_control");
-        if (fs && config_setting_type(fs) == CONFIG_TYPE_STRING &&
-            strcmp(config_setting_get_string(fs), "xonxoff") == 0)
-                cfg_err(ld, fs, "\"xonxoff\" is not supported: DNP3 frames are binary and contain "
-                    "XON/XOFF bytes (use \"none\" or \"rtscts\")");
-        else if (cfg_get_enum(ld, g, "flow_control", flow_names, ARRAY_SIZE(flow_names), &e) > 0)
-                sp->flow_control = (enum gw_flow)e;
+        serial_number(ld, g, "baud", io_baud_check, &sp->baud);
+        serial_number(ld, g, "data_bits", io_data_bits_check, &sp->data_bits);
+        serial_number(ld, g, "stop_bits", io_stop_bits_check, &sp->stop_bits);
+        const config_setting_t *s;
+        const char *v;
+        char why[256];
+        if (cfg_get_string(ld, g, "parity", &s, &v) > 0 &&
+            io_parity_parse(v, &sp->parity, cfg_suggest, why, sizeof(why)) < 0)
+                cfg_err(ld, s, "%s", why);
+        if (cfg_get_string(ld, g, "flow_control", &s, &v) > 0 &&
+            io_flow_parse(v, &sp->flow_control, cfg_suggest, why, sizeof(why)) < 0)
+                cfg_err(ld, s, "%s", why);
 }
 
 static void parse_tcp(struct ld *ld, const config_setting_t *g, struct gw_tcp *tp)
@@ -373,8 +338,8 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
         struct gw_channel *ch = &cfg->channels[i];
         *ch = (struct gw_channel){
                 .transport = GW_TRANSPORT_SERIAL,
-                .serial = { .baud = 9600, .data_bits = 8, .parity = GW_PARITY_NONE,
-                            .stop_bits = 1, .flow_control = GW_FLOW_NONE },
+                .serial = { .baud = 9600, .data_bits = 8, .parity = IO_PARITY_NONE,
+                            .stop_bits = 1, .flow_control = IO_FLOW_NONE },
                 .tcp = { .port = 20000 },
                 .master_address = 1,
                 .response_timeout_ms = 2000,

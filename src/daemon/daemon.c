@@ -1607,26 +1607,6 @@ static void d_chan_free(struct d_chan *ch)
         free(ch);
 }
 
-static enum io_parity d_parity(enum gw_parity p)
-{
-        switch (p) {
-        case GW_PARITY_ODD: return IO_PARITY_ODD;
-        case GW_PARITY_EVEN: return IO_PARITY_EVEN;
-        case GW_PARITY_MARK: return IO_PARITY_MARK;
-        case GW_PARITY_SPACE: return IO_PARITY_SPACE;
-        default: return IO_PARITY_NONE;
-        }
-}
-
-static enum io_flow d_flow(enum gw_flow f)
-{
-        switch (f) {
-        case GW_FLOW_RTSCTS: return IO_FLOW_RTSCTS;
-        case GW_FLOW_DTRDSR: return IO_FLOW_DTRDSR;
-        default: return IO_FLOW_NONE;
-        }
-}
-
 static void d_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void *user,
                       struct master_dev_cfg *ret)
 {
@@ -1685,9 +1665,9 @@ static int d_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, 
                         .device = cc->serial.device,
                         .baud = cc->serial.baud,
                         .data_bits = cc->serial.data_bits,
-                        .parity = d_parity(cc->serial.parity),
+                        .parity = cc->serial.parity,
                         .stop_bits = cc->serial.stop_bits,
-                        .flow = d_flow(cc->serial.flow_control),
+                        .flow = cc->serial.flow_control,
                 };
         }
         const struct master_callbacks mcb = {

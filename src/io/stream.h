@@ -18,8 +18,7 @@
 
 struct event_base;
 
-enum io_parity { IO_PARITY_NONE, IO_PARITY_ODD, IO_PARITY_EVEN, IO_PARITY_MARK, IO_PARITY_SPACE };
-enum io_flow { IO_FLOW_NONE, IO_FLOW_RTSCTS, IO_FLOW_XONXOFF, IO_FLOW_DTRDSR };
+#include "io/serial_names.h"   /* enum io_parity, enum io_flow */
 
 struct io_serial_cfg {
         const char *device;         /* /dev/ttyS1, /dev/serial/by-id/... (symlinks followed) */

@@ -555,8 +555,9 @@ static int parse_hostport(char *s, struct io_tcp_cfg *ret)
 static void usage(FILE *f)
 {
         fprintf(f,
-                "usage: dnp3poll (--tcp HOST:PORT | --serial DEVICE [--baud N] [--data-bits N]\n"
-                "                [--parity none|even|odd] [--stop-bits 1|2])\n"
+                "usage: dnp3poll (--tcp HOST:PORT | --serial DEVICE [--baud N] [--data-bits 8]\n"
+                "                [--parity none|odd|even|mark|space] [--stop-bits 1|2]\n"
+                "                [--flow none|rtscts|dtrdsr])\n"
                 "                [--address N] [--master-address N] [--integrity] [--follow]\n"
                 "                [--poll-class SECS] [--unsolicited] [--json]\n"
                 "                [--time-sync lan|write]\n"
@@ -569,7 +570,7 @@ int main(int argc, char **argv)
 {
         enum {
                 OPT_TCP = 256, OPT_SERIAL, OPT_BAUD, OPT_DATA_BITS, OPT_PARITY, OPT_STOP_BITS,
-                OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW, OPT_POLL_CLASS, OPT_UNSOL,
+                OPT_FLOW, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW, OPT_POLL_CLASS, OPT_UNSOL,
                 OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO, OPT_DIRECT, OPT_DIRECT_NR,
                 OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER, OPT_HELP,
         };
@@ -580,6 +581,7 @@ int main(int argc, char **argv)
                 { "data-bits", required_argument, NULL, OPT_DATA_BITS },
                 { "parity", required_argument, NULL, OPT_PARITY },
                 { "stop-bits", required_argument, NULL, OPT_STOP_BITS },
+                { "flow", required_argument, NULL, OPT_FLOW },
                 { "address", required_argument, NULL, OPT_ADDRESS },
                 { "master-address", required_argument, NULL, OPT_MASTER },
                 { "integrity", no_argument, NULL, OPT_INTEGRITY },
@@ -622,6 +624,7 @@ int main(int argc, char **argv)
         /* One line per value even into a pipe (dnp3poll --follow | grep ...). */
         setvbuf(stdout, NULL, _IOLBF, 0);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                char why[256] = "";
                 r = 0;
                 switch (c) {
                 case OPT_TCP:
@@ -632,16 +635,19 @@ int main(int argc, char **argv)
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = toolopt_baud(optarg, &cfg.stream.serial);
+                        r = toolopt_baud(optarg, &cfg.stream.serial, why, sizeof(why));
                         break;
                 case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &cfg.stream.serial);
+                        r = toolopt_data_bits(optarg, &cfg.stream.serial, why, sizeof(why));
                         break;
                 case OPT_PARITY:
-                        r = toolopt_parity(optarg, &cfg.stream.serial);
+                        r = toolopt_parity(optarg, &cfg.stream.serial, why, sizeof(why));
                         break;
                 case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &cfg.stream.serial);
+                        r = toolopt_stop_bits(optarg, &cfg.stream.serial, why, sizeof(why));
+                        break;
+                case OPT_FLOW:
+                        r = toolopt_flow(optarg, &cfg.stream.serial, why, sizeof(why));
                         break;
                 case OPT_ADDRESS:
                         r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
@@ -720,8 +726,7 @@ int main(int argc, char **argv)
                         return POLL_EXIT_USAGE;
                 }
                 if (r < 0) {
-                        fprintf(stderr, "dnp3poll: bad value for --%s: %s\n",
-                                opts[c - OPT_TCP].name, optarg ? optarg : "");
+                        toolopt_refused("dnp3poll", opts[c - OPT_TCP].name, optarg, why);
                         return POLL_EXIT_USAGE;
                 }
         }

@@ -642,8 +642,8 @@ static void usage(FILE *f)
 {
         fprintf(f,
                 "usage: dnp3sim (--listen ADDR:PORT [--allow CIDR]... | --serial DEVICE\n"
-                "               [--baud N] [--data-bits N] [--parity none|odd|even|mark|space]\n"
-                "               [--stop-bits N] [--flow none|rtscts|xonxoff|dtrdsr])\n"
+                "               [--baud N] [--data-bits 8] [--parity none|odd|even|mark|space]\n"
+                "               [--stop-bits 1|2] [--flow none|rtscts|dtrdsr])\n"
                 "               [--address N] [--master-address N] [--points SPEC]\n"
                 "               [--event-depth N] [--max-fragment N] [--confirm-timeout MS]\n"
                 "               [--keepalive MS] [--unsolicited] [--script FILE]\n");
@@ -727,6 +727,7 @@ int main(int argc, char **argv)
 
         parse_points("bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2", counts);
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                char why[256] = "";
                 r = 0;
                 switch (c) {
                 case OPT_LISTEN:
@@ -737,19 +738,19 @@ int main(int argc, char **argv)
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = toolopt_baud(optarg, &iocfg.stream_cfg.serial);
+                        r = toolopt_baud(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
                         break;
                 case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &iocfg.stream_cfg.serial);
+                        r = toolopt_data_bits(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
                         break;
                 case OPT_PARITY:
-                        r = toolopt_parity(optarg, &iocfg.stream_cfg.serial);
+                        r = toolopt_parity(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
                         break;
                 case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &iocfg.stream_cfg.serial);
+                        r = toolopt_stop_bits(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
                         break;
                 case OPT_FLOW:
-                        r = toolopt_flow(optarg, &iocfg.stream_cfg.serial);
+                        r = toolopt_flow(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
                         break;
                 case OPT_ADDRESS:
                         r = toolopt_u64(optarg, 0xfff0 - 1, &address);
@@ -794,8 +795,7 @@ int main(int argc, char **argv)
                         return 2;
                 }
                 if (r < 0) {
-                        fprintf(stderr, "dnp3sim: bad value for --%s: %s\n",
-                                opts[c - OPT_LISTEN].name, optarg);
+                        toolopt_refused("dnp3sim", opts[c - OPT_LISTEN].name, optarg, why);
                         return 2;
                 }
         }

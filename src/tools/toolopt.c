@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "toolopt.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,58 +21,71 @@ int toolopt_u64(const char *s, uint64_t max, uint64_t *ret)
         return 0;
 }
 
-int toolopt_enum(const char *s, const char *const *names, size_t n, unsigned *ret)
+/*
+ * An integer as libconfig writes one: [+-] and decimal digits, or 0x and hex
+ * digits, either with an L or LL suffix (64-bit).
+ */
+static int integer(const char *s, long long *ret, char *why, size_t n)
 {
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(s, names[i]) == 0) {
-                        *ret = (unsigned)i;
-                        return 0;
-                }
-        return -EINVAL;
-}
+        bool sign = *s == '+' || *s == '-';
+        bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+        const char *digits = hex ? s + 2 : s + sign;
+        char *end;
 
-static int range(const char *s, uint64_t min, uint64_t max, unsigned *ret)
-{
-        uint64_t u;
-        if (toolopt_u64(s, max, &u) < 0 || u < min)
+        errno = 0;
+        long long v = strtoll(s, &end, hex ? 16 : 10);
+        if (strcmp(end, "L") == 0 || strcmp(end, "LL") == 0)
+                end += strlen(end);
+        if (!(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)) || *end ||
+            errno) {
+                snprintf(why, n, "expected an integer, found \"%s\"", s);
                 return -EINVAL;
-        *ret = (unsigned)u;
+        }
+        *ret = v;
         return 0;
 }
 
-int toolopt_baud(const char *s, struct io_serial_cfg *c)
+static int number(const char *s, int (*check)(long long v, char *why, size_t n), unsigned *ret,
+                  char *why, size_t n)
 {
-        return range(s, 50, 4000000, &c->baud);
-}
-
-int toolopt_data_bits(const char *s, struct io_serial_cfg *c)
-{
-        return range(s, 5, 8, &c->data_bits);
-}
-
-int toolopt_stop_bits(const char *s, struct io_serial_cfg *c)
-{
-        return range(s, 1, 2, &c->stop_bits);
-}
-
-int toolopt_parity(const char *s, struct io_serial_cfg *c)
-{
-        /* in enum io_parity order */
-        static const char *const names[] = { "none", "odd", "even", "mark", "space" };
-        unsigned v;
-        int r = toolopt_enum(s, names, sizeof(names) / sizeof(names[0]), &v);
+        long long v;
+        int r = integer(s, &v, why, n);
         if (r == 0)
-                c->parity = (enum io_parity)v;
+                r = check(v, why, n);
+        if (r == 0)
+                *ret = (unsigned)v;
         return r;
 }
 
-int toolopt_flow(const char *s, struct io_serial_cfg *c)
+int toolopt_baud(const char *s, struct io_serial_cfg *c, char *why, size_t n)
 {
-        /* in enum io_flow order */
-        static const char *const names[] = { "none", "rtscts", "xonxoff", "dtrdsr" };
-        unsigned v;
-        int r = toolopt_enum(s, names, sizeof(names) / sizeof(names[0]), &v);
-        if (r == 0)
-                c->flow = (enum io_flow)v;
-        return r;
+        return number(s, io_baud_check, &c->baud, why, n);
+}
+
+int toolopt_data_bits(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+{
+        return number(s, io_data_bits_check, &c->data_bits, why, n);
+}
+
+int toolopt_stop_bits(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+{
+        return number(s, io_stop_bits_check, &c->stop_bits, why, n);
+}
+
+int toolopt_parity(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+{
+        return io_parity_parse(s, &c->parity, NULL, why, n);
+}
+
+int toolopt_flow(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+{
+        return io_flow_parse(s, &c->flow, NULL, why, n);
+}
+
+void toolopt_refused(const char *prog, const char *opt, const char *value, const char *why)
+{
+        if (why && why[0])
+                fprintf(stderr, "%s: --%s: %s\n", prog, opt, why);
+        else
+                fprintf(stderr, "%s: bad value for --%s: %s\n", prog, opt, value ? value : "");
 }

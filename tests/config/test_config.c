@@ -108,9 +108,9 @@ static void test_minimal_defaults(void **state)
         assert_string_equal(ch->serial.device, "/dev/ttyS1");
         assert_int_equal(ch->serial.baud, 9600);
         assert_int_equal(ch->serial.data_bits, 8);
-        assert_int_equal(ch->serial.parity, GW_PARITY_NONE);
+        assert_int_equal(ch->serial.parity, IO_PARITY_NONE);
         assert_int_equal(ch->serial.stop_bits, 1);
-        assert_int_equal(ch->serial.flow_control, GW_FLOW_NONE);
+        assert_int_equal(ch->serial.flow_control, IO_FLOW_NONE);
         assert_null(ch->tcp.host);
         assert_int_equal(ch->master_address, 1);
         assert_int_equal(ch->response_timeout_ms, 2000);
@@ -262,9 +262,9 @@ static void test_full(void **state)
         assert_string_equal(ch->serial.device, "/dev/ttyUSB0");
         assert_int_equal(ch->serial.baud, 921600);
         assert_int_equal(ch->serial.data_bits, 8);
-        assert_int_equal(ch->serial.parity, GW_PARITY_EVEN);
+        assert_int_equal(ch->serial.parity, IO_PARITY_EVEN);
         assert_int_equal(ch->serial.stop_bits, 2);
-        assert_int_equal(ch->serial.flow_control, GW_FLOW_RTSCTS);
+        assert_int_equal(ch->serial.flow_control, IO_FLOW_RTSCTS);
         assert_int_equal(ch->ndevices, 2);
         assert_string_equal(ch->devices[0].name, "R-1");
         assert_int_equal(ch->devices[0].time_sync, GW_TSYNC_LAN);
@@ -411,8 +411,8 @@ static void test_names(void **state)
         (void)state;
         assert_string_equal(gw_log_level_name(GW_LOG_TRACE), "trace");
         assert_string_equal(gw_tsync_name(GW_TSYNC_DELAY), "delay");
-        assert_string_equal(gw_parity_name(GW_PARITY_SPACE), "space");
-        assert_string_equal(gw_flow_name(GW_FLOW_DTRDSR), "dtrdsr");
+        assert_string_equal(io_parity_name(IO_PARITY_SPACE), "space");
+        assert_string_equal(io_flow_name(IO_FLOW_DTRDSR), "dtrdsr");
         assert_string_equal(gw_point_key(DNP_TYPE_FCNT), "frozen_counters");
         assert_null(gw_point_key(DNP_TYPE_CROB));
         assert_string_equal(gw_log_level_name(GW_LOG_MAX), "?");

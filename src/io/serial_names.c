@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* The serial-line vocabulary (serial_names.h): names, values and the reasons a value is refused. */
+#include "io/serial_names.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const parity_names[] = {
+#define X(name, str) [IO_PARITY_##name] = str,
+        IO_PARITY_LIST(X)
+#undef X
+};
+
+static const char *const flow_names[] = {
+#define X(name, str, refused) [IO_FLOW_##name] = str,
+        IO_FLOW_LIST(X)
+#undef X
+};
+
+static const char *const flow_refused[] = {
+#define X(name, str, refused) [IO_FLOW_##name] = refused,
+        IO_FLOW_LIST(X)
+#undef X
+};
+
+static const long long bauds[] = {
+#define X(rate) rate,
+        IO_BAUD_LIST(X)
+#undef X
+};
+
+const char *io_parity_name(enum io_parity p)
+{
+        return (unsigned)p < ARRAY_SIZE(parity_names) ? parity_names[p] : "?";
+}
+
+const char *io_flow_name(enum io_flow f)
+{
+        return (unsigned)f < ARRAY_SIZE(flow_names) ? flow_names[f] : "?";
+}
+
+/* Appends to why[0..n-1] at *len; stops quietly when full. */
+__attribute__((format(printf, 4, 5)))
+static void why_add(char *why, size_t n, size_t *len, const char *fmt, ...)
+{
+        va_list ap;
+        if (*len >= n)
+                return;
+        va_start(ap, fmt);
+        int w = vsnprintf(why + *len, n - *len, fmt, ap);
+        va_end(ap);
+        if (w > 0)
+                *len += (size_t)w;
+}
+
+/*
+ * s in names[0..k-1], not refused (refused NULL: none is; refused[i] NULL:
+ * names[i] is not): its index, or -EINVAL and why.
+ */
+static int names_parse(const char *s, const char *const *names, const char *const *refused,
+                       size_t k, io_names_hint_fn *hint, char *why, size_t n)
+{
+        const char *accepted[8];        /* names[], NULL where refused: the list and the hint */
+        size_t len = 0;
+
+        assert(k <= ARRAY_SIZE(accepted));
+        for (size_t i = 0; i < k; i++) {
+                const char *no = refused ? refused[i] : NULL;
+                accepted[i] = no ? NULL : names[i];
+                if (strcmp(s, names[i]) != 0)
+                        continue;
+                if (!no)
+                        return (int)i;
+                why_add(why, n, &len, "\"%s\" is not supported: %s", s, no);
+                return -EINVAL;
+        }
+        why_add(why, n, &len, "\"%s\" is not one of ", s);
+        const char *sep = "";
+        for (size_t i = 0; i < k; i++) {
+                if (!accepted[i])
+                        continue;
+                why_add(why, n, &len, "%s%s", sep, accepted[i]);
+                sep = ", ";
+        }
+        const char *best = hint ? hint(s, accepted, k) : NULL;
+        if (best)
+                why_add(why, n, &len, " (did you mean \"%s\"?)", best);
+        return -EINVAL;
+}
+
+int io_parity_parse(const char *s, enum io_parity *ret, io_names_hint_fn *hint, char *why,
+                    size_t n)
+{
+        int r = names_parse(s, parity_names, NULL, ARRAY_SIZE(parity_names), hint, why, n);
+        if (r < 0)
+                return r;
+        *ret = (enum io_parity)r;
+        return 0;
+}
+
+int io_flow_parse(const char *s, enum io_flow *ret, io_names_hint_fn *hint, char *why, size_t n)
+{
+        int r = names_parse(s, flow_names, flow_refused, ARRAY_SIZE(flow_names), hint, why, n);
+        if (r < 0)
+                return r;
+        *ret = (enum io_flow)r;
+        return 0;
+}
+
+int io_baud_check(long long v, char *why, size_t n)
+{
+        size_t len = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(bauds); i++)
+                if (bauds[i] == v)
+                        return 0;
+        why_add(why, n, &len, "%lld is not a supported baud rate (", v);
+        for (size_t i = 0; i < ARRAY_SIZE(bauds); i++)
+                why_add(why, n, &len, "%s%lld", i ? ", " : "", bauds[i]);
+        why_add(why, n, &len, ")");
+        return -EINVAL;
+}
+
+int io_data_bits_check(long long v, char *why, size_t n)
+{
+        if (v == 8)
+                return 0;
+        snprintf(why, n, "%lld is not supported: DNP3 needs 8 data bits", v);
+        return -EINVAL;
+}
+
+int io_stop_bits_check(long long v, char *why, size_t n)
+{
+        if (v == 1 || v == 2)
+                return 0;
+        snprintf(why, n, "%lld is not supported (1 or 2)", v);
+        return -EINVAL;
+}
