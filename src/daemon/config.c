@@ -44,7 +44,8 @@ static void parse_gateway(struct ld *ld, const config_setting_t *root)
         cfg_check_keys(ld, g, gateway_keys, ARRAY_SIZE(gateway_keys));
         cfg_get_name(ld, g, gw->name, false);
         int lvl;
-        if (cfg_get_enum(ld, g, "log_level", log_level_names, ARRAY_SIZE(log_level_names), &lvl) > 0)
+        if (cfg_get_enum(ld, g, "log_level", log_level_names, ARRAY_SIZE(log_level_names),
+                         &lvl) > 0)
                 gw->log_level = (enum gw_log_level)lvl;
         cfg_get_time(ld, g, "status_interval", false, &gw->status_interval_ms);
 }
@@ -119,8 +120,8 @@ static void parse_root(struct ld *ld, const config_setting_t *root)
                 for (size_t d = 0; d < ch->ndevices && dl; d++)
                         if (ch->devices[d].npoints == 0 && ch->devices[d].name[0])
                                 cfg_notice(ld, config_setting_get_elem(dl, (unsigned)d),
-                                       "no points are mapped from %s/%s", ch->name,
-                                       ch->devices[d].name);
+                                           "no points are mapped from %s/%s", ch->name,
+                                           ch->devices[d].name);
         }
 }
 
@@ -289,12 +290,13 @@ static void includes_check(struct ld *ld, const char *file, const char *dir,
                 int len = n < 4096 ? (int)n : 4096;
                 if (memchr(p, '\\', n)) {
                         cfg_err_at(ld, inc_file_name(ld, file), lineno,
-                               "@include \"%.*s\": escapes in file names are not supported",
-                               len, p);
+                                   "@include \"%.*s\": escapes in file names are not supported",
+                                   len, p);
                         continue;
                 }
                 if (n == 0) {
-                        cfg_err_at(ld, inc_file_name(ld, file), lineno, "@include \"\": no file name");
+                        cfg_err_at(ld, inc_file_name(ld, file), lineno,
+                                   "@include \"\": no file name");
                         continue;
                 }
                 char full[4096];
@@ -305,7 +307,7 @@ static void includes_check(struct ld *ld, const char *file, const char *dir,
                         continue;       /* libconfig: "cannot open include file" */
                 if (!S_ISREG(st.st_mode)) {
                         cfg_err_at(ld, inc_file_name(ld, file), lineno,
-                               "@include \"%.*s\": %s is not a regular file", len, p, full);
+                                   "@include \"%.*s\": %s is not a regular file", len, p, full);
                         continue;
                 }
                 if (depth < INCLUDE_DEPTH_MAX)

@@ -196,7 +196,7 @@ int cfg_get_name(struct ld *ld, const config_setting_t *g, char out[GW_NAME_MAX]
                 return r;
         if (!name_ok(v)) {
                 cfg_err(ld, s, "\"%s\" is not a valid name (1-%d of A-Z a-z 0-9 _ - .)", v,
-                    GW_NAME_MAX - 1);
+                        GW_NAME_MAX - 1);
                 return -1;
         }
         memcpy(out, v, strlen(v) + 1);

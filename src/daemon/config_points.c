@@ -94,7 +94,7 @@ static int get_variation(struct ld *ld, const config_setting_t *g, const char *k
                 var = config_setting_get_int64(s);
         } else {
                 cfg_err(ld, s, "expected a variation like \"g%uv%u\", found %s", group,
-                    event ? pt->edef : pt->sdef, cfg_type_name(s));
+                        event ? pt->edef : pt->sdef, cfg_type_name(s));
                 return -1;
         }
         if (gr == group && var >= 1 && var <= 15 && (mask & (1u << var))) {
@@ -113,11 +113,12 @@ static int get_variation(struct ld *ld, const config_setting_t *g, const char *k
                 len += (size_t)w;
         }
         if (config_setting_type(s) == CONFIG_TYPE_STRING)
-                cfg_err(ld, s, "\"%s\" is not %s %s variation of %s (%s)", config_setting_get_string(s),
-                    event ? "an" : "a", event ? "event" : "static", pt->key, list);
+                cfg_err(ld, s, "\"%s\" is not %s %s variation of %s (%s)",
+                        config_setting_get_string(s), event ? "an" : "a",
+                        event ? "event" : "static", pt->key, list);
         else
                 cfg_err(ld, s, "%lld is not %s %s variation of %s (%s)", var, event ? "an" : "a",
-                    event ? "event" : "static", pt->key, list);
+                        event ? "event" : "static", pt->key, list);
         return -1;
 }
 
@@ -167,7 +168,7 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct p
         const config_setting_t *dbs = config_setting_get_member(s, "deadband");
         if (dbs && !pt->deadband)
                 cfg_err(ld, dbs, "only analog_inputs, analog_outputs, counters and frozen_counters "
-                    "have a deadband");
+                        "have a deadband");
 
         long long v;
         int ri = cfg_get_int(ld, s, "index", 0, GW_INDEX_MAX, &v);
@@ -178,8 +179,8 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct p
         int rc = cfg_get_u32(ld, s, "count", 1, GW_INDEX_MAX + 1, &p->count);
         bool range_ok = ri > 0 && rc >= 0;
         if (range_ok && (uint64_t)p->index + p->count - 1 > GW_INDEX_MAX) {
-                cfg_err(ld, s, "index %u + count %u goes beyond the last index %d", p->index, p->count,
-                    GW_INDEX_MAX);
+                cfg_err(ld, s, "index %u + count %u goes beyond the last index %d", p->index,
+                        p->count, GW_INDEX_MAX);
                 range_ok = false;
         }
         src->range_ok = range_ok;
@@ -191,7 +192,7 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct p
                 src_ok = rc >= 0;
                 if (src_ok && (uint64_t)p->source_index + p->count - 1 > GW_INDEX_MAX) {
                         cfg_err(ld, s, "source_index %u + count %u goes beyond the last index %d",
-                            p->source_index, p->count, GW_INDEX_MAX);
+                                p->source_index, p->count, GW_INDEX_MAX);
                         src_ok = false;
                 }
         }
@@ -207,8 +208,8 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct p
                 if (find_device(cfg, ref, &p->channel, &p->device, hint, sizeof(hint)))
                         dev_ok = true;
                 else if (!ld->devs_incomplete && hint[0])
-                        cfg_err(ld, ds, "\"%s\" names no channel/device (did you mean \"%s\"?)", ref,
-                            hint);
+                        cfg_err(ld, ds, "\"%s\" names no channel/device (did you mean \"%s\"?)",
+                                ref, hint);
                 else if (!ld->devs_incomplete)
                         cfg_err(ld, ds, "\"%s\" names no channel/device", ref);
                 /* else: a channel/device without a valid name is reported already */
@@ -268,14 +269,14 @@ static void overlaps(struct ld *ld, const struct ptype *pt, struct span *sp, siz
                         const config_setting_t *s = ld->pt[pt->type][b->pos].s;
                         if (upstream) {
                                 cfg_err(ld, s, "%s %u-%u overlap %u-%u of the entry at line %d",
-                                    pt->key, b->first, b->last, a->first, a->last, pa->line);
+                                        pt->key, b->first, b->last, a->first, a->last, pa->line);
                         } else {
                                 const struct gw_channel *ch = &ld->cfg->channels[pb->channel];
                                 uint32_t lo = b->first > a->first ? b->first : a->first;
                                 uint32_t hi = b->last < a->last ? b->last : a->last;
                                 cfg_notice(ld, s, "fan-out: %s/%s %s %u-%u are also mapped by the "
-                                       "entry at line %d", ch->name, ch->devices[pb->device].name,
-                                       pt->key, lo, hi, pa->line);
+                                           "entry at line %d", ch->name, ch->devices[pb->device].name,
+                                           pt->key, lo, hi, pa->line);
                         }
                 }
                 if (open == SIZE_MAX || sp[open].key >> 32 != sp[i].key >> 32 ||

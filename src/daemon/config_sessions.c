@@ -46,7 +46,7 @@ static void parse_unsol(struct ld *ld, const config_setting_t *g, struct gw_unso
         if (c) {
                 if (!config_setting_is_array(c) && !config_setting_is_list(c)) {
                         cfg_err(ld, c, "expected an array of classes [ 1, 2, 3 ], found %s",
-                            cfg_type_name(c));
+                                cfg_type_name(c));
                 } else {
                         unsigned mask = 0;
                         bool ok = true;
@@ -54,7 +54,7 @@ static void parse_unsol(struct ld *ld, const config_setting_t *g, struct gw_unso
                         for (int i = 0; i < n; i++) {
                                 long long v;
                                 if (cfg_int_value(ld, config_setting_get_elem(c, (unsigned)i), 1, 3,
-                                              &v) > 0)
+                                                  &v) > 0)
                                         mask |= 1u << v;
                                 else
                                         ok = false;
@@ -95,16 +95,17 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
         if (cfg_get_name(ld, s, o->name, true) > 0) {
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(cfg->outstations[j].name, o->name) == 0)
-                                cfg_err(ld, ns, "duplicate outstation name \"%s\" (also at line %d)",
-                                    o->name, cfg->outstations[j].line);
+                                cfg_err(ld, ns,
+                                        "duplicate outstation name \"%s\" (also at line %d)",
+                                        o->name, cfg->outstations[j].line);
         }
 
         const config_setting_t *ls = NULL;
         const char *listen = "0.0.0.0:20000";
         bool listen_ok = cfg_get_string(ld, s, "listen", &ls, &listen) >= 0;
         if (listen_ok && io_endpoint_parse(listen, &o->endpoint) < 0) {
-                cfg_err(ld, ls, "\"%s\" is not ADDRESS:PORT (e.g. \"0.0.0.0:20000\" or \"[::]:20000\", "
-                    "port 1..65535)", listen);
+                cfg_err(ld, ls, "\"%s\" is not ADDRESS:PORT (e.g. \"0.0.0.0:20000\" or "
+                        "\"[::]:20000\", port 1..65535)", listen);
                 listen_ok = false;
         }
         o->listen = cfg_strdup(ld, listen);
@@ -115,15 +116,16 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
         int rm = cfg_get_u16(ld, s, "master_address", 0, GW_ADDRESS_MAX, &o->master_address);
         if (ra > 0 && rm >= 0 && o->address == o->master_address)
                 cfg_err(ld, config_setting_get_member(s, rm > 0 ? "master_address" : "address"),
-                    "the outstation address and master_address are both %u", o->address);
+                        "the outstation address and master_address are both %u", o->address);
         if (listen_ok) {
                 /* one socket per endpoint: endpoints that cannot both be bound are refused */
                 for (size_t j = 0; j < i; j++) {
                         const struct gw_outstation *p = &cfg->outstations[j];
                         if (io_endpoint_overlap(&p->endpoint, &o->endpoint))
-                                cfg_err(ld, ls ? ls : s, "\"%s\" overlaps \"%s\" of the outstation at "
-                                    "line %d: outstations sharing a port must use the same listen "
-                                    "address", listen, p->listen ? p->listen : "?", p->line);
+                                cfg_err(ld, ls ? ls : s, "\"%s\" overlaps \"%s\" of the "
+                                        "outstation at line %d: outstations sharing a port "
+                                        "must use the same listen address", listen,
+                                        p->listen ? p->listen : "?", p->line);
                 }
         }
         if (ra > 0 && listen_ok) {
@@ -131,8 +133,8 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                         const struct gw_outstation *p = &cfg->outstations[j];
                         if (p->address == o->address && io_endpoint_eq(&p->endpoint, &o->endpoint))
                                 cfg_err(ld, config_setting_get_member(s, "address"),
-                                    "address %u on %s is already used by the outstation at line %d",
-                                    o->address, listen, p->line);
+                                        "address %u on %s is already used by the outstation "
+                                        "at line %d", o->address, listen, p->line);
                 }
         } else {
                 memset(&o->endpoint, 0, sizeof(o->endpoint));   /* never equal */
@@ -142,19 +144,21 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
         if (al) {
                 if (!config_setting_is_array(al) && !config_setting_is_list(al)) {
                         cfg_err(ld, al, "expected an array of addresses [ \"192.0.2.10\", "
-                            "\"198.51.100.0/24\" ], found %s", cfg_type_name(al));
+                                "\"198.51.100.0/24\" ], found %s", cfg_type_name(al));
                 } else {
                         size_t n = (size_t)config_setting_length(al);
                         o->allow = cfg_calloc(ld, n, sizeof(*o->allow));
                         for (size_t k = 0; k < n && o->allow; k++) {
                                 const config_setting_t *e = config_setting_get_elem(al, (unsigned)k);
                                 if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-                                        cfg_err(ld, e, "expected a string, found %s", cfg_type_name(e));
+                                        cfg_err(ld, e, "expected a string, found %s",
+                                                cfg_type_name(e));
                                         continue;
                                 }
                                 const char *v = config_setting_get_string(e);
                                 if (io_cidr_parse(v, &o->allow[o->nallow]) < 0)
-                                        cfg_err(ld, e, "\"%s\" is not an IP address or ADDRESS/PREFIX", v);
+                                        cfg_err(ld, e, "\"%s\" is not an IP address or "
+                                                "ADDRESS/PREFIX", v);
                                 else
                                         o->nallow++;
                         }
@@ -176,7 +180,7 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                 cfg_check_keys(ld, es, events_keys, ARRAY_SIZE(events_keys));
                 for (unsigned c = 1; c <= 3; c++)
                         cfg_get_u32(ld, es, events_keys[c - 1], 1, GW_EVENT_DEPTH_MAX,
-                                &o->event_depth[c]);
+                                    &o->event_depth[c]);
         }
         o->event_memory = ((size_t)o->event_depth[1] + o->event_depth[2] + o->event_depth[3]) *
                           GW_CONFIG_EVENT_BYTES;
@@ -289,7 +293,7 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(ch->devices[j].name, d->name) == 0)
                                 cfg_err(ld, ns, "duplicate device name \"%s\" on this channel "
-                                    "(also at line %d)", d->name, ch->devices[j].line);
+                                        "(also at line %d)", d->name, ch->devices[j].line);
         }
         int ra = cfg_get_u16(ld, s, "address", 0, GW_ADDRESS_MAX, &d->address);
         if (ra == 0)
@@ -301,8 +305,8 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
                 for (size_t j = 0; j < i; j++)
                         if (addr_ok[j] && ch->devices[j].address == d->address)
                                 cfg_err(ld, as, "address %u is already used by device \"%s\" "
-                                    "(line %d) on this channel", d->address, ch->devices[j].name,
-                                    ch->devices[j].line);
+                                        "(line %d) on this channel", d->address,
+                                        ch->devices[j].name, ch->devices[j].line);
                 addr_ok[i] = true;
         }
         cfg_get_time(ld, s, "integrity_poll", false, &d->integrity_ms);
@@ -317,7 +321,7 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
                         bool ok = true;
                         for (unsigned k = 0; k < 3; k++)
                                 ok &= cfg_time_value(ld, config_setting_get_elem(cp, k), false,
-                                                 &ms[k]) > 0;
+                                                     &ms[k]) > 0;
                         if (ok)
                                 memcpy(d->class_ms, ms, sizeof(ms));
                 }
@@ -355,7 +359,7 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(cfg->channels[j].name, ch->name) == 0)
                                 cfg_err(ld, ns, "duplicate channel name \"%s\" (also at line %d)",
-                                    ch->name, cfg->channels[j].line);
+                                        ch->name, cfg->channels[j].line);
         }
 
         const config_setting_t *ss = config_setting_get_member(s, "serial");
@@ -371,8 +375,8 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                         const struct gw_channel *p = &cfg->channels[j];
                         if (p->transport == GW_TRANSPORT_SERIAL && p->serial.device &&
                             strcmp(p->serial.device, ch->serial.device) == 0)
-                                cfg_err(ld, dv, "\"%s\" is already used by channel \"%s\" (line %d)",
-                                    ch->serial.device, p->name, p->line);
+                                cfg_err(ld, dv, "\"%s\" is already used by channel \"%s\" "
+                                        "(line %d)", ch->serial.device, p->name, p->line);
                 }
         } else if (ts && cfg_want_group(ld, ts)) {
                 ch->transport = GW_TRANSPORT_TCP;
@@ -382,7 +386,7 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                         if (p->transport == GW_TRANSPORT_TCP &&
                             io_endpoint_eq(&p->tcp.endpoint, &ch->tcp.endpoint))
                                 cfg_err(ld, ts, "%s:%u is already used by channel \"%s\" (line %d)",
-                                    ch->tcp.host, ch->tcp.port, p->name, p->line);
+                                        ch->tcp.host, ch->tcp.port, p->name, p->line);
                 }
         }
 
