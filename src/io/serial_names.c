@@ -2,7 +2,6 @@
 /* The serial-line vocabulary (serial_names.h): names, values and the reasons a value is refused. */
 #include "io/serial_names.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +26,10 @@ static const char *const flow_refused[] = {
         IO_FLOW_LIST(X)
 #undef X
 };
+
+#define NAMES_MAX 8             /* the longest name table names_parse() takes */
+_Static_assert((int)IO_PARITY_MAX <= NAMES_MAX && (int)IO_FLOW_MAX <= NAMES_MAX,
+               "names_parse() holds a table in accepted[NAMES_MAX]");
 
 static const long long bauds[] = {
 #define X(rate) rate,
@@ -59,16 +62,15 @@ static void why_add(char *why, size_t n, size_t *len, const char *fmt, ...)
 }
 
 /*
- * s in names[0..k-1], not refused (refused NULL: none is; refused[i] NULL:
- * names[i] is not): its index, or -EINVAL and why.
+ * s in names[0..k-1] (k <= NAMES_MAX), not refused (refused NULL: none is;
+ * refused[i] NULL: names[i] is not): its index, or -EINVAL and why.
  */
 static int names_parse(const char *s, const char *const *names, const char *const *refused,
                        size_t k, io_names_hint_fn *hint, char *why, size_t n)
 {
-        const char *accepted[8];        /* names[], NULL where refused: the list and the hint */
+        const char *accepted[NAMES_MAX];        /* names[], NULL where refused */
         size_t len = 0;
 
-        assert(k <= ARRAY_SIZE(accepted));
         for (size_t i = 0; i < k; i++) {
                 const char *no = refused ? refused[i] : NULL;
                 accepted[i] = no ? NULL : names[i];
