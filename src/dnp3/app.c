@@ -22,6 +22,18 @@ bool app_func_is_response(uint8_t code)
                code == APP_FUNC_AUTHENTICATE_RESP;
 }
 
+bool app_func_no_response(uint8_t code)
+{
+        switch (code) {
+#define X(name) case APP_FUNC_##name:
+        APP_FUNC_NO_RESPONSE_LIST(X)
+#undef X
+                return true;
+        default:
+                return false;
+        }
+}
+
 static const char *const app_iin_names[16] = {
 #define X(name, bit) [bit] = #name,
         APP_IIN_LIST(X)

@@ -69,9 +69,18 @@ enum app_func {
 #undef X
 };
 
+/* The request functions the outstation never answers (the _NR ones). X(name) */
+#define APP_FUNC_NO_RESPONSE_LIST(X)    \
+        X(DIRECT_OPERATE_NR)            \
+        X(IMMED_FREEZE_NR)              \
+        X(FREEZE_CLEAR_NR)              \
+        X(FREEZE_AT_TIME_NR)
+
 /* Name of a function code, or NULL if the code is not defined by the standard. */
 const char *app_func_name(uint8_t code);
 bool app_func_is_response(uint8_t code);   /* 129, 130, 131 */
+/* Whether a request of code gets no response (APP_FUNC_NO_RESPONSE_LIST). */
+bool app_func_no_response(uint8_t code);
 
 /* IIN bits as one 16-bit value: IIN1 in the low byte, IIN2 in the high byte. X(name, bit) */
 #define APP_IIN_LIST(X)                         \

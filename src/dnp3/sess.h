@@ -37,6 +37,12 @@
 /* A deadline that never comes: no timer is armed for it. */
 #define DNP_NEVER UINT64_MAX
 
+/* The earlier of two deadlines (DNP_NEVER being the latest of all). */
+static inline uint64_t dnp_deadline_min(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
 struct dnp_sess;
 
 struct dnp_sess_ops {

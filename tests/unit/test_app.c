@@ -204,6 +204,19 @@ static void test_hdr_short(void **state)
         assert_int_equal(apdu_write_hdr(&w, &q), -ENOBUFS);
 }
 
+/*
+ * IEEE 1815-2012: the outstation sends no response to DIRECT_OPERATE_NR
+ * (6), IMMED_FREEZE_NR (8), FREEZE_CLEAR_NR (10) and FREEZE_AT_TIME_NR
+ * (12); every other request function is answered.
+ */
+static void test_func_no_response(void **state)
+{
+        (void)state;
+        for (unsigned code = 0; code < 256; code++)
+                assert_int_equal(app_func_no_response((uint8_t)code),
+                                 code == 6 || code == 8 || code == 10 || code == 12);
+}
+
 static void test_func_names(void **state)
 {
         (void)state;
@@ -524,6 +537,7 @@ int main(void)
                 cmocka_unit_test(test_hdr_request_iin_zero),
                 cmocka_unit_test(test_hdr_short),
                 cmocka_unit_test(test_func_names),
+                cmocka_unit_test(test_func_no_response),
                 cmocka_unit_test(test_iin),
                 cmocka_unit_test(test_time_facts),
                 cmocka_unit_test(test_time_parse_variants),
