@@ -74,6 +74,8 @@ class Setup:
             "channels": [ch],
             "points": pts,
         })
+        # the device is online before any control goes to it (else DOWNSTREAM_FAIL)
+        self.gw.wait_log(r"device ser/ied1 \(address 1\) is online", from_start=True)
         self.poll = harness.Proc(h, "dnp3poll", [
             h.poll_path, "--tcp", "127.0.0.1:%d" % self.p2, "--address", "11",
             "--master-address", "1", "--json", "--follow", "--unsolicited",
