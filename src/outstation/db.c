@@ -31,29 +31,18 @@ struct db {
         bool sparse[DNP_TYPE_MAX];      /* db_configure() called: only configured points exist */
 };
 
-uint8_t db_default_static_var(enum dnp_type t)
-{
-        const struct dnp_ptype *p = dnp_ptype(t);
-        return p ? p->svar : 0;
-}
-
-uint8_t db_default_event_var(enum dnp_type t)
-{
-        const struct dnp_ptype *p = dnp_ptype(t);
-        return p ? p->evar : 0;
-}
-
-uint8_t db_static_group(enum dnp_type t)
-{
-        const struct dnp_ptype *p = dnp_ptype(t);
-        return p ? p->sgroup : 0;
-}
-
-uint8_t db_event_group(enum dnp_type t)
-{
-        const struct dnp_ptype *p = dnp_ptype(t);
-        return p ? p->egroup : 0;
-}
+/* The accessors of db.h that read one field of t's row of the point-type table. */
+#define DB_PTYPE_FIELD(fn, field)                               \
+        uint8_t fn(enum dnp_type t)                             \
+        {                                                       \
+                const struct dnp_ptype *p = dnp_ptype(t);       \
+                return p ? p->field : 0;                        \
+        }
+DB_PTYPE_FIELD(db_default_static_var, svar)
+DB_PTYPE_FIELD(db_default_event_var, evar)
+DB_PTYPE_FIELD(db_static_group, sgroup)
+DB_PTYPE_FIELD(db_event_group, egroup)
+#undef DB_PTYPE_FIELD
 
 enum dnp_type db_type_of_group(uint8_t group, bool *ret_event)
 {
