@@ -165,13 +165,6 @@ static void fmt_out_number(struct fmt_out *o, double v, bool f32)
         fmt_out_puts(o, tmp);
 }
 
-static const char *const dbit_names[] = {
-        [DNP_DBIT_INTERMEDIATE] = "INTERMEDIATE",
-        [DNP_DBIT_OFF] = "OFF",
-        [DNP_DBIT_ON] = "ON",
-        [DNP_DBIT_INDETERMINATE] = "INDETERMINATE",
-};
-
 static const char *const crob_op_names[] = {
         [0] = "NUL", [1] = "PULSE_ON", [2] = "PULSE_OFF", [3] = "LATCH_ON", [4] = "LATCH_OFF",
 };
@@ -212,7 +205,7 @@ static void fmt_out_value(struct fmt_out *o, const struct obj_desc *d, const str
                 fmt_out_puts(o, v->v.bit ? "1" : "0");
                 break;
         case DNP_VAL_DBIT:
-                fmt_out_puts(o, dbit_names[v->v.dbit & 3u]);
+                fmt_out_puts(o, dnp_dbit_name((uint8_t)(v->v.dbit & 3u)));
                 break;
         case DNP_VAL_COUNT:
                 fmt_out_printf(o, "%" PRIu32, v->v.count);

@@ -93,8 +93,20 @@ enum dnp_val dnp_type_value(enum dnp_type t);
 #define DNP_FLAG_DISCONTINUITY 0x40     /* counter */
 #define DNP_FLAG_STATE 0x80             /* binary, binary output */
 
-/* Double-bit states (g3/g4 bits 6-7). */
-enum dnp_dbit { DNP_DBIT_INTERMEDIATE = 0, DNP_DBIT_OFF = 1, DNP_DBIT_ON = 2, DNP_DBIT_INDETERMINATE = 3 };
+/* Double-bit states (g3/g4 bits 6-7). X(name, state) */
+#define DNP_DBIT_LIST(X)                \
+        X(INTERMEDIATE, 0)              \
+        X(OFF, 1)                       \
+        X(ON, 2)                        \
+        X(INDETERMINATE, 3)
+
+enum dnp_dbit {
+#define X(name, state) DNP_DBIT_##name = state,
+        DNP_DBIT_LIST(X)
+#undef X
+};
+
+const char *dnp_dbit_name(uint8_t state);      /* "OFF"...; NAMES_UNKNOWN above 3 */
 
 /* Control status codes (g12, g41 status byte). X(name, code) */
 #define DNP_CMD_STATUS_LIST(X)                  \

@@ -332,6 +332,8 @@ static void test_names_fallback(void **state)
         assert_string_equal(dnp_type_name((enum dnp_type)-1), NAMES_UNKNOWN);
         assert_string_equal(dnp_cmd_status_name(19), NAMES_UNKNOWN);
         assert_string_equal(dnp_cmd_status_name(128), NAMES_UNKNOWN);
+        assert_string_equal(dnp_dbit_name(DNP_DBIT_INDETERMINATE), "INDETERMINATE");
+        assert_string_equal(dnp_dbit_name(4), NAMES_UNKNOWN);
         assert_string_equal(link_func_name(LINK_FUNC_MAX), NAMES_UNKNOWN);
         assert_string_equal(link_func_name(LINK_FUNC_NOT_SUPPORTED), "NOT_SUPPORTED");
         assert_string_equal(app_iin_bit_name(15), "RESERVED_2_7");
