@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* DNP3 application layer: function codes, IIN bits, APDU header.  Sans-I/O. */
 #include "app.h"
+#include "names.h"
 
 #include <errno.h>
 #include <string.h>
 
-static const char *const app_func_names[256] = {
-#define X(name, code) [code] = #name,
-        APP_FUNC_LIST(X)
-#undef X
-};
+static const char *const app_func_names[] = { APP_FUNC_LIST(NAMES_BY_CODE) };
 
+/* NULL, not NAMES_UNKNOWN, for a code that is not a function: callers print the number. */
 const char *app_func_name(uint8_t code)
 {
-        return app_func_names[code];
+        return names_find(app_func_names, NAMES_COUNT(app_func_names), code);
 }
 
 bool app_func_is_response(uint8_t code)
@@ -34,18 +32,7 @@ bool app_func_no_response(uint8_t code)
         }
 }
 
-static const char *const app_iin_names[16] = {
-#define X(name, bit) [bit] = #name,
-        APP_IIN_LIST(X)
-#undef X
-};
-
-const char *app_iin_bit_name(unsigned bit)
-{
-        if (bit >= 16)
-                return "UNKNOWN";
-        return app_iin_names[bit];
-}
+NAMES_DEFINE(app_iin_bit_name, unsigned, APP_IIN_LIST, NAMES_BY_CODE)
 
 char *app_iin_format(uint16_t iin, char *buf, size_t n)
 {
@@ -57,7 +44,7 @@ char *app_iin_format(uint16_t iin, char *buf, size_t n)
         for (unsigned bit = 0; bit < 16; bit++) {
                 if (!(iin & (1u << bit)))
                         continue;
-                const char *name = app_iin_names[bit];
+                const char *name = app_iin_bit_name(bit);
                 size_t need = strlen(name) + (len ? 1 : 0);
                 if (need >= n - len)
                         break;

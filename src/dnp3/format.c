@@ -165,13 +165,6 @@ static void fmt_out_number(struct fmt_out *o, double v, bool f32)
         fmt_out_puts(o, tmp);
 }
 
-static const char *const dbit_names[] = {
-        [DNP_DBIT_INTERMEDIATE] = "INTERMEDIATE",
-        [DNP_DBIT_OFF] = "OFF",
-        [DNP_DBIT_ON] = "ON",
-        [DNP_DBIT_INDETERMINATE] = "INDETERMINATE",
-};
-
 static const char *const crob_op_names[] = {
         [0] = "NUL", [1] = "PULSE_ON", [2] = "PULSE_OFF", [3] = "LATCH_ON", [4] = "LATCH_OFF",
 };
@@ -207,44 +200,39 @@ static void fmt_out_crob(struct fmt_out *o, const struct dnp_crob *c)
 static void fmt_out_value(struct fmt_out *o, const struct obj_desc *d, const struct dnp_value *v)
 {
         fmt_out_printf(o, "%" PRIu32 "=", v->index);
-        switch (d->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-        case DNP_TYPE_IIN:
+        switch (dnp_type_value(d->type)) {
+        case DNP_VAL_BIT:
                 fmt_out_puts(o, v->v.bit ? "1" : "0");
                 break;
-        case DNP_TYPE_DBI:
-                fmt_out_puts(o, dbit_names[v->v.dbit & 3u]);
+        case DNP_VAL_DBIT:
+                fmt_out_puts(o, dnp_dbit_name((uint8_t)(v->v.dbit & 3u)));
                 break;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
+        case DNP_VAL_COUNT:
                 fmt_out_printf(o, "%" PRIu32, v->v.count);
                 break;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
+        case DNP_VAL_ANALOG:
                 fmt_out_number(o, v->v.analog, fmt_is_f32(d->fmt));
                 break;
-        case DNP_TYPE_CROB:
+        case DNP_VAL_CROB:
                 fmt_out_crob(o, &v->v.crob);
                 break;
-        case DNP_TYPE_AOCMD:
+        case DNP_VAL_AOCMD:
                 fmt_out_number(o, v->v.ao.value, fmt_is_f32(d->fmt));
                 fmt_out_printf(o, " %s", dnp_cmd_status_name(v->v.ao.status));
                 break;
-        case DNP_TYPE_DELAY:
+        case DNP_VAL_DELAY:
                 fmt_out_printf(o, "%u%s", (unsigned)v->v.delay, d->var == 1 ? "s" : "ms");
                 break;
-        case DNP_TYPE_OCTETS:
+        case DNP_VAL_OCTETS:
                 if (v->v.octets.len == 0)
                         fmt_out_puts(o, "\"\"");
                 for (size_t i = 0; i < v->v.octets.len; i++)
                         fmt_out_printf(o, "%02x", (unsigned)v->v.octets.p[i]);
                 break;
-        case DNP_TYPE_TIME:
-        case DNP_TYPE_CTO:
+        case DNP_VAL_TIME:
                 /* the value is the time itself, printed below */
                 break;
-        default:
+        case DNP_VAL_NONE:
                 fmt_out_puts(o, "-");
                 break;
         }
@@ -252,7 +240,7 @@ static void fmt_out_value(struct fmt_out *o, const struct obj_desc *d, const str
                 fmt_out_printf(o, " (0x%02x)", (unsigned)v->flags);
         if (v->time_kind != DNP_TIME_NONE) {
                 char t[32];
-                if (d->type != DNP_TYPE_TIME && d->type != DNP_TYPE_CTO)
+                if (dnp_type_value(d->type) != DNP_VAL_TIME)
                         fmt_out_puts(o, " t=");
                 fmt_out_puts(o, dnptime_format(v->time, t, sizeof(t)));
         }

@@ -9,20 +9,23 @@
 #include "dnp3/crc.h"
 #include "dnp3/cursor.h"
 #include "dnp3/link.h"
+#include "dnp3/names.h"
 
 #define LINK_BLOCK 16           /* user data bytes per CRC block */
 #define LINK_HDR_BODY 8         /* header bytes covered by the header CRC */
 #define LINK_LEN_MIN 5          /* LEN of a frame without user data */
 
+#define LINK_FUNC_NAME(n, ...) [LINK_FUNC_##n] = #n,
+NAMES_DEFINE(link_func_name, enum link_func, LINK_FUNC_LIST, LINK_FUNC_NAME)
+
 static const struct link_func_info {
-        const char *name;
         bool prm;
         uint8_t code;
         bool fcv;
         bool data;
 } link_funcs[LINK_FUNC_MAX] = {
 #define X(n, p, c, v, d) \
-        [LINK_FUNC_##n] = { .name = #n, .prm = (p), .code = (c), .fcv = (v), .data = (d) },
+        [LINK_FUNC_##n] = { .prm = (p), .code = (c), .fcv = (v), .data = (d) },
         LINK_FUNC_LIST(X)
 #undef X
 };
@@ -70,13 +73,6 @@ bool link_frame_conforms(enum link_func fn, const struct link_frame *f)
         if (f->h.prm && f->h.fcv != link_funcs[fn].fcv)
                 return false;
         return (f->data_len > 0) == link_funcs[fn].data;
-}
-
-const char *link_func_name(enum link_func f)
-{
-        if ((unsigned)f >= LINK_FUNC_MAX)
-                return "UNKNOWN";
-        return link_funcs[f].name;
 }
 
 uint8_t link_ctrl_byte(const struct link_hdr *h)

@@ -9,6 +9,7 @@
  */
 #include "obj.h"
 #include "dnptime.h"
+#include "names.h"
 
 #include <errno.h>
 
@@ -178,30 +179,7 @@ const struct obj_desc *obj_catalog_at(size_t i)
         return i < OBJ_ID_COUNT ? &obj_catalog[i] : NULL;
 }
 
-static const char *const dnp_type_names[DNP_TYPE_MAX] = {
-#define X(name, str) [DNP_TYPE_##name] = str,
-        DNP_TYPE_LIST(X)
-#undef X
-};
-
-const char *dnp_type_name(enum dnp_type t)
-{
-        if ((unsigned)t >= DNP_TYPE_MAX)
-                return "unknown";
-        return dnp_type_names[t];
-}
-
-static const char *const dnp_cmd_status_names[256] = {
-#define X(name, code) [code] = #name,
-        DNP_CMD_STATUS_LIST(X)
-#undef X
-};
-
-const char *dnp_cmd_status_name(uint8_t status)
-{
-        const char *s = dnp_cmd_status_names[status];
-        return s ? s : "UNKNOWN";
-}
+NAMES_DEFINE(dnp_cmd_status_name, uint8_t, DNP_CMD_STATUS_LIST, NAMES_BY_CODE)
 
 enum obj_mode obj_mode_for_func(uint8_t func)
 {

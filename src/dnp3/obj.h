@@ -30,33 +30,55 @@ enum obj_qual {
 #undef X
 };
 
-/* What a point is; one per upstream/downstream point type plus the non-point objects. */
+/*
+ * What an object is; one per upstream/downstream point type plus the
+ * non-point objects.  X(name, text, value) where value is the member of
+ * struct dnp_value's union that holds it (enum dnp_val).  The point types
+ * and what DNP3 says about each are in ptype.h.
+ */
 #define DNP_TYPE_LIST(X)                                                \
-        X(NONE, "none")                                                 \
-        X(BI, "binary_input")          /* g1, g2 */                     \
-        X(DBI, "double_bit_input")     /* g3, g4 */                     \
-        X(BO, "binary_output")         /* g10, g11 (status) */          \
-        X(CNT, "counter")              /* g20, g22 */                   \
-        X(FCNT, "frozen_counter")      /* g21, g23 */                   \
-        X(AI, "analog_input")          /* g30, g32 */                   \
-        X(AO, "analog_output")         /* g40, g42 (status) */          \
-        X(CROB, "crob")                /* g12v1 */                      \
-        X(AOCMD, "analog_command")     /* g41 */                        \
-        X(TIME, "time")                /* g50 */                        \
-        X(CTO, "cto")                  /* g51 */                        \
-        X(DELAY, "delay")              /* g52 */                        \
-        X(CLASS, "class")              /* g60 */                        \
-        X(IIN, "iin")                  /* g80 */                        \
-        X(OCTETS, "octets")            /* g110, g111 */
+        X(NONE, "none", NONE)                                           \
+        X(BI, "binary_input", BIT)             /* g1, g2 */             \
+        X(DBI, "double_bit_input", DBIT)       /* g3, g4 */             \
+        X(BO, "binary_output", BIT)            /* g10, g11 (status) */  \
+        X(CNT, "counter", COUNT)               /* g20, g22 */           \
+        X(FCNT, "frozen_counter", COUNT)       /* g21, g23 */           \
+        X(AI, "analog_input", ANALOG)          /* g30, g32 */           \
+        X(AO, "analog_output", ANALOG)         /* g40, g42 (status) */  \
+        X(CROB, "crob", CROB)                  /* g12v1 */              \
+        X(AOCMD, "analog_command", AOCMD)      /* g41 */                \
+        X(TIME, "time", TIME)                  /* g50 */                \
+        X(CTO, "cto", TIME)                    /* g51 */                \
+        X(DELAY, "delay", DELAY)               /* g52 */                \
+        X(CLASS, "class", NONE)                /* g60 */                \
+        X(IIN, "iin", BIT)                     /* g80 */                \
+        X(OCTETS, "octets", OCTETS)            /* g110, g111 */
 
 enum dnp_type {
-#define X(name, str) DNP_TYPE_##name,
+#define X(name, str, val) DNP_TYPE_##name,
         DNP_TYPE_LIST(X)
 #undef X
         DNP_TYPE_MAX
 };
 
+/* Which member of struct dnp_value's union holds an object's value. */
+enum dnp_val {
+        DNP_VAL_NONE,           /* no value (the time alone for TIME: v->time) */
+        DNP_VAL_BIT,            /* v.bit; state also in flags bit 7 */
+        DNP_VAL_DBIT,           /* v.dbit; state also in flags bits 6-7 */
+        DNP_VAL_COUNT,          /* v.count */
+        DNP_VAL_ANALOG,         /* v.analog */
+        DNP_VAL_CROB,           /* v.crob */
+        DNP_VAL_AOCMD,          /* v.ao */
+        DNP_VAL_TIME,           /* v->time itself */
+        DNP_VAL_DELAY,          /* v.delay */
+        DNP_VAL_OCTETS,         /* v.octets */
+};
+
+/* "binary_input"...; NAMES_UNKNOWN (names.h) out of range. */
 const char *dnp_type_name(enum dnp_type t);
+/* enum dnp_val of type t, DNP_VAL_NONE out of range. */
+enum dnp_val dnp_type_value(enum dnp_type t);
 
 /* Quality flags (first byte of flagged objects). */
 #define DNP_FLAG_ONLINE 0x01
@@ -71,8 +93,20 @@ const char *dnp_type_name(enum dnp_type t);
 #define DNP_FLAG_DISCONTINUITY 0x40     /* counter */
 #define DNP_FLAG_STATE 0x80             /* binary, binary output */
 
-/* Double-bit states (g3/g4 bits 6-7). */
-enum dnp_dbit { DNP_DBIT_INTERMEDIATE = 0, DNP_DBIT_OFF = 1, DNP_DBIT_ON = 2, DNP_DBIT_INDETERMINATE = 3 };
+/* Double-bit states (g3/g4 bits 6-7). X(name, state) */
+#define DNP_DBIT_LIST(X)                \
+        X(INTERMEDIATE, 0)              \
+        X(OFF, 1)                       \
+        X(ON, 2)                        \
+        X(INDETERMINATE, 3)
+
+enum dnp_dbit {
+#define X(name, state) DNP_DBIT_##name = state,
+        DNP_DBIT_LIST(X)
+#undef X
+};
+
+const char *dnp_dbit_name(uint8_t state);      /* "OFF"...; NAMES_UNKNOWN above 3 */
 
 /* Control status codes (g12, g41 status byte). X(name, code) */
 #define DNP_CMD_STATUS_LIST(X)                  \
@@ -104,7 +138,7 @@ enum dnp_cmd_status {
 #undef X
 };
 
-const char *dnp_cmd_status_name(uint8_t status);   /* "UNKNOWN" for codes not listed */
+const char *dnp_cmd_status_name(uint8_t status);   /* NAMES_UNKNOWN for codes not listed */
 
 /* CROB control code fields. */
 #define DNP_CROB_OP_MASK 0x0f       /* 0 NUL, 1 PULSE_ON, 2 PULSE_OFF, 3 LATCH_ON, 4 LATCH_OFF */
@@ -160,6 +194,18 @@ struct dnp_value {
                 } octets;
         } v;
 };
+
+/*
+ * The value of a point of type t (BIT, DBIT, COUNT, ANALOG; see enum
+ * dnp_val) as a double (bits 0/1, double-bit states 0..3, counts exactly),
+ * and back.  0 / nothing for the other value kinds.
+ */
+double dnp_value_get(enum dnp_type t, const struct dnp_value *v);
+void dnp_value_set(enum dnp_type t, double x, struct dnp_value *v);
+/* The flag bits that hold the state of binaries: 0x80 (BIT), 0xc0 (DBIT), else 0. */
+uint8_t dnp_value_state_mask(enum dnp_type t);
+/* v->flags with the state bits taken from the value (binaries), else unchanged. */
+uint8_t dnp_value_state_flags(enum dnp_type t, const struct dnp_value *v);
 
 /* Encoding formats of object instances. X(name) */
 #define OBJ_FMT_LIST(X)                                                 \

@@ -306,15 +306,6 @@ static int obj_check_value(const struct apdu_wr *a, const struct dnp_value *v)
         }
 }
 
-static uint8_t obj_state_flags(const struct obj_desc *d, const struct dnp_value *v)
-{
-        if (d->type == DNP_TYPE_DBI)
-                return (uint8_t)((v->flags & 0x3f) | (v->v.dbit & 3) << 6);
-        if (d->type == DNP_TYPE_BI || d->type == DNP_TYPE_BO)
-                return (uint8_t)((v->flags & 0x7f) | (v->v.bit ? DNP_FLAG_STATE : 0));
-        return v->flags;
-}
-
 /* Encode one fixed-size object of a->desc into w (room already checked). */
 static void obj_encode(struct apdu_wr *a, struct wr *w, const struct dnp_value *v)
 {
@@ -330,14 +321,14 @@ static void obj_encode(struct apdu_wr *a, struct wr *w, const struct dnp_value *
         case OBJ_FMT_MAX:
                 return;
         case OBJ_FMT_FLAGS:
-                (void)wr_u8(w, obj_state_flags(d, v));
+                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
                 return;
         case OBJ_FMT_FLAGS_T48:
-                (void)wr_u8(w, obj_state_flags(d, v));
+                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
                 (void)wr_le48(w, v->time);
                 return;
         case OBJ_FMT_FLAGS_T16:
-                (void)wr_u8(w, obj_state_flags(d, v));
+                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
                 (void)wr_le16(w, (uint16_t)(v->time - a->cto));
                 return;
         case OBJ_FMT_FLAGS_U32:

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "dnp3/app.h"
+#include "dnp3/ptype.h"
 #include "gateway/pmap.h"
 
 #define GW_PEND_PER_OUT 8
@@ -304,13 +305,14 @@ void gw_on_dev_state(struct gw *g, uint32_t dev, enum master_dev_state s, uint64
         if (s != MASTER_DEV_OFFLINE || dev >= g->ndev)
                 return;
         size_t npoints = 0;
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
+        DNP_PTYPE_FOREACH(p) {
+                enum dnp_type t = p->type;
                 uint32_t lo, hi;
-                pmap_dev_range(g->map, dev, (enum dnp_type)t, &lo, &hi);
+                pmap_dev_range(g->map, dev, t, &lo, &hi);
                 for (uint32_t down = lo; down < hi; down++) {
-                        uint32_t up = pmap_first(g->map, dev, (enum dnp_type)t, down);
-                        for (; up != PMAP_NONE; up = pmap_next(g->map, (enum dnp_type)t, up))
-                                if (gw_comm_lost(g, dev, (enum dnp_type)t, up, now))
+                        uint32_t up = pmap_first(g->map, dev, t, down);
+                        for (; up != PMAP_NONE; up = pmap_next(g->map, t, up))
+                                if (gw_comm_lost(g, dev, t, up, now))
                                         npoints++;
                 }
         }
@@ -340,10 +342,12 @@ static int gw_mode_of(uint8_t func, enum master_cmd_mode *ret)
         }
 }
 
-/* The point type a control object addresses: BO for g12, AO for g41. */
+/* The point type a control object addresses (BO for g12, AO for g41), NONE for others. */
 static enum dnp_type gw_cmd_type(const struct outst_cmd *c)
 {
-        return c->group == 12 ? DNP_TYPE_BO : c->group == 41 ? DNP_TYPE_AO : DNP_TYPE_NONE;
+        enum dnp_ptype_role role;
+        const struct dnp_ptype *p = dnp_ptype_by_group(c->group, &role);
+        return p && role == DNP_PTYPE_COMMAND ? p->type : DNP_TYPE_NONE;
 }
 
 static void gw_audit(struct gw *g, size_t out, uint8_t func, const struct outst_cmd *c,

@@ -37,16 +37,6 @@ struct pmap {
         size_t memory;
 };
 
-static bool pmap_type_ok(enum dnp_type t)
-{
-        return t >= DNP_TYPE_BI && t <= DNP_TYPE_AO;
-}
-
-static size_t pmap_ti(enum dnp_type t)
-{
-        return (size_t)(t - DNP_TYPE_BI);
-}
-
 void pmap_free(struct pmap *m)
 {
         if (!m)
@@ -68,7 +58,7 @@ static int pmap_check(const struct gw_map_entry *map, size_t n, size_t ndev)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++) {
                 const struct gw_map_entry *e = &map[i];
-                if (!pmap_type_ok(e->type) || e->count == 0 || e->dev >= ndev ||
+                if (dnp_ptype_index(e->type) < 0 || e->count == 0 || e->dev >= ndev ||
                     (uint64_t)e->index + e->count > PMAP_SPAN ||
                     (uint64_t)e->source_index + e->count > PMAP_SPAN)
                         return -EINVAL;
@@ -158,7 +148,7 @@ int pmap_new(const struct gw_map_entry *map, size_t n, size_t ndev, struct pmap 
         }
         for (size_t i = 0; i < n; i++) {
                 const struct gw_map_entry *e = &map[i];
-                size_t ti = pmap_ti(e->type);
+                size_t ti = (size_t)dnp_ptype_index(e->type);
                 pmap_cover(&m->up_tab[ti], e->index, e->index + e->count);
                 pmap_cover(&m->down_tab[(size_t)e->dev * PMAP_NTYPES + ti], e->source_index,
                            e->source_index + e->count);
@@ -168,7 +158,7 @@ int pmap_new(const struct gw_map_entry *map, size_t n, size_t ndev, struct pmap 
                 goto fail;
         for (size_t i = 0; i < n; i++) {
                 const struct gw_map_entry *e = &map[i];
-                size_t ti = pmap_ti(e->type);
+                size_t ti = (size_t)dnp_ptype_index(e->type);
                 for (uint32_t k = 0; k < e->count; k++) {
                         struct pmap_up *s = pmap_up_slot(m, ti, e->index + k);
                         if (s->dev != PMAP_NO_DEV16) {
@@ -202,9 +192,10 @@ fail:
 int pmap_up(const struct pmap *m, enum dnp_type t, uint32_t up, uint32_t *ret_dev,
             uint32_t *ret_down)
 {
-        if (!pmap_type_ok(t))
+        int ti = dnp_ptype_index(t);
+        if (ti < 0)
                 return -ENOENT;
-        const struct pmap_up *s = pmap_up_slot(m, pmap_ti(t), up);
+        const struct pmap_up *s = pmap_up_slot(m, (size_t)ti, up);
         if (!s || s->dev == PMAP_NO_DEV16)
                 return -ENOENT;
         if (ret_dev)
@@ -216,28 +207,31 @@ int pmap_up(const struct pmap *m, enum dnp_type t, uint32_t up, uint32_t *ret_de
 
 uint32_t pmap_first(const struct pmap *m, uint32_t dev, enum dnp_type t, uint32_t down)
 {
-        if (!pmap_type_ok(t) || dev >= m->ndev)
+        int ti = dnp_ptype_index(t);
+        if (ti < 0 || dev >= m->ndev)
                 return PMAP_NONE;
-        const uint32_t *s = pmap_down_slot(m, dev, pmap_ti(t), down);
+        const uint32_t *s = pmap_down_slot(m, dev, (size_t)ti, down);
         return s ? *s : PMAP_NONE;
 }
 
 uint32_t pmap_next(const struct pmap *m, enum dnp_type t, uint32_t up)
 {
-        if (!pmap_type_ok(t))
+        int ti = dnp_ptype_index(t);
+        if (ti < 0)
                 return PMAP_NONE;
-        const struct pmap_up *s = pmap_up_slot(m, pmap_ti(t), up);
+        const struct pmap_up *s = pmap_up_slot(m, (size_t)ti, up);
         return s ? s->next : PMAP_NONE;
 }
 
 void pmap_dev_range(const struct pmap *m, uint32_t dev, enum dnp_type t, uint32_t *ret_lo,
                     uint32_t *ret_hi)
 {
-        if (!pmap_type_ok(t) || dev >= m->ndev) {
+        int ti = dnp_ptype_index(t);
+        if (ti < 0 || dev >= m->ndev) {
                 *ret_lo = *ret_hi = 0;
                 return;
         }
-        const struct pmap_tab *tab = &m->down_tab[(size_t)dev * PMAP_NTYPES + pmap_ti(t)];
+        const struct pmap_tab *tab = &m->down_tab[(size_t)dev * PMAP_NTYPES + (size_t)ti];
         *ret_lo = tab->lo;
         *ret_hi = tab->lo + tab->n;
 }

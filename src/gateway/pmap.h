@@ -2,7 +2,8 @@
 /*
  * The point map tables behind gw.h: dense, allocated once, O(1) both ways.
  *
- *   up:   per point type, one 8-byte slot per upstream index in [lo, hi]:
+ *   up:   per point type (by dnp_ptype_index()), one 8-byte slot per upstream
+ *         index in [lo, hi]:
  *         (device, downstream index, next upstream index of the same
  *         downstream point: the fan-out chain, ascending);
  *   down: per device and point type, one 4-byte slot per downstream index
@@ -16,12 +17,13 @@
 #include <stdint.h>
 
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 
 struct gw_map_entry;
 
 #define PMAP_NONE UINT32_MAX
 #define PMAP_MAX_DEV 0xfffeu    /* devices are stored in 16 bits */
-#define PMAP_NTYPES (DNP_TYPE_AO - DNP_TYPE_BI + 1)
+#define PMAP_NTYPES DNP_PTYPE_COUNT   /* tables per point type, by dnp_ptype_index() */
 
 struct pmap;
 

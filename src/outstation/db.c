@@ -31,62 +31,36 @@ struct db {
         bool sparse[DNP_TYPE_MAX];      /* db_configure() called: only configured points exist */
 };
 
-/* X(type, static group, event group, default static var, default event var) */
-#define DB_TYPE_LIST(X)                 \
-        X(BI, 1, 2, 2, 2)               \
-        X(DBI, 3, 4, 2, 2)              \
-        X(BO, 10, 11, 2, 2)             \
-        X(CNT, 20, 22, 1, 5)            \
-        X(FCNT, 21, 23, 1, 5)           \
-        X(AI, 30, 32, 5, 7)             \
-        X(AO, 40, 42, 3, 7)
-
-static const struct db_type_info {
-        uint8_t sgroup, egroup, svar, evar;
-} db_types[DNP_TYPE_MAX] = {
-#define X(t, sg, eg, sv, ev) [DNP_TYPE_##t] = { .sgroup = (sg), .egroup = (eg), .svar = (sv), .evar = (ev) },
-        DB_TYPE_LIST(X)
-#undef X
-};
-
-uint8_t db_default_static_var(enum dnp_type t)
-{
-        return db_type_valid(t) ? db_types[t].svar : 0;
-}
-
-uint8_t db_default_event_var(enum dnp_type t)
-{
-        return db_type_valid(t) ? db_types[t].evar : 0;
-}
-
-uint8_t db_static_group(enum dnp_type t)
-{
-        return db_type_valid(t) ? db_types[t].sgroup : 0;
-}
-
-uint8_t db_event_group(enum dnp_type t)
-{
-        return db_type_valid(t) ? db_types[t].egroup : 0;
-}
+/* The accessors of db.h that read one field of t's row of the point-type table. */
+#define DB_PTYPE_FIELD(fn, field)                               \
+        uint8_t fn(enum dnp_type t)                             \
+        {                                                       \
+                const struct dnp_ptype *p = dnp_ptype(t);       \
+                return p ? p->field : 0;                        \
+        }
+DB_PTYPE_FIELD(db_default_static_var, svar)
+DB_PTYPE_FIELD(db_default_event_var, evar)
+DB_PTYPE_FIELD(db_static_group, sgroup)
+DB_PTYPE_FIELD(db_event_group, egroup)
+#undef DB_PTYPE_FIELD
 
 enum dnp_type db_type_of_group(uint8_t group, bool *ret_event)
 {
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
-                if (db_types[t].sgroup == group || db_types[t].egroup == group) {
-                        if (ret_event)
-                                *ret_event = db_types[t].egroup == group;
-                        return (enum dnp_type)t;
-                }
-        }
-        return DNP_TYPE_NONE;
+        enum dnp_ptype_role role;
+        const struct dnp_ptype *p = dnp_ptype_by_group(group, &role);
+        if (!p || role == DNP_PTYPE_COMMAND)
+                return DNP_TYPE_NONE;
+        if (ret_event)
+                *ret_event = role == DNP_PTYPE_EVENT;
+        return p->type;
 }
 
 /* Presence is in there: static_var 0 in each record plus sparse[] in struct db. */
 size_t db_memory(const uint32_t counts[DNP_TYPE_MAX])
 {
         size_t n = sizeof(struct db);
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
-                n += (size_t)counts[t] * sizeof(struct db_point);
+        DNP_PTYPE_FOREACH(p)
+                n += (size_t)counts[p->type] * sizeof(struct db_point);
         return n;
 }
 
@@ -95,7 +69,8 @@ struct db *db_new(const uint32_t counts[DNP_TYPE_MAX])
         struct db *db = calloc(1, sizeof(*db));
         if (!db)
                 return NULL;
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 uint32_t n = counts[t];
                 db->count[t] = n;
                 if (n == 0)
@@ -109,8 +84,8 @@ struct db *db_new(const uint32_t counts[DNP_TYPE_MAX])
                         db->pt[t][i] = (struct db_point){
                                 /* not yet known: RESTART until the first update */
                                 .flags = DNP_FLAG_RESTART,
-                                .static_var = db_types[t].svar,
-                                .event_var = db_types[t].evar,
+                                .static_var = pt->svar,
+                                .event_var = pt->evar,
                                 .event_class = 0,
                         };
                 }
@@ -157,22 +132,17 @@ bool db_present(const struct db *db, enum dnp_type t, uint32_t index)
         return db_at(db, t, index, &p) == 0;
 }
 
-static bool db_var_ok(uint8_t group, uint8_t var)
-{
-        const struct obj_desc *d = obj_lookup(group, var);
-        return var != 0 && d && d->fmt != OBJ_FMT_NONE;
-}
-
 int db_configure(struct db *db, enum dnp_type t, uint32_t first, uint32_t n,
                  const struct db_point_cfg *cfg)
 {
-        if (!db_type_valid(t))
+        const struct dnp_ptype *pt = dnp_ptype(t);
+        if (!pt)
                 return -EINVAL;
         if ((uint64_t)first + n > db->count[t])
                 return -ERANGE;
         if (cfg->event_class > 3 || !(cfg->deadband >= 0) ||
-            !db_var_ok(db_types[t].sgroup, cfg->static_var) ||
-            !db_var_ok(db_types[t].egroup, cfg->event_var))
+            !dnp_ptype_var_ok(pt, false, cfg->static_var) ||
+            !dnp_ptype_var_ok(pt, true, cfg->event_var))
                 return -EINVAL;
         if (!db->sparse[t]) {
                 /* the first configuration of the type: from now on only configured points exist */
@@ -205,50 +175,9 @@ int db_point_cfg(const struct db *db, enum dnp_type t, uint32_t index, struct db
         return 0;
 }
 
-static double db_value_of(enum dnp_type t, const struct dnp_value *v)
-{
-        switch (t) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-                return v->v.bit ? 1.0 : 0.0;
-        case DNP_TYPE_DBI:
-                return (double)(v->v.dbit & 3);
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
-                return (double)v->v.count;
-        default:
-                return v->v.analog;
-        }
-}
-
 void db_value_set(enum dnp_type t, double value, struct dnp_value *v)
 {
-        switch (t) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-                v->v.bit = value != 0.0;
-                break;
-        case DNP_TYPE_DBI:
-                v->v.dbit = (uint8_t)value;
-                break;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
-                v->v.count = (uint32_t)value;
-                break;
-        default:
-                v->v.analog = value;
-                break;
-        }
-}
-
-/* The state bits the encoder derives from the value live in the value, not the flags. */
-static uint8_t db_flags_of(enum dnp_type t, uint8_t flags)
-{
-        if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
-                return flags & (uint8_t)~DNP_FLAG_STATE;
-        if (t == DNP_TYPE_DBI)
-                return flags & 0x3f;
-        return flags;
+        dnp_value_set(t, value, v);
 }
 
 static void db_make(enum dnp_type t, uint32_t index, const struct db_point *p, double value,
@@ -260,12 +189,9 @@ static void db_make(enum dnp_type t, uint32_t index, const struct db_point *p, d
                 .time_kind = DNP_TIME_ABS,
                 .time = p->time,
         };
-        db_value_set(t, value, ret);
+        dnp_value_set(t, value, ret);
         /* Keep the state bits of binaries in the flags too (obj.h convention). */
-        if ((t == DNP_TYPE_BI || t == DNP_TYPE_BO) && ret->v.bit)
-                ret->flags |= DNP_FLAG_STATE;
-        else if (t == DNP_TYPE_DBI)
-                ret->flags = (uint8_t)(ret->flags | (ret->v.dbit & 3) << 6);
+        ret->flags = dnp_value_state_flags(t, ret);
 }
 
 int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_value *ret)
@@ -289,8 +215,8 @@ int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db
         if (v->time > DNPTIME_MAX)
                 return -ERANGE;
 
-        double value = db_value_of(t, v);
-        uint8_t flags = db_flags_of(t, v->flags);
+        double value = dnp_value_get(t, v);
+        uint8_t flags = (uint8_t)(v->flags & ~dnp_value_state_mask(t));
         bool changed;
         /*
          * A point never updated (still as created: RESTART, time 0) takes its
@@ -307,8 +233,7 @@ int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db
                 p->reported = value;
         } else if (flags != p->flags) {
                 changed = true;
-        } else if (t == DNP_TYPE_AI || t == DNP_TYPE_AO || t == DNP_TYPE_CNT ||
-                   t == DNP_TYPE_FCNT) {
+        } else if (dnp_ptype(t)->deadband) {
                 double d = fabs(value - p->reported);
                 changed = p->deadband > 0 ? d > (double)p->deadband : value != p->reported;
                 /* NaN never equals itself: report a NaN once, not forever */

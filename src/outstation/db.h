@@ -29,11 +29,12 @@
 #include <stdint.h>
 
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 
-/* The point types a database holds (a subset of enum dnp_type). */
+/* The point types a database holds: those of the point-type table (ptype.h). */
 static inline bool db_type_valid(enum dnp_type t)
 {
-        return t >= DNP_TYPE_BI && t <= DNP_TYPE_AO;
+        return dnp_ptype_valid(t);
 }
 
 enum db_mode {
@@ -64,13 +65,15 @@ struct db *db_new(const uint32_t counts[DNP_TYPE_MAX]);
 void db_free(struct db *db);
 
 uint32_t db_count(const struct db *db, enum dnp_type t);
-/* The static event group and variation defaults per type (spec/config.md). */
+/*
+ * The point-type table's (ptype.h) default static and event variations,
+ * static and event groups of t, 0 for a type the database does not hold.
+ */
 uint8_t db_default_static_var(enum dnp_type t);
 uint8_t db_default_event_var(enum dnp_type t);
-/* Static group (g1, g3, g10, g20, g21, g30, g40) and event group (g2 ... g42). */
 uint8_t db_static_group(enum dnp_type t);
 uint8_t db_event_group(enum dnp_type t);
-/* The point type of a static or event group, DNP_TYPE_NONE if none. */
+/* The point type of a static or event group (not a command group), DNP_TYPE_NONE if none. */
 enum dnp_type db_type_of_group(uint8_t group, bool *ret_event);
 
 /*
@@ -100,7 +103,7 @@ int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_valu
 int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
               struct db_event *ret_ev);
 
-/* Store a value held as a double (bit 0/1, dbit 0..3, count, analog) into v by type. */
+/* Store a value held as a double (bit 0/1, dbit 0..3, count, analog) into v: dnp_value_set(). */
 void db_value_set(enum dnp_type t, double value, struct dnp_value *v);
 
 /* Bytes of memory a database with these counts takes (for the load log). */

@@ -235,22 +235,6 @@ static uint16_t class_victim_src(const struct events *ev, const struct ev_class 
         return best;
 }
 
-static double ev_value_of(const struct db_event *e)
-{
-        switch (e->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-                return e->v.v.bit ? 1.0 : 0.0;
-        case DNP_TYPE_DBI:
-                return e->v.v.dbit;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
-                return e->v.v.count;
-        default:
-                return e->v.v.analog;
-        }
-}
-
 int events_add(struct events *ev, const struct db_event *e, uint16_t src)
 {
         unsigned c = e->cls;
@@ -279,7 +263,7 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
         uint32_t s = slot_alloc(k);
         k->slot[s] = (struct ev){
                 .time = e->v.time,
-                .value = ev_value_of(e),
+                .value = dnp_value_get((enum dnp_type)e->type, &e->v),
                 .seq = ev->seq++,
                 .index = (uint16_t)e->v.index,
                 .src = src,

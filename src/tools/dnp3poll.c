@@ -24,6 +24,7 @@
 #include "dnp3/app.h"
 #include "dnp3/link.h"
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 #include "toolopt.h"
 #include "io/master_io.h"
 #include "master/master_chan.h"
@@ -71,36 +72,13 @@ static void fmt_time(char *buf, size_t n, uint64_t ms)
                  (unsigned)(ms % 1000));
 }
 
-/* Name of flag bit b for a point type, NULL when the bit is part of the value or reserved. */
-static const char *flag_name(enum dnp_type t, unsigned b)
-{
-        static const char *const common[] = { "ONLINE", "RESTART", "COMM_LOST", "REMOTE_FORCED",
-                                              "LOCAL_FORCED" };
-        if (b < 5)
-                return common[b];
-        switch (t) {
-        case DNP_TYPE_BI:
-                return b == 5 ? "CHATTER_FILTER" : NULL;
-        case DNP_TYPE_DBI:
-                return b == 5 ? "CHATTER_FILTER" : NULL;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
-                return b == 5 ? "ROLLOVER" : b == 6 ? "DISCONTINUITY" : NULL;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
-                return b == 5 ? "OVER_RANGE" : b == 6 ? "REFERENCE_ERR" : NULL;
-        default:
-                return NULL;
-        }
-}
-
 /* "ONLINE|RESTART" (text) or "\"ONLINE\",\"RESTART\"" (json); "" when none. */
 static void fmt_flags(char *buf, size_t n, enum dnp_type t, uint8_t flags, bool json)
 {
         size_t off = 0;
         buf[0] = '\0';
         for (unsigned b = 0; b < 8; b++) {
-                const char *name = flag_name(t, b);
+                const char *name = dnp_ptype_flag_name(t, b);
                 if (!(flags & (1u << b)) || !name)
                         continue;
                 int w = snprintf(buf + off, n - off, json ? "%s\"%s\"" : "%s%s",
@@ -114,20 +92,17 @@ static void fmt_flags(char *buf, size_t n, enum dnp_type t, uint8_t flags, bool 
 static void fmt_value(char *buf, size_t n, const struct master_meas *m, bool json)
 {
         const struct dnp_value *v = &m->v;
-        switch (m->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
+        switch (dnp_type_value(m->type)) {
+        case DNP_VAL_BIT:
                 snprintf(buf, n, "%u", v->v.bit ? 1u : 0u);
                 break;
-        case DNP_TYPE_DBI:
+        case DNP_VAL_DBIT:
                 snprintf(buf, n, "%u", (unsigned)v->v.dbit);
                 break;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
+        case DNP_VAL_COUNT:
                 snprintf(buf, n, "%" PRIu32, v->v.count);
                 break;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
+        case DNP_VAL_ANALOG:
                 if (!isfinite(v->v.analog) && json)
                         snprintf(buf, n, "null");
                 else

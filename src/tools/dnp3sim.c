@@ -22,6 +22,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 #include "toolopt.h"
 #include "io/clock.h"
 #include "io/addr.h"
@@ -33,26 +34,6 @@
 #define SIM_MAX_LINE 1024
 /* FREEZE_AT_TIME intervals below this (other than 0, once) are refused with IIN2.2 */
 #define SIM_FRZ_MIN_INTERVAL_MS 1000
-
-/* Point types as named on the command line and in commands; X(name, type, event class) */
-#define SIM_TYPE_LIST(X)                \
-        X(bi, BI, 1)                    \
-        X(dbi, DBI, 1)                  \
-        X(bo, BO, 1)                    \
-        X(cnt, CNT, 3)                  \
-        X(fcnt, FCNT, 3)                \
-        X(ai, AI, 2)                    \
-        X(ao, AO, 2)
-
-static const struct sim_type {
-        const char *name;
-        enum dnp_type type;
-        uint8_t cls;
-} sim_types[] = {
-#define X(n, t, c) { .name = #n, .type = DNP_TYPE_##t, .cls = (c) },
-        SIM_TYPE_LIST(X)
-#undef X
-};
 
 struct sim {
         struct event_base *base;
@@ -88,14 +69,6 @@ static void out_line(const char *fmt, ...)
         fflush(stdout);
 }
 
-static const struct sim_type *sim_type_by_name(const char *s)
-{
-        for (size_t i = 0; i < sizeof(sim_types) / sizeof(sim_types[0]); i++)
-                if (strcmp(sim_types[i].name, s) == 0)
-                        return &sim_types[i];
-        return NULL;
-}
-
 static int parse_status(const char *s, uint8_t *ret)
 {
         uint64_t n;
@@ -123,7 +96,7 @@ static int parse_points(const char *spec, uint32_t counts[DNP_TYPE_MAX])
                 if (!eq)
                         return -EINVAL;
                 *eq = '\0';
-                const struct sim_type *st = sim_type_by_name(tok);
+                const struct dnp_ptype *st = dnp_ptype_by_abbr(tok);
                 if (!st || toolopt_u64(eq + 1, 65536, &n) < 0)
                         return -EINVAL;
                 counts[st->type] = (uint32_t)n;
@@ -433,11 +406,8 @@ static int sim_set(struct sim *s, enum dnp_type t, uint32_t idx, double value, b
         int r = db_get(outst_db(o), t, idx, &v);
         if (r < 0)
                 return r;
-        db_value_set(t, value, &v);
-        if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
-                v.flags = (uint8_t)((v.flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
-        else if (t == DNP_TYPE_DBI)
-                v.flags = (uint8_t)((v.flags & 0x3f) | (v.v.dbit << 6));
+        dnp_value_set(t, value, &v);
+        v.flags = dnp_value_state_flags(t, &v);
         v.time = has_time ? time : io_wall_ms();
         v.time_kind = DNP_TIME_ABS;
         r = outst_io_update(s->io, t, &v, has_time ? DB_FORCE : DB_DETECT);
@@ -450,11 +420,8 @@ static int sim_flags(struct sim *s, enum dnp_type t, uint32_t idx, uint8_t flags
         int r = db_get(outst_db(outst_io_outst(s->io)), t, idx, &v);
         if (r < 0)
                 return r;
-        if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
-                flags = (uint8_t)((flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
-        else if (t == DNP_TYPE_DBI)
-                flags = (uint8_t)((flags & 0x3f) | (v.v.dbit << 6));
         v.flags = flags;
+        v.flags = dnp_value_state_flags(t, &v);
         v.time = io_wall_ms();
         v.time_kind = DNP_TIME_ABS;
         r = outst_io_update(s->io, t, &v, DB_DETECT);
@@ -473,11 +440,8 @@ static int sim_burst(struct sim *s, enum dnp_type t, uint32_t idx, uint64_t n)
                 return r;
         for (uint64_t i = 0; i < n; i++) {
                 double value = (i & 1) ? 0.0 : 1.0;
-                db_value_set(t, value, &v);
-                if (t == DNP_TYPE_BI || t == DNP_TYPE_BO)
-                        v.flags = (uint8_t)((v.flags & 0x7f) | (v.v.bit ? DNP_FLAG_STATE : 0));
-                else if (t == DNP_TYPE_DBI)
-                        v.flags = (uint8_t)((v.flags & 0x3f) | (v.v.dbit << 6));
+                dnp_value_set(t, value, &v);
+                v.flags = dnp_value_state_flags(t, &v);
                 v.time = now - (n - 1 - i);
                 v.time_kind = DNP_TIME_ABS;
                 r = outst_update(o, t, &v, DB_FORCE, mono);
@@ -503,7 +467,7 @@ static int sim_command(struct sim *s, char *line)
         if (argc == 0)
                 return 0;
 
-        const struct sim_type *st = sim_type_by_name(argv[0]);
+        const struct dnp_ptype *st = dnp_ptype_by_abbr(argv[0]);
         uint64_t idx, n;
         if (st) {
                 /* TYPE INDEX VALUE [@MS] */
@@ -524,7 +488,7 @@ static int sim_command(struct sim *s, char *line)
         }
         if (strcmp(argv[0], "flags") == 0) {
                 uint64_t f;
-                if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
+                if (argc != 4 || !(st = dnp_ptype_by_abbr(argv[1])) ||
                     toolopt_u64(argv[2], UINT32_MAX, &idx) < 0 || toolopt_u64(argv[3], 255, &f) < 0)
                         return -EINVAL;
                 return sim_flags(s, st->type, (uint32_t)idx, (uint8_t)f);
@@ -548,7 +512,7 @@ static int sim_command(struct sim *s, char *line)
                 return 0;
         }
         if (strcmp(argv[0], "burst") == 0) {
-                if (argc != 4 || !(st = sim_type_by_name(argv[1])) ||
+                if (argc != 4 || !(st = dnp_ptype_by_abbr(argv[1])) ||
                     toolopt_u64(argv[2], UINT32_MAX, &idx) < 0 ||
                     toolopt_u64(argv[3], 10000000, &n) < 0)
                         return -EINVAL;
@@ -655,8 +619,8 @@ static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
         struct db *db = outst_db(o);
         uint64_t wall = io_wall_ms();
 
-        for (size_t i = 0; i < sizeof(sim_types) / sizeof(sim_types[0]); i++) {
-                enum dnp_type t = sim_types[i].type;
+        DNP_PTYPE_FOREACH(p) {
+                enum dnp_type t = p->type;
                 for (uint32_t k = 0; k < counts[t]; k++) {
                         struct dnp_value v = {
                                 .index = k,
@@ -674,9 +638,9 @@ static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
                 if (counts[t] == 0)
                         continue;
                 struct db_point_cfg pc = {
-                        .static_var = db_default_static_var(t),
-                        .event_var = db_default_event_var(t),
-                        .event_class = sim_types[i].cls,
+                        .static_var = p->svar,
+                        .event_var = p->evar,
+                        .event_class = p->cls,
                 };
                 (void)db_configure(db, t, 0, counts[t], &pc);
         }

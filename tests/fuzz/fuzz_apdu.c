@@ -38,40 +38,36 @@ static struct fz_set fz_a, fz_b;
 static void fz_touch_value(struct fz_set *s, const struct obj_desc *d, const struct dnp_value *v)
 {
         uint64_t t = v->index ^ v->flags ^ v->time_kind ^ v->time;
-        switch ((enum dnp_type)d->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-        case DNP_TYPE_IIN:
+        switch (dnp_type_value((enum dnp_type)d->type)) {
+        case DNP_VAL_BIT:
                 t += v->v.bit;
                 break;
-        case DNP_TYPE_DBI:
+        case DNP_VAL_DBIT:
                 if (v->v.dbit > 3)
                         abort();
                 t += v->v.dbit;
                 break;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
+        case DNP_VAL_COUNT:
                 t += v->v.count;
                 break;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
+        case DNP_VAL_ANALOG:
                 t += (uint64_t)(v->v.analog != v->v.analog);
                 if (d->fmt == OBJ_FMT_FLAGS_F32 || d->fmt == OBJ_FMT_FLAGS_F32_T48)
                         s->nan_f32 |= isnan(v->v.analog);
                 break;
-        case DNP_TYPE_CROB:
+        case DNP_VAL_CROB:
                 t += v->v.crob.code + v->v.crob.count + v->v.crob.on_ms + v->v.crob.off_ms +
                      v->v.crob.status;
                 break;
-        case DNP_TYPE_AOCMD:
+        case DNP_VAL_AOCMD:
                 t += v->v.ao.status + (uint64_t)(v->v.ao.value != v->v.ao.value);
                 if (d->fmt == OBJ_FMT_AO_F32)
                         s->nan_f32 |= isnan(v->v.ao.value);
                 break;
-        case DNP_TYPE_DELAY:
+        case DNP_VAL_DELAY:
                 t += v->v.delay;
                 break;
-        case DNP_TYPE_OCTETS:
+        case DNP_VAL_OCTETS:
                 if (v->v.octets.len != d->size)
                         abort();
                 for (uint16_t i = 0; i < v->v.octets.len; i++)
@@ -128,28 +124,24 @@ static bool fz_same_value(enum obj_mode mode, const struct obj_desc *d, const st
                 return false;
         if (mode == OBJ_MODE_HEADERS)
                 return true;
-        switch ((enum dnp_type)d->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-        case DNP_TYPE_IIN:
+        switch (dnp_type_value((enum dnp_type)d->type)) {
+        case DNP_VAL_BIT:
                 return a->v.bit == b->v.bit;
-        case DNP_TYPE_DBI:
+        case DNP_VAL_DBIT:
                 return a->v.dbit == b->v.dbit;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
+        case DNP_VAL_COUNT:
                 return a->v.count == b->v.count;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
+        case DNP_VAL_ANALOG:
                 return fz_same_double(a->v.analog, b->v.analog);
-        case DNP_TYPE_CROB:
+        case DNP_VAL_CROB:
                 return a->v.crob.code == b->v.crob.code && a->v.crob.count == b->v.crob.count &&
                        a->v.crob.on_ms == b->v.crob.on_ms && a->v.crob.off_ms == b->v.crob.off_ms &&
                        a->v.crob.status == b->v.crob.status;
-        case DNP_TYPE_AOCMD:
+        case DNP_VAL_AOCMD:
                 return fz_same_double(a->v.ao.value, b->v.ao.value) && a->v.ao.status == b->v.ao.status;
-        case DNP_TYPE_DELAY:
+        case DNP_VAL_DELAY:
                 return a->v.delay == b->v.delay;
-        case DNP_TYPE_OCTETS:
+        case DNP_VAL_OCTETS:
                 return a->v.octets.len == b->v.octets.len &&
                        memcmp(a->v.octets.p, b->v.octets.p, a->v.octets.len) == 0;
         default:

@@ -32,6 +32,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/link.h"
+#include "dnp3/ptype.h"
 #include "dnp3/transport.h"
 #include "master/master_chan.h"
 
@@ -59,7 +60,7 @@ static void check(int cond)
 static void fz_on_value(void *ctx, const struct master_meas *m)
 {
         (void)ctx;
-        check(m->type > DNP_TYPE_NONE && m->type < DNP_TYPE_CROB);
+        check(dnp_ptype_valid(m->type));
         check(m->dev == devs[0] || m->dev == devs[1]);
 }
 

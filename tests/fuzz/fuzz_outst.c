@@ -38,6 +38,7 @@
 #include "dnp3/link.h"
 #include "dnp3/lsess.h"
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 #include "outstation/outst.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -202,9 +203,9 @@ static void master_confirm(bool wrong_seq)
 
 static void update(unsigned p)
 {
-        enum dnp_type t = (enum dnp_type)(DNP_TYPE_BI + p % 7);
+        enum dnp_type t = dnp_ptypes[p % DNP_PTYPE_COUNT].type;
         struct dnp_value v = {
-                .index = p / 7,
+                .index = p / DNP_PTYPE_COUNT,
                 .flags = DNP_FLAG_ONLINE,
                 .time = F.now + 1000000,
                 .time_kind = DNP_TIME_ABS,
@@ -240,17 +241,18 @@ static void setup(uint8_t cfgb)
                 .event_depth = { 0, 5, 5, 5 },
                 .event_sources = 2,
         };
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
-                c.points[t] = 8;
+        DNP_PTYPE_FOREACH(p)
+                c.points[p->type] = 8;
         int err = 0;
         memset(&F, 0, sizeof(F));
         F.now = 1000;
         F.o = outst_new(&c, &cbs, NULL, F.now, &err);
         check(F.o != NULL);
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
+        DNP_PTYPE_FOREACH(p) {
+                int t = (int)p->type;
                 struct db_point_cfg pc = {
-                        .static_var = db_default_static_var((enum dnp_type)t),
-                        .event_var = db_default_event_var((enum dnp_type)t),
+                        .static_var = p->svar,
+                        .event_var = p->evar,
                         .event_class = (uint8_t)(1 + t % 3),
                         .deadband = t == DNP_TYPE_AI ? 1.5 : 0,
                 };

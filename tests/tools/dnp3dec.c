@@ -125,25 +125,21 @@ static int on_header(void *ctx, const struct obj_hdr *h)
 
 static void put_value(const struct obj_desc *d, const struct dnp_value *v)
 {
-        switch (d->type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_BO:
-        case DNP_TYPE_IIN:
+        switch (dnp_type_value((enum dnp_type)d->type)) {
+        case DNP_VAL_BIT:
                 printf(",\"value\":%d", v->v.bit ? 1 : 0);
                 break;
-        case DNP_TYPE_DBI:
+        case DNP_VAL_DBIT:
                 printf(",\"value\":%u", (unsigned)v->v.dbit);
                 break;
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
+        case DNP_VAL_COUNT:
                 printf(",\"value\":%" PRIu32, v->v.count);
                 break;
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
+        case DNP_VAL_ANALOG:
                 printf(",\"value\":");
                 put_num(v->v.analog);
                 break;
-        case DNP_TYPE_CROB:
+        case DNP_VAL_CROB:
                 printf(",\"crob\":{\"code\":%u,\"op\":%u,\"qu\":%u,\"cl\":%u,\"tcc\":%u,"
                        "\"count\":%u,\"on_ms\":%" PRIu32 ",\"off_ms\":%" PRIu32 ",\"status\":%u}",
                        (unsigned)v->v.crob.code, (unsigned)(v->v.crob.code & DNP_CROB_OP_MASK),
@@ -153,15 +149,15 @@ static void put_value(const struct obj_desc *d, const struct dnp_value *v)
                        (unsigned)v->v.crob.count, v->v.crob.on_ms, v->v.crob.off_ms,
                        (unsigned)v->v.crob.status);
                 break;
-        case DNP_TYPE_AOCMD:
+        case DNP_VAL_AOCMD:
                 printf(",\"value\":");
                 put_num(v->v.ao.value);
                 printf(",\"status\":%u", (unsigned)v->v.ao.status);
                 break;
-        case DNP_TYPE_DELAY:
+        case DNP_VAL_DELAY:
                 printf(",\"value\":%u", (unsigned)v->v.delay);
                 break;
-        case DNP_TYPE_OCTETS:
+        case DNP_VAL_OCTETS:
                 printf(",\"octets\":\"");
                 for (size_t i = 0; i < v->v.octets.len; i++)
                         printf("%02x", (unsigned)v->v.octets.p[i]);

@@ -204,7 +204,7 @@ static void test_names(void **state)
         (void)state;
         assert_string_equal(dnp_type_name(DNP_TYPE_BI), "binary_input");
         assert_string_equal(dnp_type_name(DNP_TYPE_OCTETS), "octets");
-        assert_string_equal(dnp_type_name(DNP_TYPE_MAX), "unknown");
+        assert_string_equal(dnp_type_name(DNP_TYPE_MAX), "UNKNOWN");   /* NAMES_UNKNOWN */
         assert_string_equal(dnp_cmd_status_name(0), "SUCCESS");
         assert_string_equal(dnp_cmd_status_name(4), "NOT_SUPPORTED");
         assert_string_equal(dnp_cmd_status_name(18), "DOWNSTREAM_FAIL");

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Enum -> name: one helper behind every name table generated from an
+ * X-macro list, with one fallback text for values the table does not name
+ * (out of range, or a hole in a sparse code table).
+ *
+ *      #define LINK_NAME(name, ...) [LINK_FUNC_##name] = #name,
+ *      NAMES_DEFINE(link_func_name, enum link_func, LINK_FUNC_LIST, LINK_NAME)
+ *
+ * defines `static const char *const link_func_name_tab[]` from the list and
+ * `const char *link_func_name(enum link_func v)`, which returns the entry or
+ * NAMES_UNKNOWN.  ENTRY(...) expands one list row to `[index] = "text",`;
+ * NAMES_BY_CODE serves the lists whose rows are X(NAME, code) and whose text
+ * is the enum name.  Negative values convert to huge indexes: out of range.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#define NAMES_UNKNOWN "UNKNOWN"
+
+/* The text of entry i of tab[n], NULL when there is none. */
+static inline const char *names_find(const char *const *tab, size_t n, size_t i)
+{
+        return i < n ? tab[i] : NULL;
+}
+
+/* The text of entry i of tab[n], NAMES_UNKNOWN when there is none. */
+static inline const char *names_get(const char *const *tab, size_t n, size_t i)
+{
+        const char *s = names_find(tab, n, i);
+        return s ? s : NAMES_UNKNOWN;
+}
+
+#define NAMES_COUNT(tab) (sizeof(tab) / sizeof((tab)[0]))
+#define NAMES_LOOKUP(tab, v) names_get((tab), NAMES_COUNT(tab), (size_t)(v))
+
+/* X(NAME, code, ...) rows named by their enum name, indexed by code. */
+#define NAMES_BY_CODE(name, code, ...) [code] = #name,
+
+#define NAMES_DEFINE(fn, argtype, LIST, ENTRY)                  \
+        static const char *const fn##_tab[] = { LIST(ENTRY) };  \
+        const char *fn(argtype v)                               \
+        {                                                       \
+                return NAMES_LOOKUP(fn##_tab, v);               \
+        }
