@@ -24,11 +24,6 @@ static void chan_kick(struct master_chan *ch, uint64_t now);
 static void chan_finish(struct master_chan *ch, bool ok, uint64_t now);
 static const struct dnp_sess_ops chan_sess_ops;
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-        return a < b ? a : b;
-}
-
 /* ---- setup ---- */
 
 int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callbacks *cb,
@@ -307,7 +302,7 @@ static void chan_on_response(struct master_chan *ch, struct master_dev *d,
                 chan_unexpected(ch, d);
                 return;
         }
-        if (master_dev_on_response(d, t, h, objs, n, now) < 0) {
+        if (master_rsp_on_response(d, t, h, objs, n, now) < 0) {
                 chan_finish(ch, false, now);
                 return;
         }
@@ -336,7 +331,7 @@ static void chan_on_apdu(struct master_chan *ch, struct master_dev *d, const uin
                 return;
         }
         if (h.func == APP_FUNC_UNSOLICITED_RESPONSE) {
-                if (master_dev_on_unsol(d, &h, apdu, len, c.p, rd_left(&c), now))
+                if (master_rsp_on_unsol(d, &h, apdu, len, c.p, rd_left(&c), now))
                         chan_confirm(ch, d, h.seq, true, now);
                 return;
         }
@@ -405,7 +400,7 @@ static void chan_kick(struct master_chan *ch, uint64_t now)
                         struct master_dev *d = ch->devs[(ch->rr + i) % ch->ndev];
                         if (!lsess_tx_idle(&d->ls))
                                 continue;
-                        enum master_task t = master_dev_ready(d, now);
+                        enum master_task t = master_sched_ready(d, now);
                         if (t < best_t) {
                                 best = d;
                                 best_t = t;
@@ -495,7 +490,7 @@ void master_chan_timer(struct master_chan *ch, uint64_t now)
                 }
         }
         for (size_t i = 0; i < ch->ndev; i++)
-                master_dev_cmd_timers(ch->devs[i], now);
+                master_queue_timers(ch->devs[i], now);
         if (ch->txn.active && ch->txn.deadline <= now)
                 chan_txn_timeout(ch, now);
         chan_check_sent(ch, now);
@@ -573,10 +568,10 @@ uint64_t master_chan_deadline(const struct master_chan *ch)
                 dl = ch->txn.deadline;
         for (size_t i = 0; i < ch->ndev; i++) {
                 const struct master_dev *d = ch->devs[i];
-                dl = min_u64(dl, lsess_deadline(&d->ls));
-                dl = min_u64(dl, master_dev_cmd_deadline(d));
+                dl = master_min_u64(dl, lsess_deadline(&d->ls));
+                dl = master_min_u64(dl, master_queue_deadline(&d->queue));
                 if (!ch->txn.active && lsess_tx_idle(&d->ls))
-                        dl = min_u64(dl, master_dev_next_due(d));
+                        dl = master_min_u64(dl, master_sched_next_due(d));
         }
         return dl;
 }
