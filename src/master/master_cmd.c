@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Control requests on the wire: building SELECT / OPERATE /
+ * DIRECT_OPERATE(_NR) with CROB and analog output objects, and checking the
+ * outstation's echo.  Pure functions; see master_cmd.h.
+ */
 #include "master/master_cmd.h"
 
 #include <errno.h>

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A device polled by a master channel: its public calls and the names of
- * its enums (master_dev.h), setup, start and stop with the channel, online/offline, and the task
- * dispatch: the request a task sends and what the end of its transaction
- * does.  The parts are master_sched.c (when), master_queue.c,
- * master_control.c and master_freeze.c (queued requests), master_rsp.c
- * (responses) and master_tsync.c (time sync); see master_priv.h.
+ * its enums (master_dev.h), setup, start and stop with the channel,
+ * online/offline, and the task dispatch: the request a task sends and what
+ * the end of its transaction does.  The parts are master_sched.c (when),
+ * master_queue.c, master_control.c and master_freeze.c (queued requests),
+ * master_rsp.c (responses) and master_tsync.c (time sync); see
+ * master_priv.h.
  */
 #include "master/master_dev.h"
 

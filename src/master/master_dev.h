@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One outstation (IED) polled by a master channel: its configuration, its
- * task scheduler and its controls.  Devices are created by
+ * tasks, its controls and freezes.  Devices are created by
  * master_chan_add_dev() and freed with their channel.
  *
  * Tasks, highest priority first (X-macro order).  Among devices the

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The other requests a master sends (class reads, unsolicited on/off,
+ * restart-bit clear, time sync, freezes, confirms), built with the codec's
+ * APDU writer.  Pure functions; see master_req.h.
+ */
 #include "master/master_req.h"
 
 #include <errno.h>
