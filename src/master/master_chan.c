@@ -568,10 +568,10 @@ uint64_t master_chan_deadline(const struct master_chan *ch)
                 dl = ch->txn.deadline;
         for (size_t i = 0; i < ch->ndev; i++) {
                 const struct master_dev *d = ch->devs[i];
-                dl = master_min_u64(dl, lsess_deadline(&d->ls));
-                dl = master_min_u64(dl, master_queue_deadline(&d->queue));
+                dl = dnp_deadline_min(dl, lsess_deadline(&d->ls));
+                dl = dnp_deadline_min(dl, master_queue_deadline(&d->queue));
                 if (!ch->txn.active && lsess_tx_idle(&d->ls))
-                        dl = master_min_u64(dl, master_sched_next_due(d));
+                        dl = dnp_deadline_min(dl, master_sched_next_due(d));
         }
         return dl;
 }

@@ -85,7 +85,7 @@ int master_control_submit(struct master_dev *d, enum master_cmd_mode mode,
 }
 
 int master_control_build(struct master_dev *d, struct master_rq *rq, uint8_t seq, uint64_t now,
-                         uint8_t *ret_func, bool *ret_expect, size_t *ret_len)
+                         uint8_t *ret_func, size_t *ret_len)
 {
         struct master_ctl *c = master_queue_ctl(&d->queue, rq);
         /* an OPERATE whose selection the device lost is selected again */
@@ -103,7 +103,6 @@ int master_control_build(struct master_dev *d, struct master_rq *rq, uint8_t seq
         }
         rq->state = MASTER_RQ_ACTIVE;
         *ret_func = func;
-        *ret_expect = func != APP_FUNC_DIRECT_OPERATE_NR;
         return 0;
 }
 

@@ -238,7 +238,6 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
 {
         uint8_t seq = d->seq;
         uint8_t func = 0;
-        bool expect = true;
         size_t len = 0;
         int r;
 
@@ -249,9 +248,9 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
                 if (!rq)
                         r = -ENOENT;
                 else if (t == MASTER_TASK_CONTROL)
-                        r = master_control_build(d, rq, seq, now, &func, &expect, &len);
+                        r = master_control_build(d, rq, seq, now, &func, &len);
                 else
-                        r = master_freeze_build(d, rq, seq, now, &func, &expect, &len);
+                        r = master_freeze_build(d, rq, seq, now, &func, &len);
                 break;
         }
         case MASTER_TASK_CLEAR_RESTART:
@@ -292,7 +291,7 @@ int master_dev_build(struct master_dev *d, enum master_task t, uint64_t now, uin
         d->req_len = len;
         d->seq = (uint8_t)((seq + 1) & APP_CTRL_SEQ);
         *ret_func = func;
-        *ret_expect = expect;
+        *ret_expect = !app_func_no_response(func);     /* the _NR controls and freezes */
         return 0;
 }
 

@@ -63,7 +63,7 @@ int master_freeze_submit(struct master_dev *d, const struct master_freeze *f,
 }
 
 int master_freeze_build(struct master_dev *d, struct master_rq *rq, uint8_t seq, uint64_t now,
-                        uint8_t *ret_func, bool *ret_expect, size_t *ret_len)
+                        uint8_t *ret_func, size_t *ret_len)
 {
         struct master_frz *z = master_queue_frz(&d->queue, rq);
         int r = master_req_freeze(d->req, sizeof(d->req), seq, &z->f, ret_len);
@@ -75,7 +75,6 @@ int master_freeze_build(struct master_dev *d, struct master_rq *rq, uint8_t seq,
         rq->state = MASTER_RQ_ACTIVE;
         z->answered = false;
         *ret_func = z->f.func;
-        *ret_expect = !master_req_freeze_nr(z->f.func);
         return 0;
 }
 

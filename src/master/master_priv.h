@@ -43,11 +43,6 @@ _Static_assert(MASTER_TASK_CONTROL == 0 && MASTER_TASK_FREEZE == 1,
                "the queued tasks CONTROL and FREEZE come first, the polls after them");
 _Static_assert(MASTER_TASK_MAX <= 16, "master_sched.owed is a uint16_t bitmask of tasks");
 
-static inline uint64_t master_min_u64(uint64_t a, uint64_t b)
-{
-        return a < b ? a : b;
-}
-
 /* ---- the scheduler (master_sched.c) ---- */
 
 struct master_sched {
@@ -347,7 +342,7 @@ int master_control_submit(struct master_dev *d, enum master_cmd_mode mode,
                           void *cb_ctx, uint64_t now, uint32_t *ret_id);
 /* Build the next request of control rq (the head) into d->req; <0: not buildable (reported). */
 int master_control_build(struct master_dev *d, struct master_rq *rq, uint8_t seq, uint64_t now,
-                         uint8_t *ret_func, bool *ret_expect, size_t *ret_len);
+                         uint8_t *ret_func, size_t *ret_len);
 /* A response to the control in flight, valid or not: check the echo. */
 void master_control_on_response(struct master_dev *d, const uint8_t *objs, size_t n,
                                 uint16_t iin);
@@ -364,7 +359,7 @@ int master_freeze_submit(struct master_dev *d, const struct master_freeze *f,
                          master_freeze_cb cb, void *cb_ctx, uint64_t now, uint32_t *ret_id);
 /* Build freeze rq (the head) into d->req; <0: it cannot be built (reported). */
 int master_freeze_build(struct master_dev *d, struct master_rq *rq, uint8_t seq, uint64_t now,
-                        uint8_t *ret_func, bool *ret_expect, size_t *ret_len);
+                        uint8_t *ret_func, size_t *ret_len);
 /* A response to the freeze in flight, valid or not: the device answered. */
 void master_freeze_on_response(struct master_dev *d, uint16_t iin);
 /* The freeze transaction ended (see master_dev_txn_done). */

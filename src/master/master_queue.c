@@ -128,7 +128,7 @@ uint64_t master_queue_deadline(const struct master_queue *q)
         uint64_t dl = DNP_NEVER;
         for (size_t i = 0; i < MASTER_QUEUE_KINDS * q->per_kind; i++)
                 if (queue_pending(&q->rq[i]))
-                        dl = master_min_u64(dl, q->rq[i].deadline);
+                        dl = dnp_deadline_min(dl, q->rq[i].deadline);
         return dl;
 }
 

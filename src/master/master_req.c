@@ -135,8 +135,7 @@ bool master_req_is_freeze(uint8_t func)
 
 bool master_req_freeze_nr(uint8_t func)
 {
-        return func == APP_FUNC_IMMED_FREEZE_NR || func == APP_FUNC_FREEZE_CLEAR_NR ||
-               func == APP_FUNC_FREEZE_AT_TIME_NR;
+        return master_req_is_freeze(func) && app_func_no_response(func);
 }
 
 int master_req_freeze_check(const struct master_freeze *f)

@@ -29,7 +29,7 @@ void master_sched_init(struct master_sched *s)
 
 void master_sched_demand(struct master_sched *s, enum master_task t, uint64_t now)
 {
-        s->due[t] = master_min_u64(s->due[t], now);
+        s->due[t] = dnp_deadline_min(s->due[t], now);
 }
 
 static void sched_owe(struct master_sched *s, uint64_t at)
@@ -154,14 +154,14 @@ uint64_t master_sched_next_due(const struct master_dev *d)
         const struct master_sched *s = &d->sched;
         uint64_t due = DNP_NEVER;
         for (unsigned t = MASTER_TASK_FIRST_POLL; t < MASTER_TASK_MAX; t++)
-                due = master_min_u64(due, s->due[t]);
+                due = dnp_deadline_min(due, s->due[t]);
         if (due != DNP_NEVER && due < s->hold_until)
                 due = s->hold_until;    /* polls wait while a SELECT is held */
         uint64_t at;
         if (master_queue_waiting(&d->queue, MASTER_TASK_FREEZE, &at))
-                due = master_min_u64(due, at < s->hold_until ? s->hold_until : at);
+                due = dnp_deadline_min(due, at < s->hold_until ? s->hold_until : at);
         if (master_queue_waiting(&d->queue, MASTER_TASK_CONTROL, &at))
-                due = master_min_u64(due, at);
+                due = dnp_deadline_min(due, at);
         if (due != DNP_NEVER && d->state == MASTER_DEV_OFFLINE && due < s->probe_due)
                 due = s->probe_due;
         return due;

@@ -1647,53 +1647,64 @@ static void kind_frz_cb(void *ctx, struct master_dev *d, const struct master_fre
 /*
  * Controls and freezes wait in one queue but do not share its room: a
  * device takes max_controls controls and, apart, max_controls freezes
- * (dnp3gw.conf(5)), with ids from one sequence.  When control_timeout
- * passes for both in the same pass, or the channel closes, the control is
- * reported before the freeze (CONTROL is the higher-priority task), even
- * when the freeze was queued first.
+ * (master_dev_cfg), with ids from one sequence.  When control_timeout passes
+ * for all of them in the same pass, or the channel closes, the controls are
+ * reported before the freezes (CONTROL is the higher-priority task), even
+ * when the freezes were queued first.
  */
 static void test_queue_kinds_apart(void **state)
 {
         (void)state;
         struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.max_controls = 2;
         cfg.control_timeout_ms = 3000;
         cfg.comm_fail_after = 5;
-        cfg.max_controls = 1;
         one_dev_started(&cfg, 1);
         S.dev[0].silent = true;
         kind_n = 0;
-        uint32_t fid, cid, id;
-        uint64_t t0 = S.now;
-        struct master_freeze f = frz_of(APP_FUNC_IMMED_FREEZE, 1, (const uint16_t[][2]){ { 0, 3 } });
-        assert_int_equal(master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &fid), 0);
+        uint32_t id[4], more;
+        const uint64_t t0 = S.now;
+        const struct master_freeze f =
+                frz_of(APP_FUNC_FREEZE_CLEAR, 1, (const uint16_t[][2]){ { 0, 3 } });
+        for (size_t i = 0; i < 4; i++) {
+                int r = i < 2 ? master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &id[i])
+                              : master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1,
+                                                   kind_cmd_cb, NULL, S.now, &id[i]);
+                assert_int_equal(r, 0);
+                if (i > 0)
+                        assert_int_equal(id[i], id[i - 1] + 1);
+        }
+        assert_int_equal(master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &more), -EBUSY);
         assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, kind_cmd_cb,
-                                            NULL, S.now, &cid), 0);
-        assert_int_equal(cid, fid + 1);
-        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, kind_cmd_cb,
-                                            NULL, S.now, &id), -EBUSY);
-        assert_int_equal(master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &id), -EBUSY);
-        /* the control goes first and is retried (response timeout 2 s); both time out at 3 s */
+                                            NULL, S.now, &more),
+                         -EBUSY);
+        /* the first control goes first and is retried (response timeout 2 s); all time out at 3 s */
         sim_run_until(t0 + 2999);
         assert_int_equal(kind_n, 0);
         assert_int_equal(sim_count_func(10, APP_FUNC_DIRECT_OPERATE), 2);
-        assert_int_equal(sim_count_func(10, APP_FUNC_IMMED_FREEZE), 0);
+        assert_int_equal(sim_count_func(10, APP_FUNC_FREEZE_CLEAR), 0);
         sim_run_until(t0 + 3000);
-        assert_int_equal(kind_n, 2);
-        assert_memory_equal(kind_log, "CF", 2);
-        /* the freeze's slot is free at once, the control's when its transaction ends (4 s) */
-        assert_int_equal(master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &fid), 0);
-        assert_int_equal(fid, cid + 1);
+        assert_int_equal(kind_n, 4);
+        assert_memory_equal(kind_log, "CCFF", 4);
+        /* slots free at once, but the control on the channel's only when its transaction ends */
+        assert_int_equal(master_dev_freeze(S.md[0], &f, kind_frz_cb, NULL, S.now, &more), 0);
+        assert_int_equal(more, id[3] + 1);
         assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, kind_cmd_cb,
-                                            NULL, S.now, &id), -EBUSY);
+                                            NULL, S.now, &more),
+                         0);
+        assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, kind_cmd_cb,
+                                            NULL, S.now, &more),
+                         -EBUSY);
         sim_run_until(t0 + 4000);
         assert_int_equal(master_dev_control(S.md[0], MASTER_CMD_DIRECT, one_crob, 1, kind_cmd_cb,
-                                            NULL, S.now, &cid), 0);
-        assert_int_equal(cid, fid + 1);
-        assert_int_equal(kind_n, 2);
-        /* closed: the queued control and the freeze on the channel fail OFFLINE, in that order */
-        master_chan_down(S.ch, S.now);
+                                            NULL, S.now, &more),
+                         0);
+        assert_int_equal(more, id[3] + 3);
         assert_int_equal(kind_n, 4);
-        assert_memory_equal(kind_log + 2, "CF", 2);
+        /* closed: both controls (one on the channel) fail OFFLINE before the freeze */
+        master_chan_down(S.ch, S.now);
+        assert_int_equal(kind_n, 7);
+        assert_memory_equal(kind_log + 4, "CCF", 3);
         sim_teardown();
 }
 
