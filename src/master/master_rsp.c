@@ -7,10 +7,10 @@
  * repeated unsolicited fragments are recognised, and what the device
  * refused or sent malformed is reported (diagnostics).
  */
-#include <string.h>
 
 #include "dnp3/crc.h"
 #include "dnp3/obj.h"
+#include "dnp3/ptype.h"
 #include "master/master_priv.h"
 
 void master_rsp_reset(struct master_rsp *r)
@@ -24,28 +24,13 @@ struct meas_ctx {
         bool unsol;
 };
 
-static bool rsp_type_is_point(uint8_t type)
-{
-        switch (type) {
-        case DNP_TYPE_BI:
-        case DNP_TYPE_DBI:
-        case DNP_TYPE_BO:
-        case DNP_TYPE_CNT:
-        case DNP_TYPE_FCNT:
-        case DNP_TYPE_AI:
-        case DNP_TYPE_AO:
-                return true;
-        default:
-                return false;
-        }
-}
-
 static int rsp_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
 {
         struct meas_ctx *c = ctx;
         struct master_dev *d = c->d;
         struct master_chan *ch = d->chan;
-        if (!h->desc || !rsp_type_is_point(h->desc->type))
+        /* measurements are the values of point types (ptype.h), not IIN, delays, controls */
+        if (!h->desc || !dnp_ptype_valid((enum dnp_type)h->desc->type))
                 return 0;
         struct master_meas m = {
                 .dev = d,
