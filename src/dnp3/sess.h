@@ -112,3 +112,53 @@ static inline void dnp_sess_timer(struct dnp_sess *s, uint64_t now)
 {
         s->ops->timer(s, now);
 }
+
+/*
+ * Defines `static const struct dnp_sess_ops NAME` for a session TYPE that
+ * embeds its struct dnp_sess as MEMBER and names its verbs PREFIX_up,
+ * PREFIX_down, PREFIX_rx, PREFIX_output, PREFIX_consumed, PREFIX_deadline
+ * and PREFIX_timer (taking TYPE * first): one definition of the glue for
+ * every session.
+ */
+#define DNP_SESS_OPS_DEFINE(NAME, TYPE, MEMBER, PREFIX)                                 \
+        static TYPE *NAME##_of(const struct dnp_sess *s)                                \
+        {                                                                               \
+                return (TYPE *)((const char *)s - offsetof(TYPE, MEMBER));              \
+        }                                                                               \
+        static void NAME##_up(struct dnp_sess *s, uint64_t now)                         \
+        {                                                                               \
+                PREFIX##_up(NAME##_of(s), now);                                         \
+        }                                                                               \
+        static void NAME##_down(struct dnp_sess *s, uint64_t now)                       \
+        {                                                                               \
+                PREFIX##_down(NAME##_of(s), now);                                       \
+        }                                                                               \
+        static void NAME##_rx(struct dnp_sess *s, const uint8_t *p, size_t n, uint64_t now) \
+        {                                                                               \
+                PREFIX##_rx(NAME##_of(s), p, n, now);                                   \
+        }                                                                               \
+        static size_t NAME##_output(const struct dnp_sess *s, const uint8_t **ret)      \
+        {                                                                               \
+                return PREFIX##_output(NAME##_of(s), ret);                              \
+        }                                                                               \
+        static void NAME##_consumed(struct dnp_sess *s, size_t n, uint64_t now)         \
+        {                                                                               \
+                PREFIX##_consumed(NAME##_of(s), n, now);                                \
+        }                                                                               \
+        static uint64_t NAME##_deadline(const struct dnp_sess *s)                       \
+        {                                                                               \
+                return PREFIX##_deadline(NAME##_of(s));                                 \
+        }                                                                               \
+        static void NAME##_timer(struct dnp_sess *s, uint64_t now)                      \
+        {                                                                               \
+                PREFIX##_timer(NAME##_of(s), now);                                      \
+        }                                                                               \
+        static const struct dnp_sess_ops NAME = {                                       \
+                .up = NAME##_up,                                                        \
+                .down = NAME##_down,                                                    \
+                .rx = NAME##_rx,                                                        \
+                .output = NAME##_output,                                                \
+                .consumed = NAME##_consumed,                                            \
+                .deadline = NAME##_deadline,                                            \
+                .timer = NAME##_timer,                                                  \
+        }

@@ -22,9 +22,11 @@
 
 static void chan_kick(struct master_chan *ch, uint64_t now);
 static void chan_finish(struct master_chan *ch, bool ok, uint64_t now);
-static const struct dnp_sess_ops chan_sess_ops;
 
 /* ---- setup ---- */
+
+/* the session interface (dnp3/sess.h): the verbs below, for a runner */
+DNP_SESS_OPS_DEFINE(chan_sess_ops, struct master_chan, sess, master_chan);
 
 int master_chan_new(const struct master_chan_cfg *cfg, const struct master_callbacks *cb,
                     struct master_chan **ret)
@@ -502,57 +504,6 @@ void master_chan_work(struct master_chan *ch)
         dnp_sess_wake(&ch->sess);
 }
 
-/* ---- the session interface ---- */
-
-static struct master_chan *chan_of(const struct dnp_sess *s)
-{
-        return (struct master_chan *)((const char *)s - offsetof(struct master_chan, sess));
-}
-
-static void chan_sess_up(struct dnp_sess *s, uint64_t now)
-{
-        master_chan_up(chan_of(s), now);
-}
-
-static void chan_sess_down(struct dnp_sess *s, uint64_t now)
-{
-        master_chan_down(chan_of(s), now);
-}
-
-static void chan_sess_rx(struct dnp_sess *s, const uint8_t *p, size_t n, uint64_t now)
-{
-        master_chan_rx(chan_of(s), p, n, now);
-}
-
-static size_t chan_sess_output(const struct dnp_sess *s, const uint8_t **ret)
-{
-        return master_chan_output(chan_of(s), ret);
-}
-
-static void chan_sess_consumed(struct dnp_sess *s, size_t n, uint64_t now)
-{
-        master_chan_consumed(chan_of(s), n, now);
-}
-
-static uint64_t chan_sess_deadline(const struct dnp_sess *s)
-{
-        return master_chan_deadline(chan_of(s));
-}
-
-static void chan_sess_timer(struct dnp_sess *s, uint64_t now)
-{
-        master_chan_timer(chan_of(s), now);
-}
-
-static const struct dnp_sess_ops chan_sess_ops = {
-        .up = chan_sess_up,
-        .down = chan_sess_down,
-        .rx = chan_sess_rx,
-        .output = chan_sess_output,
-        .consumed = chan_sess_consumed,
-        .deadline = chan_sess_deadline,
-        .timer = chan_sess_timer,
-};
 
 struct dnp_sess *master_chan_sess(struct master_chan *ch)
 {

@@ -50,7 +50,9 @@ static int outst_cfg_check(const struct outst_cfg *c)
         return 0;
 }
 
-static const struct dnp_sess_ops outst_sess_ops;
+
+/* the session interface (dnp3/sess.h): the verbs below, for a runner */
+DNP_SESS_OPS_DEFINE(outst_sess_ops, struct outst, sess, outst);
 
 struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callbacks *cb, void *ctx,
                         uint64_t now, int *ret_err)
@@ -532,58 +534,6 @@ void outst_down(struct outst *o, uint64_t now)
         link_scanner_init(&o->sc);
         lsess_reset(&o->ls, now);
 }
-
-/* ---- the session interface -------------------------------------------- */
-
-static struct outst *outst_of(const struct dnp_sess *s)
-{
-        return (struct outst *)((const char *)s - offsetof(struct outst, sess));
-}
-
-static void outst_sess_up(struct dnp_sess *s, uint64_t now)
-{
-        outst_up(outst_of(s), now);
-}
-
-static void outst_sess_down(struct dnp_sess *s, uint64_t now)
-{
-        outst_down(outst_of(s), now);
-}
-
-static void outst_sess_rx(struct dnp_sess *s, const uint8_t *p, size_t n, uint64_t now)
-{
-        outst_rx(outst_of(s), p, n, now);
-}
-
-static size_t outst_sess_output(const struct dnp_sess *s, const uint8_t **ret)
-{
-        return outst_output(outst_of(s), ret);
-}
-
-static void outst_sess_consumed(struct dnp_sess *s, size_t n, uint64_t now)
-{
-        outst_consumed(outst_of(s), n, now);
-}
-
-static uint64_t outst_sess_deadline(const struct dnp_sess *s)
-{
-        return outst_deadline(outst_of(s));
-}
-
-static void outst_sess_timer(struct dnp_sess *s, uint64_t now)
-{
-        outst_timer(outst_of(s), now);
-}
-
-static const struct dnp_sess_ops outst_sess_ops = {
-        .up = outst_sess_up,
-        .down = outst_sess_down,
-        .rx = outst_sess_rx,
-        .output = outst_sess_output,
-        .consumed = outst_sess_consumed,
-        .deadline = outst_sess_deadline,
-        .timer = outst_sess_timer,
-};
 
 struct dnp_sess *outst_sess(struct outst *o)
 {
