@@ -504,7 +504,6 @@ void master_chan_work(struct master_chan *ch)
         dnp_sess_wake(&ch->sess);
 }
 
-
 struct dnp_sess *master_chan_sess(struct master_chan *ch)
 {
         return &ch->sess;
