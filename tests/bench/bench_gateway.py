@@ -22,66 +22,30 @@ are stamped in this one process with the same clock.
 Usage: bench_gateway.py --gwd PATH/dnp3gwd --shim PATH/libptyshim.so [--events N]
 """
 
-import argparse
 import os
 import select
-import shutil
-import signal
-import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
-import tty
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-import dnp3  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import ctx_switches, dnp3, pct, proc_status  # noqa: E402
 
 IED_ADDR, GW_MASTER = 1, 2
 UP_ADDR, UP_MASTER = 10, 1
-DEADLINE = 20.0
+DEADLINE = benchlib.DEADLINE
 EV_BASE = 1_700_000_000_000  # event k has time EV_BASE + k
 
 
-class Ied:
-    """The IED side of the pty: link frames in (via dnp3.Master's scanner), requests
-    answered with empty responses, unsolicited responses with g2v2 events out."""
+class Ied(benchlib.Ied):
+    """The IED side of the pty (benchlib.Ied) that also writes unsolicited responses with
+    g2v2 events."""
 
     def __init__(self, fd):
-        self.fd = fd
-        self.rx = dnp3.Master(None, fd=fd, local=IED_ADDR, remote=GW_MASTER)
-        self.tseq = 0
+        super().__init__(fd, IED_ADDR, GW_MASTER)
         self.useq = 0
-        self.requests = {}
-
-    def send_apdu(self, apdu):
-        out = b""
-        chunks = [apdu[i:i + 249] for i in range(0, len(apdu), 249)]
-        for i, ch in enumerate(chunks):
-            th = (0x40 if i == 0 else 0) | (0x80 if i == len(chunks) - 1 else 0) | self.tseq
-            self.tseq = (self.tseq + 1) & 0x3F
-            # DIR=0 (from an outstation), PRM=1, UNCONFIRMED_USER_DATA
-            out += dnp3.link_frame(0x44, GW_MASTER, IED_ADDR, bytes([th]) + ch)
-        view = memoryview(out)
-        while view:
-            try:
-                n = os.write(self.fd, view)
-                view = view[n:]
-            except BlockingIOError:
-                select.select([], [self.fd], [], 1.0)
-                self.serve(0)  # keep reading meanwhile
-
-    def serve(self, timeout):
-        """Answer what the gateway sent (empty RESPONSE to every request; confirms dropped)."""
-        self.rx._read(timeout)
-        while self.rx.apdus:
-            a = self.rx.apdus.pop(0)
-            self.requests[a.func] = self.requests.get(a.func, 0) + 1
-            if a.func == dnp3.CONFIRM:
-                continue
-            self.send_apdu(bytes([0xC0 | a.seq, dnp3.RESPONSE, 0, 0]))
 
     def unsolicited(self, first, n, index=0):
         """One unsolicited response: n g2v2 events first..first+n-1 on one point."""
@@ -164,79 +128,21 @@ points = {
 """ % (port, UP_ADDR, UP_MASTER, pty, GW_MASTER, IED_ADDR, r(bi, 1), r(ai, 2), r(cnt, 3))
 
 
-def proc_status(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith(key + ":"):
-                return int(ln.split()[1])
-    return None
-
-
-def cpu_ticks(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-
-
-def ctx_switches(pid):
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            for ln in f:
-                if ln.startswith("voluntary_ctxt_switches:"):
-                    total += int(ln.split()[1])
-    return total
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gwd", required=True)
-    ap.add_argument("--shim", required=True)
+    ap = benchlib.arg_parser()
     ap.add_argument("--events", type=int, default=10000)
     ap.add_argument("--throughput-events", type=int, default=50000)
     ap.add_argument("--idle", type=float, default=10.0)
     args = ap.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="dnp3gw-bench-")
-    mfd, sfd = os.openpty()
-    tty.setraw(mfd)
-    tty.setraw(sfd)
-    pty = os.ttyname(sfd)
-    os.set_blocking(mfd, False)
-    gw = notify = up = None
+    mfd, sfd, pty = benchlib.raw_pty()
+    gw = up = None
     try:
         port = dnp3.free_port()
-        conf = os.path.join(tmp, "bench.conf")
-        with open(conf, "w") as f:
-            f.write(config(pty, port))
-        npath = os.path.join(tmp, "notify")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(npath)
-        env = dict(os.environ, LD_PRELOAD=args.shim, NOTIFY_SOCKET=npath)
-        env["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS"),
-                                                  "verify_asan_link_order=0") if x)
-        env.pop("JOURNAL_STREAM", None)
-        log = open(os.path.join(tmp, "dnp3gwd.log"), "w")
-        t_start = time.monotonic()
-        gw = subprocess.Popen([args.gwd, "-c", conf], env=env, stdout=log, stderr=log,
-                              stdin=subprocess.DEVNULL)
+        gw = benchlib.Daemon(args.gwd, args.shim, config(pty, port))
         ied = Ied(mfd)
-        notify.settimeout(0.05)
-        ready = False
-        while not ready:
-            if time.monotonic() - t_start > DEADLINE or gw.poll() is not None:
-                raise SystemExit("dnp3gwd did not become ready (exit %s)" % gw.poll())
-            try:
-                ready = "READY=1" in notify.recv(4096).decode().split("\n")
-            except socket.timeout:
-                pass
-            ied.serve(0)
-        t_ready = time.monotonic() - t_start
+        gw.start(lambda: ied.serve(0))
+        t_ready = gw.t_ready
         rss_start = proc_status(gw.pid, "VmRSS")
         up = Up(port)
         # wait for the gateway's startup sequence to finish (ENABLE_UNSOLICITED answered),
@@ -310,7 +216,7 @@ def main():
 
         # -- idle: nothing changes (the upstream master stays connected)
         hz = os.sysconf("SC_CLK_TCK")
-        c0, v0 = cpu_ticks(gw.pid), ctx_switches(gw.pid)
+        c0, v0 = benchlib.proc_cpu_ticks(gw.pid), ctx_switches(gw.pid)
         end = time.monotonic() + args.idle
         while time.monotonic() < end:  # keep both sockets read, answer anything
             r, _, _ = select.select([mfd, up.m.sock], [], [], max(0, end - time.monotonic()))
@@ -318,13 +224,10 @@ def main():
                 ied.serve(0)
             if up.m.sock in r:
                 up.pump(0)
-        c1, v1 = cpu_ticks(gw.pid), ctx_switches(gw.pid)
-        strace = shutil.which("strace")
+        c1, v1 = benchlib.proc_cpu_ticks(gw.pid), ctx_switches(gw.pid)
+        st = benchlib.Strace(gw.pid).start()
         epoll = None
-        if strace:
-            st = subprocess.Popen([strace, "-c", "-f", "-e", "trace=epoll_wait,epoll_pwait",
-                                   "-p", str(gw.pid)], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
+        if st:
             end = time.monotonic() + args.idle
             while time.monotonic() < end:
                 r, _, _ = select.select([mfd, up.m.sock], [], [],
@@ -333,11 +236,8 @@ def main():
                     ied.serve(0)
                 if up.m.sock in r:
                     up.pump(0)
-            st.send_signal(signal.SIGINT)
-            _, err = st.communicate(timeout=DEADLINE)
-            epoll = sum(int(ln.split()[3]) for ln in err.splitlines()
-                        if ln.split() and ln.split()[-1] in ("epoll_wait", "epoll_pwait")
-                        and len(ln.split()) >= 5)
+            calls = st.stop()
+            epoll = calls.get("epoll_wait", 0) + calls.get("epoll_pwait", 0)
 
         print("dnp3gwd benchmark (pty downstream, loopback TCP upstream; "
               "100 000 mapped points, 3 x 10 000 event slots)")
@@ -361,24 +261,18 @@ def main():
                   "(apt-get install strace)")
         print("  requests the gateway sent the IED: %s" %
               ", ".join("%s x%d" % (f, c) for f, c in sorted(ied.requests.items())))
-        gw.send_signal(signal.SIGTERM)
-        rc = gw.wait(timeout=DEADLINE)
+        rc = gw.stop()
         if rc != 0:
-            with open(os.path.join(tmp, "dnp3gwd.log")) as f:
-                sys.stderr.write(f.read()[-3000:])
-            raise SystemExit("dnp3gwd exit status %d" % rc)
+            sys.stderr.write(gw.log_text()[-3000:])
+            raise SystemExit("dnp3gwd exit status %s" % rc)
         return 0 if in_order else 1
     finally:
-        if gw and gw.poll() is None:
-            gw.kill()
-            gw.wait()
         if up:
             up.m.close()
-        if notify:
-            notify.close()
+        if gw:
+            gw.close()
         os.close(mfd)
         os.close(sfd)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
