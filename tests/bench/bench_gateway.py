@@ -13,6 +13,9 @@ are stamped in this one process with the same clock.
               socket; p50 / p99 / max over 10 000 events
   throughput  events/s through the daemon, 100 events per downstream fragment, at most
               5 000 in flight (the upstream class buffer holds 10 000)
+  CPU         the daemon's CPU time (schedstat) and wake-ups (voluntary context switches)
+              per event in each of those two runs: unlike the wall times above, barely
+              changed by other load on the machine
   RSS         VmRSS of dnp3gwd with 100 000 mapped points and 3 x 10 000 event slots
               (after start, and after the runs)
   idle        utime+stime of dnp3gwd over 10 s with nothing changing, and its
@@ -166,6 +169,7 @@ def main():
 
         # -- latency: one event at a time
         lat = []
+        u0 = benchlib.Usage(gw.pid)
         k = 0
         for _ in range(args.events):
             t0 = time.perf_counter_ns()
@@ -185,7 +189,10 @@ def main():
             up.times, up.stamps = [], []
             k += 1
 
+        u_lat = benchlib.Usage(gw.pid) - u0
+
         # -- throughput: 100 events per fragment, at most 5 000 in flight
+        u0 = benchlib.Usage(gw.pid)
         first = k
         n = args.throughput_events
         sent = 0
@@ -210,6 +217,7 @@ def main():
                 got += up.times
                 up.times, up.stamps = [], []
         dt = time.perf_counter() - t0
+        u_thr = benchlib.Usage(gw.pid) - u0
         in_order = got == [EV_BASE + first + i for i in range(n)]
         rss_after = proc_status(gw.pid, "VmRSS")
         rss_peak = proc_status(gw.pid, "VmHWM")
@@ -246,6 +254,10 @@ def main():
               "(%d events, one at a time)" % (pct(lat, 50), pct(lat, 99), max(lat), len(lat)))
         print("  throughput                      %8.0f events/s (%d events in %.2f s, %s)" %
               (n / dt, n, dt, "all in order" if in_order else "NOT IN ORDER"))
+        print("  daemon CPU per event            %8.1f us one at a time, %.2f us in the "
+              "throughput run (schedstat)" % (u_lat.ns / 1e3 / len(lat), u_thr.ns / 1e3 / n))
+        print("  daemon wake-ups per event       %8.2f one at a time, %.3f in the throughput "
+              "run (voluntary context switches)" % (u_lat.wake / len(lat), u_thr.wake / n))
         print("  VmRSS after start               %8.1f MB" % (rss_start / 1024.0))
         print("  VmRSS after the runs            %8.1f MB (peak VmHWM %.1f MB)" %
               (rss_after / 1024.0, rss_peak / 1024.0))

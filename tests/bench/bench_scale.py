@@ -268,10 +268,10 @@ class Bench:
             calls = None
             st = benchlib.Strace(gw.pid).start()
             if st:
-                s0 = time.monotonic()
+                s0, q0 = time.monotonic(), self.requests(nch)
                 self.pump_for(a.strace_window)
                 calls = st.stop()
-                st_t = time.monotonic() - s0
+                st_t, st_req = time.monotonic() - s0, self.requests(nch) - q0
             online = gw.log_text().count(" is online")
             offline = gw.log_text().count(" is offline")
             rc = gw.stop()
@@ -286,6 +286,7 @@ class Bench:
         if calls is not None:
             res["epoll_s"] = (calls.get("epoll_wait", 0) + calls.get("epoll_pwait", 0)) / st_t
             res["sys_s"] = sum(calls.values()) / st_t
+            res["sys_req"] = sum(calls.values()) / st_req if st_req else None
             res["calls"] = {k: v / st_t for k, v in calls.items()}
         return res
 
@@ -333,19 +334,22 @@ def main():
     print("  (%d dnp3sim started in %.1f s; CPU from schedstat over %.0f s, wake-ups = "
           "voluntary context switches; epoll_wait and system calls from strace -c over %.0f s)"
           % (len(b.sims), t_sims, args.window, args.strace_window))
-    hdr = ("%4s %4s %7s %-7s %5s %6s %7s %7s %8s %8s %8s %6s %7s" %
+    hdr = ("%4s %4s %7s %-7s %5s %6s %7s %7s %8s %8s %8s %6s %7s %8s" %
            ("ch", "dev", "points", "mode", "up s", "CPU %", "RSS MB", "HWM MB", "wake/s",
-            "epoll/s", "sysc/s", "req/s", "us/req"))
+            "epoll/s", "sysc/s", "req/s", "us/req", "sysc/req"))
     print(hdr)
     for r in rows:
-        print("%4d %4d %7d %-7s %5.1f %6.2f %7.1f %7.1f %8.1f %8s %8s %6.0f %7s" % (
+        print("%4d %4d %7d %-7s %5.1f %6.2f %7.1f %7.1f %8.1f %8s %8s %6.0f %7s %8s" % (
             r["channels"], r["devices"], r["points"], r["mode"], r["startup_s"], r["cpu_pct"],
             r["rss_mb"], r["hwm_mb"], r["wake_s"],
             "%.1f" % r["epoll_s"] if "epoll_s" in r else "-",
             "%.0f" % r["sys_s"] if "sys_s" in r else "-", r["req_s"],
-            "%.1f" % (r["cpu_pct"] * 1e4 / r["req_s"]) if r["req_s"] else "-"))
+            "%.1f" % (r["cpu_pct"] * 1e4 / r["req_s"]) if r["req_s"] else "-",
+            "%.2f" % r["sys_req"] if r.get("sys_req") else "-"))
     print("  up s: start to every device online (noisy); req/s: link frames the gateway wrote "
-          "on the lines; us/req: daemon CPU per such frame")
+          "on the lines; us/req: daemon CPU per such frame; sysc/req: system calls per such "
+          "frame (strace window; strace slows the daemon, so sysc/s and epoll/s there are "
+          "lower bounds of the unstraced rates)")
     for r in rows:
         if r["offline"]:
             print("  NOTE: %d channels %s: %d 'is offline' records" %
