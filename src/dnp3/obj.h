@@ -77,8 +77,14 @@ enum dnp_val {
 
 /* "binary_input"...; NAMES_UNKNOWN (names.h) out of range. */
 const char *dnp_type_name(enum dnp_type t);
+/* enum dnp_val of each type (inline below: per-point hot path). */
+extern const uint8_t dnp_type_values[DNP_TYPE_MAX];
+
 /* enum dnp_val of type t, DNP_VAL_NONE out of range. */
-enum dnp_val dnp_type_value(enum dnp_type t);
+static inline enum dnp_val dnp_type_value(enum dnp_type t)
+{
+        return (unsigned)t < DNP_TYPE_MAX ? (enum dnp_val)dnp_type_values[t] : DNP_VAL_NONE;
+}
 
 /* Quality flags (first byte of flagged objects). */
 #define DNP_FLAG_ONLINE 0x01
@@ -200,12 +206,65 @@ struct dnp_value {
  * dnp_val) as a double (bits 0/1, double-bit states 0..3, counts exactly),
  * and back.  0 / nothing for the other value kinds.
  */
-double dnp_value_get(enum dnp_type t, const struct dnp_value *v);
-void dnp_value_set(enum dnp_type t, double x, struct dnp_value *v);
+static inline double dnp_value_get(enum dnp_type t, const struct dnp_value *v)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_BIT:
+                return v->v.bit ? 1.0 : 0.0;
+        case DNP_VAL_DBIT:
+                return (double)(v->v.dbit & 3);
+        case DNP_VAL_COUNT:
+                return (double)v->v.count;
+        case DNP_VAL_ANALOG:
+                return v->v.analog;
+        default:
+                return 0.0;
+        }
+}
+static inline void dnp_value_set(enum dnp_type t, double x, struct dnp_value *v)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_BIT:
+                v->v.bit = x != 0.0;
+                break;
+        case DNP_VAL_DBIT:
+                v->v.dbit = (uint8_t)x;
+                break;
+        case DNP_VAL_COUNT:
+                v->v.count = (uint32_t)x;
+                break;
+        case DNP_VAL_ANALOG:
+                v->v.analog = x;
+                break;
+        default:
+                break;
+        }
+}
 /* The flag bits that hold the state of binaries: 0x80 (BIT), 0xc0 (DBIT), else 0. */
-uint8_t dnp_value_state_mask(enum dnp_type t);
+static inline uint8_t dnp_value_state_mask(enum dnp_type t)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_BIT:
+                return DNP_FLAG_STATE;
+        case DNP_VAL_DBIT:
+                return 0xc0;
+        default:
+                return 0;
+        }
+}
 /* v->flags with the state bits taken from the value (binaries), else unchanged. */
-uint8_t dnp_value_state_flags(enum dnp_type t, const struct dnp_value *v);
+static inline uint8_t dnp_value_state_flags(enum dnp_type t, const struct dnp_value *v)
+{
+        uint8_t keep = (uint8_t)(v->flags & ~dnp_value_state_mask(t));
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_BIT:
+                return (uint8_t)(keep | (v->v.bit ? DNP_FLAG_STATE : 0));
+        case DNP_VAL_DBIT:
+                return (uint8_t)(keep | (v->v.dbit & 3) << 6);
+        default:
+                return v->flags;
+        }
+}
 
 /* Encoding formats of object instances. X(name) */
 #define OBJ_FMT_LIST(X)                                                 \

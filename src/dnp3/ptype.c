@@ -14,23 +14,11 @@ const struct dnp_ptype dnp_ptypes[DNP_PTYPE_COUNT] = {
 #undef X
 };
 
-/* enum dnp_type -> ordinal + 1; 0: not a point type. */
-static const uint8_t dnp_ptype_ord[DNP_TYPE_MAX] = {
+const uint8_t dnp_ptype_ord[DNP_TYPE_MAX] = {
 #define X(t, ...) [DNP_TYPE_##t] = DNP_PTYPE_ORD_##t + 1,
         DNP_PTYPE_LIST(X)
 #undef X
 };
-
-int dnp_ptype_index(enum dnp_type t)
-{
-        return (unsigned)t < DNP_TYPE_MAX ? (int)dnp_ptype_ord[t] - 1 : -1;
-}
-
-const struct dnp_ptype *dnp_ptype(enum dnp_type t)
-{
-        int i = dnp_ptype_index(t);
-        return i < 0 ? NULL : &dnp_ptypes[i];
-}
 
 const struct dnp_ptype *dnp_ptype_by_group(uint8_t group, enum dnp_ptype_role *ret_role)
 {

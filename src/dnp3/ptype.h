@@ -72,14 +72,26 @@ extern const struct dnp_ptype dnp_ptypes[DNP_PTYPE_COUNT];
 #define DNP_PTYPE_FOREACH(p) \
         for (const struct dnp_ptype *p = dnp_ptypes; p < dnp_ptypes + DNP_PTYPE_COUNT; p++)
 
+/* enum dnp_type -> ordinal + 1; 0: not a point type (inline below: per-point hot path). */
+extern const uint8_t dnp_ptype_ord[DNP_TYPE_MAX];
+
+/* t's dense ordinal, 0 .. DNP_PTYPE_COUNT - 1; -1 when t is not a point type. */
+static inline int dnp_ptype_index(enum dnp_type t)
+{
+        return (unsigned)t < DNP_TYPE_MAX ? (int)dnp_ptype_ord[t] - 1 : -1;
+}
+
 /* The row of point type t, NULL for the other types (and out of range). */
-const struct dnp_ptype *dnp_ptype(enum dnp_type t);
+static inline const struct dnp_ptype *dnp_ptype(enum dnp_type t)
+{
+        int i = dnp_ptype_index(t);
+        return i < 0 ? NULL : &dnp_ptypes[i];
+}
+
 static inline bool dnp_ptype_valid(enum dnp_type t)
 {
         return dnp_ptype(t) != NULL;
 }
-/* t's dense ordinal, 0 .. DNP_PTYPE_COUNT - 1; -1 when t is not a point type. */
-int dnp_ptype_index(enum dnp_type t);
 
 /* What a group is to its point type. */
 enum dnp_ptype_role {
