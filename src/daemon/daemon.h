@@ -10,7 +10,7 @@
  *   between:    one gw (point map, event replay, quality, controls) whose
  *               device slots are the devices in (channel, device) order.
  *
- * Upcalls become journal records here (log.h); sd_notify keeps systemd
+ * Upcalls become journal records (log.h); sd_notify keeps systemd
  * informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).  Signals arrive
  * through the event loop: SIGHUP reloads, SIGTERM/SIGINT stop, SIGUSR1
  * writes a status report.  Idle, the process wakes only for the sessions'

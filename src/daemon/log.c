@@ -141,3 +141,83 @@ bool log_ratelimit_ok(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *ret_s
         rl->used = 1;
         return true;
 }
+
+bool log_rltab_ok(struct log_rltab *t, uint64_t key, const char *label, uint64_t now_ms,
+                  uint64_t interval_ms, uint64_t *ret_suppressed)
+{
+        struct log_rltab_slot *slot = NULL, *victim = &t->s[0];
+        for (size_t i = 0; i < LOG_RLTAB_SLOTS && !slot; i++) {
+                struct log_rltab_slot *s = &t->s[i];
+                if (s->used && s->key == key)
+                        slot = s;
+                else if (!s->used)
+                        victim = s;
+                else if (victim->used && s->rl.next_ms < victim->rl.next_ms)
+                        victim = s;
+        }
+        if (!slot) {
+                if (t->summarize && victim->used)       /* its count goes on in the table's */
+                        t->suppressed += victim->rl.suppressed;
+                *victim = (struct log_rltab_slot){ .used = true, .key = key,
+                                                   .rl = { .interval_ms = interval_ms,
+                                                           .burst = t->burst } };
+                if (label)
+                        snprintf(victim->label, sizeof(victim->label), "%s", label);
+                slot = victim;
+        }
+        uint64_t supp = 0;
+        if (!log_ratelimit_ok(&slot->rl, now_ms, &supp))
+                return false;
+        if (now_ms >= t->window_end) {
+                t->window_end = now_ms + LOG_MINUTE_MS;
+                t->in_window = 0;
+        }
+        if (t->in_window >= LOG_RLTAB_BUDGET) {
+                t->suppressed += 1 + supp;
+                return false;
+        }
+        t->in_window++;
+        if (t->summarize) {
+                supp = 0;       /* log_rltab_flush() ran first: nothing was pending */
+        } else {
+                supp += t->suppressed;
+                t->suppressed = 0;
+        }
+        if (ret_suppressed)
+                *ret_suppressed = supp;
+        return true;
+}
+
+uint64_t log_rltab_flush(struct log_rltab *t, uint64_t now_ms,
+                         void (*fn)(void *ctx, const char *label, uint64_t n), void *ctx)
+{
+        uint64_t next = UINT64_MAX;
+        for (size_t i = 0; i < LOG_RLTAB_SLOTS; i++) {
+                struct log_rltab_slot *s = &t->s[i];
+                if (!s->used || s->rl.suppressed == 0)
+                        continue;
+                if (now_ms >= s->rl.next_ms) {
+                        fn(ctx, s->label, s->rl.suppressed);
+                        s->rl.suppressed = 0;
+                } else if (s->rl.next_ms < next) {
+                        next = s->rl.next_ms;
+                }
+        }
+        if (t->suppressed > 0) {
+                if (now_ms >= t->window_end) {
+                        fn(ctx, NULL, t->suppressed);
+                        t->suppressed = 0;
+                } else if (t->window_end < next) {
+                        next = t->window_end;
+                }
+        }
+        return next;
+}
+
+uint64_t log_key(const char *s)
+{
+        uint64_t h = 1469598103934665603u;
+        for (; *s; s++)
+                h = (h ^ (uint8_t)*s) * 1099511628211u;
+        return h;
+}

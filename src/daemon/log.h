@@ -95,3 +95,57 @@ struct log_ratelimit {
 /* now_ms from the daemon's clock.  Returns true if a message may go out; then
  * *ret_suppressed (if not NULL) gets the count suppressed since the last one. */
 bool log_ratelimit_ok(struct log_ratelimit *rl, uint64_t now_ms, uint64_t *ret_suppressed);
+
+/*
+ * A keyed rate limiter: one log_ratelimit per key (a peer, an address
+ * pair...), LOG_RLTAB_SLOTS keys at a time (the one whose interval ends
+ * first makes room), and a budget for the whole table: a peer varying its
+ * keys gets new slots, but not more than LOG_RLTAB_BUDGET lines a minute.
+ * Zero-initialised it is ready; burst and summarize may be set first.
+ */
+#define LOG_RLTAB_SLOTS 16
+#define LOG_RLTAB_BUDGET 16
+#define LOG_MINUTE_MS 60000u
+
+struct log_rltab_slot {
+        bool used;
+        uint64_t key;
+        struct log_ratelimit rl;
+        char label[48];                 /* what the key stands for (summaries) */
+};
+
+struct log_rltab {
+        struct log_rltab_slot s[LOG_RLTAB_SLOTS];
+        uint64_t window_end;            /* of the budget's minute */
+        unsigned in_window;
+        uint64_t suppressed;            /* by the budget, reported with the next line */
+        unsigned burst;                 /* messages per key per interval (0 = 1) */
+        /* held-back counts are not reported with the next message but by
+         * log_rltab_flush() summaries, once the key's interval (or the
+         * budget's minute) is over */
+        bool summarize;
+};
+
+/*
+ * Whether a message for key may go out now: at most t->burst per interval
+ * per key, at most LOG_RLTAB_BUDGET a minute for the table.  label (may be
+ * NULL) names a new key in the summaries.  *ret_suppressed (if not NULL)
+ * gets how many were held back since the last one that went out (0 for a
+ * summarize table).
+ */
+bool log_rltab_ok(struct log_rltab *t, uint64_t key, const char *label, uint64_t now_ms,
+                  uint64_t interval_ms, uint64_t *ret_suppressed);
+
+/*
+ * Summaries of a summarize table: fn(ctx, label, n) for each key whose
+ * interval is over with n messages held back, and fn(ctx, NULL, n) for the
+ * ones the budget held back (or of keys pushed out of the table) once its
+ * minute is over.  Returns when the next summary is due, UINT64_MAX if none.
+ * Call it before log_rltab_ok() so that a new interval never starts with a
+ * count pending; now_ms = UINT64_MAX flushes everything.
+ */
+uint64_t log_rltab_flush(struct log_rltab *t, uint64_t now_ms,
+                         void (*fn)(void *ctx, const char *label, uint64_t n), void *ctx);
+
+/* A key from a string (FNV-1a). */
+uint64_t log_key(const char *s);

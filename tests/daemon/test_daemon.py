@@ -648,7 +648,7 @@ def case_events(a, tmp):
 
 STORM = 2000            # connections
 STORM_S = 20.0          # spread over this long
-CONN_BURST = 5          # connections a minute per peer logged in full (D_CONN_BURST)
+CONN_BURST = 5          # connections a minute per peer logged in full (DJOURNAL_CONN_BURST)
 
 
 def case_connect_storm(a, tmp):
