@@ -21,9 +21,11 @@
  * is `points` plus the device slots (channel/device names in file order);
  * when it changes, every outstation is rebuilt (its buffered events are
  * discarded and counted in the journal).  Otherwise an outstation or a
- * channel whose entry (matched by name) is identical keeps its session,
- * connection and buffers; a changed one is rebuilt, a new one started, a
- * removed one stopped.
+ * channel whose session configs, as derived from the whole file, are the
+ * same (matched by name) keeps its session, connection and buffers; a
+ * changed one is rebuilt, a new one started, a removed one stopped.  An
+ * outstation whose only change is its control wait (the largest
+ * control_timeout of all devices) is kept and gets the new wait in place.
  */
 #pragma once
 

@@ -159,6 +159,13 @@ void dstatus_ep_members(const struct d_ep *e, char *buf, size_t n);
 
 /* ---- daemon_wire.c ---- */
 
+/* What the running sessions of the old entry need when the new one replaces it. */
+enum dwire_change {
+        DWIRE_SAME,             /* keep the session as it is */
+        DWIRE_UPDATE,           /* keep it, apply the new settings in place */
+        DWIRE_REBUILD,          /* replace it */
+};
+
 uint64_t dwire_max_control_ms(const struct gw_config *cfg);
 uint16_t dwire_event_sources(const struct gw_config *cfg);
 void dwire_outst_cfg(const struct gw_config *cfg, const struct gw_outstation *oc,
@@ -171,12 +178,11 @@ void dwire_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void
 int dwire_gw_map(const struct gw_config *cfg, struct gw_map_entry **ret, size_t *ret_n);
 /* The point map: every range (all keys) and the device slots (names in order). */
 bool dwire_map_same(const struct gw_config *a, const struct gw_config *b);
-/* Whether outstation oa of config a (running) and ob of config b are built the same
- * (the map being the same). */
-bool dwire_out_same(const struct gw_config *a, const struct gw_outstation *oa,
-                    const struct gw_config *b, const struct gw_outstation *ob);
-/* Whether channel ca (running) and cb are built the same. */
-bool dwire_chan_same(const struct gw_channel *ca, const struct gw_channel *cb);
+/* Outstation oa of config a running, ob of config b wanted (the map being the same). */
+enum dwire_change dwire_out_change(const struct gw_config *a, const struct gw_outstation *oa,
+                                   const struct gw_config *b, const struct gw_outstation *ob);
+/* Channel ca of config a running, cb of config b wanted: SAME or REBUILD. */
+enum dwire_change dwire_chan_change(const struct gw_channel *ca, const struct gw_channel *cb);
 
 /* ---- daemon_sess.c ---- */
 

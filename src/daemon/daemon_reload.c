@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Applying a configuration: the first build and every reload (SIGHUP).
- * The rule is in daemon.h and dnp3gwd(8): what is kept, rebuilt, started
- * or stopped is decided by comparing the session configs the running and
- * the new configuration derive (daemon_wire.c).
+ * The rule is in daemon.h and dnp3gwd(8): what is kept, updated in place,
+ * rebuilt, started or stopped is decided by comparing the session configs
+ * the running and the new configuration derive (daemon_wire.c).
  */
 #include "daemon/daemon_priv.h"
 
@@ -60,11 +60,12 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
         bool *keep_out = calloc(d->nout ? d->nout : 1, sizeof(*keep_out));
         bool *keep_chan = calloc(d->nchan ? d->nchan : 1, sizeof(*keep_chan));
         bool *created_out = calloc(cfg->noutstations ? cfg->noutstations : 1, sizeof(*created_out));
+        bool *update_out = calloc(cfg->noutstations ? cfg->noutstations : 1, sizeof(*update_out));
         struct d_gw *ng = NULL;
         int r = -ENOMEM;
-        size_t rebuilt_out = 0, kept_out = 0, rebuilt_chan = 0, kept_chan = 0;
+        size_t rebuilt_out = 0, kept_out = 0, rebuilt_chan = 0, kept_chan = 0, updated_out = 0;
 
-        if (!outs || !chans || !slots || !keep_out || !keep_chan || !created_out)
+        if (!outs || !chans || !slots || !keep_out || !keep_chan || !created_out || !update_out)
                 goto fail;
         if (!core_same) {
                 r = dsess_gw_new(d, cfg, &ng);
@@ -78,7 +79,8 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
          * (ports open later) */
         for (size_t c = 0, s = 0; c < cfg->nchannels; s += cfg->channels[c].ndevices, c++) {
                 for (size_t j = 0; j < d->nchan; j++)
-                        if (!keep_chan[j] && dwire_chan_same(d->chans[j]->cfg, &cfg->channels[c])) {
+                        if (!keep_chan[j] && dwire_chan_change(d->chans[j]->cfg,
+                                                               &cfg->channels[c]) == DWIRE_SAME) {
                                 keep_chan[j] = true;
                                 chans[c] = d->chans[j];
                                 break;
@@ -93,14 +95,21 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                 rebuilt_chan++;
         }
 
-        /* outstations: keep identical ones when the map is the same */
+        /*
+         * outstations, when the map is the same: keep those whose derived
+         * session config is the same or differs only in what changes in place
+         */
         for (size_t i = 0; i < cfg->noutstations && map_same; i++) {
                 for (size_t j = 0; j < d->nout && !outs[i]; j++) {
-                        if (!d->outs[j] || keep_out[j] ||
-                            !dwire_out_same(old, d->outs[j]->cfg, cfg, &cfg->outstations[i]))
+                        if (!d->outs[j] || keep_out[j])
+                                continue;
+                        enum dwire_change ch = dwire_out_change(old, d->outs[j]->cfg, cfg,
+                                                                &cfg->outstations[i]);
+                        if (ch == DWIRE_REBUILD)
                                 continue;
                         keep_out[j] = true;
                         outs[i] = d->outs[j];
+                        update_out[i] = ch == DWIRE_UPDATE;
                         kept_out++;
                 }
         }
@@ -191,6 +200,17 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                 ng = NULL;
         }
         d->cfg = cfg;
+        /* a kept outstation's control wait follows every device's control_timeout */
+        uint64_t wait_ms = 0;
+        for (size_t i = 0; i < d->nout; i++) {
+                if (!update_out[i])
+                        continue;
+                struct outst_cfg sc;
+                dwire_outst_cfg(cfg, &cfg->outstations[i], &sc);
+                outst_set_cmd_timeout(outst_io_outst(d->outs[i]->io), sc.cmd_timeout_ms);
+                wait_ms = sc.cmd_timeout_ms;
+                updated_out++;
+        }
 
         r = 0;
         for (size_t i = 0; i < d->nout; i++) {
@@ -213,13 +233,18 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                         d->chans[c]->started = true;
                         master_io_start(d->chans[c]->io);
                 }
+        char waits[96] = "";
+        if (updated_out)
+                snprintf(waits, sizeof(waits), "; control wait of %zu kept outstation%s now %"
+                         PRIu64 " ms", updated_out, updated_out == 1 ? "" : "s", wait_ms);
         if (old)
                 log_info("reload: outstations kept %zu, started %zu; channels kept %zu, "
-                         "started %zu%s", kept_out, rebuilt_out, kept_chan, rebuilt_chan,
-                         map_same ? "" : "; point map changed");
+                         "started %zu%s%s", kept_out, rebuilt_out, kept_chan, rebuilt_chan,
+                         waits, map_same ? "" : "; point map changed");
         free(keep_out);
         free(keep_chan);
         free(created_out);
+        free(update_out);
         return r;
 fail:
         /* nothing old was touched yet: free what was created */
@@ -243,6 +268,7 @@ fail:
         free(keep_out);
         free(keep_chan);
         free(created_out);
+        free(update_out);
         return r;
 }
 

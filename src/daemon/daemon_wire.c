@@ -7,7 +7,10 @@
  * forwarded control as long as the slowest device may take (the largest
  * control_timeout of all devices, plus a margin); every outstation has one
  * event source tag per device slot and a database as large as the point
- * map.
+ * map.  A reload therefore compares what the sessions would be built from
+ * (the derived configs), not the entries of the file: raising one device's
+ * control_timeout changes the wait of every outstation, which is applied
+ * in place (outst_set_cmd_timeout()) without dropping its master.
  */
 #include "daemon/daemon_priv.h"
 
@@ -218,9 +221,9 @@ int dwire_gw_map(const struct gw_config *cfg, struct gw_map_entry **ret, size_t 
         return 0;
 }
 
-/* ---- what a reload keeps ---------------------------------------------------- */
+/* ---- what a reload changes: the derived session configs compared ---------- */
 
-/* Every setting of the session but cmd_timeout_ms (the file's entry has no such key). */
+/* Every setting of the session but cmd_timeout_ms, which can change in place. */
 static bool dwire_outst_cfg_same(const struct outst_cfg *a, const struct outst_cfg *b)
 {
         if (a->address != b->address || a->master_address != b->master_address ||
@@ -258,15 +261,18 @@ static bool dwire_out_io_same(const struct gw_outstation *a, const struct gw_out
         return true;
 }
 
-bool dwire_out_same(const struct gw_config *a, const struct gw_outstation *oa,
-                    const struct gw_config *b, const struct gw_outstation *ob)
+enum dwire_change dwire_out_change(const struct gw_config *a, const struct gw_outstation *oa,
+                                   const struct gw_config *b, const struct gw_outstation *ob)
 {
         struct outst_cfg sa, sb;
         if (!dwire_out_io_same(oa, ob))
-                return false;
+                return DWIRE_REBUILD;
         dwire_outst_cfg(a, oa, &sa);
         dwire_outst_cfg(b, ob, &sb);
-        return dwire_outst_cfg_same(&sa, &sb);
+        if (!dwire_outst_cfg_same(&sa, &sb))
+                return DWIRE_REBUILD;
+        /* the control wait derives from every device's control_timeout */
+        return sa.cmd_timeout_ms == sb.cmd_timeout_ms ? DWIRE_SAME : DWIRE_UPDATE;
 }
 
 /* The byte stream: dwire_chan_cfg() maps these keys one to one. */
@@ -308,22 +314,22 @@ static bool dwire_mdev_same(const struct master_dev_cfg *a, const struct master_
         return true;
 }
 
-bool dwire_chan_same(const struct gw_channel *ca, const struct gw_channel *cb)
+enum dwire_change dwire_chan_change(const struct gw_channel *ca, const struct gw_channel *cb)
 {
         struct master_io_cfg ma, mb;
         if (strcmp(ca->name, cb->name) != 0 || ca->ndevices != cb->ndevices ||
             !dwire_transport_same(ca, cb))
-                return false;
+                return DWIRE_REBUILD;
         dwire_chan_cfg(ca, &ma);
         dwire_chan_cfg(cb, &mb);
         if (!dwire_mchan_same(&ma.chan, &mb.chan))
-                return false;
+                return DWIRE_REBUILD;
         for (size_t i = 0; i < ca->ndevices; i++) {
                 struct master_dev_cfg da, db;
                 dwire_dev_cfg(ca, &ca->devices[i], NULL, &da);
                 dwire_dev_cfg(cb, &cb->devices[i], NULL, &db);
                 if (!dwire_mdev_same(&da, &db))
-                        return false;
+                        return DWIRE_REBUILD;
         }
-        return true;
+        return DWIRE_SAME;
 }

@@ -171,6 +171,11 @@ void outst_set_restart(struct outst *o)
         o->fn.restart = true;
 }
 
+void outst_set_cmd_timeout(struct outst *o, uint64_t ms)
+{
+        o->cfg.cmd_timeout_ms = ms;
+}
+
 unsigned outst_unsol_enabled(const struct outst *o)
 {
         return o->uns.enabled;

@@ -227,6 +227,13 @@ int outst_freeze_complete(struct outst *o, uint32_t token, uint16_t iin, uint64_
 /* Set DEVICE_RESTART (IIN1.7) as after a restart; the master clears it (WRITE g80v1). */
 void outst_set_restart(struct outst *o);
 
+/*
+ * A new cfg.cmd_timeout_ms (e.g. on a reload that changed how long the
+ * devices may take): it applies to the controls and freezes deferred from
+ * now on; one already waiting keeps its deadline.
+ */
+void outst_set_cmd_timeout(struct outst *o, uint64_t ms);
+
 /* Current IIN (without the per-request bits). */
 uint16_t outst_iin(const struct outst *o);
 /* Unsolicited classes enabled by the master (bit c for class c). */
