@@ -7,6 +7,8 @@
  */
 #include "daemon/config_priv.h"
 
+#include "dnp3/names.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +16,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static const char *const log_level_names[] = {
-#define X(name, str) [GW_LOG_##name] = str,
-        GW_LOG_LEVEL_LIST(X)
-#undef X
-};
-
-const char *gw_log_level_name(enum gw_log_level l)
-{
-        return (unsigned)l < ARRAY_SIZE(log_level_names) ? log_level_names[l] : "?";
-}
+#define GW_LOG_NAME(name, str) [GW_LOG_##name] = str,
+NAMES_DEFINE(gw_log_level_name, enum gw_log_level, GW_LOG_LEVEL_LIST, GW_LOG_NAME)
 
 /* ------------------------------------------------------------------------ */
 /* gateway                                                                  */
@@ -44,7 +38,8 @@ static void parse_gateway(struct ld *ld, const config_setting_t *root)
         cfg_check_keys(ld, g, gateway_keys, ARRAY_SIZE(gateway_keys));
         cfg_get_name(ld, g, gw->name, false);
         int lvl;
-        if (cfg_get_enum(ld, g, "log_level", log_level_names, ARRAY_SIZE(log_level_names),
+        if (cfg_get_enum(ld, g, "log_level", gw_log_level_name_tab,
+                         ARRAY_SIZE(gw_log_level_name_tab),
                          &lvl) > 0)
                 gw->log_level = (enum gw_log_level)lvl;
         cfg_get_time(ld, g, "status_interval", false, &gw->status_interval_ms);
@@ -140,8 +135,8 @@ void gw_config_free(struct gw_config *cfg)
                 free(cfg->channels[i].devices);
         }
         free(cfg->channels);
-        for (size_t t = 0; t < DNP_TYPE_MAX; t++)
-                free(cfg->points[t].v);
+        DNP_PTYPE_FOREACH(p)
+                free(cfg->points[p->type].v);
         free(cfg->path);
         free(cfg);
 }
@@ -361,8 +356,8 @@ int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw
         } else {
                 parse_root(&ld, config_root_setting(&c));
         }
-        for (size_t t = 0; t < DNP_TYPE_MAX; t++)
-                free(ld.pt[t]);
+        DNP_PTYPE_FOREACH(p)
+                free(ld.pt[p->type]);
 
         if (!r && ld.oom)
                 r = -ENOMEM;

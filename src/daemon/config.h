@@ -82,10 +82,9 @@ enum gw_tsync {
 
 enum gw_transport { GW_TRANSPORT_SERIAL, GW_TRANSPORT_TCP };
 
+/* "info", "delay" ...; NAMES_UNKNOWN (dnp3/names.h) out of range. */
 const char *gw_log_level_name(enum gw_log_level l);
 const char *gw_tsync_name(enum gw_tsync t);
-/* The points key of a point type ("binary_inputs" ...), NULL for other types. */
-const char *gw_point_key(enum dnp_type t);
 
 struct gw_gateway {
         char name[GW_NAME_MAX];

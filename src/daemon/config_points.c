@@ -1,65 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The configuration's point map: the point types (their keys, groups,
- * variations and default classes), one list of index ranges per type, each
- * mapped from a channel/device, and the overlap (error) and fan-out (notice)
- * checks across a type's ranges.
+ * The configuration's point map: one list of index ranges per point type
+ * (keys, groups, variations and default classes from the point-type table,
+ * dnp3/ptype.h), each mapped from a channel/device, and the overlap (error)
+ * and fan-out (notice) checks across a type's ranges.
  */
 #include "daemon/config_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * The seven point types: their key under `points`, the upstream static and
- * event groups, the variations the outstation can serve (bit v for
- * variation v), the defaults of spec/config.md, and the default class.
- */
-struct ptype {
-        const char *key;
-        enum dnp_type type;
-        uint8_t sgroup, egroup;
-        uint16_t svars, evars;
-        uint8_t sdef, edef;
-        uint8_t cls;
-        bool deadband;
-};
-
-#define V(n) (1u << (n))
-static const struct ptype ptypes[] = {
-        { .key = "binary_inputs", .type = DNP_TYPE_BI, .sgroup = 1, .egroup = 2,
-          .svars = V(1) | V(2), .evars = V(1) | V(2) | V(3), .sdef = 2, .edef = 2, .cls = 1 },
-        { .key = "double_bit_inputs", .type = DNP_TYPE_DBI, .sgroup = 3, .egroup = 4,
-          .svars = V(1) | V(2), .evars = V(1) | V(2) | V(3), .sdef = 2, .edef = 2, .cls = 1 },
-        { .key = "analog_inputs", .type = DNP_TYPE_AI, .sgroup = 30, .egroup = 32,
-          .svars = 0x7e, .evars = 0x1fe, .sdef = 5, .edef = 7, .cls = 3, .deadband = true },
-        { .key = "counters", .type = DNP_TYPE_CNT, .sgroup = 20, .egroup = 22,
-          .svars = V(1) | V(2) | V(5) | V(6), .evars = V(1) | V(2) | V(5) | V(6),
-          .sdef = 1, .edef = 5, .cls = 3, .deadband = true },
-        { .key = "frozen_counters", .type = DNP_TYPE_FCNT, .sgroup = 21, .egroup = 23,
-          .svars = V(1) | V(2) | V(5) | V(6) | V(9) | V(10),
-          .evars = V(1) | V(2) | V(5) | V(6), .sdef = 1, .edef = 5, .cls = 3, .deadband = true },
-        { .key = "binary_outputs", .type = DNP_TYPE_BO, .sgroup = 10, .egroup = 11,
-          .svars = V(1) | V(2), .evars = V(1) | V(2), .sdef = 2, .edef = 2, .cls = 2 },
-        { .key = "analog_outputs", .type = DNP_TYPE_AO, .sgroup = 40, .egroup = 42,
-          .svars = 0x1e, .evars = 0x1fe, .sdef = 3, .edef = 7, .cls = 2, .deadband = true },
-};
-#undef V
-
-static const struct ptype *ptype_of(enum dnp_type t)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(ptypes); i++)
-                if (ptypes[i].type == t)
-                        return &ptypes[i];
-        return NULL;
-}
-
-const char *gw_point_key(enum dnp_type t)
-{
-        const struct ptype *p = ptype_of(t);
-        return p ? p->key : NULL;
-}
 
 /* ------------------------------------------------------------------------ */
 /* points                                                                   */
@@ -69,15 +19,14 @@ static const char *const point_keys[] = {
         "event_variation", "deadband",
 };
 
-/* "gGvV" or V; the group must be `group` and V in the mask. */
+/* "gGvV" or V; the group must be pt's static (event) group and V one of its variations. */
 static int get_variation(struct ld *ld, const config_setting_t *g, const char *key,
-                         const struct ptype *pt, bool event, uint8_t *ret)
+                         const struct dnp_ptype *pt, bool event, uint8_t *ret)
 {
         const config_setting_t *s = config_setting_get_member(g, key);
         if (!s)
                 return 0;
         uint8_t group = event ? pt->egroup : pt->sgroup;
-        unsigned mask = event ? pt->evars : pt->svars;
         long long var = -1;
         unsigned gr = group;
 
@@ -94,18 +43,18 @@ static int get_variation(struct ld *ld, const config_setting_t *g, const char *k
                 var = config_setting_get_int64(s);
         } else {
                 cfg_err(ld, s, "expected a variation like \"g%uv%u\", found %s", group,
-                        event ? pt->edef : pt->sdef, cfg_type_name(s));
+                        event ? pt->evar : pt->svar, cfg_type_name(s));
                 return -1;
         }
-        if (gr == group && var >= 1 && var <= 15 && (mask & (1u << var))) {
+        if (gr == group && var >= 1 && var <= UINT8_MAX && dnp_ptype_var_ok(pt, event, (uint8_t)var)) {
                 *ret = (uint8_t)var;
                 return 1;
         }
         char list[128];
         size_t len = 0;
         list[0] = 0;
-        for (unsigned v = 1; v <= 15 && len < sizeof(list); v++) {
-                if (!(mask & (1u << v)))
+        for (unsigned v = 1; v <= UINT8_MAX && len < sizeof(list); v++) {
+                if (!dnp_ptype_var_ok(pt, event, (uint8_t)v))
                         continue;
                 int w = snprintf(list + len, sizeof(list) - len, "%sg%uv%u", len ? ", " : "", group, v);
                 if (w < 0)
@@ -120,6 +69,26 @@ static int get_variation(struct ld *ld, const config_setting_t *g, const char *k
                 cfg_err(ld, s, "%lld is not %s %s variation of %s (%s)", var, event ? "an" : "a",
                         event ? "event" : "static", pt->key, list);
         return -1;
+}
+
+/* The keys of the types with a deadband: "counters, frozen_counters, ... and analog_outputs". */
+static const char *deadband_keys(char *buf, size_t n)
+{
+        size_t total = 0, k = 0, len = 0;
+        DNP_PTYPE_FOREACH(p)
+                total += p->deadband;
+        buf[0] = 0;
+        DNP_PTYPE_FOREACH(p) {
+                if (!p->deadband)
+                        continue;
+                k++;
+                int w = snprintf(buf + len, n - len, "%s%s",
+                                 k == 1 ? "" : k == total ? " and " : ", ", p->key);
+                if (w < 0 || (size_t)w >= n - len)
+                        break;
+                len += (size_t)w;
+        }
+        return buf;
 }
 
 /* "channel/device" -> indexes; suggestion into hint[] on failure. */
@@ -150,15 +119,15 @@ static bool find_device(const struct gw_config *cfg, const char *ref, size_t *re
         return false;
 }
 
-static void parse_point(struct ld *ld, const config_setting_t *s, const struct ptype *pt,
+static void parse_point(struct ld *ld, const config_setting_t *s, const struct dnp_ptype *pt,
                         struct gw_point_range *p, struct pt_src *src)
 {
         struct gw_config *cfg = ld->cfg;
         *p = (struct gw_point_range){
                 .count = 1,
                 .event_class = pt->cls,
-                .static_group = pt->sgroup, .static_var = pt->sdef,
-                .event_group = pt->egroup, .event_var = pt->edef,
+                .static_group = pt->sgroup, .static_var = pt->svar,
+                .event_group = pt->egroup, .event_var = pt->evar,
                 .line = cfg_line(s),
         };
         *src = (struct pt_src){ .s = s };
@@ -167,8 +136,10 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct p
         cfg_check_keys(ld, s, point_keys, ARRAY_SIZE(point_keys));
         const config_setting_t *dbs = config_setting_get_member(s, "deadband");
         if (dbs && !pt->deadband)
-                cfg_err(ld, dbs, "only analog_inputs, analog_outputs, counters and frozen_counters "
-                        "have a deadband");
+        {
+                char list[128];
+                cfg_err(ld, dbs, "only %s have a deadband", deadband_keys(list, sizeof(list)));
+        }
 
         long long v;
         int ri = cfg_get_int(ld, s, "index", 0, GW_INDEX_MAX, &v);
@@ -250,7 +221,7 @@ static int span_cmp(const void *a, const void *b)
  * furthest end seen so far for its owner overlaps that span; reported on
  * the one later in the file.
  */
-static void overlaps(struct ld *ld, const struct ptype *pt, struct span *sp, size_t n, bool upstream)
+static void overlaps(struct ld *ld, const struct dnp_ptype *pt, struct span *sp, size_t n, bool upstream)
 {
         const struct gw_point_list *l = &ld->cfg->points[pt->type];
         if (n > 1)
@@ -285,7 +256,7 @@ static void overlaps(struct ld *ld, const struct ptype *pt, struct span *sp, siz
         }
 }
 
-static void check_point_list(struct ld *ld, const struct ptype *pt)
+static void check_point_list(struct ld *ld, const struct dnp_ptype *pt)
 {
         const struct gw_point_list *l = &ld->cfg->points[pt->type];
         const struct pt_src *src = ld->pt[pt->type];
@@ -323,12 +294,12 @@ void cfg_parse_points(struct ld *ld, const config_setting_t *root)
         const config_setting_t *g = config_setting_get_member(root, "points");
         if (!g || !cfg_want_group(ld, g))
                 return;
-        const char *keys[ARRAY_SIZE(ptypes)];
-        for (size_t i = 0; i < ARRAY_SIZE(ptypes); i++)
-                keys[i] = ptypes[i].key;
+        const char *keys[DNP_PTYPE_COUNT];
+        DNP_PTYPE_FOREACH(p)
+                keys[p - dnp_ptypes] = p->key;
         cfg_check_keys(ld, g, keys, ARRAY_SIZE(keys));
-        for (size_t t = 0; t < ARRAY_SIZE(ptypes); t++) {
-                const struct ptype *pt = &ptypes[t];
+        /* table order (ptype.h); messages come out in file and line order */
+        DNP_PTYPE_FOREACH(pt) {
                 const config_setting_t *ls = config_setting_get_member(g, pt->key);
                 if (!ls || !cfg_want_list(ld, ls))
                         continue;

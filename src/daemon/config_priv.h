@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "daemon/config.h"
+#include "dnp3/ptype.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,6 +7,8 @@
  */
 #include "daemon/config_priv.h"
 
+#include "dnp3/names.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +17,8 @@
 /* ------------------------------------------------------------------------ */
 /* Name tables                                                              */
 
-static const char *const tsync_names[] = {
-#define X(name, str) [GW_TSYNC_##name] = str,
-        GW_TSYNC_LIST(X)
-#undef X
-};
-
-const char *gw_tsync_name(enum gw_tsync t)
-{
-        return (unsigned)t < ARRAY_SIZE(tsync_names) ? tsync_names[t] : "?";
-}
+#define GW_TSYNC_NAME(name, str) [GW_TSYNC_##name] = str,
+NAMES_DEFINE(gw_tsync_name, enum gw_tsync, GW_TSYNC_LIST, GW_TSYNC_NAME)
 
 /* ------------------------------------------------------------------------ */
 /* outstations                                                              */
@@ -328,7 +322,7 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
         }
         cfg_get_bool(ld, s, "unsolicited", &d->unsolicited);
         int e;
-        if (cfg_get_enum(ld, s, "time_sync", tsync_names, ARRAY_SIZE(tsync_names), &e) > 0)
+        if (cfg_get_enum(ld, s, "time_sync", gw_tsync_name_tab, ARRAY_SIZE(gw_tsync_name_tab), &e) > 0)
                 d->time_sync = (enum gw_tsync)e;
         cfg_get_time(ld, s, "time_sync_interval", false, &d->time_sync_ms);
         cfg_get_u32(ld, s, "comm_fail_after", 1, 1000, &d->comm_fail_after);

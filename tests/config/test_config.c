@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
+#include "dnp3/ptype.h"
 #include "outstation/events.h"
 
 #ifndef CONFIG_TEST_DIR
@@ -413,9 +414,12 @@ static void test_names(void **state)
         assert_string_equal(gw_tsync_name(GW_TSYNC_DELAY), "delay");
         assert_string_equal(io_parity_name(IO_PARITY_SPACE), "space");
         assert_string_equal(io_flow_name(IO_FLOW_DTRDSR), "dtrdsr");
-        assert_string_equal(gw_point_key(DNP_TYPE_FCNT), "frozen_counters");
-        assert_null(gw_point_key(DNP_TYPE_CROB));
-        assert_string_equal(gw_log_level_name(GW_LOG_MAX), "?");
+        /* the keys under `points` are the point-type table's */
+        assert_string_equal(dnp_ptype(DNP_TYPE_FCNT)->key, "frozen_counters");
+        assert_null(dnp_ptype(DNP_TYPE_CROB));
+        /* the one fallback text of every name table (dnp3/names.h), was "?" */
+        assert_string_equal(gw_log_level_name(GW_LOG_MAX), "UNKNOWN");
+        assert_string_equal(gw_tsync_name(GW_TSYNC_MAX), "UNKNOWN");
 }
 
 int main(void)
