@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define NAMES_UNKNOWN "UNKNOWN"
@@ -44,3 +45,33 @@ static inline const char *names_get(const char *const *tab, size_t n, size_t i)
         {                                                       \
                 return NAMES_LOOKUP(fn##_tab, v);               \
         }
+
+/* NAMES_DEFINE plus `const char *fn_find(argtype v)`: the entry or NULL. */
+#define NAMES_DEFINE_FIND(fn, argtype, LIST, ENTRY)                                     \
+        NAMES_DEFINE(fn, argtype, LIST, ENTRY)                                          \
+        const char *fn##_find(argtype v)                                                \
+        {                                                                               \
+                return names_find(fn##_tab, NAMES_COUNT(fn##_tab), (size_t)v);          \
+        }
+
+/* Whether a and b are equal but for the case of ASCII letters. */
+static inline bool names_equal_nocase(const char *a, const char *b)
+{
+        for (;; a++, b++) {
+                char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+                char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+                if (x != y)
+                        return false;
+                if (!x)
+                        return true;
+        }
+}
+
+/* The index of the entry of tab[n] equal to s, ignoring case; -1 if none. */
+static inline int names_index(const char *const *tab, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (tab[i] && names_equal_nocase(tab[i], s))
+                        return (int)i;
+        return -1;
+}

@@ -146,11 +146,60 @@ enum dnp_cmd_status {
 
 const char *dnp_cmd_status_name(uint8_t status);   /* NAMES_UNKNOWN for codes not listed */
 
-/* CROB control code fields. */
-#define DNP_CROB_OP_MASK 0x0f       /* 0 NUL, 1 PULSE_ON, 2 PULSE_OFF, 3 LATCH_ON, 4 LATCH_OFF */
+/*
+ * CROB control code: operation type (bits 0-3), queue, clear, trip-close
+ * code (bits 6-7).  The operation types and trip-close codes that IEEE 1815
+ * defines, X(name, value of the field); op 5..15 are undefined, TCC 3 is
+ * reserved.
+ */
+#define DNP_CROB_OP_LIST(X)     \
+        X(NUL, 0)               \
+        X(PULSE_ON, 1)          \
+        X(PULSE_OFF, 2)         \
+        X(LATCH_ON, 3)          \
+        X(LATCH_OFF, 4)
+#define DNP_CROB_TCC_LIST(X)    \
+        X(NUL, 0)               \
+        X(CLOSE, 1)             \
+        X(TRIP, 2)
+
+enum dnp_crob_op {
+#define X(name, v) DNP_CROB_OP_##name = v,
+        DNP_CROB_OP_LIST(X)
+#undef X
+};
+enum dnp_crob_tcc {
+#define X(name, v) DNP_CROB_TCC_##name = v,
+        DNP_CROB_TCC_LIST(X)
+#undef X
+};
+
+#define DNP_CROB_OP_MASK 0x0f
 #define DNP_CROB_QUEUE 0x10
 #define DNP_CROB_CLEAR 0x20
-#define DNP_CROB_TCC_MASK 0xc0      /* 0 NUL, 0x40 CLOSE, 0x80 TRIP */
+#define DNP_CROB_TCC_MASK 0xc0
+#define DNP_CROB_TCC_SHIFT 6
+
+static inline unsigned dnp_crob_op(uint8_t code)
+{
+        return code & DNP_CROB_OP_MASK;
+}
+static inline unsigned dnp_crob_tcc(uint8_t code)
+{
+        return (unsigned)(code & DNP_CROB_TCC_MASK) >> DNP_CROB_TCC_SHIFT;
+}
+/* "PULSE_ON", "TRIP" ...: the name of an operation type / trip-close code, NAMES_UNKNOWN if none. */
+const char *dnp_crob_op_name(unsigned op);
+const char *dnp_crob_tcc_name(unsigned tcc);
+/* The same, NULL when the list names no such value. */
+const char *dnp_crob_op_name_find(unsigned op);
+const char *dnp_crob_tcc_name_find(unsigned tcc);
+/*
+ * The control code a name stands for (any case): an operation type alone
+ * ("LATCH_ON": 0x03), or a trip-close code with PULSE_ON ("TRIP": 0x81,
+ * "CLOSE": 0x41); -EINVAL for any other text.
+ */
+int dnp_crob_code_from_name(const char *name, uint8_t *ret);
 
 struct dnp_crob {
         uint8_t code;
@@ -263,6 +312,34 @@ static inline uint8_t dnp_value_state_flags(enum dnp_type t, const struct dnp_va
                 return (uint8_t)(keep | (v->v.dbit & 3) << 6);
         default:
                 return v->flags;
+        }
+}
+/*
+ * The status of a control object of type t (CROB: v.crob.status, AOCMD:
+ * v.ao.status), and setting it; 0 / nothing for the other types.
+ */
+static inline uint8_t dnp_value_status(enum dnp_type t, const struct dnp_value *v)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_CROB:
+                return v->v.crob.status;
+        case DNP_VAL_AOCMD:
+                return v->v.ao.status;
+        default:
+                return 0;
+        }
+}
+static inline void dnp_value_set_status(enum dnp_type t, struct dnp_value *v, uint8_t status)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_CROB:
+                v->v.crob.status = status;
+                break;
+        case DNP_VAL_AOCMD:
+                v->v.ao.status = status;
+                break;
+        default:
+                break;
         }
 }
 

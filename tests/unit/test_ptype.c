@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "dnp3/app.h"
@@ -343,6 +344,92 @@ static void test_names_fallback(void **state)
         assert_string_equal(app_func_name(131), "AUTHENTICATE_RESP");
 }
 
+/* NAMES_DEFINE_FIND: the same table, NULL instead of the fallback; names_index ignores case. */
+const char *t2_name(int v);
+const char *t2_name_find(int v);
+NAMES_DEFINE_FIND(t2_name, int, T_LIST, NAMES_BY_CODE)
+
+static void test_names_find_index(void **state)
+{
+        (void)state;
+        assert_string_equal(t2_name(2), "GAMMA");
+        assert_string_equal(t2_name_find(2), "GAMMA");
+        assert_string_equal(t2_name(1), NAMES_UNKNOWN);
+        assert_null(t2_name_find(1));                   /* a hole */
+        assert_null(t2_name_find(6));                   /* past the end */
+        assert_null(t2_name_find(-1));
+        assert_int_equal(names_index(t2_name_tab, NAMES_COUNT(t2_name_tab), "delta"), 5);
+        assert_int_equal(names_index(t2_name_tab, NAMES_COUNT(t2_name_tab), "Alpha"), 0);
+        assert_int_equal(names_index(t2_name_tab, NAMES_COUNT(t2_name_tab), "ALPH"), -1);
+        assert_int_equal(names_index(t2_name_tab, NAMES_COUNT(t2_name_tab), "ALPHAS"), -1);
+        assert_int_equal(names_index(t2_name_tab, NAMES_COUNT(t2_name_tab), ""), -1);
+        assert_true(names_equal_nocase("PULSE_ON", "pulse_on"));
+        assert_false(names_equal_nocase("PULSE_ON", "pulse-on"));
+}
+
+/*
+ * IEEE 1815 CROB control code: operation type (bits 0-3) NUL, PULSE_ON,
+ * PULSE_OFF, LATCH_ON, LATCH_OFF (5-15 undefined); trip-close code (bits
+ * 6-7) NUL, CLOSE, TRIP (3 reserved).  One list for format, dnp3sim and
+ * dnp3poll (a name given on the command line: the op alone, a TCC with
+ * PULSE_ON).
+ */
+static void test_crob_names(void **state)
+{
+        (void)state;
+        static const char *const ops[] = { "NUL", "PULSE_ON", "PULSE_OFF", "LATCH_ON", "LATCH_OFF" };
+        for (unsigned op = 0; op < 5; op++) {
+                assert_string_equal(dnp_crob_op_name(op), ops[op]);
+                assert_string_equal(dnp_crob_op_name_find(op), ops[op]);
+        }
+        assert_string_equal(dnp_crob_op_name(5), NAMES_UNKNOWN);
+        assert_null(dnp_crob_op_name_find(5));
+        assert_null(dnp_crob_op_name_find(15));
+        assert_string_equal(dnp_crob_tcc_name(0), "NUL");
+        assert_string_equal(dnp_crob_tcc_name(1), "CLOSE");
+        assert_string_equal(dnp_crob_tcc_name(2), "TRIP");
+        assert_string_equal(dnp_crob_tcc_name(3), NAMES_UNKNOWN);
+        assert_null(dnp_crob_tcc_name_find(3));
+        /* the fields of a code byte */
+        assert_int_equal(dnp_crob_op(0xf3), DNP_CROB_OP_LATCH_ON);
+        assert_int_equal(dnp_crob_tcc(0x81), DNP_CROB_TCC_TRIP);
+        assert_int_equal(dnp_crob_tcc(0x41), DNP_CROB_TCC_CLOSE);
+        assert_int_equal(dnp_crob_tcc(0xf3), 3);
+
+        static const struct { const char *name; int r; uint8_t code; } cases[] = {
+                { "NUL", 0, 0x00 },       { "pulse_on", 0, 0x01 },  { "PULSE_OFF", 0, 0x02 },
+                { "Latch_On", 0, 0x03 },  { "LATCH_OFF", 0, 0x04 }, { "CLOSE", 0, 0x41 },
+                { "trip", 0, 0x81 },      { "OP_5", -EINVAL, 0 },   { "RESERVED", -EINVAL, 0 },
+                { "", -EINVAL, 0 },       { "LATCH", -EINVAL, 0 },  { "3", -EINVAL, 0 },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                uint8_t code = 0xee;
+                assert_int_equal(dnp_crob_code_from_name(cases[i].name, &code), cases[i].r);
+                assert_int_equal(code, cases[i].r == 0 ? cases[i].code : 0xee);
+        }
+}
+
+/* The status byte of a control object (g12 CROB, g41 analog output block); none for a point. */
+static void test_value_status(void **state)
+{
+        (void)state;
+        struct dnp_value v = { 0 };
+        dnp_value_set_status(DNP_TYPE_CROB, &v, DNP_CMD_LOCAL);
+        assert_int_equal(v.v.crob.status, DNP_CMD_LOCAL);
+        assert_int_equal(dnp_value_status(DNP_TYPE_CROB, &v), DNP_CMD_LOCAL);
+        v = (struct dnp_value){ .v.ao = { .value = 2.5 } };
+        dnp_value_set_status(DNP_TYPE_AOCMD, &v, DNP_CMD_NOT_SUPPORTED);
+        assert_int_equal(v.v.ao.status, DNP_CMD_NOT_SUPPORTED);
+        assert_true(v.v.ao.value == 2.5);
+        assert_int_equal(dnp_value_status(DNP_TYPE_AOCMD, &v), DNP_CMD_NOT_SUPPORTED);
+        v = (struct dnp_value){ .flags = 0x81, .v.analog = 7.0 };
+        dnp_value_set_status(DNP_TYPE_AI, &v, DNP_CMD_LOCAL);
+        assert_int_equal(v.flags, 0x81);
+        assert_true(v.v.analog == 7.0);
+        assert_int_equal(dnp_value_status(DNP_TYPE_AI, &v), 0);
+        assert_int_equal(dnp_value_status(DNP_TYPE_MAX, &v), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -355,6 +442,9 @@ int main(void)
                 cmocka_unit_test(test_flag_names),
                 cmocka_unit_test(test_value_access),
                 cmocka_unit_test(test_names_fallback),
+                cmocka_unit_test(test_names_find_index),
+                cmocka_unit_test(test_crob_names),
+                cmocka_unit_test(test_value_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
