@@ -31,30 +31,6 @@ struct db {
         bool sparse[DNP_TYPE_MAX];      /* db_configure() called: only configured points exist */
 };
 
-/* The accessors of db.h that read one field of t's row of the point-type table. */
-#define DB_PTYPE_FIELD(fn, field)                               \
-        uint8_t fn(enum dnp_type t)                             \
-        {                                                       \
-                const struct dnp_ptype *p = dnp_ptype(t);       \
-                return p ? p->field : 0;                        \
-        }
-DB_PTYPE_FIELD(db_default_static_var, svar)
-DB_PTYPE_FIELD(db_default_event_var, evar)
-DB_PTYPE_FIELD(db_static_group, sgroup)
-DB_PTYPE_FIELD(db_event_group, egroup)
-#undef DB_PTYPE_FIELD
-
-enum dnp_type db_type_of_group(uint8_t group, bool *ret_event)
-{
-        enum dnp_ptype_role role;
-        const struct dnp_ptype *p = dnp_ptype_by_group(group, &role);
-        if (!p || role == DNP_PTYPE_COMMAND)
-                return DNP_TYPE_NONE;
-        if (ret_event)
-                *ret_event = role == DNP_PTYPE_EVENT;
-        return p->type;
-}
-
 /* Presence is in there: static_var 0 in each record plus sparse[] in struct db. */
 size_t db_memory(const uint32_t counts[DNP_TYPE_MAX])
 {
@@ -97,14 +73,14 @@ void db_free(struct db *db)
 {
         if (!db)
                 return;
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
-                free(db->pt[t]);
+        DNP_PTYPE_FOREACH(p)
+                free(db->pt[p->type]);
         free(db);
 }
 
 uint32_t db_count(const struct db *db, enum dnp_type t)
 {
-        return db_type_valid(t) ? db->count[t] : 0;
+        return dnp_ptype_valid(t) ? db->count[t] : 0;
 }
 
 static bool db_pt_present(const struct db_point *p)
@@ -115,7 +91,7 @@ static bool db_pt_present(const struct db_point *p)
 /* The record of a present point: 0, or -EINVAL (type), -ERANGE (index), -ENOENT (absent). */
 static int db_at(const struct db *db, enum dnp_type t, uint32_t index, struct db_point **ret)
 {
-        if (!db_type_valid(t))
+        if (!dnp_ptype_valid(t))
                 return -EINVAL;
         if (index >= db->count[t])
                 return -ERANGE;
@@ -173,11 +149,6 @@ int db_point_cfg(const struct db *db, enum dnp_type t, uint32_t index, struct db
                 .deadband = p->deadband,
         };
         return 0;
-}
-
-void db_value_set(enum dnp_type t, double value, struct dnp_value *v)
-{
-        dnp_value_set(t, value, v);
 }
 
 static void db_make(enum dnp_type t, uint32_t index, const struct db_point *p, double value,

@@ -31,12 +31,6 @@
 #include "dnp3/obj.h"
 #include "dnp3/ptype.h"
 
-/* The point types a database holds: those of the point-type table (ptype.h). */
-static inline bool db_type_valid(enum dnp_type t)
-{
-        return dnp_ptype_valid(t);
-}
-
 enum db_mode {
         DB_DETECT,      /* event only if value/flags changed (deadband for analogs/counters);
                          * a point's first value (never updated before) makes no event */
@@ -65,16 +59,6 @@ struct db *db_new(const uint32_t counts[DNP_TYPE_MAX]);
 void db_free(struct db *db);
 
 uint32_t db_count(const struct db *db, enum dnp_type t);
-/*
- * The point-type table's (ptype.h) default static and event variations,
- * static and event groups of t, 0 for a type the database does not hold.
- */
-uint8_t db_default_static_var(enum dnp_type t);
-uint8_t db_default_event_var(enum dnp_type t);
-uint8_t db_static_group(enum dnp_type t);
-uint8_t db_event_group(enum dnp_type t);
-/* The point type of a static or event group (not a command group), DNP_TYPE_NONE if none. */
-enum dnp_type db_type_of_group(uint8_t group, bool *ret_event);
 
 /*
  * Configure points first..first+n-1 alike and make them present (the first
@@ -102,9 +86,6 @@ int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_valu
  */
 int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
               struct db_event *ret_ev);
-
-/* Store a value held as a double (bit 0/1, dbit 0..3, count, analog) into v: dnp_value_set(). */
-void db_value_set(enum dnp_type t, double value, struct dnp_value *v);
 
 /* Bytes of memory a database with these counts takes (for the load log). */
 size_t db_memory(const uint32_t counts[DNP_TYPE_MAX]);

@@ -44,8 +44,8 @@ static int outst_cfg_check(const struct outst_cfg *c)
         if (c->unsol.retries < -1)
                 return -EINVAL;
         /* 16-bit index qualifiers only (the event buffers keep 16-bit indexes) */
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
-                if (c->points[t] > (uint32_t)UINT16_MAX + 1)
+        DNP_PTYPE_FOREACH(p)
+                if (c->points[p->type] > (uint32_t)UINT16_MAX + 1)
                         return -EINVAL;
         return 0;
 }

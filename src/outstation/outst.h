@@ -56,7 +56,8 @@ struct outst_cfg {
         struct outst_unsol_cfg unsol;
         uint32_t event_depth[4];    /* per class 1..3 */
         uint16_t event_sources;     /* event source tags 1..event_sources (events.h); 0 = none */
-        uint32_t points[DNP_TYPE_MAX];  /* database size per point type, at most 65536 */
+        uint32_t points[DNP_TYPE_MAX];  /* database size per point type (ptype.h), at most
+                                         * 65536; the other entries are not read */
 };
 
 /* One control object of a request, handed to the application. */
@@ -104,6 +105,7 @@ enum outst_sel_end {
         OUTST_SEL_END_MAX
 };
 
+/* The text of e; NAMES_UNKNOWN (dnp3/names.h) out of range. */
 const char *outst_sel_end_name(enum outst_sel_end e);
 
 struct outst_callbacks {

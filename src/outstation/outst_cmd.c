@@ -11,16 +11,34 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dnp3/names.h"
+
 struct cmd_ctx {
         struct outst *o;
         bool bad;
 };
 
+/* The output type whose control object (group, var) is (g12v1, g41v1-4), or NULL. */
+static const struct dnp_ptype *cmd_output(uint8_t group, uint8_t var)
+{
+        enum dnp_ptype_role role;
+        const struct dnp_ptype *p = dnp_ptype_by_group(group, &role);
+        const struct obj_desc *d = obj_lookup(group, var);
+        return p && role == DNP_PTYPE_COMMAND && d && d->fmt != OBJ_FMT_NONE ? p : NULL;
+}
+
+/* The type of a control's object: DNP_TYPE_CROB, DNP_TYPE_AOCMD. */
+static enum dnp_type cmd_type(const struct outst_cmd *c)
+{
+        const struct obj_desc *d = obj_lookup(c->group, c->var);
+        return d ? (enum dnp_type)d->type : DNP_TYPE_NONE;
+}
+
 static int cmd_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct cmd_ctx *cc = ctx;
         struct outst *o = cc->o;
-        if (!((h->group == 12 && h->var == 1) || (h->group == 41 && h->var >= 1 && h->var <= 4))) {
+        if (!cmd_output(h->group, h->var)) {
                 o->sol.req_iin |= APP_IIN_OBJECT_UNKNOWN;
                 cc->bad = true;
                 return 1;
@@ -51,15 +69,12 @@ static int cmd_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_val
 
 static void cmd_set_status(struct outst_cmd *c, uint8_t status)
 {
-        if (c->group == 12)
-                c->v.v.crob.status = status;
-        else
-                c->v.v.ao.status = status;
+        dnp_value_set_status(cmd_type(c), &c->v, status);
 }
 
 static uint8_t cmd_status(const struct outst_cmd *c)
 {
-        return c->group == 12 ? c->v.v.crob.status : c->v.v.ao.status;
+        return dnp_value_status(cmd_type(c), &c->v);
 }
 
 /*
@@ -71,8 +86,7 @@ static void cmd_refuse_missing(struct outst *o)
 {
         for (size_t i = 0; i < o->ctl.n_cmds; i++) {
                 struct outst_cmd *c = &o->ctl.cmds[i];
-                enum dnp_type t = c->group == 12 ? DNP_TYPE_BO : DNP_TYPE_AO;
-                if (db_present(o->db, t, c->v.index))
+                if (db_present(o->db, cmd_output(c->group, c->var)->type, c->v.index))
                         continue;
                 cmd_set_status(c, DNP_CMD_NOT_SUPPORTED);
                 o->sol.req_iin |= APP_IIN_PARAMETER_ERROR;
@@ -148,16 +162,8 @@ static void cmd_all(struct outst *o, uint8_t status)
                 cmd_set_status(&o->ctl.cmds[i], status);
 }
 
-static const char *const sel_end_names[] = {
-#define X(name, str) [OUTST_SEL_END_##name] = str,
-        OUTST_SEL_END_LIST(X)
-#undef X
-};
-
-const char *outst_sel_end_name(enum outst_sel_end e)
-{
-        return (unsigned)e < OUTST_SEL_END_MAX ? sel_end_names[e] : "unknown";
-}
+#define OUTST_SEL_END_NAME(name, str) [OUTST_SEL_END_##name] = str,
+NAMES_DEFINE(outst_sel_end_name, enum outst_sel_end, OUTST_SEL_END_LIST, OUTST_SEL_END_NAME)
 
 /*
  * Tell the application, once per selection, that it ended unused.  An

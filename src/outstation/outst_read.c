@@ -19,7 +19,7 @@ static void ev_value(const struct ev *e, struct dnp_value *v)
                 .time_kind = DNP_TIME_ABS,
                 .time = e->time,
         };
-        db_value_set((enum dnp_type)e->type, e->value, v);
+        dnp_value_set((enum dnp_type)e->type, e->value, v);
 }
 
 /* The first selection that wants event e (of class cls) and may take one more, or NULL. */
@@ -88,7 +88,9 @@ bool outst_read_events(struct outst *o, struct apdu_wr *a, struct ev_sel *sel, s
                 struct ev_sel *s = ev_sel_pick(sel, nsel, e, cls);
                 if (!s)
                         continue;
-                uint8_t group = db_event_group((enum dnp_type)e->type);
+                /* the buffers hold events of the database's point types only */
+                const struct dnp_ptype *p = dnp_ptype((enum dnp_type)e->type);
+                uint8_t group = p->egroup;
                 uint8_t var = s->var ? s->var : e->var;
                 struct dnp_value v;
                 ev_value(e, &v);
@@ -100,7 +102,7 @@ bool outst_read_events(struct outst *o, struct apdu_wr *a, struct ev_sel *sel, s
                         r = ev_begin(a, group, var, &v, synchronized);
                         if (r < 0 && r != -ENOBUFS) {
                                 /* a variation we cannot write: send the default */
-                                var = db_default_event_var((enum dnp_type)e->type);
+                                var = p->evar;
                                 r = ev_begin(a, group, var, &v, synchronized);
                         }
                         cur_group = r == 0 ? group : 0;
@@ -191,7 +193,7 @@ static bool write_static(struct outst *o, struct apdu_wr *a)
         for (; o->rd.item < o->rd.n_items; o->rd.item++) {
                 const struct read_item *it = &o->rd.items[o->rd.item];
                 enum dnp_type t = it->type;
-                uint8_t group = t == DNP_TYPE_IIN ? 80 : db_static_group(t);
+                uint8_t group = t == DNP_TYPE_IIN ? 80 : dnp_ptype(t)->sgroup;
                 uint8_t cur_var = 0;
                 bool index_list = it->qual == OBJ_QUAL_INDEX8 || it->qual == OBJ_QUAL_INDEX16;
 
@@ -322,17 +324,17 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct read_ctx *rc = ctx;
         struct outst *o = rc->o;
-        bool event;
-        enum dnp_type t;
+        bool event = false;
+        enum dnp_type t = DNP_TYPE_NONE;
 
         rc->index_hdr = false;
         if (h->group == 60) {
                 if (h->var == 1) {
-                        for (int k = DNP_TYPE_BI; k <= DNP_TYPE_AO; k++) {
-                                uint32_t n = db_count(o->db, (enum dnp_type)k);
+                        DNP_PTYPE_FOREACH(p) {
+                                uint32_t n = db_count(o->db, p->type);
                                 if (n)
-                                        read_add(o, (enum dnp_type)k, 0, OBJ_QUAL_RANGE16, 0,
-                                                 n - 1, false);
+                                        read_add(o, p->type, 0, OBJ_QUAL_RANGE16, 0, n - 1,
+                                                 false);
                         }
                 } else {
                         read_add_events(o, h, 1u << (h->var - 1), DNP_TYPE_NONE);
@@ -346,9 +348,14 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
                         return 0;       /* index_hdr false: its indexes are skipped */
                 }
                 t = DNP_TYPE_IIN;
-                event = false;
         } else {
-                t = db_type_of_group(h->group, &event);
+                /* a static or event group; a command group (g12, g41) is no READ object */
+                enum dnp_ptype_role role;
+                const struct dnp_ptype *p = dnp_ptype_by_group(h->group, &role);
+                if (p && role != DNP_PTYPE_COMMAND) {
+                        t = p->type;
+                        event = role == DNP_PTYPE_EVENT;
+                }
         }
         if (t == DNP_TYPE_NONE) {
                 o->sol.req_iin |= APP_IIN_OBJECT_UNKNOWN;

@@ -97,29 +97,44 @@ static struct outst_cfg bench_cfg(void)
                 .cmd_timeout_ms = 5000,
                 .event_depth = { 0, N_POINTS, N_POINTS, N_POINTS },
         };
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++)
-                c.points[t] = N_POINTS;
+        DNP_PTYPE_FOREACH(p)
+                c.points[p->type] = N_POINTS;
         return c;
 }
 
-/* Every point ONLINE with a value; binaries in class 1, analogs 2, counters 3. */
+/* The bench's classes: binaries (BI, DBI, BO) in class 1, analogs (AI, AO) 2, counters 3. */
+static uint8_t bench_class(enum dnp_type t)
+{
+        switch (dnp_type_value(t)) {
+        case DNP_VAL_BIT:
+        case DNP_VAL_DBIT:
+                return 1;
+        case DNP_VAL_ANALOG:
+                return 2;
+        default:
+                return 3;
+        }
+}
+
+/* Every point ONLINE with a value, in its bench_class(). */
 static void fill_db(struct db *db)
 {
-        for (int t = DNP_TYPE_BI; t <= DNP_TYPE_AO; t++) {
+        DNP_PTYPE_FOREACH(p) {
+                enum dnp_type t = p->type;
                 for (uint32_t i = 0; i < N_POINTS; i++) {
                         struct dnp_value v = { .index = i, .flags = DNP_FLAG_ONLINE,
                                                .time = 1700000000000ull + i,
                                                .time_kind = DNP_TIME_ABS };
-                        db_value_set((enum dnp_type)t, (double)(i % 7), &v);
+                        dnp_value_set(t, (double)(i % 7), &v);
                         struct db_event unused;
-                        (void)db_update(db, (enum dnp_type)t, &v, DB_DETECT, &unused);
+                        (void)db_update(db, t, &v, DB_DETECT, &unused);
                 }
                 struct db_point_cfg pc = {
-                        .static_var = db_default_static_var((enum dnp_type)t),
-                        .event_var = db_default_event_var((enum dnp_type)t),
-                        .event_class = t <= DNP_TYPE_BO ? 1 : (t >= DNP_TYPE_AI ? 2 : 3),
+                        .static_var = p->svar,
+                        .event_var = p->evar,
+                        .event_class = bench_class(t),
                 };
-                if (db_configure(db, (enum dnp_type)t, 0, N_POINTS, &pc) < 0)
+                if (db_configure(db, t, 0, N_POINTS, &pc) < 0)
                         die("db_configure");
         }
 }
@@ -391,7 +406,7 @@ static void bench_memory(void)
                         struct dnp_value v = { .index = i, .flags = DNP_FLAG_ONLINE,
                                                .time = 1700000000000ull + i,
                                                .time_kind = DNP_TIME_ABS };
-                        db_value_set(t, (double)(i & 1), &v);
+                        dnp_value_set(t, (double)(i & 1), &v);
                         if (outst_update(o, t, &v, DB_FORCE, 0) != 1)
                                 die("outst_update");
                 }

@@ -210,7 +210,7 @@ static void update(unsigned p)
                 .time = F.now + 1000000,
                 .time_kind = DNP_TIME_ABS,
         };
-        db_value_set(t, (double)(p & 3), &v);
+        dnp_value_set(t, (double)(p & 3), &v);
         int r = outst_update_src(F.o, t, &v, DB_FORCE, (uint16_t)(p & 3), F.now);
         check(r == 1 || r == 0 || r == -ERANGE || r == -ENOENT);   /* -ENOENT: absent point */
         drain();

@@ -47,11 +47,13 @@ static void test_defaults_and_config(void **state)
         pc.event_class = 4;
         assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 1, &pc), -EINVAL);
         assert_int_equal(db_configure(db, DNP_TYPE_CROB, 0, 1, &pc), -EINVAL);
-        assert_int_equal(db_type_of_group(32, NULL), DNP_TYPE_AI);
-        bool ev = false;
-        assert_int_equal(db_type_of_group(23, &ev), DNP_TYPE_FCNT);
-        assert_true(ev);
-        assert_int_equal(db_type_of_group(12, NULL), DNP_TYPE_NONE);
+        /* the groups the outstation reads a type by (was db_type_of_group) */
+        enum dnp_ptype_role role = DNP_PTYPE_STATIC;
+        assert_int_equal(dnp_ptype_by_group(32, NULL)->type, DNP_TYPE_AI);
+        assert_int_equal(dnp_ptype_by_group(23, &role)->type, DNP_TYPE_FCNT);
+        assert_int_equal(role, DNP_PTYPE_EVENT);
+        assert_int_equal(dnp_ptype_by_group(12, &role)->type, DNP_TYPE_BO);
+        assert_int_equal(role, DNP_PTYPE_COMMAND);
         db_free(db);
 }
 

@@ -507,7 +507,7 @@ static struct master_meas meas(enum dnp_type t, uint32_t down, bool event, bool 
                 .type = t, .event = event, .device_time = devtime,
                 .v = { .index = down, .flags = flags, .time_kind = DNP_TIME_ABS, .time = time },
         };
-        db_value_set(t, value, &m.v);
+        dnp_value_set(t, value, &m.v);
         return m;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "dnp3/app.h"
+#include "dnp3/names.h"
 #include "outstation/outst.h"
 
 #include "link_frames.h"
@@ -1663,6 +1664,48 @@ static void test_control_missing_point_not_supported_iin22(void **state)
         expect_none();
 }
 
+/* Why a selection ended, for the audit; the one fallback text of names.h (was "unknown"). */
+static void test_sel_end_names(void **state)
+{
+        (void)state;
+        assert_string_equal(outst_sel_end_name(OUTST_SEL_END_SUPERSEDED),
+                            "another request came instead of the OPERATE");
+        assert_string_equal(outst_sel_end_name(OUTST_SEL_END_EXPIRED), "select_timeout passed");
+        assert_string_equal(outst_sel_end_name(OUTST_SEL_END_CLOSED), "the connection closed");
+        assert_string_equal(outst_sel_end_name(OUTST_SEL_END_MAX), NAMES_UNKNOWN);
+}
+
+/*
+ * Level 2, controls: only the control objects of the output types (g12v1 CROB,
+ * g41v1-4 analog output block) are operated.  A DIRECT_OPERATE of a point's
+ * static or event object (g10v2 binary output status, g40v1 analog output
+ * status, g32v1 analog input event) is refused whole with IIN2.1
+ * OBJECT_UNKNOWN in a null response, and the application sees nothing.
+ */
+static void test_control_non_control_object_iin21(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        clear_restart();
+        /* g10v2 index 3, flags ONLINE|state */
+        SEND(0xc0, 0x05, 0x0a, 0x02, 0x17, 0x01, 0x03, 0x81);
+        EXPECT(0xc0, 0x81, 0x00, 0x02);
+        /* g40v1 index 0, flags ONLINE, value 1 */
+        SEND(0xc1, 0x05, 0x28, 0x01, 0x17, 0x01, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00);
+        EXPECT(0xc1, 0x81, 0x00, 0x02);
+        /* g32v1 index 0, flags ONLINE, value 1 */
+        SEND(0xc2, 0x05, 0x20, 0x01, 0x17, 0x01, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00);
+        EXPECT(0xc2, 0x81, 0x00, 0x02);
+        assert_int_equal(H.commands, 0);
+        /* the same outstation operates a CROB */
+        send_ctl(3, APP_FUNC_DIRECT_OPERATE, crob3, sizeof(crob3));
+        assert_int_equal(H.commands, 1);
+        complete(DNP_CMD_SUCCESS);
+        expect_crob(3, DNP_CMD_SUCCESS, 100);
+        expect_none();
+}
+
 /*
  * Level 2, select before operate: an OPERATE that matches its SELECT (sequence + 1,
  * identical objects) but comes after select_timeout is answered TIMEOUT (1)
@@ -2141,6 +2184,8 @@ int main(void)
                                           teardown),
 
                 cmocka_unit_test_teardown(test_control_missing_point_not_supported_iin22, teardown),
+                cmocka_unit_test_teardown(test_control_non_control_object_iin21, teardown),
+                cmocka_unit_test(test_sel_end_names),
                 cmocka_unit_test_teardown(test_operate_after_select_timeout_is_timeout, teardown),
                 cmocka_unit_test_teardown(test_broadcast_fffe_con_until_confirmed, teardown),
                 cmocka_unit_test_teardown(test_broadcast_fffd_ffff_iin10_once, teardown),
