@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/log.h"
 
+#include "dnp3/names.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +18,8 @@
 static enum log_level log_max = LOG_INFO_LEVEL;
 static bool log_journal;
 
-static const char *const level_names[] = {
-#define X(name, prio, str) [prio] = str,
-        LOG_LEVEL_LIST(X)
-#undef X
-};
+#define LOG_LEVEL_NAME(name, prio, str) [prio] = str,
+NAMES_DEFINE(log_level_name, enum log_level, LOG_LEVEL_LIST, LOG_LEVEL_NAME)
 
 static const char *const msgids[LOG_MSGID_MAX] = {
 #define X(name, id) [LOG_MSGID_##name] = id,
@@ -30,19 +29,12 @@ static const char *const msgids[LOG_MSGID_MAX] = {
 
 int log_level_from_string(const char *s, enum log_level *ret)
 {
-        for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
-                if (level_names[i] && strcmp(level_names[i], s) == 0) {
+        for (size_t i = 0; i < NAMES_COUNT(log_level_name_tab); i++)
+                if (log_level_name_tab[i] && strcmp(log_level_name_tab[i], s) == 0) {
                         *ret = (enum log_level)i;
                         return 0;
                 }
         return -EINVAL;
-}
-
-const char *log_level_name(enum log_level l)
-{
-        if ((size_t)l < sizeof(level_names) / sizeof(level_names[0]) && level_names[l])
-                return level_names[l];
-        return "?";
 }
 
 void log_setup(enum log_level max, bool to_journal)

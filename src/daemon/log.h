@@ -57,6 +57,7 @@ struct log_field {
 
 /* Parse "error" ... "trace"; 0 or -EINVAL. */
 int log_level_from_string(const char *s, enum log_level *ret);
+/* "error" ... "trace"; NAMES_UNKNOWN (dnp3/names.h) for other values. */
 const char *log_level_name(enum log_level l);
 
 /*

@@ -165,28 +165,18 @@ static void fmt_out_number(struct fmt_out *o, double v, bool f32)
         fmt_out_puts(o, tmp);
 }
 
-static const char *const crob_op_names[] = {
-        [0] = "NUL", [1] = "PULSE_ON", [2] = "PULSE_OFF", [3] = "LATCH_ON", [4] = "LATCH_OFF",
-};
-
+/* A CROB: its trip-close code unless NUL, its operation type; by number (TCC_3, OP_5) if unnamed. */
 static void fmt_out_crob(struct fmt_out *o, const struct dnp_crob *c)
 {
-        switch (c->code & DNP_CROB_TCC_MASK) {
-        case 0x40:
-                fmt_out_puts(o, "CLOSE ");
-                break;
-        case 0x80:
-                fmt_out_puts(o, "TRIP ");
-                break;
-        case 0xc0:
-                fmt_out_puts(o, "TCC_RESERVED ");
-                break;
-        default:
-                break;
-        }
-        unsigned op = c->code & DNP_CROB_OP_MASK;
-        if (op < sizeof(crob_op_names) / sizeof(crob_op_names[0]))
-                fmt_out_puts(o, crob_op_names[op]);
+        unsigned tcc = dnp_crob_tcc(c->code), op = dnp_crob_op(c->code);
+        const char *s = dnp_crob_tcc_name_find(tcc);
+        if (tcc != DNP_CROB_TCC_NUL && s)
+                fmt_out_printf(o, "%s ", s);
+        else if (tcc != DNP_CROB_TCC_NUL)
+                fmt_out_printf(o, "TCC_%u ", tcc);
+        s = dnp_crob_op_name_find(op);
+        if (s)
+                fmt_out_puts(o, s);
         else
                 fmt_out_printf(o, "OP_%u", op);
         if (c->code & DNP_CROB_QUEUE)

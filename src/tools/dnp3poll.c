@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -422,22 +421,11 @@ static int parse_secs(const char *s, uint64_t *ret)
         return 0;
 }
 
+/* A control code by name (dnp_crob_code_from_name) or number. */
 static int parse_crob_code(const char *s, uint8_t *ret)
 {
-        static const struct {
-                const char *name;
-                uint8_t code;
-        } names[] = {
-                { "NUL", 0x00 },     { "PULSE_ON", 0x01 }, { "PULSE_OFF", 0x02 },
-                { "LATCH_ON", 0x03 }, { "LATCH_OFF", 0x04 }, { "CLOSE", 0x41 },
-                { "TRIP", 0x81 },
-        };
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-                if (strcasecmp(s, names[i].name) == 0) {
-                        *ret = names[i].code;
-                        return 0;
-                }
-        }
+        if (dnp_crob_code_from_name(s, ret) == 0)
+                return 0;
         uint64_t v;
         if (toolopt_u64(s, 255, &v) < 0)
                 return -EINVAL;

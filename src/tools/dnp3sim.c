@@ -6,19 +6,20 @@
  * printed as one JSON line on stdout and answered with the status set for
  * that point; every freeze request is printed and carried out here (the
  * session hands it over).  See dnp3sim(1).
+ *
+ * This file: the options, the setup and the command language of stdin and
+ * --script; the session's callbacks are in sim_session.c (sim.h).
  */
-#include <ctype.h>
+#include "sim.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "dnp3/app.h"
 #include "dnp3/obj.h"
@@ -26,48 +27,9 @@
 #include "toolopt.h"
 #include "io/clock.h"
 #include "io/addr.h"
-#include "io/outst_io.h"
 #include "outstation/db.h"
-#include "outstation/outst.h"
 
 #define SIM_MAX_ALLOW 16
-#define SIM_MAX_LINE 1024
-/* FREEZE_AT_TIME intervals below this (other than 0, once) are refused with IIN2.2 */
-#define SIM_FRZ_MIN_INTERVAL_MS 1000
-
-struct sim {
-        struct event_base *base;
-        struct outst_io *io;
-        struct event *ev_stdin;
-        struct event *ev_int, *ev_term;
-        char line[SIM_MAX_LINE];
-        size_t line_len;
-        bool line_too_long;
-        bool serial;
-        bool ready;
-        const char *where;
-        uint8_t *crob_status;           /* per BO index */
-        uint8_t *ao_status;             /* per AO index */
-        uint32_t n_bo, n_ao;
-        /* FREEZE_AT_TIME: one schedule at a time, a copy of its request */
-        struct io_deadline frz_timer;   /* at frz_at, in monotonic ms */
-        struct outst_freeze frz;        /* .named is frz_bits */
-        uint8_t *frz_bits;              /* the counters, one bit each: n_cnt / 8 + 1 bytes */
-        uint32_t n_cnt;
-        uint64_t frz_at;                /* next freeze, wall ms */
-        bool quit;
-};
-
-static void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out_line(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stdout, fmt, ap);
-        va_end(ap);
-        fputc('\n', stdout);
-        fflush(stdout);
-}
 
 static int parse_status(const char *s, uint8_t *ret)
 {
@@ -102,298 +64,6 @@ static int parse_points(const char *spec, uint32_t counts[DNP_TYPE_MAX])
                 counts[st->type] = (uint32_t)n;
         }
         return 0;
-}
-
-/* ---- session callbacks ------------------------------------------------ */
-
-static const char *crob_op_name(uint8_t code)
-{
-        static const char *const ops[] = { "NUL", "PULSE_ON", "PULSE_OFF", "LATCH_ON", "LATCH_OFF" };
-        uint8_t op = code & DNP_CROB_OP_MASK;
-        return op < 5 ? ops[op] : "UNDEFINED";
-}
-
-static const char *crob_tcc_name(uint8_t code)
-{
-        switch (code & DNP_CROB_TCC_MASK) {
-        case 0x40:
-                return "CLOSE";
-        case 0x80:
-                return "TRIP";
-        case 0x00:
-                return "NUL";
-        default:
-                return "UNDEFINED";
-        }
-}
-
-/* A successful operation moves the output's status point, as a real IED would. */
-static void sim_apply(struct sim *s, const struct outst_cmd *c)
-{
-        struct dnp_value v;
-        if (c->group == 12) {
-                uint8_t op = c->v.v.crob.code & DNP_CROB_OP_MASK;
-                uint8_t tcc = c->v.v.crob.code & DNP_CROB_TCC_MASK;
-                int state = -1;
-                if (tcc == 0x40 || op == 1 || op == 3)
-                        state = 1;
-                else if (tcc == 0x80 || op == 2 || op == 4)
-                        state = 0;
-                if (state < 0 || db_get(outst_db(outst_io_outst(s->io)), DNP_TYPE_BO, c->v.index,
-                                        &v) < 0)
-                        return;
-                v.v.bit = state == 1;
-                v.flags = (uint8_t)((v.flags & 0x7f) | (state ? DNP_FLAG_STATE : 0));
-                v.time = io_wall_ms();
-                v.time_kind = DNP_TIME_ABS;
-                (void)outst_update(outst_io_outst(s->io), DNP_TYPE_BO, &v, DB_DETECT,
-                                   io_mono_ms());
-        } else {
-                if (db_get(outst_db(outst_io_outst(s->io)), DNP_TYPE_AO, c->v.index, &v) < 0)
-                        return;
-                v.v.analog = c->v.v.ao.value;
-                v.time = io_wall_ms();
-                v.time_kind = DNP_TIME_ABS;
-                (void)outst_update(outst_io_outst(s->io), DNP_TYPE_AO, &v, DB_DETECT,
-                                   io_mono_ms());
-        }
-}
-
-static void sim_on_command(void *ctx, uint32_t token, uint8_t func, const struct outst_cmd *cmds,
-                           size_t n)
-{
-        struct sim *s = ctx;
-        uint8_t st[OUTST_MAX_CMDS] = { 0 };
-
-        for (size_t i = 0; i < n && i < OUTST_MAX_CMDS; i++) {
-                const struct outst_cmd *c = &cmds[i];
-                uint32_t idx = c->v.index;
-                if (c->group == 12)
-                        st[i] = idx < s->n_bo ? s->crob_status[idx] : DNP_CMD_NOT_SUPPORTED;
-                else
-                        st[i] = idx < s->n_ao ? s->ao_status[idx] : DNP_CMD_NOT_SUPPORTED;
-                printf("{\"event\":\"command\",\"func\":\"%s\",\"group\":%u,\"var\":%u,"
-                       "\"index\":%" PRIu32, app_func_name(func), c->group, c->var, idx);
-                if (c->group == 12) {
-                        const struct dnp_crob *cr = &c->v.v.crob;
-                        printf(",\"code\":%u,\"op\":\"%s\",\"tcc\":\"%s\",\"queue\":%s,"
-                               "\"clear\":%s,\"count\":%u,\"on\":%" PRIu32 ",\"off\":%" PRIu32,
-                               cr->code, crob_op_name(cr->code), crob_tcc_name(cr->code),
-                               (cr->code & DNP_CROB_QUEUE) ? "true" : "false",
-                               (cr->code & DNP_CROB_CLEAR) ? "true" : "false", cr->count,
-                               cr->on_ms, cr->off_ms);
-                } else {
-                        printf(",\"value\":%.17g", c->v.v.ao.value);
-                }
-                out_line(",\"status\":\"%s\",\"status_code\":%u}", dnp_cmd_status_name(st[i]),
-                         st[i]);
-        }
-        /* copy before completing: the session owns cmds */
-        struct outst_cmd done[OUTST_MAX_CMDS];
-        size_t n_done = n < OUTST_MAX_CMDS ? n : OUTST_MAX_CMDS;
-        memcpy(done, cmds, n_done * sizeof(done[0]));
-        int r = outst_io_cmd_complete(s->io, token, st, n);
-        if (r < 0)
-                fprintf(stderr, "dnp3sim: completing controls: %s\n", strerror(-r));
-        for (size_t i = 0; i < n_done && r == 0 && func != APP_FUNC_SELECT; i++)
-                if (st[i] == DNP_CMD_SUCCESS)
-                        sim_apply(s, &done[i]);
-}
-
-/* ---- freeze ------------------------------------------------------------ */
-
-/* One JSON line: event, function, the counters of f, then `tail` (",\"time\":..."). */
-static void sim_freeze_line(const char *event, uint8_t func, const struct outst_freeze *f,
-                            const char *tail)
-{
-        printf("{\"event\":\"%s\",\"func\":\"%s\",\"indexes\":[", event,
-               app_func_name(func));
-        const char *sep = "";
-        for (uint32_t i = 0; i < f->count; i++)
-                if (outst_freeze_named(f, i)) {
-                        printf("%s%" PRIu32, sep, i);
-                        sep = ",";
-                }
-        out_line("]%s}", tail);
-}
-
-/*
- * Freeze the named counters now: each frozen counter of the same index
- * takes the counter's value and flags with the time of freeze (and always
- * reports a frozen counter event); clear: the counter goes to 0 after.
- */
-static void sim_freeze_now(struct sim *s, const struct outst_freeze *f, bool clear,
-                           uint64_t wall)
-{
-        struct outst *o = outst_io_outst(s->io);
-        uint64_t mono = io_mono_ms();
-        for (uint32_t i = 0; i < f->count; i++) {
-                struct dnp_value cv, fv;
-                if (!outst_freeze_named(f, i) || db_get(outst_db(o), DNP_TYPE_CNT, i, &cv) < 0)
-                        continue;
-                if (db_get(outst_db(o), DNP_TYPE_FCNT, i, &fv) == 0) {
-                        fv.v.count = cv.v.count;
-                        fv.flags = cv.flags;
-                        fv.time = wall;
-                        fv.time_kind = DNP_TIME_ABS;
-                        (void)outst_update(o, DNP_TYPE_FCNT, &fv, DB_FORCE, mono);
-                }
-                if (clear) {
-                        cv.v.count = 0;
-                        cv.time = wall;
-                        cv.time_kind = DNP_TIME_ABS;
-                        (void)outst_update(o, DNP_TYPE_CNT, &cv, DB_DETECT, mono);
-                }
-        }
-}
-
-/*
- * The first freeze of the schedule at, at + iv, at + 2 iv, ... after wall
- * (iv > 0), computed at once however far back at is.  No overflow: at is
- * a 48-bit DNP3 time and the result is at most wall + iv.
- */
-static uint64_t sim_frz_next(uint64_t at, uint32_t iv, uint64_t wall)
-{
-        if (at > wall)
-                return at;
-        return at + ((wall - at) / iv + 1) * iv;
-}
-
-/*
- * Arm the timer for frz_at.  The freeze time is wall-clock, io_deadline
- * counts monotonic ms: the deadline is the monotonic time as far ahead as
- * frz_at is now.  A step of the wall clock meanwhile is caught when the
- * timer fires (too early: armed again; too late: frozen then).
- */
-static void sim_frz_arm(struct sim *s)
-{
-        uint64_t wall = io_wall_ms(), mono = io_mono_ms();
-        io_deadline_arm(&s->frz_timer, mono + (s->frz_at > wall ? s->frz_at - wall : 0), mono);
-}
-
-static void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
-{
-        struct sim *s = arg;
-        char tail[64];
-        (void)fd;
-        (void)what;
-        io_deadline_fired(&s->frz_timer);
-        uint64_t wall = io_wall_ms();
-        if (wall < s->frz_at) {
-                /* the timer counts from the loop's cached time, which may lag: not yet */
-                sim_frz_arm(s);
-                return;
-        }
-        sim_freeze_now(s, &s->frz, false, wall);
-        if (s->frz.interval_ms != 0) {
-                s->frz_at = sim_frz_next(s->frz_at, s->frz.interval_ms, wall);
-                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64 ",\"next\":%" PRIu64, wall,
-                         s->frz_at);
-        } else {
-                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
-        }
-        sim_freeze_line("frozen", APP_FUNC_FREEZE_AT_TIME, &s->frz, tail);
-        outst_io_kick(s->io);
-        if (s->frz.interval_ms != 0)
-                sim_frz_arm(s);
-}
-
-static void sim_on_freeze(void *ctx, uint32_t token, const struct outst_freeze *f)
-{
-        struct sim *s = ctx;
-        char tail[96];
-        uint16_t iin = 0;
-        uint64_t wall = io_wall_ms();
-        bool at_time = f->func == APP_FUNC_FREEZE_AT_TIME || f->func == APP_FUNC_FREEZE_AT_TIME_NR;
-
-        if (at_time && f->interval_ms != 0 && f->interval_ms < SIM_FRZ_MIN_INTERVAL_MS) {
-                /* out of range: refused whole, the schedule in force stays */
-                snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32
-                         ",\"refused\":true", f->time, f->interval_ms);
-                sim_freeze_line("freeze", f->func, f, tail);
-                iin = APP_IIN_PARAMETER_ERROR;
-        } else if (at_time) {
-                /*
-                 * The schedule replaces any earlier one.  The session owns
-                 * f->named (f->count / 8 + 1 bytes): copy the counters both
-                 * it and frz_bits hold.
-                 */
-                uint32_t count = f->count < s->n_cnt ? f->count : s->n_cnt;
-                memcpy(s->frz_bits, f->named, count / 8 + 1);
-                s->frz = *f;
-                s->frz.count = count;
-                s->frz.named = s->frz_bits;
-                s->frz_at = f->time;
-                snprintf(tail, sizeof(tail), ",\"at\":%" PRIu64 ",\"interval\":%" PRIu32,
-                         f->time, f->interval_ms);
-                sim_freeze_line("freeze", f->func, f, tail);
-                sim_frz_arm(s);
-        } else {
-                bool clear = f->func == APP_FUNC_FREEZE_CLEAR || f->func == APP_FUNC_FREEZE_CLEAR_NR;
-                sim_freeze_now(s, f, clear, wall);
-                snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
-                sim_freeze_line("freeze", f->func, f, tail);
-        }
-        int r = outst_io_freeze_complete(s->io, token, iin);
-        if (r < 0)
-                fprintf(stderr, "dnp3sim: completing a freeze: %s\n", strerror(-r));
-}
-
-static void sim_on_time_sync(void *ctx, uint64_t master_time, uint64_t at_mono,
-                             enum outst_time_kind kind)
-{
-        (void)ctx;
-        int64_t offset = (int64_t)master_time - (int64_t)(io_wall_ms() -
-                                                          (io_mono_ms() - at_mono));
-        out_line("{\"event\":\"time_sync\",\"kind\":\"%s\",\"time\":%" PRIu64
-                 ",\"offset_ms\":%" PRId64 "}",
-                 kind == OUTST_TIME_LAN ? "LAN" : "WRITE", master_time, offset);
-}
-
-static int sim_on_restart(void *ctx, bool cold, uint32_t *ret_delay_ms)
-{
-        (void)ctx;
-        out_line("{\"event\":\"restart_request\",\"cold\":%s}", cold ? "true" : "false");
-        *ret_delay_ms = cold ? 5000 : 1000;
-        return 0;
-}
-
-static void sim_on_reject_frame(void *ctx, enum lsess_match m, uint16_t src, uint16_t dest)
-{
-        (void)ctx;
-        fprintf(stderr, "dnp3sim: frame not for us (kind %d) from %u to %u\n", (int)m, src, dest);
-}
-
-static void sim_on_connect(void *ctx, const struct sockaddr *peer, bool replaced)
-{
-        struct sim *s = ctx;
-        char buf[64] = "";
-        if (peer)
-                io_addr_format(peer, buf, sizeof(buf));
-        if (s->serial && !s->ready) {
-                s->ready = true;
-                out_line("{\"event\":\"ready\",\"serial\":\"%s\"}", s->where);
-        }
-        fprintf(stderr, "dnp3sim: %s %s%s\n", s->serial ? "port open" : "master connected from",
-                buf, replaced ? " (replacing the previous connection)" : "");
-        out_line("{\"event\":\"connect\",\"peer\":\"%s\",\"replaced\":%s}", buf,
-                 replaced ? "true" : "false");
-}
-
-static void sim_on_disconnect(void *ctx, int err, const char *what)
-{
-        (void)ctx;
-        fprintf(stderr, "dnp3sim: connection lost: %s (%s)\n", what, strerror(-err));
-        out_line("{\"event\":\"disconnect\",\"reason\":\"%s\"}", what);
-}
-
-static void sim_on_reject_peer(void *ctx, const struct sockaddr *peer)
-{
-        (void)ctx;
-        char buf[64];
-        io_addr_format(peer, buf, sizeof(buf));
-        fprintf(stderr, "dnp3sim: refused connection from %s (not allowed)\n", buf);
-        out_line("{\"event\":\"reject\",\"peer\":\"%s\"}", buf);
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -820,20 +490,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dnp3sim: cannot create a timer\n");
                 return 1;
         }
-        static const struct outst_callbacks ocb = {
-                .on_command = sim_on_command,
-                .on_freeze = sim_on_freeze,
-                .on_time_sync = sim_on_time_sync,
-                .on_restart = sim_on_restart,
-                .on_reject = sim_on_reject_frame,
-        };
-        static const struct outst_io_cb iocb = {
-                .on_connect = sim_on_connect,
-                .on_disconnect = sim_on_disconnect,
-                .on_reject = sim_on_reject_peer,
-        };
         /* the database must be filled before a master can connect: create, then fill */
-        r = outst_io_new(s.base, &iocfg, &ocfg, &ocb, &iocb, &s, &s.io);
+        r = outst_io_new(s.base, &iocfg, &ocfg, &sim_outst_cb, &sim_io_cb, &s, &s.io);
         if (r < 0) {
                 fprintf(stderr, "dnp3sim: %s: %s\n", s.where, strerror(-r));
                 return 1;
@@ -845,7 +503,7 @@ int main(int argc, char **argv)
         }
         if (!s.serial) {
                 s.ready = true;
-                out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", listen,
+                sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", listen,
                          outst_io_port(s.io));
         }
         fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,

@@ -139,7 +139,11 @@ static void test_crob_select(void **state)
                    "g41v2 q=0x17 [n=1] 3=12345 SUCCESS");
         check_apdu("c4 81 00 00 0c01 17 01 00 f3 01 64000000 c8000000 ff", true,
                    "FIR FIN SEQ=4 RESPONSE IIN=[] g12v1 q=0x17 [n=1] "
-                   "0=TCC_RESERVED LATCH_ON QUEUE CLEAR count=1 on=100ms off=200ms UNKNOWN");
+                   "0=TCC_3 LATCH_ON QUEUE CLEAR count=1 on=100ms off=200ms UNKNOWN");
+        /* op 5 is undefined, TCC 3 reserved: by number (was TCC_RESERVED) */
+        check_apdu("c4 81 00 00 0c01 17 01 00 c5 01 64000000 c8000000 00", true,
+                   "FIR FIN SEQ=4 RESPONSE IIN=[] g12v1 q=0x17 [n=1] "
+                   "0=TCC_3 OP_5 count=1 on=100ms off=200ms SUCCESS");
 }
 
 /* direct_operate_crob_malform_but_good_crc.pcap: quantity 2, one CROB present. */
