@@ -16,6 +16,7 @@
 
 #include "dnp3/app.h"
 #include "dnp3/format.h"
+#include "dnp3/ptype.h"
 #include "outstation/events.h"
 
 const char *djournal_dev_name(const struct d_dev *v)
@@ -192,7 +193,7 @@ void djournal_on_audit(void *ctx, const struct gw_audit *a)
         djournal_audit_who(dg, a->outstation, a->dev, a->func, &w);
         const char *outname = w.outname, *peer = w.peer, *chan = w.chan, *dev = w.dev,
                    *fname = w.fname;
-        if (a->group == 12)
+        if (a->group == dnp_ptype(DNP_TYPE_BO)->cmd_group)    /* a CROB, else g41 */
                 snprintf(ctl, sizeof(ctl), "code=0x%02x count=%u on=%" PRIu32 " off=%" PRIu32,
                          a->v.v.crob.code, a->v.v.crob.count, a->v.v.crob.on_ms,
                          a->v.v.crob.off_ms);

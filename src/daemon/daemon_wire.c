@@ -18,10 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnp3/ptype.h"
+
 /* The highest mapped index + 1 of each type. */
 static void dwire_db_counts(const struct gw_config *cfg, uint32_t counts[DNP_TYPE_MAX])
 {
-        for (int t = 0; t < DNP_TYPE_MAX; t++) {
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 counts[t] = 0;
                 for (size_t i = 0; i < cfg->points[t].n; i++) {
                         uint32_t end = cfg->points[t].v[i].index + cfg->points[t].v[i].count;
@@ -80,7 +83,8 @@ void dwire_outst_cfg(const struct gw_config *cfg, const struct gw_outstation *oc
 
 int dwire_db_configure(const struct gw_config *cfg, struct db *db)
 {
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 for (size_t i = 0; i < cfg->points[t].n; i++) {
                         const struct gw_point_range *p = &cfg->points[t].v[i];
                         const struct db_point_cfg pc = {
@@ -93,6 +97,7 @@ int dwire_db_configure(const struct gw_config *cfg, struct db *db)
                         if (r < 0)
                                 return r;
                 }
+        }
         return 0;
 }
 
@@ -169,7 +174,8 @@ bool dwire_map_same(const struct gw_config *a, const struct gw_config *b)
                         if (strcmp(x->devices[k].name, y->devices[k].name) != 0)
                                 return false;
         }
-        for (int t = 0; t < DNP_TYPE_MAX; t++) {
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 if (a->points[t].n != b->points[t].n)
                         return false;
                 for (size_t i = 0; i < a->points[t].n; i++) {
@@ -190,8 +196,10 @@ bool dwire_map_same(const struct gw_config *a, const struct gw_config *b)
 int dwire_gw_map(const struct gw_config *cfg, struct gw_map_entry **ret, size_t *ret_n)
 {
         size_t n = 0;
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 n += cfg->points[t].n;
+        }
         struct gw_map_entry *map = calloc(n ? n : 1, sizeof(*map));
         size_t *first = calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof(*first));
         if (!map || !first) {
@@ -204,17 +212,19 @@ int dwire_gw_map(const struct gw_config *cfg, struct gw_map_entry **ret, size_t 
                 s += cfg->channels[c].ndevices;
         }
         size_t k = 0;
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 for (size_t i = 0; i < cfg->points[t].n; i++) {
                         const struct gw_point_range *p = &cfg->points[t].v[i];
                         map[k++] = (struct gw_map_entry){
-                                .type = (enum dnp_type)t,
+                                .type = t,
                                 .index = p->index,
                                 .count = p->count,
                                 .dev = (uint32_t)(first[p->channel] + p->device),
                                 .source_index = p->source_index,
                         };
                 }
+        }
         free(first);
         *ret = map;
         *ret_n = n;
@@ -241,9 +251,11 @@ static bool dwire_outst_cfg_same(const struct outst_cfg *a, const struct outst_c
         for (unsigned c = 0; c < 4; c++)
                 if (a->event_depth[c] != b->event_depth[c])
                         return false;
-        for (int t = 0; t < DNP_TYPE_MAX; t++)
+        DNP_PTYPE_FOREACH(pt) {
+                enum dnp_type t = pt->type;
                 if (a->points[t] != b->points[t])
                         return false;
+        }
         return true;
 }
 
