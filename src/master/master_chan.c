@@ -169,6 +169,8 @@ static void chan_wr_end(struct master_chan *ch, const struct wr *w)
         ch->out_len = w->len;
 }
 
+NAMES_DEFINE(master_diag_name, enum master_diag_kind, MASTER_DIAG_LIST, NAMES_BY_ORDER)
+
 void master_chan_diag(struct master_chan *ch, const struct master_diag *dg)
 {
         if (ch->cb.on_diag)
