@@ -39,6 +39,22 @@ static inline const char *names_get(const char *const *tab, size_t n, size_t i)
 /* X(NAME, code, ...) rows named by their enum name, indexed by code. */
 #define NAMES_BY_CODE(name, code, ...) [code] = #name,
 
+/* X(NAME, "text") rows of an enum numbered in list order (NAMES_ENUM): the text, in order. */
+#define NAMES_BY_ORDER(name, str) str,
+
+/*
+ * The enum of an X(NAME, "text") list, numbered in list order and closed by
+ * max, and the declaration of its name function fn, which the .c file
+ * defines with NAMES_DEFINE(fn, enum tag, LIST, NAMES_BY_ORDER):
+ *
+ *      #define MASTER_TSYNC_ENUM(name, str) MASTER_TSYNC_##name,
+ *      NAMES_ENUM(master_tsync, MASTER_TSYNC_LIST, MASTER_TSYNC_ENUM, MASTER_TSYNC_MAX,
+ *                 master_tsync_name);
+ */
+#define NAMES_ENUM(tag, LIST, ENTRY, max, fn)   \
+        enum tag { LIST(ENTRY) max };           \
+        const char *fn(enum tag v)
+
 #define NAMES_DEFINE(fn, argtype, LIST, ENTRY)                  \
         static const char *const fn##_tab[] = { LIST(ENTRY) };  \
         const char *fn(argtype v)                               \

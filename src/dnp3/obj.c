@@ -155,6 +155,25 @@ static const uint8_t obj_lut[OBJ_LUT_GROUPS][OBJ_LUT_VARS] = {
 #undef X
 };
 
+enum dnp_time_kind obj_fmt_time_kind(uint8_t fmt)
+{
+        switch ((enum obj_fmt)fmt) {
+        case OBJ_FMT_FLAGS_T48:
+        case OBJ_FMT_FLAGS_U32_T48:
+        case OBJ_FMT_FLAGS_U16_T48:
+        case OBJ_FMT_FLAGS_I32_T48:
+        case OBJ_FMT_FLAGS_I16_T48:
+        case OBJ_FMT_FLAGS_F32_T48:
+        case OBJ_FMT_FLAGS_F64_T48:
+        case OBJ_FMT_T48:
+                return DNP_TIME_ABS;
+        case OBJ_FMT_FLAGS_T16:
+                return DNP_TIME_REL;
+        default:
+                return DNP_TIME_NONE;
+        }
+}
+
 const struct obj_desc *obj_lookup(uint8_t group, uint8_t var)
 {
         if (group < OBJ_LUT_GROUPS) {
@@ -436,23 +455,7 @@ static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, vo
         double f64;
 
         /* Formats that carry a CTO-independent time stamp set this once. */
-        switch ((enum obj_fmt)desc->fmt) {
-        case OBJ_FMT_FLAGS_T48:
-        case OBJ_FMT_FLAGS_U32_T48:
-        case OBJ_FMT_FLAGS_U16_T48:
-        case OBJ_FMT_FLAGS_I32_T48:
-        case OBJ_FMT_FLAGS_I16_T48:
-        case OBJ_FMT_FLAGS_F32_T48:
-        case OBJ_FMT_FLAGS_F64_T48:
-        case OBJ_FMT_T48:
-                v.time_kind = DNP_TIME_ABS;
-                break;
-        case OBJ_FMT_FLAGS_T16:
-                v.time_kind = DNP_TIME_REL;
-                break;
-        default:
-                break;
-        }
+        v.time_kind = (uint8_t)obj_fmt_time_kind(desc->fmt);
 
         switch ((enum obj_fmt)desc->fmt) {
         case OBJ_FMT_NONE:

@@ -400,6 +400,8 @@ struct obj_desc {
  * one.  g110/g111 with var 1..255 have an entry with fmt OCTETS, size = var.
  */
 const struct obj_desc *obj_lookup(uint8_t group, uint8_t var);
+/* The time an object of format fmt carries: ABS (48-bit), REL (16-bit, after a CTO), NONE. */
+enum dnp_time_kind obj_fmt_time_kind(uint8_t fmt);
 /* The number of (group, var) entries in the catalog and the i-th one (for tests/docs). */
 size_t obj_catalog_size(void);
 const struct obj_desc *obj_catalog_at(size_t i);

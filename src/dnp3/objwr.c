@@ -273,32 +273,17 @@ static int obj_check_value(const struct apdu_wr *a, const struct dnp_value *v)
 {
         const struct obj_desc *d = a->desc;
 
-        switch ((enum obj_fmt)d->fmt) {
-        case OBJ_FMT_PACKED2:
-        case OBJ_FMT_FLAGS:
-                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
-                        return -EINVAL;
-                return 0;
-        case OBJ_FMT_FLAGS_T48:
-                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
-                        return -EINVAL;
+        /* double-bit states: every format of g3/g4 but variation 0 carries one */
+        if (d->type == DNP_TYPE_DBI && d->fmt != OBJ_FMT_NONE &&
+            v->v.dbit > DNP_DBIT_INDETERMINATE)
+                return -EINVAL;
+        if (d->fmt == OBJ_FMT_OCTETS && (!v->v.octets.p || v->v.octets.len != d->size))
+                return -EINVAL;
+        switch (obj_fmt_time_kind(d->fmt)) {
+        case DNP_TIME_ABS:
                 return v->time > DNPTIME_MAX ? -ERANGE : 0;
-        case OBJ_FMT_FLAGS_T16:
-                if (d->type == DNP_TYPE_DBI && v->v.dbit > DNP_DBIT_INDETERMINATE)
-                        return -EINVAL;
+        case DNP_TIME_REL:
                 if (!a->cto_valid || v->time < a->cto || v->time - a->cto > UINT16_MAX)
-                        return -EINVAL;
-                return 0;
-        case OBJ_FMT_FLAGS_U32_T48:
-        case OBJ_FMT_FLAGS_U16_T48:
-        case OBJ_FMT_FLAGS_I32_T48:
-        case OBJ_FMT_FLAGS_I16_T48:
-        case OBJ_FMT_FLAGS_F32_T48:
-        case OBJ_FMT_FLAGS_F64_T48:
-        case OBJ_FMT_T48:
-                return v->time > DNPTIME_MAX ? -ERANGE : 0;
-        case OBJ_FMT_OCTETS:
-                if (!v->v.octets.p || v->v.octets.len != d->size)
                         return -EINVAL;
                 return 0;
         default:

@@ -169,10 +169,20 @@ static void chan_wr_end(struct master_chan *ch, const struct wr *w)
         ch->out_len = w->len;
 }
 
+NAMES_DEFINE(master_diag_name, enum master_diag_kind, MASTER_DIAG_LIST, NAMES_BY_ORDER)
+
 void master_chan_diag(struct master_chan *ch, const struct master_diag *dg)
 {
         if (ch->cb.on_diag)
                 ch->cb.on_diag(ch->cb.ctx, dg);
+}
+
+/* A diagnostic of `kind` about a frame from src to dest (d: the device concerned, or NULL). */
+static void chan_diag_frame(struct master_chan *ch, enum master_diag_kind kind,
+                            struct master_dev *d, uint16_t src, uint16_t dest)
+{
+        const struct master_diag dg = { .kind = kind, .dev = d, .src = src, .dest = dest };
+        master_chan_diag(ch, &dg);
 }
 
 int master_chan_send_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
@@ -252,13 +262,7 @@ static void chan_txn_timeout(struct master_chan *ch, uint64_t now)
 /* The link layer gave up on an APDU of d (confirmed service). */
 static void chan_link_failed(struct master_chan *ch, struct master_dev *d, uint64_t now)
 {
-        const struct master_diag dg = {
-                .kind = MASTER_DIAG_LINK_FAILED,
-                .dev = d,
-                .src = ch->cfg.master_address,
-                .dest = d->cfg.address,
-        };
-        master_chan_diag(ch, &dg);
+        chan_diag_frame(ch, MASTER_DIAG_LINK_FAILED, d, ch->cfg.master_address, d->cfg.address);
         if (ch->txn.active && ch->txn.dev == d)
                 chan_txn_timeout(ch, now);
 }
@@ -280,13 +284,7 @@ static void chan_confirm(struct master_chan *ch, struct master_dev *d, uint8_t s
 static void chan_unexpected(struct master_chan *ch, struct master_dev *d)
 {
         d->stats.unexpected++;
-        const struct master_diag dg = {
-                .kind = MASTER_DIAG_UNEXPECTED,
-                .dev = d,
-                .src = d->cfg.address,
-                .dest = ch->cfg.master_address,
-        };
-        master_chan_diag(ch, &dg);
+        chan_diag_frame(ch, MASTER_DIAG_UNEXPECTED, d, d->cfg.address, ch->cfg.master_address);
 }
 
 static void chan_on_response(struct master_chan *ch, struct master_dev *d,
@@ -357,22 +355,18 @@ static void chan_on_frame(struct master_chan *ch, const struct link_frame *f, ui
                         worst = m;
         }
         if (!d) {
-                struct master_diag dg = {
-                        .dev = master_chan_find(ch, f->h.src),
-                        .src = f->h.src,
-                        .dest = f->h.dest,
-                };
+                enum master_diag_kind kind;
                 if (worst == LSESS_MATCH_WRONG_DIR) {
                         ch->stats.wrong_dir++;
-                        dg.kind = MASTER_DIAG_WRONG_DIR;
+                        kind = MASTER_DIAG_WRONG_DIR;
                 } else if (worst == LSESS_MATCH_OTHER_SRC) {
                         ch->stats.other_src++;
-                        dg.kind = MASTER_DIAG_OTHER_SRC;
+                        kind = MASTER_DIAG_OTHER_SRC;
                 } else {
                         ch->stats.other_dest++;
-                        dg.kind = MASTER_DIAG_OTHER_DEST;
+                        kind = MASTER_DIAG_OTHER_DEST;
                 }
-                master_chan_diag(ch, &dg);
+                chan_diag_frame(ch, kind, master_chan_find(ch, f->h.src), f->h.src, f->h.dest);
                 return;
         }
         /* the response is flowing: re-arm the response timer */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "dnp3/link.h"
+#include "dnp3/names.h"
 #include "dnp3/obj.h"
 #include "dnp3/sess.h"
 #include "master/master_dev.h"
@@ -68,12 +69,10 @@ struct master_meas {
         X(UNSOL_REJECTED, "unsolicited response while not enabled")             \
         X(LINK_FAILED, "no link-layer acknowledgement")
 
-enum master_diag_kind {
-#define X(name, str) MASTER_DIAG_##name,
-        MASTER_DIAG_LIST(X)
-#undef X
-        MASTER_DIAG_MAX
-};
+/* master_diag_name(): the text of a kind ("frame for another address"). */
+#define MASTER_DIAG_ENUM(name, str) MASTER_DIAG_##name,
+NAMES_ENUM(master_diag_kind, MASTER_DIAG_LIST, MASTER_DIAG_ENUM, MASTER_DIAG_MAX,
+           master_diag_name);
 
 #define MASTER_DIAG_MAX_OBJS 8
 

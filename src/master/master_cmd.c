@@ -9,28 +9,10 @@
 #include <errno.h>
 
 #include "dnp3/app.h"
+#include "dnp3/ptype.h"
 
-static const char *const cmd_mode_names[] = {
-#define X(name, str) [MASTER_CMD_##name] = str,
-        MASTER_CMD_MODE_LIST(X)
-#undef X
-};
-
-static const char *const cmd_res_names[] = {
-#define X(name, str) [MASTER_CMD_RES_##name] = str,
-        MASTER_CMD_RES_LIST(X)
-#undef X
-};
-
-const char *master_cmd_mode_name(enum master_cmd_mode m)
-{
-        return (unsigned)m < MASTER_CMD_MODE_MAX ? cmd_mode_names[m] : "unknown";
-}
-
-const char *master_cmd_res_name(enum master_cmd_res r)
-{
-        return (unsigned)r < MASTER_CMD_RES_MAX ? cmd_res_names[r] : "unknown";
-}
+NAMES_DEFINE(master_cmd_mode_name, enum master_cmd_mode, MASTER_CMD_MODE_LIST, NAMES_BY_ORDER)
+NAMES_DEFINE(master_cmd_res_name, enum master_cmd_res, MASTER_CMD_RES_LIST, NAMES_BY_ORDER)
 
 uint8_t master_cmd_first_func(enum master_cmd_mode m)
 {
@@ -49,13 +31,21 @@ uint8_t master_cmd_first_func(enum master_cmd_mode m)
         return APP_FUNC_DIRECT_OPERATE_NR;
 }
 
+/* Whether group is the CROB group (g12, the binary outputs' command group); else g41. */
+static bool cmd_is_crob(uint8_t group)
+{
+        return group == dnp_ptype(DNP_TYPE_BO)->cmd_group;
+}
+
+/* A variation of the catalog in the command group of an output type of the point-type table. */
 int master_cmd_obj_check(const struct master_cmd_obj *o)
 {
-        if (o->group == 12 && o->var == 1)
-                return 0;
-        if (o->group == 41 && o->var >= 1 && o->var <= 4)
-                return 0;
-        return -EINVAL;
+        enum dnp_ptype_role role;
+        const struct obj_desc *d = obj_lookup(o->group, o->var);
+        if (!dnp_ptype_by_group(o->group, &role) || role != DNP_PTYPE_COMMAND || !d ||
+            d->fmt == OBJ_FMT_NONE)
+                return -EINVAL;
+        return 0;
 }
 
 struct norm_ctx {
@@ -102,7 +92,7 @@ int master_cmd_build(uint8_t *buf, size_t cap, uint8_t seq, uint8_t func,
                                 return r;
                 }
                 struct dnp_value v = objs[i].v;
-                if (objs[i].group == 12)
+                if (cmd_is_crob(objs[i].group))
                         v.v.crob.status = 0;
                 else
                         v.v.ao.status = 0;
@@ -138,7 +128,7 @@ bool master_cmd_obj_same(const struct master_cmd_obj *a, const struct master_cmd
 {
         if (a->group != b->group || a->var != b->var || a->v.index != b->v.index)
                 return false;
-        if (a->group == 12) {
+        if (cmd_is_crob(a->group)) {
                 const struct dnp_crob *x = &a->v.v.crob, *y = &b->v.v.crob;
                 return x->code == y->code && x->count == y->count && x->on_ms == y->on_ms &&
                        x->off_ms == y->off_ms;
@@ -168,7 +158,7 @@ static int echo_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_va
                 return 0;
         }
         o->res = MASTER_CMD_RES_OK;
-        o->status = want->group == 12 ? v->v.crob.status : v->v.ao.status;
+        o->status = cmd_is_crob(want->group) ? v->v.crob.status : v->v.ao.status;
         if (o->status == DNP_CMD_SUCCESS)
                 c->good++;
         return 0;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnp3/names.h"
 #include "dnp3/obj.h"
 
 #define MASTER_CMD_MAX_OBJS 32
@@ -23,12 +24,9 @@
         X(DIRECT, "direct_operate")                     \
         X(DIRECT_NR, "direct_operate_nr")
 
-enum master_cmd_mode {
-#define X(name, str) MASTER_CMD_##name,
-        MASTER_CMD_MODE_LIST(X)
-#undef X
-        MASTER_CMD_MODE_MAX
-};
+#define MASTER_CMD_MODE_ENUM(name, str) MASTER_CMD_##name,
+NAMES_ENUM(master_cmd_mode, MASTER_CMD_MODE_LIST, MASTER_CMD_MODE_ENUM, MASTER_CMD_MODE_MAX,
+           master_cmd_mode_name);
 
 /*
  * What happened to one object.  Only OK carries a status the outstation
@@ -45,15 +43,9 @@ enum master_cmd_mode {
         X(OFFLINE, "offline")           /* device offline or channel closed */ \
         X(SENT, "sent")                 /* DIRECT_OPERATE_NR: sent, no answer expected */
 
-enum master_cmd_res {
-#define X(name, str) MASTER_CMD_RES_##name,
-        MASTER_CMD_RES_LIST(X)
-#undef X
-        MASTER_CMD_RES_MAX
-};
-
-const char *master_cmd_mode_name(enum master_cmd_mode m);
-const char *master_cmd_res_name(enum master_cmd_res r);
+#define MASTER_CMD_RES_ENUM(name, str) MASTER_CMD_RES_##name,
+NAMES_ENUM(master_cmd_res, MASTER_CMD_RES_LIST, MASTER_CMD_RES_ENUM, MASTER_CMD_RES_MAX,
+           master_cmd_res_name);
 
 /* One object of a control request: g12v1 (v.crob) or g41v1-4 (v.ao); v.index is the point. */
 struct master_cmd_obj {
@@ -80,7 +72,8 @@ struct master_cmd_result {
 /* Function code of the first request of a mode (SBO: SELECT). */
 uint8_t master_cmd_first_func(enum master_cmd_mode m);
 
-/* Checks one object: group 12 var 1 or group 41 var 1-4. 0 or -EINVAL. */
+/* Checks one object: g12v1 or g41v1-4 (the command groups of the point-type
+ * table, their variations in the object catalog). 0 or -EINVAL. */
 int master_cmd_obj_check(const struct master_cmd_obj *o);
 
 /* The same group, variation, index and control fields (CROB code, count, on, off;

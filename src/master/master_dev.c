@@ -21,43 +21,15 @@
 #define DEV_DEFAULT_MAX_CONTROLS 4
 #define DEV_MAX_CONTROLS 64
 
-static const char *const task_names[] = {
-#define X(name, str) [MASTER_TASK_##name] = str,
-        MASTER_TASK_LIST(X)
-#undef X
-};
+NAMES_DEFINE(master_task_name, enum master_task, MASTER_TASK_LIST, NAMES_BY_ORDER)
+NAMES_DEFINE(master_tsync_name, enum master_tsync, MASTER_TSYNC_LIST, NAMES_BY_ORDER)
+NAMES_DEFINE(master_dev_state_name, enum master_dev_state, MASTER_DEV_STATE_LIST, NAMES_BY_ORDER)
 
-static const char *const tsync_names[] = {
-#define X(name, str) [MASTER_TSYNC_##name] = str,
-        MASTER_TSYNC_LIST(X)
-#undef X
-};
-
-static const char *const state_names[] = {
-#define X(name, str) [MASTER_DEV_##name] = str,
-        MASTER_DEV_STATE_LIST(X)
-#undef X
-};
-
-const char *master_task_name(enum master_task t)
-{
-        return (unsigned)t < MASTER_TASK_MAX ? task_names[t] : "unknown";
-}
-
-const char *master_tsync_name(enum master_tsync t)
-{
-        return (unsigned)t < MASTER_TSYNC_MAX ? tsync_names[t] : "unknown";
-}
-
-const char *master_dev_state_name(enum master_dev_state s)
-{
-        return (unsigned)s < MASTER_DEV_STATE_MAX ? state_names[s] : "unknown";
-}
-
+/* By the table's text; the fallback NAMES_UNKNOWN is no entry of it. */
 int master_tsync_from_name(const char *s, enum master_tsync *ret)
 {
-        for (unsigned i = 0; i < MASTER_TSYNC_MAX; i++) {
-                if (strcmp(s, tsync_names[i]) == 0) {
+        for (unsigned i = 0; i < NAMES_COUNT(master_tsync_name_tab); i++) {
+                if (strcmp(s, master_tsync_name_tab[i]) == 0) {
                         *ret = (enum master_tsync)i;
                         return 0;
                 }

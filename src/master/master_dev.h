@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnp3/names.h"
 #include "master/master_cmd.h"
 #include "master/master_req.h"
 
@@ -51,12 +52,8 @@ struct master_dev;
         X(CLASS2, "class2_poll")                \
         X(CLASS3, "class3_poll")
 
-enum master_task {
-#define X(name, str) MASTER_TASK_##name,
-        MASTER_TASK_LIST(X)
-#undef X
-        MASTER_TASK_MAX
-};
+#define MASTER_TASK_ENUM(name, str) MASTER_TASK_##name,
+NAMES_ENUM(master_task, MASTER_TASK_LIST, MASTER_TASK_ENUM, MASTER_TASK_MAX, master_task_name);
 
 /*
  * Time synchronisation (config key time_sync):
@@ -72,28 +69,19 @@ enum master_task {
         X(WRITE, "write")       \
         X(LAN, "lan")
 
-enum master_tsync {
-#define X(name, str) MASTER_TSYNC_##name,
-        MASTER_TSYNC_LIST(X)
-#undef X
-        MASTER_TSYNC_MAX
-};
+#define MASTER_TSYNC_ENUM(name, str) MASTER_TSYNC_##name,
+NAMES_ENUM(master_tsync, MASTER_TSYNC_LIST, MASTER_TSYNC_ENUM, MASTER_TSYNC_MAX,
+           master_tsync_name);
 
 #define MASTER_DEV_STATE_LIST(X)        \
         X(UNKNOWN, "unknown")           \
         X(ONLINE, "online")             \
         X(OFFLINE, "offline")
 
-enum master_dev_state {
-#define X(name, str) MASTER_DEV_##name,
-        MASTER_DEV_STATE_LIST(X)
-#undef X
-        MASTER_DEV_STATE_MAX
-};
+#define MASTER_DEV_STATE_ENUM(name, str) MASTER_DEV_##name,
+NAMES_ENUM(master_dev_state, MASTER_DEV_STATE_LIST, MASTER_DEV_STATE_ENUM, MASTER_DEV_STATE_MAX,
+           master_dev_state_name);
 
-const char *master_task_name(enum master_task t);
-const char *master_tsync_name(enum master_tsync t);
-const char *master_dev_state_name(enum master_dev_state s);
 /* "none" | "write" | "lan" -> 0 and *ret, or -EINVAL. */
 int master_tsync_from_name(const char *s, enum master_tsync *ret);
 

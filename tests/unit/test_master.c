@@ -1708,6 +1708,80 @@ static void test_queue_kinds_apart(void **state)
         sim_teardown();
 }
 
+/*
+ * Every master enum is named from its X-macro table (NAMES_DEFINE); a value
+ * outside the table gets the one fallback text of names.h, NAMES_UNKNOWN
+ * ("UNKNOWN"; it was "unknown" before, which the device state UNKNOWN also
+ * names).  The time-sync setting is read back from the same table: its
+ * texts and nothing else, the fallback included.  master_diag_name is new:
+ * the text of each diagnostic kind, as the daemon's journal and dnp3poll
+ * show it.
+ */
+static void test_names(void **state)
+{
+        (void)state;
+        assert_string_equal(master_task_name(MASTER_TASK_CONTROL), "control");
+        assert_string_equal(master_task_name(MASTER_TASK_INTEGRITY), "integrity_poll");
+        assert_string_equal(master_task_name(MASTER_TASK_CLASS3), "class3_poll");
+        assert_string_equal(master_task_name(MASTER_TASK_MAX), NAMES_UNKNOWN);
+        assert_string_equal(master_tsync_name(MASTER_TSYNC_NONE), "none");
+        assert_string_equal(master_tsync_name(MASTER_TSYNC_LAN), "lan");
+        assert_string_equal(master_tsync_name(MASTER_TSYNC_MAX), "UNKNOWN");
+        assert_string_equal(master_dev_state_name(MASTER_DEV_UNKNOWN), "unknown");
+        assert_string_equal(master_dev_state_name(MASTER_DEV_OFFLINE), "offline");
+        assert_string_equal(master_dev_state_name(MASTER_DEV_STATE_MAX), "UNKNOWN");
+        assert_string_equal(master_cmd_mode_name(MASTER_CMD_SBO), "select_before_operate");
+        assert_string_equal(master_cmd_mode_name(MASTER_CMD_DIRECT_NR), "direct_operate_nr");
+        assert_string_equal(master_cmd_mode_name((enum master_cmd_mode)-1), "UNKNOWN");
+        assert_string_equal(master_cmd_res_name(MASTER_CMD_RES_OK), "ok");
+        assert_string_equal(master_cmd_res_name(MASTER_CMD_RES_SENT), "sent");
+        assert_string_equal(master_cmd_res_name(MASTER_CMD_RES_MAX), "UNKNOWN");
+        assert_string_equal(master_diag_name(MASTER_DIAG_OTHER_DEST), "frame for another address");
+        assert_string_equal(master_diag_name(MASTER_DIAG_WRONG_DIR),
+                            "the peer is acting as a master: check roles");
+        assert_string_equal(master_diag_name(MASTER_DIAG_LINK_FAILED),
+                            "no link-layer acknowledgement");
+        assert_string_equal(master_diag_name(MASTER_DIAG_MAX), "UNKNOWN");
+
+        enum master_tsync t = MASTER_TSYNC_NONE;
+        assert_int_equal(master_tsync_from_name("lan", &t), 0);
+        assert_int_equal(t, MASTER_TSYNC_LAN);
+        assert_int_equal(master_tsync_from_name("write", &t), 0);
+        assert_int_equal(t, MASTER_TSYNC_WRITE);
+        assert_int_equal(master_tsync_from_name("none", &t), 0);
+        assert_int_equal(t, MASTER_TSYNC_NONE);
+        assert_int_equal(master_tsync_from_name("UNKNOWN", &t), -EINVAL);
+        assert_int_equal(master_tsync_from_name("unknown", &t), -EINVAL);
+        assert_int_equal(master_tsync_from_name("LAN", &t), -EINVAL);
+        assert_int_equal(t, MASTER_TSYNC_NONE);
+}
+
+/*
+ * A master sends controls as CROB g12v1 and analog output blocks g41v1-4
+ * (IEEE 1815-2012 4.4.4, 4.4.5): the command groups of the binary and
+ * analog outputs, in the variations the object catalog has.  Nothing else
+ * is a control object: no variation 0 (requests with data), no g12v2/v3
+ * (pattern controls), no static or event groups of the outputs.
+ */
+static void test_cmd_obj_check(void **state)
+{
+        (void)state;
+        static const struct {
+                uint8_t group, var;
+                int want;
+        } cases[] = {
+                { 12, 1, 0 }, { 41, 1, 0 }, { 41, 2, 0 }, { 41, 3, 0 }, { 41, 4, 0 },
+                { 12, 0, -EINVAL }, { 12, 2, -EINVAL }, { 12, 3, -EINVAL },
+                { 41, 0, -EINVAL }, { 41, 5, -EINVAL }, { 10, 1, -EINVAL }, { 10, 2, -EINVAL },
+                { 11, 1, -EINVAL }, { 40, 1, -EINVAL }, { 42, 1, -EINVAL }, { 20, 1, -EINVAL },
+                { 1, 2, -EINVAL }, { 50, 1, -EINVAL }, { 0, 0, -EINVAL }, { 255, 1, -EINVAL },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct master_cmd_obj o = { .group = cases[i].group, .var = cases[i].var };
+                assert_int_equal(master_cmd_obj_check(&o), cases[i].want);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1743,6 +1817,8 @@ int main(void)
                 cmocka_unit_test(test_freeze_flood_polls),
                 cmocka_unit_test(test_freeze_malformed_answer),
                 cmocka_unit_test(test_queue_kinds_apart),
+                cmocka_unit_test(test_names),
+                cmocka_unit_test(test_cmd_obj_check),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
