@@ -617,12 +617,6 @@ void djournal_on_apdu(void *ctx, struct master_dev *md, bool tx, const uint8_t *
         log_debug("%s %s %s", ref, tx ? "TX" : "RX", buf);
 }
 
-static const char *const djournal_diag_names[MASTER_DIAG_MAX] = {
-#define X(name, str) [MASTER_DIAG_##name] = str,
-        MASTER_DIAG_LIST(X)
-#undef X
-};
-
 /* What the devices of a channel answer to: "20, 21". */
 static void djournal_chan_addrs(const struct d_chan *ch, char *buf, size_t n)
 {
@@ -699,7 +693,7 @@ void djournal_on_diag(void *ctx, const struct master_diag *dg)
         }
         default:
                 log_send(LOG_NOTICE_LEVEL, LOG_MSGID_NONE, fl, D_N(fl),
-                         "%s: %s (from %u to %u)%s%s%s", ref, djournal_diag_names[dg->kind],
+                         "%s: %s (from %u to %u)%s%s%s", ref, master_diag_name(dg->kind),
                          dg->src, dg->dest, dg->err ? ": " : "",
                          dg->err ? obj_err_name(dg->err) : "", more);
                 break;

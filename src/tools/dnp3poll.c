@@ -332,13 +332,8 @@ static void on_iin(void *ctx, struct master_dev *d, uint16_t iin)
 static void on_diag(void *ctx, const struct master_diag *dg)
 {
         (void)ctx;
-        static const char *const names[] = {
-#define X(name, str) [MASTER_DIAG_##name] = str,
-                MASTER_DIAG_LIST(X)
-#undef X
-        };
-        if ((unsigned)dg->kind < MASTER_DIAG_MAX)
-                fprintf(stderr, "dnp3poll: %s (%u -> %u)\n", names[dg->kind], dg->src, dg->dest);
+        fprintf(stderr, "dnp3poll: %s (%u -> %u)\n", master_diag_name(dg->kind), dg->src,
+                dg->dest);
 }
 
 static void on_up(void *ctx)
