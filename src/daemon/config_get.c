@@ -50,25 +50,20 @@ int cfg_get_int(struct ld *ld, const config_setting_t *g, const char *key, long 
         return s ? cfg_int_value(ld, s, min, max, ret) : 0;
 }
 
-int cfg_get_u16(struct ld *ld, const config_setting_t *g, const char *key, long long min,
-                   long long max, uint16_t *ret)
-{
-        long long v;
-        int r = cfg_get_int(ld, g, key, min, max, &v);
-        if (r > 0)
-                *ret = (uint16_t)v;
-        return r;
-}
+/* cfg_get_int() into a narrower type (min and max keep the value in range). */
+#define CFG_GET_NARROW(name, type)                                                      \
+        int name(struct ld *ld, const config_setting_t *g, const char *key, long long min, \
+                 long long max, type *ret)                                              \
+        {                                                                               \
+                long long v;                                                            \
+                int r = cfg_get_int(ld, g, key, min, max, &v);                          \
+                if (r > 0)                                                              \
+                        *ret = (type)v;                                                 \
+                return r;                                                               \
+        }
 
-int cfg_get_u32(struct ld *ld, const config_setting_t *g, const char *key, long long min,
-                   long long max, uint32_t *ret)
-{
-        long long v;
-        int r = cfg_get_int(ld, g, key, min, max, &v);
-        if (r > 0)
-                *ret = (uint32_t)v;
-        return r;
-}
+CFG_GET_NARROW(cfg_get_u16, uint16_t)
+CFG_GET_NARROW(cfg_get_u32, uint32_t)
 
 bool cfg_number(const config_setting_t *s, double *ret)
 {
