@@ -707,7 +707,7 @@ void djournal_chan_up(struct d_chan *ch)
                 { "DNP3GW_STATE", "up" },
         };
         log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl), "channel %s: %s is open",
-                 ch->cfg->name, io_stream_name(master_io_stream(ch->io)));
+                 ch->cfg->name, io_pipe_name(master_io_pipe(ch->io)));
 }
 
 void djournal_chan_down(struct d_chan *ch, bool was_up, int err, const char *what)
@@ -718,7 +718,7 @@ void djournal_chan_down(struct d_chan *ch, bool was_up, int err, const char *wha
         };
         log_send(LOG_WARNING_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl),
                  "channel %s: %s %s: %s%s%s; retrying with backoff", ch->cfg->name,
-                 io_stream_name(master_io_stream(ch->io)), was_up ? "lost" : "cannot be opened",
+                 io_pipe_name(master_io_pipe(ch->io)), was_up ? "lost" : "cannot be opened",
                  what ? what : "", err ? ": " : "", err ? strerror(-err) : "");
 }
 

@@ -104,7 +104,8 @@ int dwire_db_configure(const struct gw_config *cfg, struct db *db)
 void dwire_chan_cfg(const struct gw_channel *cc, struct master_io_cfg *ret)
 {
         *ret = (struct master_io_cfg){
-                .stream = { .tcp = cc->transport == GW_TRANSPORT_TCP },
+                .pipe = { .transport = cc->transport == GW_TRANSPORT_TCP ? IO_TRANSPORT_TCP
+                                                                         : IO_TRANSPORT_SERIAL },
                 .chan = {
                         .master_address = cc->master_address,
                         .response_timeout_ms = cc->response_timeout_ms,
@@ -113,11 +114,10 @@ void dwire_chan_cfg(const struct gw_channel *cc, struct master_io_cfg *ret)
                         .max_devices = (unsigned)(cc->ndevices > 32 ? cc->ndevices : 0),
                 },
         };
-        if (ret->stream.tcp) {
-                ret->stream.tcp_cfg = (struct io_tcp_cfg){ .host = cc->tcp.host,
-                                                           .port = cc->tcp.port };
+        if (ret->pipe.transport == IO_TRANSPORT_TCP) {
+                ret->pipe.tcp = (struct io_tcp_cfg){ .host = cc->tcp.host, .port = cc->tcp.port };
         } else {
-                ret->stream.serial = (struct io_serial_cfg){
+                ret->pipe.serial = (struct io_serial_cfg){
                         .device = cc->serial.device,
                         .baud = cc->serial.baud,
                         .data_bits = cc->serial.data_bits,
@@ -287,7 +287,7 @@ enum dwire_change dwire_out_change(const struct gw_config *a, const struct gw_ou
         return sa.cmd_timeout_ms == sb.cmd_timeout_ms ? DWIRE_SAME : DWIRE_UPDATE;
 }
 
-/* The byte stream: dwire_chan_cfg() maps these keys one to one. */
+/* The byte pipe: dwire_chan_cfg() maps these keys one to one. */
 static bool dwire_transport_same(const struct gw_channel *a, const struct gw_channel *b)
 {
         if (a->transport != b->transport)

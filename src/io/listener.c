@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "io/listener.h"
 
+#include "io/pipe.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -29,51 +29,6 @@ struct io_listener {
         struct event *resume;       /* re-enables accepting after an accept error */
 };
 
-struct io_conn {
-        struct bufferevent *bev;
-        struct sockaddr_storage peer;
-        size_t high_water;
-        struct io_conn_cb cb;
-        void *ctx;
-        bool closed;
-};
-
-static void conn_read_cb(struct bufferevent *bev, void *arg)
-{
-        struct io_conn *c = arg;
-        struct evbuffer *in = bufferevent_get_input(bev);
-        uint8_t buf[4096];
-
-        while (!c->closed) {
-                int n = evbuffer_remove(in, buf, sizeof(buf));
-                if (n <= 0)
-                        break;
-                if (c->cb.on_data)
-                        c->cb.on_data(c->ctx, buf, (size_t)n);
-        }
-}
-
-static void conn_write_cb(struct bufferevent *bev, void *arg)
-{
-        struct io_conn *c = arg;
-        (void)bev;
-        if (!c->closed && c->cb.on_drained)
-                c->cb.on_drained(c->ctx);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-        struct io_conn *c = arg;
-        (void)bev;
-        if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) || c->closed)
-                return;
-        int err = (what & BEV_EVENT_EOF) ? ECONNRESET : EVUTIL_SOCKET_ERROR();
-        c->closed = true;
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-        if (c->cb.on_closed)
-                c->cb.on_closed(c->ctx, -(err ? err : EIO), (what & BEV_EVENT_EOF) ? "closed by peer" : "socket error");
-}
-
 static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
@@ -91,26 +46,15 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 
-        struct io_conn *c = calloc(1, sizeof(*c));
-        if (!c) {
+        struct io_pipe *c;
+        if (io_pipe_conn_new(l->base, fd, sa, (size_t)salen, l->high_water, &c) < 0) {
                 evutil_closesocket(fd);
                 return;
         }
-        c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
-        if (!c->bev) {
-                evutil_closesocket(fd);
-                free(c);
-                return;
-        }
-        if ((size_t)salen <= sizeof(c->peer))
-                memcpy(&c->peer, sa, (size_t)salen);
-        c->high_water = l->high_water;
-        bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
         if (l->cb.on_accept)
-                l->cb.on_accept(l->ctx, c, (struct sockaddr *)&c->peer);
+                l->cb.on_accept(l->ctx, c, io_pipe_conn_peer(c));
         else
-                io_conn_free(c);
+                io_pipe_free(c);
 }
 
 /*
@@ -229,70 +173,4 @@ int io_listener_set_allow(struct io_listener *l, const struct io_cidr *allow, si
         l->allow = a;
         l->n_allow = n;
         return 0;
-}
-
-void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx)
-{
-        c->cb = *cb;
-        c->ctx = ctx;
-}
-
-int io_conn_write(struct io_conn *c, const uint8_t *p, size_t n)
-{
-        if (c->closed)
-                return -ENOTCONN;
-        struct evbuffer *out = bufferevent_get_output(c->bev);
-        if (evbuffer_get_length(out) + n > c->high_water)
-                return -ENOBUFS;
-        if (bufferevent_write(c->bev, p, n) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-int io_conn_unread(struct io_conn *c, const uint8_t *p, size_t n)
-{
-        if (n && evbuffer_prepend(bufferevent_get_input(c->bev), p, n) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-size_t io_conn_pending(const struct io_conn *c)
-{
-        return evbuffer_get_length(bufferevent_get_output(c->bev));
-}
-
-void io_conn_pause_read(struct io_conn *c, bool pause)
-{
-        if (c->closed)
-                return;
-        if (pause)
-                bufferevent_disable(c->bev, EV_READ);
-        else
-                bufferevent_enable(c->bev, EV_READ);
-}
-
-const struct sockaddr *io_conn_peer(const struct io_conn *c)
-{
-        return (const struct sockaddr *)&c->peer;
-}
-
-static void conn_release(evutil_socket_t fd, short what, void *arg)
-{
-        struct io_conn *c = arg;
-        (void)fd;
-        (void)what;
-        bufferevent_free(c->bev);
-        free(c);
-}
-
-void io_conn_free(struct io_conn *c)
-{
-        if (!c)
-                return;
-        c->closed = true;
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-        bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-        /* Never free inside our own callback: release from the loop. */
-        if (event_base_once(bufferevent_get_base(c->bev), -1, EV_TIMEOUT, conn_release, c, NULL) < 0)
-                conn_release(-1, 0, c);
 }

@@ -19,22 +19,15 @@
 #include "io/addr.h"
 
 struct event_base;
-struct io_conn;
-
-struct io_conn_cb {
-        void (*on_data)(void *ctx, const uint8_t *p, size_t n);
-        /* The output queue fell to zero bytes: the owner may produce more. */
-        void (*on_drained)(void *ctx);
-        /* The peer closed or the socket failed (err: -errno).  Call io_conn_free() later. */
-        void (*on_closed)(void *ctx, int err, const char *what);
-};
+struct io_pipe;
 
 struct io_listener_cb {
         /*
-         * A connection from an allowed peer.  The owner takes it with
-         * io_conn_set_cb() (and frees it when done) or io_conn_free()s it now.
+         * A connection from an allowed peer: a byte pipe (io/pipe.h), up.
+         * The owner takes it with io_pipe_set_cb() (and frees it when done)
+         * or io_pipe_free()s it now.
          */
-        void (*on_accept)(void *ctx, struct io_conn *c, const struct sockaddr *peer);
+        void (*on_accept)(void *ctx, struct io_pipe *c, const struct sockaddr *peer);
         /* A peer outside the allow-list: already closed.  Rate-limit any log. */
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
 };
@@ -60,19 +53,12 @@ uint64_t io_listener_accept_errors(const struct io_listener *l);
 /* Replace the allow-list (copied; n 0 = any peer).  -ENOMEM keeps the old one. */
 int io_listener_set_allow(struct io_listener *l, const struct io_cidr *allow, size_t n);
 
-void io_conn_set_cb(struct io_conn *c, const struct io_conn_cb *cb, void *ctx);
-/* -ENOBUFS above the high-water mark (nothing queued), -ENOTCONN after close. */
-int io_conn_write(struct io_conn *c, const uint8_t *p, size_t n);
-size_t io_conn_pending(const struct io_conn *c);
 /*
- * Put p[0..n) back in front of the received bytes.  From inside on_data
- * (e.g. after handing the connection to a new owner with io_conn_set_cb):
- * when on_data returns, the current on_data gets them first.  -ENOMEM.
+ * The accepted-connection backend of io/pipe.h (pipe_conn.c): wraps a
+ * connected non-blocking socket (taken over on success; the caller closes
+ * it on failure).  Up from creation; once closed it stays down.
  */
-int io_conn_unread(struct io_conn *c, const uint8_t *p, size_t n);
-/* Stop/resume reading (back-pressure toward the peer). */
-void io_conn_pause_read(struct io_conn *c, bool pause);
-const struct sockaddr *io_conn_peer(const struct io_conn *c);
-/* Closes the socket.  Safe from inside the connection's own callbacks: the
- * memory is released from the event loop afterwards. */
-void io_conn_free(struct io_conn *c);
+int io_pipe_conn_new(struct event_base *base, int fd, const struct sockaddr *peer, size_t peer_len,
+                     size_t write_high_water, struct io_pipe **ret);
+/* The peer of a pipe made by io_pipe_conn_new(). */
+const struct sockaddr *io_pipe_conn_peer(const struct io_pipe *p);

@@ -1,25 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One master channel (src/master/master_chan.h) run over one byte stream
- * (src/io/stream.h: a serial port, or a TCP client to a terminal server).
+ * One master channel (src/master/master_chan.h) run over one reopening byte
+ * pipe (io/pipe.h: a serial port, or a TCP client to a terminal server).
  *
- * The adapter creates and owns the channel and the stream: the stream
- * coming up opens the channel (devices start), going down closes it
- * (devices go offline, controls fail) and the stream reopens with its
- * backoff.  Received bytes go to master_chan_rx(); the channel's output is
- * handed to io_stream_write() (kept and retried shortly when the stream
- * refuses it); one timer is armed at master_chan_deadline() and none while
- * that is DNP_NEVER, so an idle channel never wakes up.  `now` is
- * monotonic milliseconds and the channel's wall offset is kept current
- * (CLOCK_REALTIME - CLOCK_MONOTONIC).  On a serial port the response timer
- * counts the wire time of the requests: byte_time_us = 11 bits / baud,
- * unless the channel config sets it.
+ * The adapter creates and owns the channel and one runner (io/runner.h)
+ * with the pipe: the pipe coming up opens the channel (devices start),
+ * going down closes it (devices go offline, controls fail) and the pipe
+ * reopens with its backoff.  The runner does all the driving (bytes in,
+ * output straight to the port, one timer at master_chan_deadline(), the
+ * wake upcall); what is left here is the master's own: before each verb
+ * the channel's wall offset is made current (CLOCK_REALTIME -
+ * CLOCK_MONOTONIC: the clock may be stepped), and on a serial port the
+ * response timer counts the wire time of the requests: byte_time_us = 11
+ * bits / baud, unless the channel config sets it.
  *
  * The master_callbacks (values, states, IIN, controls...) go straight to
- * the owner.  Devices are added before master_io_start().  After calling
- * master_*() on the channel or a device directly, call master_io_kick();
- * the wrappers below do it themselves.  Calls from inside a callback are
- * allowed (the adapter re-arms when the outer call returns); freeing is not.
+ * the owner.  Devices are added before master_io_start().  master_*()
+ * calls on the channel or a device that queue work (a control, a freeze,
+ * a demand) raise the channel's wake upcall: the request is written in
+ * the same event-loop pass.  Calls from inside a callback are allowed;
+ * freeing is not.
  */
 #pragma once
 
@@ -27,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/stream.h"
+#include "io/pipe.h"
+#include "io/runner.h"
 #include "master/master_chan.h"
 #include "master/master_cmd.h"
 #include "master/master_dev.h"
@@ -35,21 +36,18 @@
 struct event_base;
 
 struct master_io_cb {
-        /* The stream is up (the channel is open) / went down (err: -errno, what: for the log). */
+        /* The pipe is up (the channel is open) / went down (err: -errno, what: for the log). */
         void (*on_up)(void *ctx);
         void (*on_down)(void *ctx, int err, const char *what);
 };
 
 struct master_io_cfg {
-        struct io_stream_cfg stream;    /* serial port or TCP client (strings copied) */
+        struct io_pipe_cfg pipe;        /* serial port or TCP client (strings copied) */
         struct master_chan_cfg chan;    /* byte_time_us: 0 = derived from the baud rate */
 };
 
 struct master_io_stats {
-        uint64_t timer_wakeups;         /* times the channel timer fired */
-        uint64_t rx_wakeups;            /* times bytes were received */
-        uint64_t write_blocked;         /* times the stream refused output */
-        uint64_t write_dropped;         /* bytes dropped because the stream was down */
+        struct io_runner_stats run;     /* the runner's */
 };
 
 struct master_io;
@@ -57,27 +55,26 @@ struct master_io;
 /* 11 bits at baud in microseconds (rounded up); 0 for baud 0. */
 uint32_t master_io_byte_time_us(unsigned baud);
 
-
 /*
- * Create the channel (master_chan_new(cfg->chan, mcb)) and the stream (not
+ * Create the channel (master_chan_new(cfg->chan, mcb)) and the pipe (not
  * started).  ctx is passed to cb.  0 or -errno (-EINVAL, -ENOMEM).
  */
 int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
                   const struct master_callbacks *mcb, const struct master_io_cb *cb, void *ctx,
                   struct master_io **ret);
-/* Closes the stream and frees the channel.  Not from inside a callback of this instance. */
+/* Closes the pipe and frees the channel.  Not from inside a callback of this instance. */
 void master_io_free(struct master_io *io);
 
 /* master_chan_add_dev(), before master_io_start(). */
 int master_io_add_dev(struct master_io *io, const struct master_dev_cfg *cfg,
                       struct master_dev **ret);
-/* Open the stream (and keep reopening it with backoff). */
+/* Open the pipe (and keep reopening it with backoff). */
 void master_io_start(struct master_io *io);
 
 struct master_chan *master_io_chan(struct master_io *io);
-struct io_stream *master_io_stream(struct master_io *io);
+struct io_pipe *master_io_pipe(struct master_io *io);
 bool master_io_is_up(const struct master_io *io);
-const struct master_io_stats *master_io_stats(const struct master_io *io);
+const struct master_io_stats *master_io_stats(struct master_io *io);
 
 /* master_dev_control() with the current time. */
 int master_io_control(struct master_io *io, struct master_dev *d, enum master_cmd_mode mode,
@@ -85,5 +82,3 @@ int master_io_control(struct master_io *io, struct master_dev *d, enum master_cm
                       void *cb_ctx, uint32_t *ret_id);
 /* master_dev_demand() with the current time. */
 void master_io_demand(struct master_io *io, struct master_dev *d, enum master_task t);
-/* Send pending output and re-arm the timer after master_*() calls made directly. */
-void master_io_kick(struct master_io *io);

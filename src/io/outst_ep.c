@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "io/clock.h"
+#include "io/pipe.h"
 
 /* A connection waiting for its first frame. */
 enum pend_state {
@@ -18,13 +19,13 @@ enum pend_state {
 
 struct ep_pend {
         struct outst_ep *ep;
-        struct io_conn *c;
+        struct io_pipe *c;
         struct io_deadline grace;       /* OUTST_EP_GRACE_MS after accept */
         enum pend_state state;
         struct link_hdr first;          /* the deciding frame's header */
-        size_t len;                     /* bytes held in buf */
+        size_t len;                     /* bytes held in buf (scanned: at most OUTST_EP_BUF) */
         struct link_scanner sc;
-        uint8_t buf[OUTST_EP_BUF];
+        uint8_t buf[OUTST_EP_BUF + IO_PIPE_READ_MAX];  /* + the rest of the deciding read */
 };
 
 struct outst_ep {
@@ -91,20 +92,24 @@ static void ep_report(struct outst_ep *ep, enum outst_ep_drop why, const struct 
                 ep->cb.on_drop(ep->ctx, why, peer, first);
 }
 
-/* Give c to m if m's allow list admits the peer; else close it and tell m. */
-static void ep_hand(struct outst_ep *ep, struct outst_ep_member *m, struct io_conn *c)
+/*
+ * Give c (with the bytes read from it so far) to m if m's allow list admits
+ * the peer; else close it and tell m.
+ */
+static void ep_hand(struct outst_ep *ep, struct outst_ep_member *m, struct io_pipe *c,
+                    const uint8_t *held, size_t n)
 {
         struct sockaddr_storage peer;
-        memcpy(&peer, io_conn_peer(c), sizeof(peer));
+        memcpy(&peer, io_pipe_conn_peer(c), sizeof(peer));
         if (!io_cidr_allowed(m->allow, m->n_allow, (struct sockaddr *)&peer)) {
                 ep->stats.dropped[OUTST_EP_DROP_NOT_ALLOWED]++;
-                io_conn_free(c);
+                io_pipe_free(c);
                 if (m->on_reject)
                         m->on_reject(m->ctx, (struct sockaddr *)&peer);
                 return;
         }
         ep->stats.dispatched++;
-        m->on_conn(m->ctx, c, (struct sockaddr *)&peer);
+        m->on_conn(m->ctx, c, (struct sockaddr *)&peer, held, n);
 }
 
 /* ---- waiting connections ------------------------------------------------- */
@@ -128,8 +133,8 @@ static void pend_forget(struct ep_pend *p)
 static void pend_close(struct ep_pend *p, enum outst_ep_drop why)
 {
         struct sockaddr_storage peer;
-        memcpy(&peer, io_conn_peer(p->c), sizeof(peer));
-        io_conn_free(p->c);
+        memcpy(&peer, io_pipe_conn_peer(p->c), sizeof(peer));
+        io_pipe_free(p->c);
         struct outst_ep *ep = p->ep;
         pend_forget(p);
         if (why < OUTST_EP_DROP_MAX)
@@ -159,7 +164,7 @@ static void pend_on_data(void *ctx, const uint8_t *data, size_t n)
         if (link_scanner_push(&p->sc, p->buf + p->len - k, k, pend_frame, p) == 0) {
                 if (p->len == OUTST_EP_BUF) {
                         p->state = PEND_FULL;   /* closed when the grace ends */
-                        io_conn_pause_read(p->c, true);
+                        io_pipe_pause_read(p->c, true);
                 }
                 return;
         }
@@ -167,21 +172,19 @@ static void pend_on_data(void *ctx, const uint8_t *data, size_t n)
         if (!m) {
                 p->state = PEND_UNKNOWN;
                 p->len = 0;
-                io_conn_pause_read(p->c, true);
-                ep_report(ep, OUTST_EP_DROP_UNKNOWN_ADDRESS, io_conn_peer(p->c), &p->first);
+                io_pipe_pause_read(p->c, true);
+                ep_report(ep, OUTST_EP_DROP_UNKNOWN_ADDRESS, io_pipe_conn_peer(p->c), &p->first);
                 return;
         }
-        /* everything read so far goes to the member, held bytes first */
-        struct io_conn *c = p->c;
-        if (io_conn_unread(c, data + k, n - k) < 0 || io_conn_unread(c, p->buf, p->len) < 0) {
-                pend_close(p, OUTST_EP_DROP_NO_FRAME);
-                return;
-        }
+        /* everything read so far goes to the member: held bytes, then the rest of this read */
+        memcpy(p->buf + p->len, data + k, n - k);
+        struct io_pipe *c = p->c;
+        p->c = NULL;
+        ep_hand(ep, m, c, p->buf, p->len + (n - k));
         pend_forget(p);
-        ep_hand(ep, m, c);
 }
 
-static void pend_on_closed(void *ctx, int err, const char *what)
+static void pend_on_down(void *ctx, int err, const char *what)
 {
         struct ep_pend *p = ctx;
         (void)err;
@@ -201,12 +204,12 @@ static void pend_on_grace(evutil_socket_t fd, short what, void *arg)
                 pend_close(p, p->len ? OUTST_EP_DROP_NO_FRAME : OUTST_EP_DROP_SILENT);
 }
 
-static const struct io_conn_cb pend_cbs = {
+static const struct io_pipe_cb pend_cbs = {
         .on_data = pend_on_data,
-        .on_closed = pend_on_closed,
+        .on_down = pend_on_down,
 };
 
-static void pend_new(struct outst_ep *ep, struct io_conn *c)
+static void pend_new(struct outst_ep *ep, struct io_pipe *c)
 {
         if (ep->npend == OUTST_EP_MAX_PENDING)
                 pend_close(ep->pend[0], OUTST_EP_DROP_OVERFLOW);
@@ -215,7 +218,7 @@ static void pend_new(struct outst_ep *ep, struct io_conn *c)
                 p->grace.ev = evtimer_new(ep->base, pend_on_grace, p);
         if (!p || !p->grace.ev) {
                 free(p);
-                io_conn_free(c);
+                io_pipe_free(c);
                 return;
         }
         p->ep = ep;
@@ -224,22 +227,22 @@ static void pend_new(struct outst_ep *ep, struct io_conn *c)
         uint64_t now = io_mono_ms();
         io_deadline_arm(&p->grace, now + ep->grace_ms, now);
         ep->pend[ep->npend++] = p;
-        io_conn_set_cb(c, &pend_cbs, p);
+        io_pipe_set_cb(c, &pend_cbs, p);
 }
 
 /* ---- listener callbacks -------------------------------------------------- */
 
-static void ep_on_accept(void *ctx, struct io_conn *c, const struct sockaddr *peer)
+static void ep_on_accept(void *ctx, struct io_pipe *c, const struct sockaddr *peer)
 {
         struct outst_ep *ep = ctx;
         if (ep->nm == 0) {              /* the last outstation left (a reload in progress) */
-                io_conn_free(c);
+                io_pipe_free(c);
                 ep_report(ep, OUTST_EP_DROP_REFUSED, peer, NULL);
                 return;
         }
         ep->stats.accepted++;
         if (ep->nm == 1)
-                ep_hand(ep, ep->m[0], c);
+                ep_hand(ep, ep->m[0], c, NULL, 0);
         else
                 pend_new(ep, c);
 }

@@ -39,6 +39,7 @@
 #include "io/listener.h"
 
 struct event_base;
+struct io_pipe;
 
 #define OUTST_EP_GRACE_MS 5000          /* to name an outstation, from accept */
 #define OUTST_EP_BUF 1024               /* bytes held while waiting for the first frame */
@@ -92,8 +93,14 @@ struct outst_ep_member {
         uint16_t address;               /* its link address */
         const struct io_cidr *allow;    /* its allow list (kept by the owner); n 0 = any */
         size_t n_allow;
-        /* The connection is the member's now: io_conn_set_cb() it, or io_conn_free() it. */
-        void (*on_conn)(void *ctx, struct io_conn *c, const struct sockaddr *peer);
+        /*
+         * The connection (a byte pipe, io/pipe.h) is the member's now, with
+         * held[0..n): the bytes read from it while it waited (its session
+         * gets them first).  Take it (io_pipe_set_cb(), or a runner) or
+         * io_pipe_free() it.
+         */
+        void (*on_conn)(void *ctx, struct io_pipe *c, const struct sockaddr *peer,
+                        const uint8_t *held, size_t n);
         /* A connection for it from a peer outside its allow list: already closed. */
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
         void *ctx;

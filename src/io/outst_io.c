@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Endpoint policy around one outstation session and its runner: see outst_io.h. */
 #include "io/outst_io.h"
 
 #include "io/clock.h"
@@ -8,99 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
-/* A stream has no "drained" callback: retry a refused write after this long. */
-#define OUTST_IO_STREAM_RETRY_MS 10
-/* Output chunks handed to the socket per call (each is at most one fragment). */
-#define OUTST_IO_MAX_WRITES 64
-
 struct outst_io {
         struct event_base *base;
         struct outst *o;
+        struct io_runner *run;
         struct outst_callbacks app_ocb;
         struct outst_io_cb cb;
         void *ctx;
-        struct outst_ep *ep;            /* the endpoint it listens on, or NULL (stream) */
+        struct outst_ep *ep;            /* the endpoint it listens on, or NULL (a pipe) */
         bool own_ep;                    /* bound for this instance alone */
         struct outst_ep_member member;  /* attached to ep */
         struct io_cidr *allow;          /* its allow-list, member.allow */
-        struct io_conn *conn;
-        struct io_stream *st;
-        struct io_deadline timer;       /* armed at outst_deadline() */
         bool connected;
-        bool blocked;                   /* the socket refused output: wait until it drains */
-        unsigned depth;                 /* > 0 while inside an outst_*() call */
+        bool replacing;                 /* the connection coming up replaces another */
         struct outst_io_stats stats;
 };
-
-static void io_rearm(struct outst_io *io, uint64_t now)
-{
-        uint64_t d = outst_deadline(io->o);
-        if (io->blocked && io->st && now + OUTST_IO_STREAM_RETRY_MS < d)
-                d = now + OUTST_IO_STREAM_RETRY_MS;
-        io_deadline_arm(&io->timer, d, now);
-}
-
-static int io_write(struct outst_io *io, const uint8_t *p, size_t n)
-{
-        if (io->conn)
-                return io_conn_write(io->conn, p, n);
-        if (io->st)
-                return io_stream_write(io->st, p, n);
-        return -ENOTCONN;
-}
-
-static void io_drop(struct outst_io *io, uint64_t now, int err, const char *what)
-{
-        if (io->st) {
-                io_stream_reset(io->st, err, what);     /* on_down does the rest */
-                return;
-        }
-        if (!io->conn)
-                return;
-        io_conn_free(io->conn);
-        io->conn = NULL;
-        io->connected = false;
-        io->blocked = false;
-        outst_down(io->o, now);
-        if (io->cb.on_disconnect)
-                io->cb.on_disconnect(io->ctx, err, what);
-}
-
-/* After every input to the session: act on its requests, send its output, re-arm. */
-static void io_after(struct outst_io *io, uint64_t now)
-{
-        if (io->depth > 0)
-                return;
-        struct dnp_sess *s = outst_sess(io->o);
-        if (s->drop < 0) {
-                int err = s->drop;
-                s->drop = 0;
-                if (io->connected) {
-                        io->stats.link_dead++;
-                        io_drop(io, now, err, s->drop_what);
-                }
-        }
-        for (unsigned i = 0; io->connected && !io->blocked && i < OUTST_IO_MAX_WRITES; i++) {
-                const uint8_t *p;
-                size_t n = outst_output(io->o, &p);
-                if (n == 0)
-                        break;
-                int r = io_write(io, p, n);
-                if (r == -ENOBUFS) {
-                        io->blocked = true;
-                        io->stats.write_blocked++;
-                        if (io->conn)
-                                io_conn_pause_read(io->conn, true);
-                        break;
-                }
-                if (r < 0)
-                        break;          /* closing: the close callback follows */
-                outst_consumed(io->o, n, now);
-        }
-        io_rearm(io, now);
-}
 
 /* ---- session callbacks (forwarded to the application) ------------------ */
 
@@ -144,72 +67,42 @@ static void io_on_select_end(void *ctx, enum outst_sel_end why)
         io->app_ocb.on_select_end(io->ctx, why);
 }
 
-/* The session has output or a new deadline (or asks for its link to be dropped). */
-static void io_on_wake(void *ctx)
+/* ---- runner callbacks ---------------------------------------------------- */
+
+static void io_on_up(void *ctx)
 {
         struct outst_io *io = ctx;
-        if (io->depth == 0)     /* else the verb running now flushes when it returns */
-                io_after(io, io_mono_ms());
+        struct io_pipe *p = io_runner_pipe(io->run);
+        bool replaced = io->replacing;
+        io->replacing = false;
+        io->connected = true;
+        io->stats.connects++;
+        if (io->cb.on_connect)
+                io->cb.on_connect(io->ctx, io->ep ? io_pipe_conn_peer(p) : NULL, replaced);
 }
 
-/* ---- connection / stream callbacks ------------------------------------ */
-
-static void io_on_data(void *ctx, const uint8_t *p, size_t n)
+static void io_on_down(void *ctx, int err, const char *what)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        io->depth++;
-        outst_rx(io->o, p, n, now);
-        io->depth--;
-        io_after(io, now);
+        if (!io->connected)
+                return;         /* a pipe that could not be opened: nothing was connected */
+        io->connected = false;
+        if (io->cb.on_disconnect)
+                io->cb.on_disconnect(io->ctx, err, what);
 }
 
-static void io_on_drained(void *ctx)
+static void io_on_accept(void *ctx, struct io_pipe *c, const struct sockaddr *peer,
+                         const uint8_t *held, size_t n)
 {
         struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        if (io->blocked) {
-                io->blocked = false;
-                if (io->conn)
-                        io_conn_pause_read(io->conn, false);
-        }
-        io_after(io, now);
-}
-
-static void io_on_closed(void *ctx, int err, const char *what)
-{
-        struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        io_drop(io, now, err, what);
-        io_rearm(io, now);
-}
-
-static const struct io_conn_cb io_conn_cbs = {
-        .on_data = io_on_data,
-        .on_drained = io_on_drained,
-        .on_closed = io_on_closed,
-};
-
-static void io_on_accept(void *ctx, struct io_conn *c, const struct sockaddr *peer)
-{
-        struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        bool replaced = io->conn != NULL;
-
-        if (replaced) {
+        (void)peer;
+        if (io->connected) {
                 /* the old connection goes; its unconfirmed events become unsent again */
                 io->stats.replaced++;
-                io_drop(io, now, -ECONNRESET, "replaced by a new connection");
+                io_runner_close(io->run, -ECONNRESET, "replaced by a new connection");
+                io->replacing = true;
         }
-        io->conn = c;
-        io_conn_set_cb(c, &io_conn_cbs, io);
-        io->connected = true;
-        io->blocked = false;
-        io->stats.connects++;
-        outst_up(io->o, now);
-        if (io->cb.on_connect)
-                io->cb.on_connect(io->ctx, peer, replaced);
-        io_after(io, now);
+        io_runner_attach(io->run, c, held, n);
 }
 
 static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
@@ -218,48 +111,6 @@ static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
         io->stats.rejected++;
         if (io->cb.on_reject)
                 io->cb.on_reject(io->ctx, peer);
-}
-
-static void io_on_up(void *ctx)
-{
-        struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        io->connected = true;
-        io->blocked = false;
-        io->stats.connects++;
-        outst_up(io->o, now);
-        if (io->cb.on_connect)
-                io->cb.on_connect(io->ctx, NULL, false);
-        io_after(io, now);
-}
-
-static void io_on_down(void *ctx, int err, const char *what)
-{
-        struct outst_io *io = ctx;
-        uint64_t now = io_mono_ms();
-        if (!io->connected)
-                return;
-        io->connected = false;
-        io->blocked = false;
-        outst_down(io->o, now);
-        if (io->cb.on_disconnect)
-                io->cb.on_disconnect(io->ctx, err, what);
-        io_rearm(io, now);
-}
-
-static void io_on_timer(evutil_socket_t fd, short what, void *arg)
-{
-        struct outst_io *io = arg;
-        (void)fd;
-        (void)what;
-        uint64_t now = io_mono_ms();
-        io->stats.timer_wakeups++;
-        io_deadline_fired(&io->timer);
-        io->blocked = io->blocked && io->conn;  /* a stream retries its refused write */
-        io->depth++;
-        outst_timer(io->o, now);
-        io->depth--;
-        io_after(io, now);
 }
 
 /* Attach to the shared endpoint, or to one bound for this instance alone. */
@@ -313,7 +164,6 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 return -ENOMEM;
         io->base = base;
         io->ctx = ctx;
-        io->timer.armed = DNP_NEVER;
         if (cb)
                 io->cb = *cb;
         if (ocb)
@@ -326,31 +176,28 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                 .on_reject = io_on_reject_frame,
                 .on_select_end = io->app_ocb.on_select_end ? io_on_select_end : NULL,
         };
-        io->timer.ev = evtimer_new(base, io_on_timer, io);
-        if (!io->timer.ev)
-                goto fail;
-        uint64_t now = io_mono_ms();
-        io->o = outst_new(ocfg, &wrap, io, now, &err);
+        io->o = outst_new(ocfg, &wrap, io, io_mono_ms(), &err);
         if (!io->o)
                 goto fail;
-        outst_sess(io->o)->wake = io_on_wake;
-        outst_sess(io->o)->wake_ctx = io;
-        if (cfg->stream) {
-                static const struct io_stream_cb scb = {
-                        .on_up = io_on_up,
-                        .on_data = io_on_data,
-                        .on_down = io_on_down,
-                };
-                err = io_stream_new(base, &cfg->stream_cfg, &scb, io, &io->st);
+        static const struct io_runner_cb rcb = {
+                .on_up = io_on_up,
+                .on_down = io_on_down,
+        };
+        err = io_runner_new(base, outst_sess(io->o), &rcb, io, &io->run);
+        if (err < 0)
+                goto fail;
+        if (cfg->pipe) {
+                struct io_pipe *p;
+                err = io_pipe_open(base, cfg->pipe, &p);
                 if (err < 0)
                         goto fail;
-                io_stream_start(io->st);
+                io_runner_attach(io->run, p, NULL, 0);
+                io_pipe_start(p);
         } else {
                 err = io_attach(io, cfg, ocfg->address);
                 if (err < 0)
                         goto fail;
         }
-        io_rearm(io, now);
         *ret = io;
         return 0;
 fail:
@@ -362,17 +209,13 @@ void outst_io_free(struct outst_io *io)
 {
         if (!io)
                 return;
-        if (io->conn)
-                io_conn_free(io->conn);
+        io_runner_free(io->run);        /* and its pipe */
         if (io->ep) {
                 outst_ep_detach(io->ep, &io->member);
                 if (io->own_ep)
                         outst_ep_free(io->ep);
         }
         free(io->allow);
-        io_stream_free(io->st);
-        if (io->timer.ev)
-                event_free(io->timer.ev);
         outst_free(io->o);
         free(io);
 }
@@ -392,43 +235,24 @@ bool outst_io_connected(const struct outst_io *io)
         return io->connected;
 }
 
-const struct outst_io_stats *outst_io_stats(const struct outst_io *io)
+const struct outst_io_stats *outst_io_stats(struct outst_io *io)
 {
+        io->stats.run = *io_runner_stats(io->run);
         return &io->stats;
 }
 
 int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,
                     enum db_mode mode)
 {
-        uint64_t now = io_mono_ms();
-        io->depth++;
-        int r = outst_update(io->o, t, v, mode, now);
-        io->depth--;
-        io_after(io, now);
-        return r;
+        return outst_update(io->o, t, v, mode, io_mono_ms());
 }
 
 int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n)
 {
-        uint64_t now = io_mono_ms();
-        io->depth++;
-        int r = outst_cmd_complete(io->o, token, statuses, n, now);
-        io->depth--;
-        io_after(io, now);
-        return r;
+        return outst_cmd_complete(io->o, token, statuses, n, io_mono_ms());
 }
 
 int outst_io_freeze_complete(struct outst_io *io, uint32_t token, uint16_t iin)
 {
-        uint64_t now = io_mono_ms();
-        io->depth++;
-        int r = outst_freeze_complete(io->o, token, iin, now);
-        io->depth--;
-        io_after(io, now);
-        return r;
-}
-
-void outst_io_kick(struct outst_io *io)
-{
-        io_after(io, io_mono_ms());
+        return outst_freeze_complete(io->o, token, iin, io_mono_ms());
 }

@@ -3,26 +3,28 @@
  * One outstation session (src/outstation/outst.h) run over libevent: either
  * on a TCP endpoint with a peer allow-list (one master at a time; a new
  * connection from an allowed peer replaces the old one, losing nothing), or
- * a byte stream (a serial port, or a TCP client) that is the session's
- * connection while it is up.  The endpoint is its own (bound from
- * cfg.listen) or one shared with other outstations (cfg.ep, see
+ * on a reopening byte pipe (io/pipe.h: a serial port, or a TCP client) that
+ * is the session's connection while it is up.  The endpoint is its own
+ * (bound from cfg.listen) or one shared with other outstations (cfg.ep, see
  * io/outst_ep.h: a connection belongs to the outstation its first frame
- * names).
+ * names, and comes with the bytes read so far).
  *
- * The adapter creates and owns the session.  It feeds received bytes to
- * outst_rx(), hands outst_output() to the socket only while the socket
- * accepts it (io_conn_write/io_stream_write; on -ENOBUFS it stops reading
- * and resumes once the output drained), keeps one timer armed at
- * outst_deadline() (none while the deadline is DNP_NEVER: an idle
- * instance never wakes up), and passes monotonic milliseconds as `now`.
+ * The adapter creates and owns the session and one runner (io/runner.h),
+ * which does all the driving: bytes in, output out (straight to the socket,
+ * reading paused while the socket refuses, resumed by its drained signal),
+ * one timer at outst_deadline(), the wake upcall.  What is left here is the
+ * policy: attach to the endpoint, the allow-list, a new connection
+ * replacing the old one, and the reports to the owner.
  *
  * The application changes the session through outst_io_update(),
  * outst_io_cmd_complete() and outst_io_freeze_complete() (which may be
- * called from inside on_command / on_freeze), or
- * calls outst_*() on outst_io_outst() directly and then outst_io_kick().
- * Several instances may share one event base; each has its own session,
- * database and event buffers.  Nothing here logs: connections,
- * disconnections and rejected peers are reported through callbacks.
+ * called from inside on_command / on_freeze), or calls outst_*() on
+ * outst_io_outst() directly: the calls that give the session output or a
+ * new deadline raise its wake upcall, and the runner sends and re-arms in
+ * the same pass.  Several instances may share one event base; each has its
+ * own session, database and event buffers.  Nothing here logs:
+ * connections, disconnections and rejected peers are reported through
+ * callbacks.
  */
 #pragma once
 
@@ -32,7 +34,8 @@
 #include <sys/socket.h>
 
 #include "io/listener.h"
-#include "io/stream.h"
+#include "io/pipe.h"
+#include "io/runner.h"
 #include "outstation/outst.h"
 
 struct event_base;
@@ -49,29 +52,27 @@ struct outst_io_cb {
 struct outst_ep;
 
 struct outst_io_cfg {
-        bool stream;                    /* false: listen (tcp); true: run on a stream */
+        /* a pipe to run on (serial port or TCP client; copied) instead of listening */
+        const struct io_pipe_cfg *pipe;
         /* the allow-list (copied); the endpoint and write high-water mark when ep is NULL */
         struct io_listener_cfg listen;
         /* a shared endpoint to attach to (by the session's link address) instead of
          * binding listen.ep; it must outlive the instance */
         struct outst_ep *ep;
-        struct io_stream_cfg stream_cfg;/* serial port or TCP client (strings copied) */
 };
 
 struct outst_io_stats {
         uint64_t connects;
         uint64_t replaced;
         uint64_t rejected;
-        uint64_t timer_wakeups;         /* times the session timer fired */
-        uint64_t write_blocked;         /* times the socket refused output (-ENOBUFS) */
-        uint64_t link_dead;             /* connections closed for keep-alive failure */
+        struct io_runner_stats run;     /* the runner's (drops: keep-alive failures) */
 };
 
 struct outst_io;
 
 /*
  * Create the session (outst_new(ocfg, ocb, ctx)) and bind the listener or
- * start the stream.  ctx is passed to both callback sets.  0 or -errno
+ * start the pipe.  ctx is passed to both callback sets.  0 or -errno
  * (-EINVAL bad session config, -EADDRINUSE: the port is taken, or on a
  * shared endpoint the link address, -ENOMEM ...).
  */
@@ -85,20 +86,17 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
  */
 void outst_io_free(struct outst_io *io);
 
-/* The session: database and event buffers, stats.  Call outst_io_kick() after changing it. */
+/* The session: database and event buffers, stats. */
 struct outst *outst_io_outst(struct outst_io *io);
-/* The bound TCP port (0 for a stream instance). */
+/* The bound TCP port (0 for an instance on a pipe). */
 uint16_t outst_io_port(const struct outst_io *io);
 bool outst_io_connected(const struct outst_io *io);
-const struct outst_io_stats *outst_io_stats(const struct outst_io *io);
+const struct outst_io_stats *outst_io_stats(struct outst_io *io);
 
-/* outst_update() with the current time, then send what it produced. */
+/* outst_update() with the current time (its wake sends what it produced). */
 int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,
                     enum db_mode mode);
 /* outst_cmd_complete() with the current time; may be called from on_command. */
 int outst_io_cmd_complete(struct outst_io *io, uint32_t token, const uint8_t *statuses, size_t n);
 /* outst_freeze_complete() with the current time; may be called from on_freeze. */
 int outst_io_freeze_complete(struct outst_io *io, uint32_t token, uint16_t iin);
-/* Send pending output and re-arm the timer after outst_*() calls made directly. */
-void outst_io_kick(struct outst_io *io);
-

@@ -192,7 +192,7 @@ static void print_stats(struct poll *p)
                        ls->frames, ls->bytes_discarded, ls->hdr_crc_errors, ls->body_crc_errors,
                        ls->bad_length, cs->rx_bytes, cs->tx_bytes, ds->transactions, ds->failed,
                        ds->timeouts, ds->unsolicited, ds->values,
-                       io_stream_stats(master_io_stream(p->io))->opens);
+                       io_pipe_stats(master_io_pipe(p->io))->opens);
         } else if (ls->bytes_discarded || ls->hdr_crc_errors || ls->body_crc_errors ||
                    ds->failed) {
                 fprintf(stderr,
@@ -343,7 +343,7 @@ static void on_up(void *ctx)
                 printf("{\"channel\":\"up\"}\n");
         else
                 fprintf(stderr, "dnp3poll: %s: connected\n",
-                        io_stream_name(master_io_stream(p->io)));
+                        io_pipe_name(master_io_pipe(p->io)));
         fflush(stdout);
 }
 
@@ -353,7 +353,7 @@ static void on_down(void *ctx, int err, const char *what)
         if (p->json)
                 printf("{\"channel\":\"down\",\"error\":\"%s: %s\"}\n", what, strerror(-err));
         else
-                fprintf(stderr, "dnp3poll: %s: %s: %s\n", io_stream_name(master_io_stream(p->io)),
+                fprintf(stderr, "dnp3poll: %s: %s: %s\n", io_pipe_name(master_io_pipe(p->io)),
                         what, strerror(-err));
         fflush(stdout);
 }
@@ -391,13 +391,13 @@ static void on_drain_timer(evutil_socket_t fd, short what, void *arg)
 /* Let the last request (e.g. a DIRECT_OPERATE_NR) reach the line before closing, for 1 s at most. */
 static void poll_drain(struct poll *p)
 {
-        struct io_stream *st = master_io_stream(p->io);
+        struct io_pipe *st = master_io_pipe(p->io);
         struct event *t = evtimer_new(p->base, on_drain_timer, p);
         if (!t)
                 return;
         struct timeval tv = { .tv_sec = 1 };
         evtimer_add(t, &tv);
-        while (master_io_is_up(p->io) && io_stream_pending(st) > 0 && evtimer_pending(t, NULL))
+        while (master_io_is_up(p->io) && io_pipe_pending(st) > 0 && evtimer_pending(t, NULL))
                 event_base_loop(p->base, EVLOOP_ONCE);
         event_free(t);
 }
@@ -562,7 +562,7 @@ int main(int argc, char **argv)
         };
         struct poll p = { .rc = -1, .mode = MASTER_CMD_SBO };
         struct master_io_cfg cfg = {
-                .stream = { .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 } },
+                .pipe = { .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 } },
                 .chan = { .master_address = 1, .response_timeout_ms = 2000, .retries = 1 },
         };
         struct master_dev_cfg dcfg = {
@@ -587,25 +587,25 @@ int main(int argc, char **argv)
                 switch (c) {
                 case OPT_TCP:
                         tcp = optarg;
-                        r = parse_hostport(optarg, &cfg.stream.tcp_cfg);
+                        r = parse_hostport(optarg, &cfg.pipe.tcp);
                         break;
                 case OPT_SERIAL:
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = toolopt_baud(optarg, &cfg.stream.serial, why, sizeof(why));
+                        r = toolopt_baud(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &cfg.stream.serial, why, sizeof(why));
+                        r = toolopt_data_bits(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_PARITY:
-                        r = toolopt_parity(optarg, &cfg.stream.serial, why, sizeof(why));
+                        r = toolopt_parity(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &cfg.stream.serial, why, sizeof(why));
+                        r = toolopt_stop_bits(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_FLOW:
-                        r = toolopt_flow(optarg, &cfg.stream.serial, why, sizeof(why));
+                        r = toolopt_flow(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_ADDRESS:
                         r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
@@ -694,8 +694,8 @@ int main(int argc, char **argv)
                 return POLL_EXIT_USAGE;
         }
         p.tcp = tcp != NULL;
-        cfg.stream.tcp = p.tcp;
-        cfg.stream.serial.device = serial;
+        cfg.pipe.transport = p.tcp ? IO_TRANSPORT_TCP : IO_TRANSPORT_SERIAL;
+        cfg.pipe.serial.device = serial;
         for (unsigned i = 0; i < 3; i++)
                 dcfg.class_ms[i] = poll_ms;
         if (tsync) {

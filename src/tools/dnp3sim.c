@@ -118,7 +118,6 @@ static int sim_burst(struct sim *s, enum dnp_type t, uint32_t idx, uint64_t n)
                 if (r < 0)
                         return r;
         }
-        outst_io_kick(s->io);
         return 0;
 }
 
@@ -177,8 +176,7 @@ static int sim_command(struct sim *s, char *line)
                 return 0;
         }
         if (strcmp(argv[0], "restart") == 0 && argc == 1) {
-                outst_set_restart(outst_io_outst(s->io));
-                outst_io_kick(s->io);
+                outst_set_restart(outst_io_outst(s->io));      /* in the next response */
                 return 0;
         }
         if (strcmp(argv[0], "burst") == 0) {
@@ -345,11 +343,11 @@ int main(int argc, char **argv)
                 { NULL, 0, NULL, 0 },
         };
         struct sim s = { 0 };
-        struct outst_io_cfg iocfg = {
-                .stream_cfg = {
-                        .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 },
-                },
+        struct io_pipe_cfg pipe = {
+                .transport = IO_TRANSPORT_SERIAL,
+                .serial = { .baud = 9600, .data_bits = 8, .stop_bits = 1 },
         };
+        struct outst_io_cfg iocfg = { 0 };
         struct io_cidr allow[SIM_MAX_ALLOW];
         size_t n_allow = 0;
         const char *listen = NULL, *serial = NULL, *script = NULL;
@@ -372,19 +370,19 @@ int main(int argc, char **argv)
                         serial = optarg;
                         break;
                 case OPT_BAUD:
-                        r = toolopt_baud(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
+                        r = toolopt_baud(optarg, &pipe.serial, why, sizeof(why));
                         break;
                 case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
+                        r = toolopt_data_bits(optarg, &pipe.serial, why, sizeof(why));
                         break;
                 case OPT_PARITY:
-                        r = toolopt_parity(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
+                        r = toolopt_parity(optarg, &pipe.serial, why, sizeof(why));
                         break;
                 case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
+                        r = toolopt_stop_bits(optarg, &pipe.serial, why, sizeof(why));
                         break;
                 case OPT_FLOW:
-                        r = toolopt_flow(optarg, &iocfg.stream_cfg.serial, why, sizeof(why));
+                        r = toolopt_flow(optarg, &pipe.serial, why, sizeof(why));
                         break;
                 case OPT_ADDRESS:
                         r = toolopt_u64(optarg, 0xfff0 - 1, &address);
@@ -458,8 +456,8 @@ int main(int argc, char **argv)
         };
         memcpy(ocfg.points, counts, sizeof(counts));
         if (serial) {
-                iocfg.stream = true;
-                iocfg.stream_cfg.serial.device = serial;
+                iocfg.pipe = &pipe;
+                pipe.serial.device = serial;
                 s.serial = true;
                 s.where = serial;
         } else {

@@ -209,7 +209,6 @@ void sim_on_frz_timer(evutil_socket_t fd, short what, void *arg)
                 snprintf(tail, sizeof(tail), ",\"time\":%" PRIu64, wall);
         }
         sim_freeze_line("frozen", APP_FUNC_FREEZE_AT_TIME, &s->frz, tail);
-        outst_io_kick(s->io);
         if (s->frz.interval_ms != 0)
                 sim_frz_arm(s);
 }

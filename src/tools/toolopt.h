@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/stream.h"
+#include "io/pipe.h"
 
 /* An unsigned number (decimal, 0x hex) up to max.  0 or -EINVAL; *ret only on success. */
 int toolopt_u64(const char *s, uint64_t max, uint64_t *ret);

@@ -300,7 +300,7 @@ static int bench_efficiency(unsigned baud, unsigned cycles)
         }
         struct eff e = { .base = base, .ied = &ied, .cycles = cycles };
         const struct master_io_cfg cfg = {
-                .stream = { .serial = { .device = name, .baud = baud, .data_bits = 8,
+                .pipe = { .serial = { .device = name, .baud = baud, .data_bits = 8,
                                         .stop_bits = 1 } },
                 .chan = { .master_address = 1, .response_timeout_ms = 2000, .retries = 1 },
         };
@@ -338,7 +338,7 @@ static int bench_efficiency(unsigned baud, unsigned cycles)
                cycle_s, wire_s / cycle_s, ied.overflow ? " [line queue overflow!]" : "");
         printf("  failed polls %" PRIu64 ", master timer wake-ups %" PRIu64
                ", receive wake-ups %" PRIu64 "\n",
-               e.timeouts, master_io_stats(io)->timer_wakeups, master_io_stats(io)->rx_wakeups);
+               e.timeouts, master_io_stats(io)->run.timer_wakeups, master_io_stats(io)->run.reads);
         master_io_free(io);
         ied_stop(&ied);
         event_base_free(base);
@@ -465,7 +465,7 @@ static void bench_idle(void)
                 return;
         struct idle s = { .base = base };
         const struct master_io_cfg cfg = {
-                .stream = { .serial = { .device = name, .baud = 115200, .data_bits = 8,
+                .pipe = { .serial = { .device = name, .baud = 115200, .data_bits = 8,
                                         .stop_bits = 1 } },
                 .chan = { .master_address = 1, .response_timeout_ms = 2000, .retries = 1 },
         };
@@ -495,8 +495,8 @@ static void bench_idle(void)
                (double)(mono_us() - t0) / 1e6);
         printf("  poll rounds %u (3 transactions each), master timer wake-ups %" PRIu64
                ", master receive wake-ups %" PRIu64 "\n",
-               s.rounds, after->timer_wakeups - before.timer_wakeups,
-               after->rx_wakeups - before.rx_wakeups);
+               s.rounds, after->run.timer_wakeups - before.run.timer_wakeups,
+               after->run.reads - before.run.reads);
         printf("  event-loop iterations %u (incl. the emulated line's %" PRIu64
                " and the bench's stop timer)\n",
                iters, ied.wakeups - ied_before);

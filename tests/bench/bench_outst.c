@@ -539,7 +539,7 @@ static void bench_tcp(void)
         else
                 fputs(t.out, stdout);
         printf("  outst_io: %" PRIu64 " timer wake-ups, %" PRIu64 " refused writes\n",
-               outst_io_stats(io)->timer_wakeups, outst_io_stats(io)->write_blocked);
+               outst_io_stats(io)->run.timer_wakeups, outst_io_stats(io)->run.write_blocked);
         event_free(ev);
         close(pfd[0]);
         outst_io_free(io);

@@ -254,8 +254,8 @@ static void test_two_instances_own_events(void **state)
         /* idle: no deadline, so no timer armed and none ever fired */
         spin();
         assert_int_equal(outst_deadline(outst_io_outst(a)), DNP_NEVER);
-        assert_int_equal(outst_io_stats(a)->timer_wakeups, 0);
-        assert_int_equal(outst_io_stats(b)->timer_wakeups, 0);
+        assert_int_equal(outst_io_stats(a)->run.timer_wakeups, 0);
+        assert_int_equal(outst_io_stats(b)->run.timer_wakeups, 0);
         close(x.fd);
         close(y.fd);
         wait_for(&ca.disconnects, 1);

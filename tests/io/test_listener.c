@@ -27,6 +27,7 @@
 #include "io/addr.h"
 #include "io/clock.h"
 #include "io/listener.h"
+#include "io/pipe.h"
 #include "io/outst_ep.h"
 #include "io/outst_io.h"
 #include "../unit/testutil.h"
@@ -111,7 +112,7 @@ static void test_cidr(void **state)
 }
 
 struct lrec {
-        struct io_conn *conn;
+        struct io_pipe *conn;
         size_t accepts, rejects, closes;
         uint8_t data[64];
         size_t len;
@@ -134,15 +135,15 @@ static void l_closed(void *ctx, int err, const char *what)
         r->closes++;
 }
 
-static const struct io_conn_cb conn_cbs = { .on_data = l_data, .on_closed = l_closed };
+static const struct io_pipe_cb conn_cbs = { .on_data = l_data, .on_down = l_closed };
 
-static void l_accept(void *ctx, struct io_conn *c, const struct sockaddr *peer)
+static void l_accept(void *ctx, struct io_pipe *c, const struct sockaddr *peer)
 {
         struct lrec *r = ctx;
         (void)peer;
         r->accepts++;
         r->conn = c;
-        io_conn_set_cb(c, &conn_cbs, r);
+        io_pipe_set_cb(c, &conn_cbs, r);
 }
 
 static void l_reject(void *ctx, const struct sockaddr *peer)
@@ -212,7 +213,7 @@ static void test_listener_allowed_peer(void **state)
         assert_true(run_until(base, &r.len, 2));
         assert_memory_equal(r.data, "\x05\x64", 2);
 
-        assert_int_equal(io_conn_write(r.conn, (const uint8_t *)"ok", 2), 0);
+        assert_int_equal(io_pipe_write(r.conn, (const uint8_t *)"ok", 2), 0);
         event_base_loop(base, EVLOOP_NONBLOCK);
         char buf[4];
         struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -222,8 +223,8 @@ static void test_listener_allowed_peer(void **state)
 
         close(fd);
         assert_true(run_until(base, &r.closes, 1));
-        assert_int_equal(io_conn_write(r.conn, (const uint8_t *)"x", 1), -ENOTCONN);
-        io_conn_free(r.conn);
+        assert_int_equal(io_pipe_write(r.conn, (const uint8_t *)"x", 1), -ENOTCONN);
+        io_pipe_free(r.conn);
         event_base_loop(base, EVLOOP_NONBLOCK);
         assert_int_equal(io_listener_rejected(l), 0);
         io_listener_free(l);
@@ -314,7 +315,7 @@ static void test_listener_accept_error_pauses(void **state)
         assert_true(run_until(base, &r.accepts, 1));
         assert_int_equal(io_listener_accept_errors(l), 1);
 
-        io_conn_free(r.conn);
+        io_pipe_free(r.conn);
         event_base_loop(base, EVLOOP_NONBLOCK);
         close(cfd);
         io_listener_free(l);

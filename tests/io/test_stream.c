@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io_stream against real file descriptors: a pty pair driven through the real
+ * The reopening byte pipes (io/pipe.h: serial, TCP client) against real file descriptors: a pty pair driven through the real
  * libserialport (with the test-only ptyshim preloaded) and a TCP listener on
  * loopback.  Every wait is for a condition with a deadline.
  */
@@ -25,7 +25,7 @@
 
 #include <event2/event.h>
 
-#include "io/stream.h"
+#include "io/pipe.h"
 
 struct rec {
         unsigned ups;
@@ -57,7 +57,7 @@ static void on_down(void *ctx, int err, const char *what)
         r->last_err = err;
 }
 
-static const struct io_stream_cb cbs = { on_up, on_data, on_down };
+static const struct io_pipe_cb cbs = { .on_up = on_up, .on_data = on_data, .on_down = on_down };
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -83,7 +83,7 @@ struct want {
         struct rec *r;
         unsigned ups, downs;
         size_t len;
-        const struct io_stream *s;
+        const struct io_pipe *s;
         uint64_t failures;
 };
 
@@ -108,7 +108,7 @@ static bool have_len(void *a)
 static bool have_failures(void *a)
 {
         struct want *w = a;
-        return io_stream_stats(w->s)->open_failures >= w->failures;
+        return io_pipe_stats(w->s)->open_failures >= w->failures;
 }
 
 static size_t read_fd(int fd, uint8_t *buf, size_t n, size_t want)
@@ -126,9 +126,10 @@ static size_t read_fd(int fd, uint8_t *buf, size_t n, size_t want)
         return got;
 }
 
-static struct io_stream_cfg serial_cfg(const char *dev)
+static struct io_pipe_cfg serial_cfg(const char *dev)
 {
-        struct io_stream_cfg c = {
+        struct io_pipe_cfg c = {
+                .transport = IO_TRANSPORT_SERIAL,
                 .serial = { .device = dev, .baud = 9600, .data_bits = 8,
                             .parity = IO_PARITY_NONE, .stop_bits = 1, .flow = IO_FLOW_NONE },
                 .backoff_min_ms = 20,
@@ -152,13 +153,14 @@ static void test_serial_pty_data_both_ways(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_stream *s;
-        struct io_stream_cfg c = serial_cfg(link);
-        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
-        io_stream_start(s);
-        assert_true(io_stream_is_up(s));
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(link);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, &r);
+        io_pipe_start(s);
+        assert_true(io_pipe_is_up(s));
         assert_int_equal(r.ups, 1);
-        assert_string_equal(io_stream_name(s), link);
+        assert_string_equal(io_pipe_name(s), link);
 
         /* IED -> gateway */
         assert_int_equal(write(m, "\x05\x64\x05\xc9", 4), 4);
@@ -167,19 +169,19 @@ static void test_serial_pty_data_both_ways(void **state)
         assert_memory_equal(r.data, "\x05\x64\x05\xc9", 4);
 
         /* gateway -> IED */
-        assert_int_equal(io_stream_write(s, (const uint8_t *)"\x01\x02\x03", 3), 0);
+        assert_int_equal(io_pipe_write(s, (const uint8_t *)"\x01\x02\x03", 3), 0);
         event_base_loop(base, EVLOOP_NONBLOCK);
         uint8_t buf[16];
         assert_int_equal(read_fd(m, buf, sizeof(buf), 3), 3);
         assert_memory_equal(buf, "\x01\x02\x03", 3);
-        assert_int_equal(io_stream_stats(s)->rx_bytes, 4);
-        assert_int_equal(io_stream_stats(s)->tx_bytes, 3);
+        assert_int_equal(io_pipe_stats(s)->rx_bytes, 4);
+        assert_int_equal(io_pipe_stats(s)->tx_bytes, 3);
 
         /* High-water mark: refuse, queue nothing. */
         static uint8_t big[70 * 1024];
-        assert_int_equal(io_stream_write(s, big, sizeof(big)), -ENOBUFS);
+        assert_int_equal(io_pipe_write(s, big, sizeof(big)), -ENOBUFS);
 
-        io_stream_free(s);
+        io_pipe_free(s);
         event_base_free(base);
         close(m);
         close(sl);
@@ -195,10 +197,11 @@ static void test_serial_vanishes_then_backoff(void **state)
         assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_stream *s;
-        struct io_stream_cfg c = serial_cfg(name);
-        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
-        io_stream_start(s);
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(name);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, &r);
+        io_pipe_start(s);
         assert_int_equal(r.ups, 1);
 
         /* The "adapter is unplugged": both ends of the pty go away. */
@@ -208,26 +211,26 @@ static void test_serial_vanishes_then_backoff(void **state)
         assert_true(run_until(base, have_downs, &w));
         assert_int_equal(r.downs, 1);
         assert_int_equal(r.last_err, -EIO);
-        assert_false(io_stream_is_up(s));
-        assert_int_equal(io_stream_backoff_ms(s), 20);
+        assert_false(io_pipe_is_up(s));
+        assert_int_equal(io_pipe_backoff_ms(s), 20);
 
         /* Reopen attempts fail (the device is gone) with 20, 40, 80, 80 ms
          * backoff; one down callback, no more. */
         w.s = s;
         w.failures = 1;
         assert_true(run_until(base, have_failures, &w));
-        assert_int_equal(io_stream_backoff_ms(s), 40);
+        assert_int_equal(io_pipe_backoff_ms(s), 40);
         w.failures = 2;
         assert_true(run_until(base, have_failures, &w));
-        assert_int_equal(io_stream_backoff_ms(s), 80);
+        assert_int_equal(io_pipe_backoff_ms(s), 80);
         w.failures = 3;
         assert_true(run_until(base, have_failures, &w));
-        assert_int_equal(io_stream_backoff_ms(s), 80);
+        assert_int_equal(io_pipe_backoff_ms(s), 80);
         assert_int_equal(r.downs, 1);
         assert_int_equal(r.ups, 1);
-        assert_int_equal(io_stream_write(s, (const uint8_t *)"x", 1), -ENOTCONN);
+        assert_int_equal(io_pipe_write(s, (const uint8_t *)"x", 1), -ENOTCONN);
 
-        io_stream_free(s);
+        io_pipe_free(s);
         event_base_free(base);
 }
 
@@ -242,12 +245,13 @@ static void test_serial_missing_device_retries(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_stream *s;
-        struct io_stream_cfg c = serial_cfg(link);
-        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
-        io_stream_start(s);
-        assert_false(io_stream_is_up(s));
-        assert_int_equal(io_stream_stats(s)->open_failures, 1);
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(link);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, &r);
+        io_pipe_start(s);
+        assert_false(io_pipe_is_up(s));
+        assert_int_equal(io_pipe_stats(s)->open_failures, 1);
         /* reported once, with the reason, so a missing port is never silent */
         assert_int_equal(r.downs, 1);
         assert_int_equal(r.last_err, -ENOENT);
@@ -265,10 +269,10 @@ static void test_serial_missing_device_retries(void **state)
         assert_int_equal(symlink(name, link), 0);
         w.ups = 1;
         assert_true(run_until(base, have_ups, &w));
-        assert_true(io_stream_is_up(s));
+        assert_true(io_pipe_is_up(s));
         assert_int_equal(r.downs, 1);
 
-        io_stream_free(s);
+        io_pipe_free(s);
         event_base_free(base);
         close(m);
         close(sl);
@@ -305,15 +309,16 @@ static void test_tcp_client_reconnects(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_stream *s;
-        struct io_stream_cfg c = {
-                .tcp = true,
-                .tcp_cfg = { .host = "127.0.0.1", .port = port },
+        struct io_pipe *s;
+        struct io_pipe_cfg c = {
+                .transport = IO_TRANSPORT_TCP,
+                .tcp = { .host = "127.0.0.1", .port = port },
                 .backoff_min_ms = 20,
                 .backoff_max_ms = 80,
         };
-        assert_int_equal(io_stream_new(base, &c, &cbs, &r, &s), 0);
-        io_stream_start(s);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, &r);
+        io_pipe_start(s);
         struct want w = { .r = &r, .ups = 1 };
         assert_true(run_until(base, have_ups, &w));
         int cfd = accept_within(lfd);
@@ -333,12 +338,12 @@ static void test_tcp_client_reconnects(void **state)
         assert_true(run_until(base, have_ups, &w));
         cfd = accept_within(lfd);
         assert_true(cfd >= 0);
-        assert_int_equal(io_stream_stats(s)->opens, 2);
-        assert_int_equal(io_stream_stats(s)->losses, 1);
+        assert_int_equal(io_pipe_stats(s)->opens, 2);
+        assert_int_equal(io_pipe_stats(s)->losses, 1);
 
         close(cfd);
         close(lfd);
-        io_stream_free(s);
+        io_pipe_free(s);
         event_base_free(base);
 }
 

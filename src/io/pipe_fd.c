@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+#include "io/pipe_fd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+static ssize_t fd_write(struct io_fdpipe *f, const uint8_t *b, size_t n)
+{
+        ssize_t w;
+        do
+                w = f->sock ? send(f->fd, b, n, MSG_NOSIGNAL) : write(f->fd, b, n);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return 0;
+        if (w > 0) {
+                f->pipe.stats.writes++;
+                f->pipe.stats.tx_bytes += (uint64_t)w;
+        }
+        return w < 0 ? -errno : w;
+}
+
+static void fd_on_read(evutil_socket_t fd, short what, void *arg)
+{
+        struct io_fdpipe *f = arg;
+        uint8_t buf[IO_PIPE_READ_MAX];
+        (void)what;
+
+        if (f->werr) {
+                f->lost(f, f->werr, "write");
+                return;
+        }
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0) {
+                f->lost(f, n == 0 ? 0 : -errno, "read");
+                return;
+        }
+        f->pipe.stats.reads++;
+        f->pipe.stats.rx_bytes += (uint64_t)n;
+        if (f->pipe.cb.on_data)
+                f->pipe.cb.on_data(f->pipe.ctx, buf, (size_t)n);
+        /* f may be closed (or an accepted connection freed) now: touch nothing */
+}
+
+static void fd_on_write(evutil_socket_t fd, short what, void *arg)
+{
+        struct io_fdpipe *f = arg;
+        (void)fd;
+        (void)what;
+
+        ssize_t w = fd_write(f, f->out + f->off, f->len);
+        if (w < 0) {
+                f->lost(f, (int)w, "write");
+                return;
+        }
+        f->off += (size_t)w;
+        f->len -= (size_t)w;
+        if (f->len > 0)
+                return;
+        event_del(f->wr);
+        free(f->out);           /* nothing kept: no memory held for it */
+        f->out = NULL;
+        f->off = f->cap = 0;
+        if (f->refused) {
+                f->refused = false;
+                if (f->pipe.cb.on_drained)
+                        f->pipe.cb.on_drained(f->pipe.ctx);
+        }
+}
+
+int io_fdpipe_attach(struct io_fdpipe *f, int fd, bool sock)
+{
+        f->rd = event_new(f->base, fd, EV_READ | EV_PERSIST, fd_on_read, f);
+        f->wr = event_new(f->base, fd, EV_WRITE | EV_PERSIST, fd_on_write, f);
+        if (!f->rd || !f->wr || event_add(f->rd, NULL) < 0) {
+                io_fdpipe_detach(f);
+                return -ENOMEM;
+        }
+        f->fd = fd;
+        f->sock = sock;
+        f->paused = false;
+        f->werr = 0;
+        return 0;
+}
+
+void io_fdpipe_detach(struct io_fdpipe *f)
+{
+        if (f->rd)
+                event_free(f->rd);
+        if (f->wr)
+                event_free(f->wr);
+        f->rd = f->wr = NULL;
+        f->fd = -1;
+        f->len = f->off = 0;
+        f->refused = false;
+}
+
+void io_fdpipe_cleanup(struct io_fdpipe *f)
+{
+        free(f->out);
+        f->out = NULL;
+        f->cap = 0;
+}
+
+/* Keep b[0..n) after the kept bytes (the caller checked the high-water mark). */
+static int fd_keep(struct io_fdpipe *f, const uint8_t *b, size_t n)
+{
+        if (f->off > 0) {
+                memmove(f->out, f->out + f->off, f->len);
+                f->off = 0;
+        }
+        if (f->len + n > f->cap) {
+                size_t cap = f->cap ? f->cap : IO_PIPE_READ_MAX;
+                while (cap < f->len + n)
+                        cap *= 2;
+                uint8_t *o = realloc(f->out, cap);
+                if (!o)
+                        return -ENOMEM;
+                f->out = o;
+                f->cap = cap;
+        }
+        memcpy(f->out + f->len, b, n);
+        f->len += n;
+        return 0;
+}
+
+int io_fdpipe_write(struct io_pipe *p, const uint8_t *b, size_t n)
+{
+        struct io_fdpipe *f = (struct io_fdpipe *)p;
+        if (!p->up || f->fd < 0 || f->werr)
+                return -ENOTCONN;
+        if (f->len + n > f->hw) {
+                f->refused = true;
+                p->stats.refused++;
+                return -ENOBUFS;
+        }
+        if (f->len > 0)
+                return fd_keep(f, b, n);
+        ssize_t w = fd_write(f, b, n);
+        if (w < 0) {
+                /* reported from the loop by the read event, not from inside this call */
+                f->werr = (int)w;
+                event_active(f->rd, EV_READ, 0);
+                return (int)w;
+        }
+        if ((size_t)w == n)
+                return 0;
+        int r = fd_keep(f, b + w, n - (size_t)w);
+        if (r == 0)
+                event_add(f->wr, NULL);
+        return r;
+}
+
+void io_fdpipe_pause_read(struct io_pipe *p, bool pause)
+{
+        struct io_fdpipe *f = (struct io_fdpipe *)p;
+        if (f->fd < 0 || f->paused == pause)
+                return;
+        f->paused = pause;
+        if (pause)
+                event_del(f->rd);
+        else
+                event_add(f->rd, NULL);
+}
+
+size_t io_fdpipe_pending(const struct io_pipe *p)
+{
+        return ((const struct io_fdpipe *)p)->len;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The serial-port backend of io/pipe.h: libserialport opens and configures
+ * the port, the fd goes to the shared reopening lifecycle (pipe_client.c).
+ */
+#include "io/pipe_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libserialport.h>
+
+struct pipe_serial {
+        struct io_client c;             /* first */
+        struct io_serial_cfg cfg;
+        char *device;                   /* owned copy */
+        struct sp_port *port;           /* while open */
+};
+
+static enum sp_parity parity_to_sp(enum io_parity p)
+{
+        switch (p) {
+        case IO_PARITY_ODD:
+                return SP_PARITY_ODD;
+        case IO_PARITY_EVEN:
+                return SP_PARITY_EVEN;
+        case IO_PARITY_MARK:
+                return SP_PARITY_MARK;
+        case IO_PARITY_SPACE:
+                return SP_PARITY_SPACE;
+        case IO_PARITY_NONE:
+        default:
+                return SP_PARITY_NONE;
+        }
+}
+
+static enum sp_flowcontrol flow_to_sp(enum io_flow f)
+{
+        switch (f) {
+        case IO_FLOW_RTSCTS:
+                return SP_FLOWCONTROL_RTSCTS;
+        case IO_FLOW_XONXOFF:
+                return SP_FLOWCONTROL_XONXOFF;
+        case IO_FLOW_DTRDSR:
+                return SP_FLOWCONTROL_DTRDSR;
+        case IO_FLOW_NONE:
+        default:
+                return SP_FLOWCONTROL_NONE;
+        }
+}
+
+static void port_drop(struct sp_port *port)
+{
+        sp_close(port);
+        sp_free_port(port);
+}
+
+static int serial_open(struct io_client *c, const char **ret_what)
+{
+        struct pipe_serial *s = (struct pipe_serial *)c;
+        /* Follow symlinks (/dev/serial/by-id/...): libserialport wants the tty itself. */
+        char real[PATH_MAX];
+        if (!realpath(s->device, real)) {
+                *ret_what = "resolve device";
+                return -errno;
+        }
+
+        struct sp_port *port = NULL;
+        *ret_what = "open";
+        if (sp_get_port_by_name(real, &port) != SP_OK)
+                return -ENODEV;
+        if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
+                int err = sp_last_error_code();
+                sp_free_port(port);
+                return err > 0 ? -err : -EIO;
+        }
+        *ret_what = "configure";
+        const struct io_serial_cfg *k = &s->cfg;
+        if (sp_set_baudrate(port, (int)k->baud) != SP_OK || sp_set_bits(port, (int)k->data_bits) != SP_OK ||
+            sp_set_parity(port, parity_to_sp(k->parity)) != SP_OK ||
+            sp_set_stopbits(port, (int)k->stop_bits) != SP_OK ||
+            sp_set_flowcontrol(port, flow_to_sp(k->flow)) != SP_OK) {
+                port_drop(port);
+                return -EINVAL;
+        }
+        int fd = -1;
+        if (sp_get_port_handle(port, &fd) != SP_OK || fd < 0) {
+                port_drop(port);
+                return -EBADF;
+        }
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                int err = -errno;
+                port_drop(port);
+                return err;
+        }
+        s->port = port;         /* the port keeps the fd and closes it */
+        io_client_up(c, fd, false);
+        return 0;
+}
+
+static void serial_shut(struct io_client *c)
+{
+        struct pipe_serial *s = (struct pipe_serial *)c;
+        if (s->port)
+                port_drop(s->port);
+        s->port = NULL;
+}
+
+static void serial_release(struct io_client *c)
+{
+        free(((struct pipe_serial *)c)->device);
+}
+
+static const struct io_client_ops serial_ops = {
+        .open = serial_open,
+        .shut = serial_shut,
+        .release = serial_release,
+        .eof_err = -EIO,
+        .eof_what = "hangup",   /* a tty reads end-of-file when its line hangs up */
+};
+
+int io_pipe_serial_new(struct event_base *base, const struct io_pipe_cfg *cfg, struct io_pipe **ret)
+{
+        struct pipe_serial *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->cfg = cfg->serial;
+        s->device = cfg->serial.device ? strdup(cfg->serial.device) : NULL;
+        int r = s->device ? io_client_init(&s->c, base, cfg, &serial_ops) : -ENOMEM;
+        if (r < 0) {
+                io_client_cleanup(&s->c);
+                free(s->device);
+                free(s);
+                return r;
+        }
+        s->cfg.device = s->device;
+        snprintf(s->c.f.pipe.name, sizeof(s->c.f.pipe.name), "%s", s->device);
+        *ret = &s->c.f.pipe;
+        return 0;
+}
