@@ -105,26 +105,40 @@ static const struct dnp_sess_ops fake_ops = {
         .deadline = f_deadline, .timer = f_timer,
 };
 
+/* A runner for f over one end of a socketpair (the other end: *ret_peer); the pipe is up. */
+static struct io_runner *runner_on_socketpair(struct event_base *base, struct fake *f,
+                                              int sndbuf, int *ret_peer, struct io_pipe **ret_pipe)
+{
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        if (sndbuf) {
+                setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+                setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf));
+        }
+        struct io_runner *r;
+        assert_int_equal(io_runner_new(base, &f->s, NULL, NULL, &r), 0);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        struct io_pipe *p;
+        assert_int_equal(io_pipe_conn_new(base, sv[0], (struct sockaddr *)&addr, sizeof(addr),
+                                          HIGH_WATER, &p), 0);
+        io_runner_attach(r, p, NULL, 0);
+        assert_true(io_runner_is_up(r));
+        *ret_peer = sv[1];
+        *ret_pipe = p;
+        return r;
+}
+
 static void test_drained_resumes_output(void **state)
 {
         (void)state;
         for (size_t i = 0; i < TOTAL; i++)
                 out_buf[i] = pattern(i);
-        int sv[2];
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-        int small = 16 * 1024;      /* keep the kernel's share small: the pipe must keep bytes */
-        setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-        setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-
         struct event_base *base = event_base_new();
         struct fake f = { .s.ops = &fake_ops };
-        struct io_runner *r;
-        assert_int_equal(io_runner_new(base, &f.s, NULL, NULL, &r), 0);
-        struct sockaddr_un peer = { .sun_family = AF_UNIX };
         struct io_pipe *p;
-        assert_int_equal(io_pipe_conn_new(base, sv[0], (struct sockaddr *)&peer, sizeof(peer),
-                                          HIGH_WATER, &p), 0);
-        io_runner_attach(r, p, NULL, 0);
+        int peer;
+        /* the kernel's share kept small: the pipe must keep bytes */
+        struct io_runner *r = runner_on_socketpair(base, &f, 16 * 1024, &peer, &p);
         assert_int_equal(f.ups, 1);
 
         /* The peer does not read: the kernel takes its share, the pipe keeps up to
@@ -138,7 +152,7 @@ static void test_drained_resumes_output(void **state)
         assert_int_equal(io_pipe_stats(p)->refused, 1);
 
         /* Back-pressure: nothing is read from the peer while output is refused. */
-        assert_int_equal(write(sv[1], "abc", 3), 3);
+        assert_int_equal(write(peer, "abc", 3), 3);
         for (int i = 0; i < 10; i++)
                 event_base_loop(base, EVLOOP_NONBLOCK);
         assert_int_equal(f.rx, 0);
@@ -149,9 +163,9 @@ static void test_drained_resumes_output(void **state)
         size_t len = 0;
         uint64_t end = io_mono_ms() + 10000;
         while (len < TOTAL && io_mono_ms() < end) {
-                struct pollfd pf = { .fd = sv[1], .events = POLLIN };
+                struct pollfd pf = { .fd = peer, .events = POLLIN };
                 if (poll(&pf, 1, 0) > 0) {
-                        ssize_t k = read(sv[1], got + len, TOTAL - len);
+                        ssize_t k = read(peer, got + len, TOTAL - len);
                         assert_true(k > 0);
                         len += (size_t)k;
                 }
@@ -171,25 +185,18 @@ static void test_drained_resumes_output(void **state)
         io_runner_free(r);
         event_base_loop(base, EVLOOP_NONBLOCK);         /* the connection's memory */
         event_base_free(base);
-        close(sv[1]);
+        close(peer);
 }
 
 /* The session asks for its link to be dropped: the runner closes the pipe and brings it down. */
 static void test_drop_closes_pipe(void **state)
 {
         (void)state;
-        int sv[2];
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
         struct event_base *base = event_base_new();
         struct fake f = { .s.ops = &fake_ops, .sent = TOTAL };
-        struct io_runner *r;
-        assert_int_equal(io_runner_new(base, &f.s, NULL, NULL, &r), 0);
-        struct sockaddr_un peer = { .sun_family = AF_UNIX };
         struct io_pipe *p;
-        assert_int_equal(io_pipe_conn_new(base, sv[0], (struct sockaddr *)&peer, sizeof(peer),
-                                          HIGH_WATER, &p), 0);
-        io_runner_attach(r, p, NULL, 0);
-        assert_true(io_runner_is_up(r));
+        int peer;
+        struct io_runner *r = runner_on_socketpair(base, &f, 0, &peer, &p);
         dnp_sess_drop(&f.s, -ETIMEDOUT, "link keep-alive failed");
         assert_false(io_runner_is_up(r));
         assert_null(io_runner_pipe(r));
@@ -198,11 +205,11 @@ static void test_drop_closes_pipe(void **state)
         assert_int_equal(io_runner_stats(r)->drops, 1);
         assert_int_equal(io_runner_stats(r)->wakeups, 1);
         char c;
-        assert_int_equal(read(sv[1], &c, 1), 0);        /* the peer sees the close */
+        assert_int_equal(read(peer, &c, 1), 0);        /* the peer sees the close */
         io_runner_free(r);
         event_base_loop(base, EVLOOP_NONBLOCK);
         event_base_free(base);
-        close(sv[1]);
+        close(peer);
 }
 
 int main(void)
