@@ -138,6 +138,7 @@ void daemon_status_report(struct daemon *d)
                 struct events *ev = outst_events(s);
                 const struct events_stats *es = events_stats(ev);
                 const struct outst_stats *os = outst_stats(s);
+                const struct io_runner_stats *rs = &outst_io_stats(o->io)->run;
                 uint64_t confirmed = 0, discarded = 0;
                 char fill[3][32], age[32];
                 for (unsigned k = 1; k <= 3; k++) {
@@ -163,17 +164,21 @@ void daemon_status_report(struct daemon *d)
                 if (o->connected)
                         log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                                  "outstation %s: master %s connected for %s s; buffers class1 %s "
-                                 "class2 %s class3 %s; responses sent %" PRIu64 ", unsolicited %"
+                                 "class2 %s class3 %s; wake-ups %" PRIu64 ", reads %" PRIu64
+                                 ", writes %" PRIu64 "; responses sent %" PRIu64 ", unsolicited %"
                                  PRIu64 ", events confirmed %" PRIu64 ", discarded %" PRIu64,
                                  o->cfg->name, o->peer, age, fill[0], fill[1], fill[2],
+                                 rs->activations + rs->wakeups, rs->reads, rs->writes,
                                  os->responses, os->unsolicited, confirmed, discarded);
                 else
                         log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                                  "outstation %s: no master connected; buffers class1 %s class2 %s "
-                                 "class3 %s; responses sent %" PRIu64 ", unsolicited %" PRIu64
+                                 "class3 %s; wake-ups %" PRIu64 ", reads %" PRIu64 ", writes %"
+                                 PRIu64 "; responses sent %" PRIu64 ", unsolicited %" PRIu64
                                  ", events confirmed %" PRIu64 ", discarded %" PRIu64,
-                                 o->cfg->name, fill[0], fill[1], fill[2], os->responses,
-                                 os->unsolicited, confirmed, discarded);
+                                 o->cfg->name, fill[0], fill[1], fill[2],
+                                 rs->activations + rs->wakeups, rs->reads, rs->writes,
+                                 os->responses, os->unsolicited, confirmed, discarded);
         }
         for (size_t k = 0; k < d->nep; k++)
                 dstatus_ep_report(d->eps[k]);
@@ -181,6 +186,7 @@ void daemon_status_report(struct daemon *d)
                 struct d_chan *ch = d->chans[i];
                 const struct link_stats *ls = master_chan_link_stats(ch->mc);
                 const struct master_chan_stats *cs = master_chan_get_stats(ch->mc);
+                const struct io_runner_stats *rs = &master_io_stats(ch->io)->run;
                 uint64_t crc = ls->hdr_crc_errors + ls->body_crc_errors;
                 const struct log_field fl[] = {
                         { "DNP3GW_CHANNEL", ch->cfg->name },
@@ -192,9 +198,11 @@ void daemon_status_report(struct daemon *d)
                         { "DNP3GW_TX_BYTES", djournal_u64(e, sizeof(e), cs->tx_bytes) },
                 };
                 log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
-                         "channel %s: %s; rx %s bytes, tx %s bytes, CRC errors %s, discarded bytes "
+                         "channel %s: %s; wake-ups %" PRIu64 ", reads %" PRIu64 ", writes %"
+                         PRIu64 "; rx %s bytes, tx %s bytes, CRC errors %s, discarded bytes "
                          "%s, frames for other addresses %" PRIu64 ", from unexpected sources %"
-                         PRIu64, ch->cfg->name, ch->up ? "up" : "down", c, e, a, b,
+                         PRIu64, ch->cfg->name, ch->up ? "up" : "down",
+                         rs->activations + rs->wakeups, rs->reads, rs->writes, c, e, a, b,
                          cs->other_dest, cs->other_src);
                 for (size_t k = 0; k < ch->ndev; k++) {
                         struct d_dev *v = &ch->devs[k];
