@@ -432,13 +432,7 @@ static int parse_crob_code(const char *s, uint8_t *ret)
 static int parse_crob(char *s, struct master_cmd_obj *o)
 {
         char *f[5];
-        size_t n = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(s, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-                if (n == 5)
-                        return -EINVAL;
-                f[n++] = t;
-        }
+        int n = toolopt_split(s, ":", f, 5);
         uint64_t idx, count = 1, on = 100, off = 100;
         uint8_t code;
         if ((n != 2 && n != 5) || toolopt_u64(f[0], UINT16_MAX, &idx) < 0 ||
@@ -461,13 +455,7 @@ static int parse_crob(char *s, struct master_cmd_obj *o)
 static int parse_ao(char *s, struct master_cmd_obj *o)
 {
         char *f[3];
-        size_t n = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(s, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-                if (n == 3)
-                        return -EINVAL;
-                f[n++] = t;
-        }
+        int n = toolopt_split(s, ":", f, 3);
         uint64_t idx, var;
         char *end;
         if (n < 2 || toolopt_u64(f[0], UINT16_MAX, &idx) < 0)
@@ -527,19 +515,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
         enum {
-                OPT_TCP = 256, OPT_SERIAL, OPT_BAUD, OPT_DATA_BITS, OPT_PARITY, OPT_STOP_BITS,
-                OPT_FLOW, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW, OPT_POLL_CLASS,
-                OPT_UNSOL, OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO, OPT_DIRECT,
-                OPT_DIRECT_NR, OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER, OPT_HELP,
+                OPT_TCP = 256, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW,
+                OPT_POLL_CLASS, OPT_UNSOL, OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO,
+                OPT_DIRECT, OPT_DIRECT_NR, OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER, OPT_HELP,
         };
         static const struct option opts[] = {
                 { "tcp", required_argument, NULL, OPT_TCP },
-                { "serial", required_argument, NULL, OPT_SERIAL },
-                { "baud", required_argument, NULL, OPT_BAUD },
-                { "data-bits", required_argument, NULL, OPT_DATA_BITS },
-                { "parity", required_argument, NULL, OPT_PARITY },
-                { "stop-bits", required_argument, NULL, OPT_STOP_BITS },
-                { "flow", required_argument, NULL, OPT_FLOW },
+                TOOLOPT_SERIAL_OPTIONS,
                 { "address", required_argument, NULL, OPT_ADDRESS },
                 { "master-address", required_argument, NULL, OPT_MASTER },
                 { "integrity", no_argument, NULL, OPT_INTEGRITY },
@@ -572,7 +554,6 @@ int main(int argc, char **argv)
                 .control_timeout_ms = 0,
                 .offline_retry_ms = 5000,
         };
-        const char *serial = NULL;
         char *tcp = NULL;
         uint64_t u, poll_ms = 0, exit_ms = 0;
         bool tsync = false, have_mode = false;
@@ -588,24 +569,6 @@ int main(int argc, char **argv)
                 case OPT_TCP:
                         tcp = optarg;
                         r = parse_hostport(optarg, &cfg.pipe.tcp);
-                        break;
-                case OPT_SERIAL:
-                        serial = optarg;
-                        break;
-                case OPT_BAUD:
-                        r = toolopt_baud(optarg, &cfg.pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &cfg.pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_PARITY:
-                        r = toolopt_parity(optarg, &cfg.pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &cfg.pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_FLOW:
-                        r = toolopt_flow(optarg, &cfg.pipe.serial, why, sizeof(why));
                         break;
                 case OPT_ADDRESS:
                         r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
@@ -637,17 +600,11 @@ int main(int argc, char **argv)
                                 r = -EINVAL;
                         break;
                 case OPT_CROB:
-                        if (p.have_cmd)
-                                r = -EINVAL;
-                        else
-                                r = parse_crob(optarg, &p.cmd);
-                        p.have_cmd = true;
-                        break;
                 case OPT_AO:
                         if (p.have_cmd)
                                 r = -EINVAL;
                         else
-                                r = parse_ao(optarg, &p.cmd);
+                                r = (c == OPT_CROB ? parse_crob : parse_ao)(optarg, &p.cmd);
                         p.have_cmd = true;
                         break;
                 case OPT_SBO:
@@ -679,23 +636,26 @@ int main(int argc, char **argv)
                 case OPT_HELP:
                         usage(stdout);
                         return POLL_EXIT_OK;
-                default:
-                        usage(stderr);
-                        return POLL_EXIT_USAGE;
+                default:        /* --baud, --parity ...: the serial options */
+                        r = toolopt_serial(c, optarg, &cfg.pipe.serial, why, sizeof(why));
+                        if (r == -ENOENT) {
+                                usage(stderr);
+                                return POLL_EXIT_USAGE;
+                        }
+                        break;
                 }
                 if (r < 0) {
-                        toolopt_refused("dnp3poll", opts[c - OPT_TCP].name, optarg, why);
+                        toolopt_refused("dnp3poll", toolopt_name(opts, c), optarg, why);
                         return POLL_EXIT_USAGE;
                 }
         }
-        if (optind != argc || !tcp == !serial || (have_mode && !p.have_cmd) ||
+        if (optind != argc || !tcp == !cfg.pipe.serial.device || (have_mode && !p.have_cmd) ||
             dcfg.address == cfg.chan.master_address) {
                 usage(stderr);
                 return POLL_EXIT_USAGE;
         }
         p.tcp = tcp != NULL;
         cfg.pipe.transport = p.tcp ? IO_TRANSPORT_TCP : IO_TRANSPORT_SERIAL;
-        cfg.pipe.serial.device = serial;
         for (unsigned i = 0; i < 3; i++)
                 dcfg.class_ms[i] = poll_ms;
         if (tsync) {

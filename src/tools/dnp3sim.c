@@ -317,18 +317,12 @@ static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
 int main(int argc, char **argv)
 {
         enum {
-                OPT_LISTEN = 256, OPT_SERIAL, OPT_BAUD, OPT_DATA_BITS, OPT_PARITY, OPT_STOP_BITS,
-                OPT_FLOW, OPT_ADDRESS, OPT_MASTER, OPT_POINTS, OPT_UNSOL, OPT_SCRIPT, OPT_ALLOW,
-                OPT_DEPTH, OPT_MAXFRAG, OPT_CONFIRM, OPT_KEEPALIVE, OPT_HELP,
+                OPT_LISTEN = 256, OPT_ADDRESS, OPT_MASTER, OPT_POINTS, OPT_UNSOL,
+                OPT_SCRIPT, OPT_ALLOW, OPT_DEPTH, OPT_MAXFRAG, OPT_CONFIRM, OPT_KEEPALIVE, OPT_HELP,
         };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
-                { "serial", required_argument, NULL, OPT_SERIAL },
-                { "baud", required_argument, NULL, OPT_BAUD },
-                { "data-bits", required_argument, NULL, OPT_DATA_BITS },
-                { "parity", required_argument, NULL, OPT_PARITY },
-                { "stop-bits", required_argument, NULL, OPT_STOP_BITS },
-                { "flow", required_argument, NULL, OPT_FLOW },
+                TOOLOPT_SERIAL_OPTIONS,
                 { "address", required_argument, NULL, OPT_ADDRESS },
                 { "master-address", required_argument, NULL, OPT_MASTER },
                 { "points", required_argument, NULL, OPT_POINTS },
@@ -350,11 +344,19 @@ int main(int argc, char **argv)
         struct outst_io_cfg iocfg = { 0 };
         struct io_cidr allow[SIM_MAX_ALLOW];
         size_t n_allow = 0;
-        const char *listen = NULL, *serial = NULL, *script = NULL;
+        const char *listen = NULL, *script = NULL;
         uint64_t address = 10, master = 1, depth = 10000, maxfrag = 2048, confirm = 5000;
         uint64_t keepalive = 0;
         bool unsol = false;
         uint32_t counts[DNP_TYPE_MAX];
+        const struct toolopt_num nums[] = {
+                { OPT_ADDRESS, 0, 0xfff0 - 1, &address },
+                { OPT_MASTER, 0, 0xfff0 - 1, &master },
+                { OPT_DEPTH, 0, 1000000, &depth },
+                { OPT_MAXFRAG, 249, 65535, &maxfrag },
+                { OPT_CONFIRM, 0, 3600000, &confirm },
+                { OPT_KEEPALIVE, 0, 3600000, &keepalive },
+        };
         int c, r;
 
         parse_points("bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2", counts);
@@ -365,30 +367,6 @@ int main(int argc, char **argv)
                 case OPT_LISTEN:
                         listen = optarg;
                         r = io_endpoint_parse(optarg, &iocfg.listen.ep);
-                        break;
-                case OPT_SERIAL:
-                        serial = optarg;
-                        break;
-                case OPT_BAUD:
-                        r = toolopt_baud(optarg, &pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_DATA_BITS:
-                        r = toolopt_data_bits(optarg, &pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_PARITY:
-                        r = toolopt_parity(optarg, &pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_STOP_BITS:
-                        r = toolopt_stop_bits(optarg, &pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_FLOW:
-                        r = toolopt_flow(optarg, &pipe.serial, why, sizeof(why));
-                        break;
-                case OPT_ADDRESS:
-                        r = toolopt_u64(optarg, 0xfff0 - 1, &address);
-                        break;
-                case OPT_MASTER:
-                        r = toolopt_u64(optarg, 0xfff0 - 1, &master);
                         break;
                 case OPT_POINTS:
                         r = parse_points(optarg, counts);
@@ -405,33 +383,25 @@ int main(int argc, char **argv)
                         else
                                 r = io_cidr_parse(optarg, &allow[n_allow++]);
                         break;
-                case OPT_DEPTH:
-                        r = toolopt_u64(optarg, 1000000, &depth);
-                        break;
-                case OPT_MAXFRAG:
-                        r = toolopt_u64(optarg, 65535, &maxfrag);
-                        if (r == 0 && maxfrag < 249)
-                                r = -EINVAL;
-                        break;
-                case OPT_CONFIRM:
-                        r = toolopt_u64(optarg, 3600000, &confirm);
-                        break;
-                case OPT_KEEPALIVE:
-                        r = toolopt_u64(optarg, 3600000, &keepalive);
-                        break;
                 case OPT_HELP:
                         usage(stdout);
                         return 0;
-                default:
-                        usage(stderr);
-                        return 2;
+                default:        /* the numbers, and --serial, --baud ...: the serial options */
+                        r = toolopt_num(nums, sizeof(nums) / sizeof(nums[0]), c, optarg);
+                        if (r == -ENOENT)
+                                r = toolopt_serial(c, optarg, &pipe.serial, why, sizeof(why));
+                        if (r == -ENOENT) {
+                                usage(stderr);
+                                return 2;
+                        }
+                        break;
                 }
                 if (r < 0) {
-                        toolopt_refused("dnp3sim", opts[c - OPT_LISTEN].name, optarg, why);
+                        toolopt_refused("dnp3sim", toolopt_name(opts, c), optarg, why);
                         return 2;
                 }
         }
-        if (optind != argc || !listen == !serial) {
+        if (optind != argc || !listen == !pipe.serial.device) {
                 usage(stderr);
                 return 2;
         }
@@ -455,11 +425,10 @@ int main(int argc, char **argv)
                 .event_depth = { 0, (uint32_t)depth, (uint32_t)depth, (uint32_t)depth },
         };
         memcpy(ocfg.points, counts, sizeof(counts));
-        if (serial) {
+        if (pipe.serial.device) {
                 iocfg.pipe = &pipe;
-                pipe.serial.device = serial;
                 s.serial = true;
-                s.where = serial;
+                s.where = pipe.serial.device;
         } else {
                 iocfg.listen.allow = allow;
                 iocfg.listen.n_allow = n_allow;

@@ -57,29 +57,59 @@ static int number(const char *s, int (*check)(long long v, char *why, size_t n),
         return r;
 }
 
-int toolopt_baud(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+int toolopt_serial(int opt, const char *s, struct io_serial_cfg *c, char *why, size_t n)
 {
-        return number(s, io_baud_check, &c->baud, why, n);
+        switch (opt) {
+        case TOOLOPT_DEVICE:
+                c->device = s;
+                return 0;
+        case TOOLOPT_BAUD:
+                return number(s, io_baud_check, &c->baud, why, n);
+        case TOOLOPT_DATA_BITS:
+                return number(s, io_data_bits_check, &c->data_bits, why, n);
+        case TOOLOPT_STOP_BITS:
+                return number(s, io_stop_bits_check, &c->stop_bits, why, n);
+        case TOOLOPT_PARITY:
+                return io_parity_parse(s, &c->parity, NULL, why, n);
+        case TOOLOPT_FLOW:
+                return io_flow_parse(s, &c->flow, NULL, why, n);
+        default:
+                return -ENOENT;
+        }
 }
 
-int toolopt_data_bits(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+int toolopt_num(const struct toolopt_num *tab, size_t n, int opt, const char *s)
 {
-        return number(s, io_data_bits_check, &c->data_bits, why, n);
+        for (size_t i = 0; i < n; i++) {
+                if (tab[i].opt != opt)
+                        continue;
+                uint64_t v;
+                if (toolopt_u64(s, tab[i].max, &v) < 0 || v < tab[i].min)
+                        return -EINVAL;
+                *tab[i].ret = v;
+                return 0;
+        }
+        return -ENOENT;
 }
 
-int toolopt_stop_bits(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+const char *toolopt_name(const struct option *opts, int val)
 {
-        return number(s, io_stop_bits_check, &c->stop_bits, why, n);
+        for (; opts->name; opts++)
+                if (opts->val == val)
+                        return opts->name;
+        return "?";
 }
 
-int toolopt_parity(const char *s, struct io_serial_cfg *c, char *why, size_t n)
+int toolopt_split(char *s, const char *sep, char **f, size_t max)
 {
-        return io_parity_parse(s, &c->parity, NULL, why, n);
-}
-
-int toolopt_flow(const char *s, struct io_serial_cfg *c, char *why, size_t n)
-{
-        return io_flow_parse(s, &c->flow, NULL, why, n);
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(s, sep, &save); t; t = strtok_r(NULL, sep, &save)) {
+                if (n == max)
+                        return -EINVAL;
+                f[n++] = t;
+        }
+        return (int)n;
 }
 
 void toolopt_refused(const char *prog, const char *opt, const char *value, const char *why)
