@@ -19,6 +19,15 @@
 #define GW_LOG_NAME(name, str) [GW_LOG_##name] = str,
 NAMES_DEFINE(gw_log_level_name, enum gw_log_level, GW_LOG_LEVEL_LIST, GW_LOG_NAME)
 
+int gw_log_level_from_name(const char *s, enum gw_log_level *ret)
+{
+        int i = names_index(gw_log_level_name_tab, NAMES_COUNT(gw_log_level_name_tab), s);
+        if (i < 0)
+                return -EINVAL;
+        *ret = (enum gw_log_level)i;
+        return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* gateway                                                                  */
 

@@ -84,6 +84,8 @@ enum gw_transport { GW_TRANSPORT_SERIAL, GW_TRANSPORT_TCP };
 
 /* "info", "delay" ...; NAMES_UNKNOWN (dnp3/names.h) out of range. */
 const char *gw_log_level_name(enum gw_log_level l);
+/* The level named s ("info", case ignored): 0 and *ret, or -EINVAL. */
+int gw_log_level_from_name(const char *s, enum gw_log_level *ret);
 const char *gw_tsync_name(enum gw_tsync t);
 
 struct gw_gateway {

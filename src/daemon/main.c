@@ -29,21 +29,6 @@ static void usage(FILE *f)
                    "  -V        version\n");
 }
 
-static int parse_level(const char *s, enum gw_log_level *ret)
-{
-        static const char *const names[] = {
-#define X(name, str) [GW_LOG_##name] = str,
-                GW_LOG_LEVEL_LIST(X)
-#undef X
-        };
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-                if (strcmp(names[i], s) == 0) {
-                        *ret = (enum gw_log_level)i;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 int main(int argc, char **argv)
 {
         struct daemon_opts opts = { .config_path = GW_CONFIG_DEFAULT_PATH, .level = GW_LOG_INFO };
@@ -59,7 +44,7 @@ int main(int argc, char **argv)
                         check = true;
                         break;
                 case 'l':
-                        if (parse_level(optarg, &opts.level) < 0) {
+                        if (gw_log_level_from_name(optarg, &opts.level) < 0) {
                                 fprintf(stderr, "dnp3gwd: unknown log level '%s'\n", optarg);
                                 return EX_USAGE;
                         }

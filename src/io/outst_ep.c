@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include "dnp3/names.h"
 #include "io/clock.h"
 #include "io/pipe.h"
 
@@ -41,16 +42,8 @@ struct outst_ep {
         struct outst_ep_stats stats;
 };
 
-static const char *const drop_names[OUTST_EP_DROP_MAX] = {
-#define X(name, text) [OUTST_EP_DROP_##name] = text,
-        OUTST_EP_DROP_LIST(X)
-#undef X
-};
-
-const char *outst_ep_drop_name(enum outst_ep_drop d)
-{
-        return d < OUTST_EP_DROP_MAX ? drop_names[d] : NULL;
-}
+#define DROP_NAME(name, text) [OUTST_EP_DROP_##name] = text,
+NAMES_DEFINE(outst_ep_drop_name, enum outst_ep_drop, OUTST_EP_DROP_LIST, DROP_NAME)
 
 static struct outst_ep_member *ep_member(const struct outst_ep *ep, uint16_t address)
 {

@@ -4,24 +4,18 @@
 
 #include <errno.h>
 
+#include "dnp3/names.h"
+
 typedef int (*pipe_ctor)(struct event_base *, const struct io_pipe_cfg *, struct io_pipe **);
 
-static const char *const transport_names[IO_TRANSPORT_MAX] = {
-#define X(name, text, ctor) [IO_TRANSPORT_##name] = text,
-        IO_TRANSPORT_LIST(X)
-#undef X
-};
+#define TRANSPORT_NAME(name, text, ctor) [IO_TRANSPORT_##name] = text,
+NAMES_DEFINE(io_transport_name, enum io_transport, IO_TRANSPORT_LIST, TRANSPORT_NAME)
 
 static const pipe_ctor transport_ctors[IO_TRANSPORT_MAX] = {
 #define X(name, text, ctor) [IO_TRANSPORT_##name] = ctor,
         IO_TRANSPORT_LIST(X)
 #undef X
 };
-
-const char *io_transport_name(enum io_transport t)
-{
-        return t < IO_TRANSPORT_MAX ? transport_names[t] : NULL;
-}
 
 int io_pipe_open(struct event_base *base, const struct io_pipe_cfg *cfg, struct io_pipe **ret)
 {

@@ -7,19 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dnp3/names.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const parity_names[] = {
-#define X(name, str) [IO_PARITY_##name] = str,
-        IO_PARITY_LIST(X)
-#undef X
-};
+#define PARITY_NAME(name, str) [IO_PARITY_##name] = str,
+NAMES_DEFINE(io_parity_name, enum io_parity, IO_PARITY_LIST, PARITY_NAME)
 
-static const char *const flow_names[] = {
-#define X(name, str, refused) [IO_FLOW_##name] = str,
-        IO_FLOW_LIST(X)
-#undef X
-};
+#define FLOW_NAME(name, str, refused) [IO_FLOW_##name] = str,
+NAMES_DEFINE(io_flow_name, enum io_flow, IO_FLOW_LIST, FLOW_NAME)
 
 static const char *const flow_refused[] = {
 #define X(name, str, refused) [IO_FLOW_##name] = refused,
@@ -36,16 +32,6 @@ static const long long bauds[] = {
         IO_BAUD_LIST(X)
 #undef X
 };
-
-const char *io_parity_name(enum io_parity p)
-{
-        return (unsigned)p < ARRAY_SIZE(parity_names) ? parity_names[p] : "?";
-}
-
-const char *io_flow_name(enum io_flow f)
-{
-        return (unsigned)f < ARRAY_SIZE(flow_names) ? flow_names[f] : "?";
-}
 
 /* Appends to why[0..n-1] at *len; stops quietly when full. */
 __attribute__((format(printf, 4, 5)))
@@ -98,7 +84,7 @@ static int names_parse(const char *s, const char *const *names, const char *cons
 int io_parity_parse(const char *s, enum io_parity *ret, io_names_hint_fn *hint, char *why,
                     size_t n)
 {
-        int r = names_parse(s, parity_names, NULL, ARRAY_SIZE(parity_names), hint, why, n);
+        int r = names_parse(s, io_parity_name_tab, NULL, ARRAY_SIZE(io_parity_name_tab), hint, why, n);
         if (r < 0)
                 return r;
         *ret = (enum io_parity)r;
@@ -107,7 +93,7 @@ int io_parity_parse(const char *s, enum io_parity *ret, io_names_hint_fn *hint, 
 
 int io_flow_parse(const char *s, enum io_flow *ret, io_names_hint_fn *hint, char *why, size_t n)
 {
-        int r = names_parse(s, flow_names, flow_refused, ARRAY_SIZE(flow_names), hint, why, n);
+        int r = names_parse(s, io_flow_name_tab, flow_refused, ARRAY_SIZE(io_flow_name_tab), hint, why, n);
         if (r < 0)
                 return r;
         *ret = (enum io_flow)r;

@@ -50,7 +50,7 @@ enum io_flow {
         X(300) X(600) X(1200) X(1800) X(2400) X(4800) X(9600) X(19200) X(38400) \
         X(57600) X(115200) X(230400) X(460800) X(921600)
 
-/* The name of p / f, "?" for a value outside the table. */
+/* The name of p / f, NAMES_UNKNOWN (dnp3/names.h) for a value outside the table. */
 const char *io_parity_name(enum io_parity p);
 const char *io_flow_name(enum io_flow f);
 

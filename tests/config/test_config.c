@@ -420,6 +420,8 @@ static void test_names(void **state)
         /* the one fallback text of every name table (dnp3/names.h), was "?" */
         assert_string_equal(gw_log_level_name(GW_LOG_MAX), "UNKNOWN");
         assert_string_equal(gw_tsync_name(GW_TSYNC_MAX), "UNKNOWN");
+        assert_string_equal(io_parity_name(IO_PARITY_MAX), "UNKNOWN");
+        assert_string_equal(io_flow_name(IO_FLOW_MAX), "UNKNOWN");
 }
 
 int main(void)
