@@ -109,6 +109,44 @@ static void d_on_status(evutil_socket_t fd, short what, void *arg)
         dstatus_notify(d, false);       /* keep counters in STATUS= current without a watchdog */
 }
 
+void daemon_free(struct daemon *d)
+{
+        if (!d)
+                return;
+        /* channels first: their teardown may complete controls through the core */
+        for (size_t c = 0; c < d->nchan; c++)
+                dsess_chan_free(d->chans[c]);
+        for (size_t i = 0; i < d->nout; i++) {
+                if (d->gw)
+                        gw_set_outstation(d->gw->g, i, NULL);
+                dsess_out_free(d->outs[i]);
+        }
+        for (size_t k = 0; k < d->nep; k++) {
+                outst_ep_free(d->eps[k]->oe);
+                free(d->eps[k]);
+        }
+        free(d->eps);
+        while (d->retired) {
+                struct d_gw *dg = d->retired;
+                d->retired = dg->next;
+                dsess_gw_free_now(dg);
+        }
+        dsess_gw_free_now(d->gw);
+        for (int i = 0; i < 4; i++)
+                if (d->sig[i])
+                        event_free(d->sig[i]);
+        struct event *evs[] = { d->deferred, d->status_later, d->status, d->watchdog };
+        for (size_t i = 0; i < D_N(evs); i++)
+                if (evs[i])
+                        event_free(evs[i]);
+        free(d->outs);
+        free(d->chans);
+        free(d->slots);
+        gw_config_free(d->cfg);
+        free(d->path);
+        free(d);
+}
+
 int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct gw_config *cfg,
                struct daemon **ret)
 {
@@ -156,44 +194,6 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
 fail:
         daemon_free(d);
         return r;
-}
-
-void daemon_free(struct daemon *d)
-{
-        if (!d)
-                return;
-        /* channels first: their teardown may complete controls through the core */
-        for (size_t c = 0; c < d->nchan; c++)
-                dsess_chan_free(d->chans[c]);
-        for (size_t i = 0; i < d->nout; i++) {
-                if (d->gw)
-                        gw_set_outstation(d->gw->g, i, NULL);
-                dsess_out_free(d->outs[i]);
-        }
-        for (size_t k = 0; k < d->nep; k++) {
-                outst_ep_free(d->eps[k]->oe);
-                free(d->eps[k]);
-        }
-        free(d->eps);
-        while (d->retired) {
-                struct d_gw *dg = d->retired;
-                d->retired = dg->next;
-                dsess_gw_free_now(dg);
-        }
-        dsess_gw_free_now(d->gw);
-        for (int i = 0; i < 4; i++)
-                if (d->sig[i])
-                        event_free(d->sig[i]);
-        struct event *evs[] = { d->deferred, d->status_later, d->status, d->watchdog };
-        for (size_t i = 0; i < D_N(evs); i++)
-                if (evs[i])
-                        event_free(evs[i]);
-        free(d->outs);
-        free(d->chans);
-        free(d->slots);
-        gw_config_free(d->cfg);
-        free(d->path);
-        free(d);
 }
 
 int daemon_run(struct daemon *d)

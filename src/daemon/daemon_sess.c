@@ -21,6 +21,16 @@
 
 #include "outstation/events.h"
 
+void dsess_gw_free_now(struct d_gw *dg)
+{
+        if (!dg)
+                return;
+        if (dg->free_ev)
+                event_free(dg->free_ev);
+        gw_free(dg->g);
+        free(dg);
+}
+
 int dsess_gw_new(struct daemon *d, const struct gw_config *cfg, struct d_gw **ret)
 {
         struct gw_map_entry *map;
@@ -361,16 +371,6 @@ int dsess_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, siz
 fail:
         dsess_chan_free(ch);
         return r;
-}
-
-void dsess_gw_free_now(struct d_gw *dg)
-{
-        if (!dg)
-                return;
-        if (dg->free_ev)
-                event_free(dg->free_ev);
-        gw_free(dg->g);
-        free(dg);
 }
 
 static void dsess_on_retired(evutil_socket_t fd, short what, void *arg)

@@ -78,6 +78,18 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
         evconnlistener_enable(l->evl);
 }
 
+void io_listener_free(struct io_listener *l)
+{
+        if (!l)
+                return;
+        if (l->evl)
+                evconnlistener_free(l->evl);
+        if (l->resume)
+                event_free(l->resume);
+        free(l->allow);
+        free(l);
+}
+
 int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
                     const struct io_listener_cb *cb, void *ctx, struct io_listener **ret)
 {
@@ -126,23 +138,8 @@ int io_listener_new(struct event_base *base, const struct io_listener_cfg *cfg,
         *ret = l;
         return 0;
 fail:
-        if (l->resume)
-                event_free(l->resume);
-        free(l->allow);
-        free(l);
+        io_listener_free(l);    /* l->evl is NULL here */
         return err;
-}
-
-void io_listener_free(struct io_listener *l)
-{
-        if (!l)
-                return;
-        if (l->evl)
-                evconnlistener_free(l->evl);
-        if (l->resume)
-                event_free(l->resume);
-        free(l->allow);
-        free(l);
 }
 
 uint16_t io_listener_port(const struct io_listener *l)

@@ -47,6 +47,15 @@ static void io_on_down(void *ctx, int err, const char *what)
                 io->cb.on_down(io->ctx, err, what);
 }
 
+void master_io_free(struct master_io *io)
+{
+        if (!io)
+                return;
+        io_runner_free(io->run);        /* and the pipe */
+        master_chan_free(io->ch);
+        free(io);
+}
+
 int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
                   const struct master_callbacks *mcb, const struct master_io_cb *cb, void *ctx,
                   struct master_io **ret)
@@ -82,15 +91,6 @@ int master_io_new(struct event_base *base, const struct master_io_cfg *cfg,
 fail:
         master_io_free(io);
         return r;
-}
-
-void master_io_free(struct master_io *io)
-{
-        if (!io)
-                return;
-        io_runner_free(io->run);        /* and the pipe */
-        master_chan_free(io->ch);
-        free(io);
 }
 
 int master_io_add_dev(struct master_io *io, const struct master_dev_cfg *cfg,

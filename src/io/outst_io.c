@@ -154,6 +154,21 @@ static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16
 
 /* ---- public ---------------------------------------------------------- */
 
+void outst_io_free(struct outst_io *io)
+{
+        if (!io)
+                return;
+        io_runner_free(io->run);        /* and its pipe */
+        if (io->ep) {
+                outst_ep_detach(io->ep, &io->member);
+                if (io->own_ep)
+                        outst_ep_free(io->ep);
+        }
+        free(io->allow);
+        outst_free(io->o);
+        free(io);
+}
+
 int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
                  const struct outst_cfg *ocfg, const struct outst_callbacks *ocb,
                  const struct outst_io_cb *cb, void *ctx, struct outst_io **ret)
@@ -203,21 +218,6 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
 fail:
         outst_io_free(io);
         return err;
-}
-
-void outst_io_free(struct outst_io *io)
-{
-        if (!io)
-                return;
-        io_runner_free(io->run);        /* and its pipe */
-        if (io->ep) {
-                outst_ep_detach(io->ep, &io->member);
-                if (io->own_ep)
-                        outst_ep_free(io->ep);
-        }
-        free(io->allow);
-        outst_free(io->o);
-        free(io);
 }
 
 struct outst *outst_io_outst(struct outst_io *io)
