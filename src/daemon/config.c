@@ -139,7 +139,7 @@ void gw_config_free(struct gw_config *cfg)
         }
         free(cfg->outstations);
         for (size_t i = 0; i < cfg->nchannels; i++) {
-                free(cfg->channels[i].serial.device);
+                free((char *)cfg->channels[i].serial.device);
                 free(cfg->channels[i].tcp.host);
                 free(cfg->channels[i].devices);
         }

@@ -21,6 +21,7 @@
 
 #include "dnp3/obj.h"           /* enum dnp_type */
 #include "io/addr.h"
+#include "io/pipe.h"             /* enum io_transport, struct io_serial_cfg */
 #include "io/serial_names.h"     /* enum io_parity, enum io_flow: the serial vocabulary */
 
 /* The build sets it from sysconfdir (src/daemon/meson.build). */
@@ -80,7 +81,6 @@ enum gw_tsync {
         GW_TSYNC_MAX
 };
 
-enum gw_transport { GW_TRANSPORT_SERIAL, GW_TRANSPORT_TCP };
 
 /* "info", "delay" ...; NAMES_UNKNOWN (dnp3/names.h) out of range. */
 const char *gw_log_level_name(enum gw_log_level l);
@@ -122,16 +122,6 @@ struct gw_outstation {
         int line;
 };
 
-/* The values io/serial_names.h accepts. */
-struct gw_serial {
-        char *device;
-        unsigned baud;
-        unsigned data_bits;             /* always 8 */
-        enum io_parity parity;
-        unsigned stop_bits;             /* 1 or 2 */
-        enum io_flow flow_control;      /* never IO_FLOW_XONXOFF */
-};
-
 struct gw_tcp {
         char *host;                     /* numeric IPv4 or IPv6 */
         uint16_t port;
@@ -155,8 +145,10 @@ struct gw_device {
 
 struct gw_channel {
         char name[GW_NAME_MAX];
-        enum gw_transport transport;
-        struct gw_serial serial;        /* transport == SERIAL */
+        enum io_transport transport;    /* IO_TRANSPORT_SERIAL or IO_TRANSPORT_TCP */
+        /* transport == SERIAL: the values io/serial_names.h accepts (data_bits
+         * always 8, flow never IO_FLOW_XONXOFF); device is the config's copy */
+        struct io_serial_cfg serial;
         struct gw_tcp tcp;              /* transport == TCP */
         uint16_t master_address;
         uint64_t response_timeout_ms;

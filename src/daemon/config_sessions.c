@@ -10,6 +10,7 @@
 #include "dnp3/names.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,14 +86,8 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                 return;
         cfg_check_keys(ld, s, outstation_keys, ARRAY_SIZE(outstation_keys));
 
-        const config_setting_t *ns = config_setting_get_member(s, "name");
-        if (cfg_get_name(ld, s, o->name, true) > 0) {
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(cfg->outstations[j].name, o->name) == 0)
-                                cfg_err(ld, ns,
-                                        "duplicate outstation name \"%s\" (also at line %d)",
-                                        o->name, cfg->outstations[j].line);
-        }
+        cfg_get_unique_name(ld, s, cfg->outstations, sizeof(*o), i,
+                            offsetof(struct gw_outstation, line), "outstation", "");
 
         const config_setting_t *ls = NULL;
         const char *listen = "0.0.0.0:20000";
@@ -211,7 +206,7 @@ static void serial_number(struct ld *ld, const config_setting_t *g, const char *
                 *ret = (unsigned)v;
 }
 
-static void parse_serial(struct ld *ld, const config_setting_t *g, struct gw_serial *sp)
+static void parse_serial(struct ld *ld, const config_setting_t *g, struct io_serial_cfg *sp)
 {
         cfg_check_keys(ld, g, serial_keys, ARRAY_SIZE(serial_keys));
         const char *dev;
@@ -236,7 +231,7 @@ static void parse_serial(struct ld *ld, const config_setting_t *g, struct gw_ser
             io_parity_parse(v, &sp->parity, cfg_suggest, why, sizeof(why)) < 0)
                 cfg_err(ld, s, "%s", why);
         if (cfg_get_string(ld, g, "flow_control", &s, &v) > 0 &&
-            io_flow_parse(v, &sp->flow_control, cfg_suggest, why, sizeof(why)) < 0)
+            io_flow_parse(v, &sp->flow, cfg_suggest, why, sizeof(why)) < 0)
                 cfg_err(ld, s, "%s", why);
 }
 
@@ -282,13 +277,8 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
         if (!cfg_want_group(ld, s))
                 return;
         cfg_check_keys(ld, s, device_keys, ARRAY_SIZE(device_keys));
-        const config_setting_t *ns = config_setting_get_member(s, "name");
-        if (cfg_get_name(ld, s, d->name, true) > 0) {
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(ch->devices[j].name, d->name) == 0)
-                                cfg_err(ld, ns, "duplicate device name \"%s\" on this channel "
-                                        "(also at line %d)", d->name, ch->devices[j].line);
-        }
+        cfg_get_unique_name(ld, s, ch->devices, sizeof(*d), i, offsetof(struct gw_device, line),
+                            "device", " on this channel");
         int ra = cfg_get_u16(ld, s, "address", 0, GW_ADDRESS_MAX, &d->address);
         if (ra == 0)
                 cfg_missing(ld, s, "address");
@@ -335,9 +325,9 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
         struct gw_config *cfg = ld->cfg;
         struct gw_channel *ch = &cfg->channels[i];
         *ch = (struct gw_channel){
-                .transport = GW_TRANSPORT_SERIAL,
+                .transport = IO_TRANSPORT_SERIAL,
                 .serial = { .baud = 9600, .data_bits = 8, .parity = IO_PARITY_NONE,
-                            .stop_bits = 1, .flow_control = IO_FLOW_NONE },
+                            .stop_bits = 1, .flow = IO_FLOW_NONE },
                 .tcp = { .port = 20000 },
                 .master_address = 1,
                 .response_timeout_ms = 2000,
@@ -348,13 +338,8 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
         if (!cfg_want_group(ld, s))
                 return;
         cfg_check_keys(ld, s, channel_keys, ARRAY_SIZE(channel_keys));
-        const config_setting_t *ns = config_setting_get_member(s, "name");
-        if (cfg_get_name(ld, s, ch->name, true) > 0) {
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(cfg->channels[j].name, ch->name) == 0)
-                                cfg_err(ld, ns, "duplicate channel name \"%s\" (also at line %d)",
-                                        ch->name, cfg->channels[j].line);
-        }
+        cfg_get_unique_name(ld, s, cfg->channels, sizeof(*ch), i,
+                            offsetof(struct gw_channel, line), "channel", "");
 
         const config_setting_t *ss = config_setting_get_member(s, "serial");
         const config_setting_t *ts = config_setting_get_member(s, "tcp");
@@ -367,17 +352,17 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                 const config_setting_t *dv = config_setting_get_member(ss, "device");
                 for (size_t j = 0; j < i && ch->serial.device; j++) {
                         const struct gw_channel *p = &cfg->channels[j];
-                        if (p->transport == GW_TRANSPORT_SERIAL && p->serial.device &&
+                        if (p->transport == IO_TRANSPORT_SERIAL && p->serial.device &&
                             strcmp(p->serial.device, ch->serial.device) == 0)
                                 cfg_err(ld, dv, "\"%s\" is already used by channel \"%s\" "
                                         "(line %d)", ch->serial.device, p->name, p->line);
                 }
         } else if (ts && cfg_want_group(ld, ts)) {
-                ch->transport = GW_TRANSPORT_TCP;
+                ch->transport = IO_TRANSPORT_TCP;
                 parse_tcp(ld, ts, &ch->tcp);
                 for (size_t j = 0; j < i; j++) {
                         const struct gw_channel *p = &cfg->channels[j];
-                        if (p->transport == GW_TRANSPORT_TCP &&
+                        if (p->transport == IO_TRANSPORT_TCP &&
                             io_endpoint_eq(&p->tcp.endpoint, &ch->tcp.endpoint))
                                 cfg_err(ld, ts, "%s:%u is already used by channel \"%s\" (line %d)",
                                         ch->tcp.host, ch->tcp.port, p->name, p->line);

@@ -104,8 +104,7 @@ int dwire_db_configure(const struct gw_config *cfg, struct db *db)
 void dwire_chan_cfg(const struct gw_channel *cc, struct master_io_cfg *ret)
 {
         *ret = (struct master_io_cfg){
-                .pipe = { .transport = cc->transport == GW_TRANSPORT_TCP ? IO_TRANSPORT_TCP
-                                                                         : IO_TRANSPORT_SERIAL },
+                .pipe = { .transport = cc->transport, .serial = cc->serial },
                 .chan = {
                         .master_address = cc->master_address,
                         .response_timeout_ms = cc->response_timeout_ms,
@@ -114,18 +113,8 @@ void dwire_chan_cfg(const struct gw_channel *cc, struct master_io_cfg *ret)
                         .max_devices = (unsigned)(cc->ndevices > 32 ? cc->ndevices : 0),
                 },
         };
-        if (ret->pipe.transport == IO_TRANSPORT_TCP) {
+        if (ret->pipe.transport == IO_TRANSPORT_TCP)
                 ret->pipe.tcp = (struct io_tcp_cfg){ .host = cc->tcp.host, .port = cc->tcp.port };
-        } else {
-                ret->pipe.serial = (struct io_serial_cfg){
-                        .device = cc->serial.device,
-                        .baud = cc->serial.baud,
-                        .data_bits = cc->serial.data_bits,
-                        .parity = cc->serial.parity,
-                        .stop_bits = cc->serial.stop_bits,
-                        .flow = cc->serial.flow_control,
-                };
-        }
 }
 
 void dwire_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void *user,
@@ -144,7 +133,7 @@ void dwire_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void
                 /* write: delay-measured on serial lines; delay: always measured */
                 .measure_delay = dc->time_sync == GW_TSYNC_DELAY ||
                                  (dc->time_sync == GW_TSYNC_WRITE &&
-                                  cc->transport == GW_TRANSPORT_SERIAL),
+                                  cc->transport == IO_TRANSPORT_SERIAL),
                 /* the OPERATE is awaited as long as an answer from the device */
                 .select_hold_ms = cc->response_timeout_ms,
                 .comm_fail_after = dc->comm_fail_after,
@@ -292,12 +281,12 @@ static bool dwire_transport_same(const struct gw_channel *a, const struct gw_cha
 {
         if (a->transport != b->transport)
                 return false;
-        if (a->transport == GW_TRANSPORT_TCP)
+        if (a->transport == IO_TRANSPORT_TCP)
                 return dwire_str_eq(a->tcp.host, b->tcp.host) && a->tcp.port == b->tcp.port;
         return dwire_str_eq(a->serial.device, b->serial.device) &&
                a->serial.baud == b->serial.baud && a->serial.data_bits == b->serial.data_bits &&
                a->serial.parity == b->serial.parity && a->serial.stop_bits == b->serial.stop_bits &&
-               a->serial.flow_control == b->serial.flow_control;
+               a->serial.flow == b->serial.flow;
 }
 
 static bool dwire_mchan_same(const struct master_chan_cfg *a, const struct master_chan_cfg *b)

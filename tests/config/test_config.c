@@ -105,13 +105,13 @@ static void test_minimal_defaults(void **state)
         assert_int_equal(cfg->nchannels, 1);
         const struct gw_channel *ch = &cfg->channels[0];
         assert_string_equal(ch->name, "bay1");
-        assert_int_equal(ch->transport, GW_TRANSPORT_SERIAL);
+        assert_int_equal(ch->transport, IO_TRANSPORT_SERIAL);
         assert_string_equal(ch->serial.device, "/dev/ttyS1");
         assert_int_equal(ch->serial.baud, 9600);
         assert_int_equal(ch->serial.data_bits, 8);
         assert_int_equal(ch->serial.parity, IO_PARITY_NONE);
         assert_int_equal(ch->serial.stop_bits, 1);
-        assert_int_equal(ch->serial.flow_control, IO_FLOW_NONE);
+        assert_int_equal(ch->serial.flow, IO_FLOW_NONE);
         assert_null(ch->tcp.host);
         assert_int_equal(ch->master_address, 1);
         assert_int_equal(ch->response_timeout_ms, 2000);
@@ -231,7 +231,7 @@ static void test_full(void **state)
         assert_int_equal(cfg->nchannels, 2);
         const struct gw_channel *ch = &cfg->channels[0];
         assert_string_equal(ch->name, "ts");
-        assert_int_equal(ch->transport, GW_TRANSPORT_TCP);
+        assert_int_equal(ch->transport, IO_TRANSPORT_TCP);
         assert_string_equal(ch->tcp.host, "2001:db8::50");
         assert_int_equal(ch->tcp.port, 4001);
         assert_int_equal(ch->tcp.endpoint.sa.ss_family, AF_INET6);
@@ -259,13 +259,13 @@ static void test_full(void **state)
 
         ch = &cfg->channels[1];
         assert_string_equal(ch->name, "rs485_2");
-        assert_int_equal(ch->transport, GW_TRANSPORT_SERIAL);
+        assert_int_equal(ch->transport, IO_TRANSPORT_SERIAL);
         assert_string_equal(ch->serial.device, "/dev/ttyUSB0");
         assert_int_equal(ch->serial.baud, 921600);
         assert_int_equal(ch->serial.data_bits, 8);
         assert_int_equal(ch->serial.parity, IO_PARITY_EVEN);
         assert_int_equal(ch->serial.stop_bits, 2);
-        assert_int_equal(ch->serial.flow_control, IO_FLOW_RTSCTS);
+        assert_int_equal(ch->serial.flow, IO_FLOW_RTSCTS);
         assert_int_equal(ch->ndevices, 2);
         assert_string_equal(ch->devices[0].name, "R-1");
         assert_int_equal(ch->devices[0].time_sync, GW_TSYNC_LAN);
