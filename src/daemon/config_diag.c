@@ -136,34 +136,20 @@ void cfg_err_at(struct ld *ld, const char *file, int line, const char *fmt, ...)
         va_end(ap);
 }
 
-/* An error about setting s, prefixed with its path. */
-__attribute__((format(printf, 3, 4)))
-void cfg_err(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        vdiag(ld, GW_DIAG_ERROR, s, true, fmt, ap);
-        va_end(ap);
-}
+/* fn(ld, s, fmt, ...): a problem of `level` about setting s, prefixed with its path when `path`. */
+#define CFG_DIAG_FN(fn, level, path)                                                    \
+        __attribute__((format(printf, 3, 4)))                                           \
+        void fn(struct ld *ld, const config_setting_t *s, const char *fmt, ...)         \
+        {                                                                               \
+                va_list ap;                                                             \
+                va_start(ap, fmt);                                                      \
+                vdiag(ld, level, s, path, fmt, ap);                                     \
+                va_end(ap);                                                             \
+        }
 
-/* An error at setting s's line without the path prefix. */
-__attribute__((format(printf, 3, 4)))
-void cfg_err_plain(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        vdiag(ld, GW_DIAG_ERROR, s, false, fmt, ap);
-        va_end(ap);
-}
-
-__attribute__((format(printf, 3, 4)))
-void cfg_notice(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        vdiag(ld, GW_DIAG_NOTICE, s, true, fmt, ap);
-        va_end(ap);
-}
+CFG_DIAG_FN(cfg_err, GW_DIAG_ERROR, true)
+CFG_DIAG_FN(cfg_err_plain, GW_DIAG_ERROR, false)       /* at s's line, without the path */
+CFG_DIAG_FN(cfg_notice, GW_DIAG_NOTICE, true)
 
 static int diag_cmp(const void *a, const void *b)
 {

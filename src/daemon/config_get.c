@@ -7,6 +7,7 @@
 #include "daemon/config_priv.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,29 +105,37 @@ int cfg_get_time(struct ld *ld, const config_setting_t *g, const char *key, bool
         return s ? cfg_time_value(ld, s, positive, ret_ms) : 0;
 }
 
-int cfg_get_bool(struct ld *ld, const config_setting_t *g, const char *key, bool *ret)
+/* Member key of g, of libconfig type: 1 and *ret; 0 missing; -1 (reported) of another type. */
+static int member_typed(struct ld *ld, const config_setting_t *g, const char *key, int type,
+                        const char *expected, const config_setting_t **ret)
 {
         const config_setting_t *s = config_setting_get_member(g, key);
         if (!s)
                 return 0;
-        if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-                cfg_err(ld, s, "expected true or false, found %s", cfg_type_name(s));
+        if (config_setting_type(s) != type) {
+                cfg_err(ld, s, "expected %s, found %s", expected, cfg_type_name(s));
                 return -1;
         }
-        *ret = config_setting_get_bool(s) != 0;
+        *ret = s;
         return 1;
+}
+
+int cfg_get_bool(struct ld *ld, const config_setting_t *g, const char *key, bool *ret)
+{
+        const config_setting_t *s;
+        int r = member_typed(ld, g, key, CONFIG_TYPE_BOOL, "true or false", &s);
+        if (r > 0)
+                *ret = config_setting_get_bool(s) != 0;
+        return r;
 }
 
 int cfg_get_string(struct ld *ld, const config_setting_t *g, const char *key,
                       const config_setting_t **ret_s, const char **ret)
 {
-        const config_setting_t *s = config_setting_get_member(g, key);
-        if (!s)
-                return 0;
-        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-                cfg_err(ld, s, "expected a string, found %s", cfg_type_name(s));
-                return -1;
-        }
+        const config_setting_t *s;
+        int r = member_typed(ld, g, key, CONFIG_TYPE_STRING, "a string", &s);
+        if (r <= 0)
+                return r;
         *ret = config_setting_get_string(s);
         if (ret_s)
                 *ret_s = s;
@@ -196,6 +205,29 @@ int cfg_get_name(struct ld *ld, const config_setting_t *g, char out[GW_NAME_MAX]
         }
         memcpy(out, v, strlen(v) + 1);
         return 1;
+}
+
+_Static_assert(offsetof(struct gw_outstation, name) == 0 &&
+                       offsetof(struct gw_channel, name) == 0 &&
+                       offsetof(struct gw_device, name) == 0,
+               "cfg_get_unique_name() finds each entry's name at its start");
+
+void cfg_get_unique_name(struct ld *ld, const config_setting_t *s, void *base, size_t size,
+                         size_t i, size_t line_off, const char *what, const char *where)
+{
+        char *e = (char *)base + i * size;
+        if (cfg_get_name(ld, s, e, true) <= 0)
+                return;
+        for (size_t j = 0; j < i; j++) {
+                const char *p = (const char *)base + j * size;
+                if (strcmp(p, e) == 0) {
+                        int line;
+                        memcpy(&line, p + line_off, sizeof(line));
+                        cfg_err(ld, config_setting_get_member(s, "name"),
+                                "duplicate %s name \"%s\"%s (also at line %d)", what, e, where,
+                                line);
+                }
+        }
 }
 
 void cfg_missing(struct ld *ld, const config_setting_t *g, const char *key)

@@ -101,6 +101,14 @@ int cfg_get_enum(struct ld *ld, const config_setting_t *g, const char *key,
                  const char *const *names, size_t n, int *ret);
 /* `name` (required or not); out[] keeps "" when missing or invalid. */
 int cfg_get_name(struct ld *ld, const config_setting_t *g, char out[GW_NAME_MAX], bool required);
+/*
+ * The required `name` of entry i of an array at base of entries size bytes
+ * long, each starting with its char name[GW_NAME_MAX] and holding its int
+ * line at line_off: an error when an earlier entry has it ("duplicate WHAT
+ * name "x"WHERE (also at line N)").
+ */
+void cfg_get_unique_name(struct ld *ld, const config_setting_t *s, void *base, size_t size,
+                         size_t i, size_t line_off, const char *what, const char *where);
 void cfg_missing(struct ld *ld, const config_setting_t *g, const char *key);
 /* Reports every member of g whose name is not in keys[]. */
 void cfg_check_keys(struct ld *ld, const config_setting_t *g, const char *const *keys, size_t n);
