@@ -160,14 +160,18 @@ void djournal_check_events(struct daemon *d, uint64_t now)
         }
 }
 
-/* What an audit record names: outstation and peer, channel and device, function. */
+/*
+ * What an audit record names: outstation and peer, channel and device,
+ * function; and how it ended: the result and the latency.
+ */
 struct djournal_audit_who {
-        const char *outname, *peer, *fname;
-        char chan[GW_NAME_MAX], dev[GW_NAME_MAX], func[8];
+        const char *outname, *peer, *fname, *res;
+        const char *from;               /* peer, "?" when unknown (the message's text) */
+        char chan[GW_NAME_MAX], dev[GW_NAME_MAX], func[8], lat[24];
 };
 
 static void djournal_audit_who(const struct d_gw *dg, size_t outstation, uint32_t dev, uint8_t func,
-                        struct djournal_audit_who *w)
+                               int res, uint64_t latency_ms, struct djournal_audit_who *w)
 {
         const struct daemon *d = dg->d;
         w->outname = "(reloaded)";
@@ -181,18 +185,21 @@ static void djournal_audit_who(const struct d_gw *dg, size_t outstation, uint32_
                 snprintf(w->chan, sizeof(w->chan), "%s", d->slots[dev]->ch->cfg->name);
                 snprintf(w->dev, sizeof(w->dev), "%s", djournal_dev_name(d->slots[dev]));
         }
+        w->from = w->peer[0] ? w->peer : "?";
         snprintf(w->func, sizeof(w->func), "%u", func);
         w->fname = app_func_name(func) ? app_func_name(func) : w->func;
+        w->res = res >= 0 && res < MASTER_CMD_RES_MAX
+                         ? master_cmd_res_name((enum master_cmd_res)res)
+                         : "not_forwarded";
+        snprintf(w->lat, sizeof(w->lat), "%" PRIu64, latency_ms);
 }
 
 void djournal_on_audit(void *ctx, const struct gw_audit *a)
 {
         struct d_gw *dg = ctx;
-        char ctl[64], up[16], down[16], lat[24];
+        char ctl[64], up[16], down[16];
         struct djournal_audit_who w;
-        djournal_audit_who(dg, a->outstation, a->dev, a->func, &w);
-        const char *outname = w.outname, *peer = w.peer, *chan = w.chan, *dev = w.dev,
-                   *fname = w.fname;
+        djournal_audit_who(dg, a->outstation, a->dev, a->func, a->res, a->latency_ms, &w);
         if (a->group == dnp_ptype(DNP_TYPE_BO)->cmd_group)    /* a CROB, else g41 */
                 snprintf(ctl, sizeof(ctl), "code=0x%02x count=%u on=%" PRIu32 " off=%" PRIu32,
                          a->v.v.crob.code, a->v.v.crob.count, a->v.v.crob.on_ms,
@@ -201,34 +208,30 @@ void djournal_on_audit(void *ctx, const struct gw_audit *a)
                 snprintf(ctl, sizeof(ctl), "value=%.17g", a->v.v.ao.value);
         snprintf(up, sizeof(up), "%" PRIu32, a->up_index);
         snprintf(down, sizeof(down), "%" PRIu32, a->down_index);
-        snprintf(lat, sizeof(lat), "%" PRIu64, a->latency_ms);
         const char *status = dnp_cmd_status_name(a->status);
-        const char *res = a->res < MASTER_CMD_RES_MAX
-                                  ? master_cmd_res_name((enum master_cmd_res)a->res)
-                                  : "not_forwarded";
         const struct log_field fl[] = {
-                { "DNP3GW_OUTSTATION", outname },
-                { "DNP3GW_PEER", peer },
+                { "DNP3GW_OUTSTATION", w.outname },
+                { "DNP3GW_PEER", w.peer },
                 { "DNP3GW_INDEX", up },
-                { "DNP3GW_CHANNEL", chan },
-                { "DNP3GW_DEVICE", dev },
+                { "DNP3GW_CHANNEL", w.chan },
+                { "DNP3GW_DEVICE", w.dev },
                 { "DNP3GW_SOURCE_INDEX", a->dev == GW_NO_DEV ? "" : down },
-                { "DNP3GW_FUNCTION", fname },
+                { "DNP3GW_FUNCTION", w.fname },
                 { "DNP3GW_CONTROL", ctl },
                 { "DNP3GW_STATUS", status },
-                { "DNP3GW_RESULT", res },
-                { "DNP3GW_LATENCY_MS", lat },
+                { "DNP3GW_RESULT", w.res },
+                { "DNP3GW_LATENCY_MS", w.lat },
         };
         if (a->dev == GW_NO_DEV)
                 log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CONTROL_AUDIT, fl, D_N(fl),
                          "control from %s on outstation %s: %s g%uv%u index %s (%s): not mapped, "
-                         "answered %s", peer[0] ? peer : "?", outname, fname, a->group, a->var,
+                         "answered %s", w.from, w.outname, w.fname, a->group, a->var,
                          up, ctl, status);
         else
                 log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CONTROL_AUDIT, fl, D_N(fl),
                          "control from %s on outstation %s: %s g%uv%u index %s -> %s/%s index %s "
-                         "(%s): %s (%s) in %s ms", peer[0] ? peer : "?", outname, fname,
-                         a->group, a->var, up, chan, dev, down, ctl, status, res, lat);
+                         "(%s): %s (%s) in %s ms", w.from, w.outname, w.fname,
+                         a->group, a->var, up, w.chan, w.dev, down, ctl, status, w.res, w.lat);
 }
 
 /* "0-3,8,10-11": the downstream counter ranges of a freeze. */
@@ -285,44 +288,38 @@ static const char *djournal_freeze_outcome(const struct gw_freeze_audit *a, char
 void djournal_on_freeze_audit(void *ctx, const struct gw_freeze_audit *a)
 {
         struct d_gw *dg = ctx;
-        char ranges[256], lat[24], iin[8], why[192];
+        char ranges[256], iin[8], why[192];
 
         struct djournal_audit_who w;
-        djournal_audit_who(dg, a->outstation, a->dev, a->func, &w);
-        const char *outname = w.outname, *peer = w.peer, *chan = w.chan, *dev = w.dev,
-                   *fname = w.fname;
+        djournal_audit_who(dg, a->outstation, a->dev, a->func, a->res, a->latency_ms, &w);
         djournal_freeze_ranges(a->f, ranges, sizeof(ranges));
-        snprintf(lat, sizeof(lat), "%" PRIu64, a->latency_ms);
         snprintf(iin, sizeof(iin), "0x%04x", a->iin);
-        const char *res = a->res < MASTER_CMD_RES_MAX
-                                  ? master_cmd_res_name((enum master_cmd_res)a->res)
-                                  : "not_forwarded";
         const char *outcome = djournal_freeze_outcome(a, why, sizeof(why));
         const struct log_field fl[] = {
-                { "DNP3GW_OUTSTATION", outname },
-                { "DNP3GW_PEER", peer },
-                { "DNP3GW_CHANNEL", chan },
-                { "DNP3GW_DEVICE", dev },
-                { "DNP3GW_FUNCTION", fname },
+                { "DNP3GW_OUTSTATION", w.outname },
+                { "DNP3GW_PEER", w.peer },
+                { "DNP3GW_CHANNEL", w.chan },
+                { "DNP3GW_DEVICE", w.dev },
+                { "DNP3GW_FUNCTION", w.fname },
                 { "DNP3GW_SOURCE_INDEX", ranges },
-                { "DNP3GW_RESULT", res },
+                { "DNP3GW_RESULT", w.res },
                 { "DNP3GW_IIN", iin },
-                { "DNP3GW_LATENCY_MS", lat },
+                { "DNP3GW_LATENCY_MS", w.lat },
         };
         if (a->dev == GW_NO_DEV)
                 log_send(LOG_WARNING_LEVEL, LOG_MSGID_FREEZE_AUDIT, fl, D_N(fl),
                          "freeze from %s on outstation %s: %s: %s (IIN2.2 upstream)",
-                         peer[0] ? peer : "?", outname, fname, outcome);
+                         w.from, w.outname, w.fname, outcome);
         else
                 log_send(a->up_iin ? LOG_WARNING_LEVEL : LOG_NOTICE_LEVEL,
                          LOG_MSGID_FREEZE_AUDIT, fl, D_N(fl),
                          "freeze from %s on outstation %s: %s -> %s/%s counters %s: %s%s "
-                         "in %s ms", peer[0] ? peer : "?", outname, fname, chan, dev, ranges,
+                         "in %s ms", w.from, w.outname, w.fname, w.chan, w.dev, ranges,
                          outcome,
                          a->up_iin & APP_IIN_NO_FUNC_CODE_SUPPORT ? " (IIN2.0 upstream)"
                          : a->up_iin                              ? " (IIN2.2 upstream)"
                                                                   : "",
-                         lat);
+                         w.lat);
 }
 
 void djournal_on_comm_lost(void *ctx, uint32_t dev, size_t npoints)
