@@ -517,7 +517,8 @@ int main(int argc, char **argv)
         enum {
                 OPT_TCP = 256, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW,
                 OPT_POLL_CLASS, OPT_UNSOL, OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO,
-                OPT_DIRECT, OPT_DIRECT_NR, OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER, OPT_HELP,
+                OPT_DIRECT, OPT_DIRECT_NR, OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL,
+                OPT_EXIT_AFTER, OPT_HELP,
         };
         static const struct option opts[] = {
                 { "tcp", required_argument, NULL, OPT_TCP },
