@@ -210,29 +210,43 @@ int cfg_get_name(struct ld *ld, const config_setting_t *g, char out[GW_NAME_MAX]
 _Static_assert(offsetof(struct gw_outstation, name) == 0 &&
                        offsetof(struct gw_channel, name) == 0 &&
                        offsetof(struct gw_device, name) == 0,
-               "cfg_get_unique_name() finds each entry's name at its start");
+               "cfg_entry_begin() finds each entry's name at its start");
 
-void cfg_get_unique_name(struct ld *ld, const config_setting_t *s, void *base, size_t size,
-                         size_t i, size_t line_off, const char *what, const char *where)
+bool cfg_entry_begin(struct ld *ld, const config_setting_t *s, const struct cfg_entry_kind *k,
+                     void *base, size_t i)
 {
-        char *e = (char *)base + i * size;
+        char *e = (char *)base + i * k->size;
+        int line = cfg_line(s);
+        memcpy(e + k->line_off, &line, sizeof(line));
+        if (!cfg_want_group(ld, s))
+                return false;
+        cfg_check_keys(ld, s, k->keys, k->nkeys);
         if (cfg_get_name(ld, s, e, true) <= 0)
-                return;
+                return true;
         for (size_t j = 0; j < i; j++) {
-                const char *p = (const char *)base + j * size;
+                const char *p = (const char *)base + j * k->size;
                 if (strcmp(p, e) == 0) {
-                        int line;
-                        memcpy(&line, p + line_off, sizeof(line));
+                        memcpy(&line, p + k->line_off, sizeof(line));
                         cfg_err(ld, config_setting_get_member(s, "name"),
-                                "duplicate %s name \"%s\"%s (also at line %d)", what, e, where,
-                                line);
+                                "duplicate %s name \"%s\"%s (also at line %d)", k->what, e,
+                                k->where, line);
                 }
         }
+        return true;
 }
 
 void cfg_missing(struct ld *ld, const config_setting_t *g, const char *key)
 {
         cfg_err(ld, g, "missing required key '%s'", key);
+}
+
+int cfg_need_string(struct ld *ld, const config_setting_t *g, const char *key,
+                    const config_setting_t **ret_s, const char **ret)
+{
+        int r = cfg_get_string(ld, g, key, ret_s, ret);
+        if (r == 0)
+                cfg_missing(ld, g, key);
+        return r;
 }
 
 /* Reports every member of g whose name is not in keys[]. */

@@ -170,10 +170,8 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct d
 
         const char *ref;
         const config_setting_t *ds;
-        int rd = cfg_get_string(ld, s, "device", &ds, &ref);
+        int rd = cfg_need_string(ld, s, "device", &ds, &ref);
         bool dev_ok = false;
-        if (rd == 0)
-                cfg_missing(ld, s, "device");
         if (rd > 0) {
                 char hint[2 * GW_NAME_MAX + 2];
                 if (find_device(cfg, ref, &p->channel, &p->device, hint, sizeof(hint)))

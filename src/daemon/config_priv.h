@@ -102,14 +102,29 @@ int cfg_get_enum(struct ld *ld, const config_setting_t *g, const char *key,
 /* `name` (required or not); out[] keeps "" when missing or invalid. */
 int cfg_get_name(struct ld *ld, const config_setting_t *g, char out[GW_NAME_MAX], bool required);
 /*
- * The required `name` of entry i of an array at base of entries size bytes
- * long, each starting with its char name[GW_NAME_MAX] and holding its int
- * line at line_off: an error when an earlier entry has it ("duplicate WHAT
- * name "x"WHERE (also at line N)").
+ * A kind of named list entry (outstation, channel, device): its keys, and
+ * its struct, size bytes long, starting with its char name[GW_NAME_MAX] and
+ * holding its int line at line_off.  A duplicate name is "duplicate WHAT
+ * name "x"WHERE (also at line N)".
  */
-void cfg_get_unique_name(struct ld *ld, const config_setting_t *s, void *base, size_t size,
-                         size_t i, size_t line_off, const char *what, const char *where);
+struct cfg_entry_kind {
+        const char *what, *where;
+        const char *const *keys;
+        size_t nkeys;
+        size_t size, line_off;
+};
+/*
+ * The start of entry i of the array at base (its defaults already set): its
+ * line is s's; s must be a group of the kind's keys, with a required `name`
+ * that no earlier entry has.  false (reported) when s is not a group: the
+ * caller stops there.
+ */
+bool cfg_entry_begin(struct ld *ld, const config_setting_t *s, const struct cfg_entry_kind *k,
+                     void *base, size_t i);
 void cfg_missing(struct ld *ld, const config_setting_t *g, const char *key);
+/* cfg_get_string() of a required key: a missing one is reported too. */
+int cfg_need_string(struct ld *ld, const config_setting_t *g, const char *key,
+                    const config_setting_t **ret_s, const char **ret);
 /* Reports every member of g whose name is not in keys[]. */
 void cfg_check_keys(struct ld *ld, const config_setting_t *g, const char *const *keys, size_t n);
 bool cfg_want_group(struct ld *ld, const config_setting_t *s);

@@ -28,6 +28,10 @@ static const char *const outstation_keys[] = {
         "name", "listen", "address", "master_address", "allow", "max_fragment", "keepalive",
         "confirm_timeout", "select_timeout", "unsolicited", "events", "need_time",
 };
+static const struct cfg_entry_kind outstation_kind = {
+        "outstation", "", outstation_keys, ARRAY_SIZE(outstation_keys),
+        sizeof(struct gw_outstation), offsetof(struct gw_outstation, line),
+};
 static const char *const unsol_keys[] = {
         "enabled", "classes", "retries", "hold_time", "hold_count", "max_events",
 };
@@ -80,14 +84,9 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                 .unsol = { .enabled = true, .classes = 0xe, .retries = -1, .hold_time_ms = 0,
                            .hold_count = 1, .max_events = 0 },
                 .event_depth = { 0, 1000, 1000, 1000 },
-                .line = cfg_line(s),
         };
-        if (!cfg_want_group(ld, s))
+        if (!cfg_entry_begin(ld, s, &outstation_kind, cfg->outstations, i))
                 return;
-        cfg_check_keys(ld, s, outstation_keys, ARRAY_SIZE(outstation_keys));
-
-        cfg_get_unique_name(ld, s, cfg->outstations, sizeof(*o), i,
-                            offsetof(struct gw_outstation, line), "outstation", "");
 
         const config_setting_t *ls = NULL;
         const char *listen = "0.0.0.0:20000";
@@ -182,6 +181,10 @@ static const char *const channel_keys[] = {
         "name", "serial", "tcp", "master_address", "response_timeout", "retries", "link_confirm",
         "devices",
 };
+static const struct cfg_entry_kind channel_kind = {
+        "channel", "", channel_keys, ARRAY_SIZE(channel_keys),
+        sizeof(struct gw_channel), offsetof(struct gw_channel, line),
+};
 static const char *const serial_keys[] = {
         "device", "baud", "data_bits", "parity", "stop_bits", "flow_control",
 };
@@ -189,6 +192,10 @@ static const char *const tcp_keys[] = { "host", "port" };
 static const char *const device_keys[] = {
         "name", "address", "integrity_poll", "class_polls", "unsolicited", "time_sync",
         "time_sync_interval", "comm_fail_after", "control_timeout", "offline_retry",
+};
+static const struct cfg_entry_kind device_kind = {
+        "device", " on this channel", device_keys, ARRAY_SIZE(device_keys),
+        sizeof(struct gw_device), offsetof(struct gw_device, line),
 };
 
 /* An integer serial setting, checked against the serial vocabulary (io/serial_names.h). */
@@ -211,9 +218,7 @@ static void parse_serial(struct ld *ld, const config_setting_t *g, struct io_ser
         cfg_check_keys(ld, g, serial_keys, ARRAY_SIZE(serial_keys));
         const char *dev;
         const config_setting_t *ds;
-        int r = cfg_get_string(ld, g, "device", &ds, &dev);
-        if (r == 0)
-                cfg_missing(ld, g, "device");
+        int r = cfg_need_string(ld, g, "device", &ds, &dev);
         if (r > 0 && dev[0] != '/') {
                 cfg_err(ld, ds, "\"%s\" is not an absolute path (e.g. \"/dev/ttyS1\")", dev);
                 r = -1;
@@ -240,9 +245,7 @@ static void parse_tcp(struct ld *ld, const config_setting_t *g, struct gw_tcp *t
         cfg_check_keys(ld, g, tcp_keys, ARRAY_SIZE(tcp_keys));
         const char *host;
         const config_setting_t *hs;
-        int rh = cfg_get_string(ld, g, "host", &hs, &host);
-        if (rh == 0)
-                cfg_missing(ld, g, "host");
+        int rh = cfg_need_string(ld, g, "host", &hs, &host);
         int rp = cfg_get_u16(ld, g, "port", 1, 65535, &tp->port);
         if (rh <= 0)
                 return;
@@ -272,13 +275,9 @@ static void parse_device(struct ld *ld, const config_setting_t *s, struct gw_cha
                 .comm_fail_after = 3,
                 .control_timeout_ms = 3000,
                 .offline_retry_ms = 10000,
-                .line = cfg_line(s),
         };
-        if (!cfg_want_group(ld, s))
+        if (!cfg_entry_begin(ld, s, &device_kind, ch->devices, i))
                 return;
-        cfg_check_keys(ld, s, device_keys, ARRAY_SIZE(device_keys));
-        cfg_get_unique_name(ld, s, ch->devices, sizeof(*d), i, offsetof(struct gw_device, line),
-                            "device", " on this channel");
         int ra = cfg_get_u16(ld, s, "address", 0, GW_ADDRESS_MAX, &d->address);
         if (ra == 0)
                 cfg_missing(ld, s, "address");
@@ -333,13 +332,9 @@ void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i)
                 .response_timeout_ms = 2000,
                 .retries = 1,
                 .link_confirm = false,
-                .line = cfg_line(s),
         };
-        if (!cfg_want_group(ld, s))
+        if (!cfg_entry_begin(ld, s, &channel_kind, cfg->channels, i))
                 return;
-        cfg_check_keys(ld, s, channel_keys, ARRAY_SIZE(channel_keys));
-        cfg_get_unique_name(ld, s, cfg->channels, sizeof(*ch), i,
-                            offsetof(struct gw_channel, line), "channel", "");
 
         const config_setting_t *ss = config_setting_get_member(s, "serial");
         const config_setting_t *ts = config_setting_get_member(s, "tcp");
