@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -117,6 +118,7 @@ static void client_free(struct io_pipe *p)
         io_client_cleanup(c);
         if (c->cops->release)
                 c->cops->release(c);
+        free(c->where);
         free(c);                /* the backend's struct starts with it */
 }
 
@@ -130,9 +132,12 @@ const struct io_pipe_ops io_client_pipe_ops = {
         .free = client_free,
 };
 
-int io_client_init(struct io_client *c, struct event_base *base, const struct io_pipe_cfg *cfg,
-                   const struct io_client_ops *cops)
+int io_client_new(size_t size, struct event_base *base, const struct io_pipe_cfg *cfg,
+                  const struct io_client_ops *cops, const char *where, struct io_client **ret)
 {
+        struct io_client *c = calloc(1, size);
+        if (!c)
+                return -ENOMEM;
         c->f.pipe.ops = &io_client_pipe_ops;
         c->f.pipe.reopens = true;
         c->f.base = base;
@@ -146,7 +151,13 @@ int io_client_init(struct io_client *c, struct event_base *base, const struct io
                 c->backoff_max = c->backoff_min;
         c->backoff_ms = c->backoff_min;
         c->retry = evtimer_new(base, client_retry_cb, c);
-        return c->retry ? 0 : -ENOMEM;
+        c->where = where ? strdup(where) : NULL;
+        if (!c->retry || !c->where) {
+                client_free(&c->f.pipe);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
 }
 
 void io_client_cleanup(struct io_client *c)

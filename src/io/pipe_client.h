@@ -29,6 +29,7 @@ struct io_client_ops {
 struct io_client {
         struct io_fdpipe f;             /* first */
         const struct io_client_ops *cops;
+        char *where;                    /* owned copy: the device path or the host */
         struct event *retry;
         bool opening;                   /* open() started, not finished */
         bool down_reported;             /* on_down said so since the last up (or start) */
@@ -41,9 +42,14 @@ struct io_client {
 /* The shared part of the ops (the backend adds nothing else). */
 extern const struct io_pipe_ops io_client_pipe_ops;
 
-/* 0 or -ENOMEM; then the backend fills pipe.name and its own fields. */
-int io_client_init(struct io_client *c, struct event_base *base, const struct io_pipe_cfg *cfg,
-                   const struct io_client_ops *cops);
+/*
+ * A backend's struct, size bytes starting with its struct io_client, zeroed
+ * but for the shared part and a copy of where (device path or host; NULL:
+ * -ENOMEM, as when out of memory): 0 and *ret, or -ENOMEM.  Then the backend
+ * fills pipe.name and its own fields; the pipe's free() frees all of it.
+ */
+int io_client_new(size_t size, struct event_base *base, const struct io_pipe_cfg *cfg,
+                  const struct io_client_ops *cops, const char *where, struct io_client **ret);
 /* The backend's open finished: fd carries bytes (sock: a socket). */
 void io_client_up(struct io_client *c, int fd, bool sock);
 /* The backend's open failed (err: -errno). */

@@ -17,7 +17,6 @@
 struct pipe_serial {
         struct io_client c;             /* first */
         struct io_serial_cfg cfg;
-        char *device;                   /* owned copy */
         struct sp_port *port;           /* while open */
 };
 
@@ -64,7 +63,7 @@ static int serial_open(struct io_client *c, const char **ret_what)
         struct pipe_serial *s = (struct pipe_serial *)c;
         /* Follow symlinks (/dev/serial/by-id/...): libserialport wants the tty itself. */
         char real[PATH_MAX];
-        if (!realpath(s->device, real)) {
+        if (!realpath(s->c.where, real)) {
                 *ret_what = "resolve device";
                 return -errno;
         }
@@ -111,35 +110,24 @@ static void serial_shut(struct io_client *c)
         s->port = NULL;
 }
 
-static void serial_release(struct io_client *c)
-{
-        free(((struct pipe_serial *)c)->device);
-}
-
 static const struct io_client_ops serial_ops = {
         .open = serial_open,
         .shut = serial_shut,
-        .release = serial_release,
         .eof_err = -EIO,
         .eof_what = "hangup",   /* a tty reads end-of-file when its line hangs up */
 };
 
 int io_pipe_serial_new(struct event_base *base, const struct io_pipe_cfg *cfg, struct io_pipe **ret)
 {
-        struct pipe_serial *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->cfg = cfg->serial;
-        s->device = cfg->serial.device ? strdup(cfg->serial.device) : NULL;
-        int r = s->device ? io_client_init(&s->c, base, cfg, &serial_ops) : -ENOMEM;
-        if (r < 0) {
-                io_client_cleanup(&s->c);
-                free(s->device);
-                free(s);
+        struct io_client *c;
+        int r = io_client_new(sizeof(struct pipe_serial), base, cfg, &serial_ops,
+                              cfg->serial.device, &c);
+        if (r < 0)
                 return r;
-        }
-        s->cfg.device = s->device;
-        snprintf(s->c.f.pipe.name, sizeof(s->c.f.pipe.name), "%s", s->device);
-        *ret = &s->c.f.pipe;
+        struct pipe_serial *s = (struct pipe_serial *)c;
+        s->cfg = cfg->serial;
+        s->cfg.device = c->where;
+        snprintf(c->f.pipe.name, sizeof(c->f.pipe.name), "%s", c->where);
+        *ret = &c->f.pipe;
         return 0;
 }

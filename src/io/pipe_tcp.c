@@ -20,7 +20,6 @@
 
 struct pipe_tcp {
         struct io_client c;             /* first */
-        char *host;                     /* owned copy */
         char port[8];
         struct evdns_base *dns;
         struct evdns_getaddrinfo_request *req;  /* resolving */
@@ -93,7 +92,7 @@ static int tcp_open(struct io_client *c, const char **ret_what)
         };
         /* may answer at once (a numeric address): then the callback ran already */
         struct evdns_getaddrinfo_request *req =
-                evdns_getaddrinfo(t->dns, t->host, t->port, &hints, tcp_on_resolved, t);
+                evdns_getaddrinfo(t->dns, t->c.where, t->port, &hints, tcp_on_resolved, t);
         if (req)
                 t->req = req;
         return 0;
@@ -120,7 +119,6 @@ static void tcp_release(struct io_client *c)
         struct pipe_tcp *t = (struct pipe_tcp *)c;
         if (t->dns)
                 evdns_base_free(t->dns, 0);
-        free(t->host);
 }
 
 static const struct io_client_ops tcp_ops = {
@@ -133,21 +131,15 @@ static const struct io_client_ops tcp_ops = {
 
 int io_pipe_tcp_new(struct event_base *base, const struct io_pipe_cfg *cfg, struct io_pipe **ret)
 {
-        struct pipe_tcp *t = calloc(1, sizeof(*t));
-        if (!t)
-                return -ENOMEM;
-        t->fd = -1;
-        t->host = cfg->tcp.host ? strdup(cfg->tcp.host) : NULL;
-        int r = t->host ? io_client_init(&t->c, base, cfg, &tcp_ops) : -ENOMEM;
-        if (r < 0) {
-                io_client_cleanup(&t->c);
-                free(t->host);
-                free(t);
+        struct io_client *c;
+        int r = io_client_new(sizeof(struct pipe_tcp), base, cfg, &tcp_ops, cfg->tcp.host, &c);
+        if (r < 0)
                 return r;
-        }
+        struct pipe_tcp *t = (struct pipe_tcp *)c;
+        t->fd = -1;
         snprintf(t->port, sizeof(t->port), "%u", (unsigned)cfg->tcp.port);
-        snprintf(t->c.f.pipe.name, sizeof(t->c.f.pipe.name), "%s:%u", t->host,
+        snprintf(c->f.pipe.name, sizeof(c->f.pipe.name), "%s:%u", c->where,
                  (unsigned)cfg->tcp.port);
-        *ret = &t->c.f.pipe;
+        *ret = &c->f.pipe;
         return 0;
 }
