@@ -105,6 +105,19 @@ static void run_after(struct io_runner *r, uint64_t now)
         run_rearm(r, now);
 }
 
+/* A verb called from the loop: its wakes wait (depth) until run_leave() runs run_after(). */
+static uint64_t run_enter(struct io_runner *r)
+{
+        r->depth++;
+        return run_now(r);
+}
+
+static void run_leave(struct io_runner *r, uint64_t now)
+{
+        r->depth--;
+        run_after(r, now);
+}
+
 static void run_on_wake(void *ctx)
 {
         struct io_runner *r = ctx;
@@ -124,27 +137,23 @@ static void run_on_timer(evutil_socket_t fd, short what, void *arg)
         io_deadline_fired(&r->timer);
         r->stats.activations++;
         r->stats.timer_wakeups++;
-        uint64_t now = run_now(r);
-        r->depth++;
+        uint64_t now = run_enter(r);
         dnp_sess_timer(r->s, now);
-        r->depth--;
-        run_after(r, now);
+        run_leave(r, now);
 }
 
 /* ---- pipe callbacks ------------------------------------------------------ */
 
 static void run_up(struct io_runner *r, const uint8_t *held, size_t n)
 {
-        uint64_t now = run_now(r);
         r->blocked = false;
-        r->depth++;
+        uint64_t now = run_enter(r);
         dnp_sess_up(r->s, now);
         if (r->cb.on_up)
                 r->cb.on_up(r->ctx);
         if (n > 0)
                 dnp_sess_rx(r->s, held, n, now);
-        r->depth--;
-        run_after(r, now);
+        run_leave(r, now);
 }
 
 static void run_on_up(void *ctx)
@@ -159,11 +168,9 @@ static void run_on_data(void *ctx, const uint8_t *p, size_t n)
         struct io_runner *r = ctx;
         r->stats.activations++;
         r->stats.reads++;
-        uint64_t now = run_now(r);
-        r->depth++;
+        uint64_t now = run_enter(r);
         dnp_sess_rx(r->s, p, n, now);
-        r->depth--;
-        run_after(r, now);
+        run_leave(r, now);
 }
 
 static void run_on_drained(void *ctx)
@@ -182,9 +189,8 @@ static void run_on_down(void *ctx, int err, const char *what)
 {
         struct io_runner *r = ctx;
         r->stats.activations++;
-        uint64_t now = run_now(r);
         r->blocked = false;
-        r->depth++;
+        uint64_t now = run_enter(r);
         dnp_sess_down(r->s, now);
         if (!r->pipe->reopens) {        /* down for good: the runner's to free */
                 io_pipe_free(r->pipe);
@@ -192,8 +198,7 @@ static void run_on_down(void *ctx, int err, const char *what)
         }
         if (r->cb.on_down)
                 r->cb.on_down(r->ctx, err, what);
-        r->depth--;
-        run_after(r, now);
+        run_leave(r, now);
 }
 
 static const struct io_pipe_cb run_pipe_cb = {
