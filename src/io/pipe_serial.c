@@ -20,37 +20,16 @@ struct pipe_serial {
         struct sp_port *port;           /* while open */
 };
 
-static enum sp_parity parity_to_sp(enum io_parity p)
-{
-        switch (p) {
-        case IO_PARITY_ODD:
-                return SP_PARITY_ODD;
-        case IO_PARITY_EVEN:
-                return SP_PARITY_EVEN;
-        case IO_PARITY_MARK:
-                return SP_PARITY_MARK;
-        case IO_PARITY_SPACE:
-                return SP_PARITY_SPACE;
-        case IO_PARITY_NONE:
-        default:
-                return SP_PARITY_NONE;
-        }
-}
-
-static enum sp_flowcontrol flow_to_sp(enum io_flow f)
-{
-        switch (f) {
-        case IO_FLOW_RTSCTS:
-                return SP_FLOWCONTROL_RTSCTS;
-        case IO_FLOW_XONXOFF:
-                return SP_FLOWCONTROL_XONXOFF;
-        case IO_FLOW_DTRDSR:
-                return SP_FLOWCONTROL_DTRDSR;
-        case IO_FLOW_NONE:
-        default:
-                return SP_FLOWCONTROL_NONE;
-        }
-}
+/* The serial vocabulary (io/serial_names.h) in libserialport's terms; what is not there: none. */
+static const enum sp_parity sp_parity[IO_PARITY_MAX] = {
+        [IO_PARITY_NONE] = SP_PARITY_NONE, [IO_PARITY_ODD] = SP_PARITY_ODD,
+        [IO_PARITY_EVEN] = SP_PARITY_EVEN, [IO_PARITY_MARK] = SP_PARITY_MARK,
+        [IO_PARITY_SPACE] = SP_PARITY_SPACE,
+};
+static const enum sp_flowcontrol sp_flow[IO_FLOW_MAX] = {
+        [IO_FLOW_NONE] = SP_FLOWCONTROL_NONE, [IO_FLOW_RTSCTS] = SP_FLOWCONTROL_RTSCTS,
+        [IO_FLOW_XONXOFF] = SP_FLOWCONTROL_XONXOFF, [IO_FLOW_DTRDSR] = SP_FLOWCONTROL_DTRDSR,
+};
 
 static void port_drop(struct sp_port *port)
 {
@@ -79,10 +58,13 @@ static int serial_open(struct io_client *c, const char **ret_what)
         }
         *ret_what = "configure";
         const struct io_serial_cfg *k = &s->cfg;
+        enum sp_parity parity = (unsigned)k->parity < IO_PARITY_MAX ? sp_parity[k->parity]
+                                                                    : SP_PARITY_NONE;
+        enum sp_flowcontrol flow = (unsigned)k->flow < IO_FLOW_MAX ? sp_flow[k->flow]
+                                                                   : SP_FLOWCONTROL_NONE;
         if (sp_set_baudrate(port, (int)k->baud) != SP_OK || sp_set_bits(port, (int)k->data_bits) != SP_OK ||
-            sp_set_parity(port, parity_to_sp(k->parity)) != SP_OK ||
-            sp_set_stopbits(port, (int)k->stop_bits) != SP_OK ||
-            sp_set_flowcontrol(port, flow_to_sp(k->flow)) != SP_OK) {
+            sp_set_parity(port, parity) != SP_OK || sp_set_stopbits(port, (int)k->stop_bits) != SP_OK ||
+            sp_set_flowcontrol(port, flow) != SP_OK) {
                 port_drop(port);
                 return -EINVAL;
         }
