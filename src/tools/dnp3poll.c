@@ -512,14 +512,96 @@ static void usage(FILE *f)
                 "                [--retries N] [--comm-fail N] [--exit-after SECS]\n");
 }
 
+enum {
+        OPT_TCP = 256, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW, OPT_POLL_CLASS,
+        OPT_UNSOL, OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO, OPT_DIRECT, OPT_DIRECT_NR,
+        OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL, OPT_EXIT_AFTER,
+};
+
+/* What the command line sets besides the serial options. */
+struct poll_args {
+        struct poll *p;
+        struct master_io_cfg *cfg;
+        struct master_dev_cfg *dcfg;
+        const char *tcp;
+        uint64_t poll_ms, exit_ms;
+        bool tsync, have_mode;
+        enum master_tsync tsync_mode;
+};
+
+static int poll_option(void *ctx, int opt, char *arg)
+{
+        struct poll_args *a = ctx;
+        struct poll *p = a->p;
+        uint64_t u;
+        int r = 0;
+        switch (opt) {
+        case OPT_TCP:
+                a->tcp = arg;
+                return parse_hostport(arg, &a->cfg->pipe.tcp);
+        case OPT_ADDRESS:
+                r = toolopt_u64(arg, LINK_ADDR_MAX_UNICAST, &u);
+                a->dcfg->address = (uint16_t)u;
+                return r;
+        case OPT_MASTER:
+                r = toolopt_u64(arg, LINK_ADDR_MAX_UNICAST, &u);
+                a->cfg->chan.master_address = (uint16_t)u;
+                return r;
+        case OPT_INTEGRITY:
+                p->integrity = true;
+                return 0;
+        case OPT_FOLLOW:
+                p->follow = true;
+                return 0;
+        case OPT_POLL_CLASS:
+                return parse_secs(arg, &a->poll_ms);
+        case OPT_UNSOL:
+                a->dcfg->unsolicited = true;
+                return 0;
+        case OPT_JSON:
+                p->json = true;
+                return 0;
+        case OPT_TSYNC:
+                a->tsync = true;
+                r = master_tsync_from_name(arg, &a->tsync_mode);
+                return r == 0 && a->tsync_mode == MASTER_TSYNC_NONE ? -EINVAL : r;
+        case OPT_CROB:
+        case OPT_AO:
+                if (p->have_cmd)
+                        r = -EINVAL;
+                else
+                        r = (opt == OPT_CROB ? parse_crob : parse_ao)(arg, &p->cmd);
+                p->have_cmd = true;
+                return r;
+        case OPT_SBO:
+        case OPT_DIRECT:
+        case OPT_DIRECT_NR:
+                if (a->have_mode)
+                        r = -EINVAL;
+                a->have_mode = true;
+                p->mode = opt == OPT_SBO      ? MASTER_CMD_SBO
+                          : opt == OPT_DIRECT ? MASTER_CMD_DIRECT
+                                              : MASTER_CMD_DIRECT_NR;
+                return r;
+        case OPT_TIMEOUT:
+                return parse_secs(arg, &a->cfg->chan.response_timeout_ms);
+        case OPT_RETRIES:
+                r = toolopt_u64(arg, 100, &u);
+                a->cfg->chan.retries = (unsigned)u;
+                return r;
+        case OPT_COMM_FAIL:
+                r = toolopt_u64(arg, 1000, &u);
+                a->dcfg->comm_fail_after = (unsigned)u;
+                return r == 0 && u == 0 ? -EINVAL : r;
+        case OPT_EXIT_AFTER:
+                return parse_secs(arg, &a->exit_ms);
+        default:
+                return -ENOENT;
+        }
+}
+
 int main(int argc, char **argv)
 {
-        enum {
-                OPT_TCP = 256, OPT_ADDRESS, OPT_MASTER, OPT_INTEGRITY, OPT_FOLLOW,
-                OPT_POLL_CLASS, OPT_UNSOL, OPT_JSON, OPT_TSYNC, OPT_CROB, OPT_AO, OPT_SBO,
-                OPT_DIRECT, OPT_DIRECT_NR, OPT_TIMEOUT, OPT_RETRIES, OPT_COMM_FAIL,
-                OPT_EXIT_AFTER, OPT_HELP,
-        };
         static const struct option opts[] = {
                 { "tcp", required_argument, NULL, OPT_TCP },
                 TOOLOPT_SERIAL_OPTIONS,
@@ -540,7 +622,7 @@ int main(int argc, char **argv)
                 { "retries", required_argument, NULL, OPT_RETRIES },
                 { "comm-fail", required_argument, NULL, OPT_COMM_FAIL },
                 { "exit-after", required_argument, NULL, OPT_EXIT_AFTER },
-                { "help", no_argument, NULL, OPT_HELP },
+                TOOLOPT_HELP_OPTION,
                 { NULL, 0, NULL, 0 },
         };
         struct poll p = { .rc = -1, .mode = MASTER_CMD_SBO };
@@ -555,118 +637,38 @@ int main(int argc, char **argv)
                 .control_timeout_ms = 0,
                 .offline_retry_ms = 5000,
         };
-        char *tcp = NULL;
-        uint64_t u, poll_ms = 0, exit_ms = 0;
-        bool tsync = false, have_mode = false;
-        enum master_tsync tsync_mode = MASTER_TSYNC_NONE;
-        int c, r;
+        struct poll_args args = { .p = &p, .cfg = &cfg, .dcfg = &dcfg };
+        const struct toolopt cmdline = {
+                .prog = "dnp3poll",
+                .opts = opts,
+                .usage = usage,
+                .serial = &cfg.pipe.serial,
+                .opt = poll_option,
+                .ctx = &args,
+        };
+        int r;
 
-        /* One line per value even into a pipe (dnp3poll --follow | grep ...). */
-        setvbuf(stdout, NULL, _IOLBF, 0);
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                char why[256] = "";
-                r = 0;
-                switch (c) {
-                case OPT_TCP:
-                        tcp = optarg;
-                        r = parse_hostport(optarg, &cfg.pipe.tcp);
-                        break;
-                case OPT_ADDRESS:
-                        r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
-                        dcfg.address = (uint16_t)u;
-                        break;
-                case OPT_MASTER:
-                        r = toolopt_u64(optarg, LINK_ADDR_MAX_UNICAST, &u);
-                        cfg.chan.master_address = (uint16_t)u;
-                        break;
-                case OPT_INTEGRITY:
-                        p.integrity = true;
-                        break;
-                case OPT_FOLLOW:
-                        p.follow = true;
-                        break;
-                case OPT_POLL_CLASS:
-                        r = parse_secs(optarg, &poll_ms);
-                        break;
-                case OPT_UNSOL:
-                        dcfg.unsolicited = true;
-                        break;
-                case OPT_JSON:
-                        p.json = true;
-                        break;
-                case OPT_TSYNC:
-                        tsync = true;
-                        r = master_tsync_from_name(optarg, &tsync_mode);
-                        if (r == 0 && tsync_mode == MASTER_TSYNC_NONE)
-                                r = -EINVAL;
-                        break;
-                case OPT_CROB:
-                case OPT_AO:
-                        if (p.have_cmd)
-                                r = -EINVAL;
-                        else
-                                r = (c == OPT_CROB ? parse_crob : parse_ao)(optarg, &p.cmd);
-                        p.have_cmd = true;
-                        break;
-                case OPT_SBO:
-                case OPT_DIRECT:
-                case OPT_DIRECT_NR:
-                        if (have_mode)
-                                r = -EINVAL;
-                        have_mode = true;
-                        p.mode = c == OPT_SBO      ? MASTER_CMD_SBO
-                                 : c == OPT_DIRECT ? MASTER_CMD_DIRECT
-                                                   : MASTER_CMD_DIRECT_NR;
-                        break;
-                case OPT_TIMEOUT:
-                        r = parse_secs(optarg, &cfg.chan.response_timeout_ms);
-                        break;
-                case OPT_RETRIES:
-                        r = toolopt_u64(optarg, 100, &u);
-                        cfg.chan.retries = (unsigned)u;
-                        break;
-                case OPT_COMM_FAIL:
-                        r = toolopt_u64(optarg, 1000, &u);
-                        if (r == 0 && u == 0)
-                                r = -EINVAL;
-                        dcfg.comm_fail_after = (unsigned)u;
-                        break;
-                case OPT_EXIT_AFTER:
-                        r = parse_secs(optarg, &exit_ms);
-                        break;
-                case OPT_HELP:
-                        usage(stdout);
-                        return POLL_EXIT_OK;
-                default:        /* --baud, --parity ...: the serial options */
-                        r = toolopt_serial(c, optarg, &cfg.pipe.serial, why, sizeof(why));
-                        if (r == -ENOENT) {
-                                usage(stderr);
-                                return POLL_EXIT_USAGE;
-                        }
-                        break;
-                }
-                if (r < 0) {
-                        toolopt_refused("dnp3poll", toolopt_name(opts, c), optarg, why);
-                        return POLL_EXIT_USAGE;
-                }
-        }
-        if (optind != argc || !tcp == !cfg.pipe.serial.device || (have_mode && !p.have_cmd) ||
+        r = toolopt_parse(&cmdline, argc, argv);
+        if (r != 0)
+                return r > 0 ? POLL_EXIT_OK : POLL_EXIT_USAGE;
+        if (!args.tcp == !cfg.pipe.serial.device || (args.have_mode && !p.have_cmd) ||
             dcfg.address == cfg.chan.master_address) {
                 usage(stderr);
                 return POLL_EXIT_USAGE;
         }
-        p.tcp = tcp != NULL;
+        p.tcp = args.tcp != NULL;
         cfg.pipe.transport = p.tcp ? IO_TRANSPORT_TCP : IO_TRANSPORT_SERIAL;
         for (unsigned i = 0; i < 3; i++)
-                dcfg.class_ms[i] = poll_ms;
-        if (tsync) {
-                dcfg.time_sync = tsync_mode;
+                dcfg.class_ms[i] = args.poll_ms;
+        if (args.tsync) {
+                dcfg.time_sync = args.tsync_mode;
                 /* "write": with delay measurement on serial lines, without on TCP */
                 dcfg.measure_delay = !p.tcp;
         }
         /* a control gives up after every try of its requests */
         dcfg.control_timeout_ms = cfg.chan.response_timeout_ms * (cfg.chan.retries + 1) * 2 + 1000;
 
+        /* One line per value even into a pipe (dnp3poll --follow | grep ...). */
         setvbuf(stdout, NULL, _IOLBF, 0);
         p.base = event_base_new();
         if (!p.base) {
@@ -695,10 +697,10 @@ int main(int argc, char **argv)
         p.ev_term = evsignal_new(p.base, SIGTERM, on_signal, &p);
         evsignal_add(p.ev_int, NULL);
         evsignal_add(p.ev_term, NULL);
-        if (exit_ms) {
+        if (args.exit_ms) {
                 p.ev_exit = evtimer_new(p.base, on_exit_timer, &p);
-                struct timeval tv = { .tv_sec = (time_t)(exit_ms / 1000),
-                                      .tv_usec = (suseconds_t)((exit_ms % 1000) * 1000) };
+                struct timeval tv = { .tv_sec = (time_t)(args.exit_ms / 1000),
+                                      .tv_usec = (suseconds_t)((args.exit_ms % 1000) * 1000) };
                 evtimer_add(p.ev_exit, &tv);
         }
         signal(SIGPIPE, SIG_IGN);

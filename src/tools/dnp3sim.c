@@ -314,12 +314,47 @@ static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
         }
 }
 
+enum {
+        OPT_LISTEN = 256, OPT_ADDRESS, OPT_MASTER, OPT_POINTS, OPT_UNSOL, OPT_SCRIPT, OPT_ALLOW,
+        OPT_DEPTH, OPT_MAXFRAG, OPT_CONFIRM, OPT_KEEPALIVE,
+};
+
+/* What the command line sets besides the numbers and the serial options. */
+struct sim_args {
+        struct outst_io_cfg *iocfg;
+        const char *listen, *script;
+        uint32_t *counts;
+        bool unsol;
+        struct io_cidr *allow;          /* SIM_MAX_ALLOW */
+        size_t n_allow;
+};
+
+static int sim_option(void *ctx, int opt, char *arg)
+{
+        struct sim_args *a = ctx;
+        switch (opt) {
+        case OPT_LISTEN:
+                a->listen = arg;
+                return io_endpoint_parse(arg, &a->iocfg->listen.ep);
+        case OPT_POINTS:
+                return parse_points(arg, a->counts);
+        case OPT_UNSOL:
+                a->unsol = true;
+                return 0;
+        case OPT_SCRIPT:
+                a->script = arg;
+                return 0;
+        case OPT_ALLOW:
+                if (a->n_allow == SIM_MAX_ALLOW)
+                        return -E2BIG;
+                return io_cidr_parse(arg, &a->allow[a->n_allow++]);
+        default:
+                return -ENOENT;
+        }
+}
+
 int main(int argc, char **argv)
 {
-        enum {
-                OPT_LISTEN = 256, OPT_ADDRESS, OPT_MASTER, OPT_POINTS, OPT_UNSOL,
-                OPT_SCRIPT, OPT_ALLOW, OPT_DEPTH, OPT_MAXFRAG, OPT_CONFIRM, OPT_KEEPALIVE, OPT_HELP,
-        };
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 TOOLOPT_SERIAL_OPTIONS,
@@ -333,7 +368,7 @@ int main(int argc, char **argv)
                 { "max-fragment", required_argument, NULL, OPT_MAXFRAG },
                 { "confirm-timeout", required_argument, NULL, OPT_CONFIRM },
                 { "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-                { "help", no_argument, NULL, OPT_HELP },
+                TOOLOPT_HELP_OPTION,
                 { NULL, 0, NULL, 0 },
         };
         struct sim s = { 0 };
@@ -343,11 +378,8 @@ int main(int argc, char **argv)
         };
         struct outst_io_cfg iocfg = { 0 };
         struct io_cidr allow[SIM_MAX_ALLOW];
-        size_t n_allow = 0;
-        const char *listen = NULL, *script = NULL;
         uint64_t address = 10, master = 1, depth = 10000, maxfrag = 2048, confirm = 5000;
         uint64_t keepalive = 0;
-        bool unsol = false;
         uint32_t counts[DNP_TYPE_MAX];
         const struct toolopt_num nums[] = {
                 { OPT_ADDRESS, 0, 0xfff0 - 1, &address },
@@ -357,55 +389,27 @@ int main(int argc, char **argv)
                 { OPT_CONFIRM, 0, 3600000, &confirm },
                 { OPT_KEEPALIVE, 0, 3600000, &keepalive },
         };
-        int c, r;
+        struct sim_args args = { .iocfg = &iocfg, .counts = counts, .allow = allow };
+        const struct toolopt cmdline = {
+                .prog = "dnp3sim",
+                .opts = opts,
+                .usage = usage,
+                .nums = nums,
+                .nnums = sizeof(nums) / sizeof(nums[0]),
+                .serial = &pipe.serial,
+                .opt = sim_option,
+                .ctx = &args,
+        };
+        int r;
 
         parse_points("bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2", counts);
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                char why[256] = "";
-                r = 0;
-                switch (c) {
-                case OPT_LISTEN:
-                        listen = optarg;
-                        r = io_endpoint_parse(optarg, &iocfg.listen.ep);
-                        break;
-                case OPT_POINTS:
-                        r = parse_points(optarg, counts);
-                        break;
-                case OPT_UNSOL:
-                        unsol = true;
-                        break;
-                case OPT_SCRIPT:
-                        script = optarg;
-                        break;
-                case OPT_ALLOW:
-                        if (n_allow == SIM_MAX_ALLOW)
-                                r = -E2BIG;
-                        else
-                                r = io_cidr_parse(optarg, &allow[n_allow++]);
-                        break;
-                case OPT_HELP:
-                        usage(stdout);
-                        return 0;
-                default:        /* the numbers, and --serial, --baud ...: the serial options */
-                        r = toolopt_num(nums, sizeof(nums) / sizeof(nums[0]), c, optarg);
-                        if (r == -ENOENT)
-                                r = toolopt_serial(c, optarg, &pipe.serial, why, sizeof(why));
-                        if (r == -ENOENT) {
-                                usage(stderr);
-                                return 2;
-                        }
-                        break;
-                }
-                if (r < 0) {
-                        toolopt_refused("dnp3sim", toolopt_name(opts, c), optarg, why);
-                        return 2;
-                }
-        }
-        if (optind != argc || !listen == !pipe.serial.device) {
+        r = toolopt_parse(&cmdline, argc, argv);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        if (!args.listen == !pipe.serial.device) {
                 usage(stderr);
                 return 2;
         }
-
         struct outst_cfg ocfg = {
                 .address = (uint16_t)address,
                 .master_address = (uint16_t)master,
@@ -418,7 +422,7 @@ int main(int argc, char **argv)
                 .select_timeout_ms = 10000,
                 .cmd_timeout_ms = 5000,
                 .unsol = {
-                        .enabled = unsol,
+                        .enabled = args.unsol,
                         .classes = 0xe,
                         .retries = -1,
                 },
@@ -431,8 +435,8 @@ int main(int argc, char **argv)
                 s.where = pipe.serial.device;
         } else {
                 iocfg.listen.allow = allow;
-                iocfg.listen.n_allow = n_allow;
-                s.where = listen;
+                iocfg.listen.n_allow = args.n_allow;
+                s.where = args.listen;
         }
         s.n_bo = counts[DNP_TYPE_BO];
         s.n_ao = counts[DNP_TYPE_AO];
@@ -464,13 +468,13 @@ int main(int argc, char **argv)
                 return 1;
         }
         sim_init_points(&s, counts);
-        if (script && (r = sim_script(&s, script)) < 0) {
-                fprintf(stderr, "dnp3sim: %s: %s\n", script, strerror(-r));
+        if (args.script && (r = sim_script(&s, args.script)) < 0) {
+                fprintf(stderr, "dnp3sim: %s: %s\n", args.script, strerror(-r));
                 return 1;
         }
         if (!s.serial) {
                 s.ready = true;
-                sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", listen,
+                sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", args.listen,
                          outst_io_port(s.io));
         }
         fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,

@@ -57,7 +57,7 @@ static int number(const char *s, int (*check)(long long v, char *why, size_t n),
         return r;
 }
 
-int toolopt_serial(int opt, const char *s, struct io_serial_cfg *c, char *why, size_t n)
+static int serial_option(int opt, const char *s, struct io_serial_cfg *c, char *why, size_t n)
 {
         switch (opt) {
         case TOOLOPT_DEVICE:
@@ -78,7 +78,7 @@ int toolopt_serial(int opt, const char *s, struct io_serial_cfg *c, char *why, s
         }
 }
 
-int toolopt_num(const struct toolopt_num *tab, size_t n, int opt, const char *s)
+static int num_option(const struct toolopt_num *tab, size_t n, int opt, const char *s)
 {
         for (size_t i = 0; i < n; i++) {
                 if (tab[i].opt != opt)
@@ -92,7 +92,8 @@ int toolopt_num(const struct toolopt_num *tab, size_t n, int opt, const char *s)
         return -ENOENT;
 }
 
-const char *toolopt_name(const struct option *opts, int val)
+/* The long name of option val in opts[] (ended by a NULL name), or "?". */
+static const char *option_name(const struct option *opts, int val)
 {
         for (; opts->name; opts++)
                 if (opts->val == val)
@@ -112,10 +113,37 @@ int toolopt_split(char *s, const char *sep, char **f, size_t max)
         return (int)n;
 }
 
-void toolopt_refused(const char *prog, const char *opt, const char *value, const char *why)
+int toolopt_parse(const struct toolopt *t, int argc, char **argv)
 {
-        if (why && why[0])
-                fprintf(stderr, "%s: --%s: %s\n", prog, opt, why);
-        else
-                fprintf(stderr, "%s: bad value for --%s: %s\n", prog, opt, value ? value : "");
+        int c;
+        while ((c = getopt_long(argc, argv, "", t->opts, NULL)) != -1) {
+                char why[256] = "";
+                if (c == TOOLOPT_HELP) {
+                        t->usage(stdout);
+                        return 1;
+                }
+                int r = t->opt(t->ctx, c, optarg);
+                if (r == -ENOENT)
+                        r = num_option(t->nums, t->nnums, c, optarg);
+                if (r == -ENOENT)
+                        r = serial_option(c, optarg, t->serial, why, sizeof(why));
+                if (r == -ENOENT) {     /* getopt_long() said which */
+                        t->usage(stderr);
+                        return -EINVAL;
+                }
+                if (r < 0 && why[0]) {
+                        fprintf(stderr, "%s: --%s: %s\n", t->prog, option_name(t->opts, c), why);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "%s: bad value for --%s: %s\n", t->prog,
+                                option_name(t->opts, c), optarg ? optarg : "");
+                        return -EINVAL;
+                }
+        }
+        if (optind != argc) {
+                t->usage(stderr);
+                return -EINVAL;
+        }
+        return 0;
 }

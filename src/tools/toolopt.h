@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "io/pipe.h"
 
@@ -15,12 +16,12 @@ int toolopt_u64(const char *s, uint64_t max, uint64_t *ret);
  * The serial-line options both tools take, with exactly the vocabulary of
  * dnp3gw.conf(5) (io/serial_names.h): numbers as the config file writes them
  * (decimal or 0x hex, optional sign), names in lower case.  A tool puts
- * TOOLOPT_SERIAL_OPTIONS in its getopt_long() table and passes every option
- * value it gets to toolopt_serial() first.
+ * TOOLOPT_SERIAL_OPTIONS and TOOLOPT_HELP_OPTION in its getopt_long() table;
+ * toolopt_parse() handles them.
  */
 enum {
-        TOOLOPT_DEVICE = 0x1000, TOOLOPT_BAUD, TOOLOPT_DATA_BITS, TOOLOPT_PARITY, TOOLOPT_STOP_BITS,
-        TOOLOPT_FLOW, TOOLOPT_SERIAL_END,
+        TOOLOPT_DEVICE = 0x1000, TOOLOPT_BAUD, TOOLOPT_DATA_BITS, TOOLOPT_PARITY,
+        TOOLOPT_STOP_BITS, TOOLOPT_FLOW, TOOLOPT_HELP,
 };
 #define TOOLOPT_SERIAL_OPTIONS                                          \
         { "serial", required_argument, NULL, TOOLOPT_DEVICE },          \
@@ -29,37 +30,38 @@ enum {
         { "parity", required_argument, NULL, TOOLOPT_PARITY },          \
         { "stop-bits", required_argument, NULL, TOOLOPT_STOP_BITS },    \
         { "flow", required_argument, NULL, TOOLOPT_FLOW }
+#define TOOLOPT_HELP_OPTION { "help", no_argument, NULL, TOOLOPT_HELP }
 
-/*
- * Option opt with value s: a serial option (--serial DEVICE, --baud ...) sets
- * its field of *c and returns 0,
- * or -EINVAL with the config file's reason in why[0..n-1]; any other option
- * returns -ENOENT and changes nothing.
- */
-int toolopt_serial(int opt, const char *s, struct io_serial_cfg *c, char *why, size_t n);
-
-/*
- * The numeric options of a tool: opt's value, min..max, into *ret.  0,
- * -EINVAL (refused) or -ENOENT (opt is none of tab[0..n-1]).
- */
+/* A numeric option of a tool: opt's value, min..max, into *ret. */
 struct toolopt_num {
         int opt;
         uint64_t min, max;
         uint64_t *ret;
 };
-int toolopt_num(const struct toolopt_num *tab, size_t n, int opt, const char *s);
 
-/* The long name of option val in opts[] (ended by a NULL name), or "?". */
-const char *toolopt_name(const struct option *opts, int val);
+/* A tool's command line. */
+struct toolopt {
+        const char *prog;                       /* "dnp3sim": the refusals' prefix */
+        const struct option *opts;              /* ended by a NULL name */
+        void (*usage)(FILE *f);
+        const struct toolopt_num *nums;         /* nnums numeric options */
+        size_t nnums;
+        struct io_serial_cfg *serial;           /* the serial options' values */
+        /* The tool's other options: 0, -errno (refused) or -ENOENT (not one of them). */
+        int (*opt)(void *ctx, int opt, char *arg);
+        void *ctx;
+};
+
+/*
+ * Parses argv: 0 (every argument an option, none refused), 1 (--help: the
+ * usage is on stdout), or -EINVAL when an option is unknown (the usage on
+ * stderr), refused ("PROG: --OPT: WHY", or "PROG: bad value for --OPT:
+ * VALUE", on stderr) or an argument is not an option (the usage on stderr).
+ */
+int toolopt_parse(const struct toolopt *t, int argc, char **argv);
 
 /*
  * s split at each sep into at most max fields f[]: their number, or -EINVAL
  * when there are more.  Empty fields are skipped (strtok_r).  s is changed.
  */
 int toolopt_split(char *s, const char *sep, char **f, size_t max);
-
-/*
- * An option's value was refused: "PROG: --OPT: WHY", or "PROG: bad value for
- * --OPT: VALUE" when why is empty, on stderr.
- */
-void toolopt_refused(const char *prog, const char *opt, const char *value, const char *why);
