@@ -123,9 +123,7 @@ static void client_free(struct io_pipe *p)
 }
 
 const struct io_pipe_ops io_client_pipe_ops = {
-        .write = io_fdpipe_write,
-        .pause_read = io_fdpipe_pause_read,
-        .pending = io_fdpipe_pending,
+        IO_FDPIPE_OPS,
         .start = client_start,
         .close = client_close,
         .backoff_ms = client_backoff_ms,

@@ -66,9 +66,7 @@ static void conn_free(struct io_pipe *p)
 }
 
 static const struct io_pipe_ops conn_ops = {
-        .write = io_fdpipe_write,
-        .pause_read = io_fdpipe_pause_read,
-        .pending = io_fdpipe_pending,
+        IO_FDPIPE_OPS,
         .close = conn_close,
         .free = conn_free,
 };

@@ -40,3 +40,9 @@ void io_fdpipe_cleanup(struct io_fdpipe *f);
 int io_fdpipe_write(struct io_pipe *p, const uint8_t *b, size_t n);
 void io_fdpipe_pause_read(struct io_pipe *p, bool pause);
 size_t io_fdpipe_pending(const struct io_pipe *p);
+
+/* The ops every fd-backed pipe shares, in its struct io_pipe_ops initializer. */
+#define IO_FDPIPE_OPS                                   \
+        .write = io_fdpipe_write,                       \
+        .pause_read = io_fdpipe_pause_read,             \
+        .pending = io_fdpipe_pending
