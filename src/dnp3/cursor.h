@@ -180,8 +180,13 @@ CURSOR_FLOAT_LIST(CURSOR_FLOAT)
 #undef CURSOR_FLOAT
 
 /* Overwrite already-written bytes at offset off (for counts patched later). */
+static inline void wr_patch_le(struct wr *w, size_t off, size_t n, uint64_t v)
+{
+        for (size_t i = 0; i < n; i++)
+                w->p[off + i] = (uint8_t)(v >> (8 * i));
+}
+
 static inline void wr_patch_le16(struct wr *w, size_t off, uint16_t v)
 {
-        w->p[off] = (uint8_t)v;
-        w->p[off + 1] = (uint8_t)(v >> 8);
+        wr_patch_le(w, off, 2, v);
 }
