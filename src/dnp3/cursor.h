@@ -26,6 +26,9 @@ struct wr {
         size_t len;
 };
 
+/* The primitives every reader and writer is built on: inlined even where used often. */
+#define CURSOR_INLINE static inline __attribute__((always_inline))
+
 /* A NULL buffer becomes an empty one: no cursor ever holds NULL (NULL + 0 is UB). */
 static const uint8_t rd_empty[1];
 
@@ -41,7 +44,7 @@ static inline size_t rd_left(const struct rd *c)
 }
 
 /* The one bounds check of every reader: the next n bytes, consumed. */
-static inline int rd_take(struct rd *c, size_t n, const uint8_t **ret)
+CURSOR_INLINE int rd_take(struct rd *c, size_t n, const uint8_t **ret)
 {
         if (n > c->len)
                 return -EBADMSG;
@@ -52,13 +55,15 @@ static inline int rd_take(struct rd *c, size_t n, const uint8_t **ret)
 }
 
 /* A little-endian unsigned integer of n bytes (n <= 8; a constant in every caller). */
-static inline int rd_le(struct rd *c, size_t n, uint64_t *ret)
+CURSOR_INLINE int rd_le(struct rd *c, size_t n, uint64_t *ret)
 {
         const uint8_t *b;
         int r = rd_take(c, n, &b);
         if (r < 0)
                 return r;
         uint64_t v = 0;
+        /* unrolled, the shifts of a constant n merge into plain loads */
+#pragma GCC unroll 8
         for (size_t i = 0; i < n; i++)
                 v |= (uint64_t)b[i] << (8 * i);
         *ret = v;
@@ -106,7 +111,7 @@ static inline size_t wr_left(const struct wr *w)
 }
 
 /* Reserve n bytes and return where they start (to be filled by the caller). */
-static inline int wr_reserve(struct wr *w, size_t n, uint8_t **ret)
+CURSOR_INLINE int wr_reserve(struct wr *w, size_t n, uint8_t **ret)
 {
         if (n > w->cap - w->len)
                 return -ENOBUFS;
@@ -116,12 +121,13 @@ static inline int wr_reserve(struct wr *w, size_t n, uint8_t **ret)
 }
 
 /* A little-endian unsigned integer of n bytes (n <= 8; a constant in every caller). */
-static inline int wr_le(struct wr *w, size_t n, uint64_t v)
+CURSOR_INLINE int wr_le(struct wr *w, size_t n, uint64_t v)
 {
         uint8_t *o;
         int r = wr_reserve(w, n, &o);
         if (r < 0)
                 return r;
+#pragma GCC unroll 8
         for (size_t i = 0; i < n; i++)
                 o[i] = (uint8_t)(v >> (8 * i));
         return 0;
@@ -147,7 +153,7 @@ static inline int wr_bytes(struct wr *w, const void *src, size_t n)
 #define CURSOR_FLOAT_LIST(X) X(f32, 32, float) X(f64, 64, double)
 
 #define CURSOR_UINT(sfx, n, type)                                               \
-        static inline int rd_##sfx(struct rd *c, type *ret)                     \
+        CURSOR_INLINE int rd_##sfx(struct rd *c, type *ret)                     \
         {                                                                       \
                 uint64_t v;                                                     \
                 int r = rd_le(c, n, &v);                                        \
@@ -155,12 +161,12 @@ static inline int wr_bytes(struct wr *w, const void *src, size_t n)
                         *ret = (type)v;                                         \
                 return r;                                                       \
         }                                                                       \
-        static inline int wr_##sfx(struct wr *w, type v)                        \
+        CURSOR_INLINE int wr_##sfx(struct wr *w, type v)                        \
         {                                                                       \
                 return wr_le(w, n, v);                                          \
         }
 #define CURSOR_FLOAT(sfx, bits, type)                                           \
-        static inline int rd_##sfx(struct rd *c, type *ret)                     \
+        CURSOR_INLINE int rd_##sfx(struct rd *c, type *ret)                     \
         {                                                                       \
                 uint##bits##_t u;                                               \
                 int r = rd_le##bits(c, &u);                                     \
@@ -168,7 +174,7 @@ static inline int wr_bytes(struct wr *w, const void *src, size_t n)
                         memcpy(ret, &u, sizeof(*ret));                          \
                 return r;                                                       \
         }                                                                       \
-        static inline int wr_##sfx(struct wr *w, type v)                        \
+        CURSOR_INLINE int wr_##sfx(struct wr *w, type v)                        \
         {                                                                       \
                 uint##bits##_t u;                                               \
                 memcpy(&u, &v, sizeof(u));                                      \
