@@ -486,7 +486,7 @@ obj_visit_packed(struct rd *d, unsigned bits, const struct obj_hdr *h, uint32_t 
         for (uint32_t i = 0; i < h->count; i++) {
                 if (i % per == 0)
                         OBJ_RD(rd_u8(d, &byte));
-                uint8_t st = (uint8_t)((byte >> (bits * (i % per))) & ((1u << bits) - 1));
+                uint8_t st = (uint8_t)(((unsigned)byte >> (bits * (i % per))) & ((1u << bits) - 1));
                 v->index = base + i;
                 if (bits == 1)
                         v->v.bit = st;
