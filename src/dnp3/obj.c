@@ -12,6 +12,7 @@
 #include "names.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* X(group, var, type, fmt, size, event, name) */
 #define OBJ_CATALOG(X)                                                                          \
@@ -157,21 +158,14 @@ static const uint8_t obj_lut[OBJ_LUT_GROUPS][OBJ_LUT_VARS] = {
 
 enum dnp_time_kind obj_fmt_time_kind(uint8_t fmt)
 {
-        switch ((enum obj_fmt)fmt) {
-        case OBJ_FMT_FLAGS_T48:
-        case OBJ_FMT_FLAGS_U32_T48:
-        case OBJ_FMT_FLAGS_U16_T48:
-        case OBJ_FMT_FLAGS_I32_T48:
-        case OBJ_FMT_FLAGS_I16_T48:
-        case OBJ_FMT_FLAGS_F32_T48:
-        case OBJ_FMT_FLAGS_F64_T48:
-        case OBJ_FMT_T48:
-                return DNP_TIME_ABS;
-        case OBJ_FMT_FLAGS_T16:
-                return DNP_TIME_REL;
-        default:
-                return DNP_TIME_NONE;
-        }
+        static const uint8_t time_kind[OBJ_FMT_MAX] = {
+#define S(name) [OBJ_FMT_##name] = DNP_TIME_NONE,
+#define F(name, fl, val, width, time) [OBJ_FMT_##name] = DNP_TIME_##time,
+                OBJ_FMT_LIST(S, F)
+#undef S
+#undef F
+        };
+        return fmt < OBJ_FMT_MAX ? (enum dnp_time_kind)time_kind[fmt] : DNP_TIME_NONE;
 }
 
 const struct obj_desc *obj_lookup(uint8_t group, uint8_t var)
@@ -295,24 +289,16 @@ static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
         }
 
         uint64_t count;
-        bool range = false;
+        const size_t fw = obj_qual_width(q);
+        const bool range = obj_qual_is_range(q);
         switch (q) {
-        case OBJ_QUAL_RANGE8: {
-                uint8_t a, b;
-                if (rd_u8(c, &a) < 0 || rd_u8(c, &b) < 0)
-                        return -EBADMSG;
-                h->start = a;
-                h->stop = b;
-                range = true;
-                break;
-        }
+        case OBJ_QUAL_RANGE8:
         case OBJ_QUAL_RANGE16: {
-                uint16_t a, b;
-                if (rd_le16(c, &a) < 0 || rd_le16(c, &b) < 0)
+                uint64_t a, b;
+                if (rd_le(c, fw, &a) < 0 || rd_le(c, fw, &b) < 0)
                         return -EBADMSG;
-                h->start = a;
-                h->stop = b;
-                range = true;
+                h->start = (uint32_t)a;
+                h->stop = (uint32_t)b;
                 break;
         }
         case OBJ_QUAL_ALL:
@@ -321,23 +307,13 @@ static int obj_next(struct rd *c, struct obj_walk *st, struct obj_item *it)
                 count = 0;
                 break;
         case OBJ_QUAL_COUNT8:
-        case OBJ_QUAL_INDEX8: {
-                uint8_t n8;
-                if (rd_u8(c, &n8) < 0)
-                        return -EBADMSG;
-                count = n8;
-                it->pfx = q == OBJ_QUAL_INDEX8 ? 1 : 0;
-                break;
-        }
+        case OBJ_QUAL_INDEX8:
         case OBJ_QUAL_COUNT16:
-        case OBJ_QUAL_INDEX16: {
-                uint16_t n16;
-                if (rd_le16(c, &n16) < 0)
+        case OBJ_QUAL_INDEX16:
+                if (rd_le(c, fw, &count) < 0)
                         return -EBADMSG;
-                count = n16;
-                it->pfx = q == OBJ_QUAL_INDEX16 ? 2 : 0;
+                it->pfx = q == OBJ_QUAL_INDEX8 || q == OBJ_QUAL_INDEX16 ? (uint8_t)fw : 0;
                 break;
-        }
         default:
                 /* FREE16 (0x5b) frames no catalog object; everything else is unknown */
                 return -EPROTO;
@@ -433,6 +409,98 @@ static inline void obj_set_state(struct dnp_value *v, uint8_t type, uint8_t flag
                 v->v.bit = flags >> 7;
 }
 
+/*
+ * Decode one object of a fixed layout (see OBJ_FMT_LIST).  Called with
+ * constant fl, val, width and tm from one switch case each, so every case
+ * compiles to its own straight-line reader.
+ */
+static inline __attribute__((always_inline)) int
+obj_rd_fixed(struct rd *d, enum obj_fl fl, enum obj_val val, size_t width, enum dnp_time_kind tm,
+             uint8_t type, uint64_t *cto, struct dnp_value *v)
+{
+        uint8_t f8 = 0;
+        uint64_t raw = 0;
+        uint16_t rel;
+        double x = 0;
+
+        if (fl == OBJ_FL_PRE && rd_u8(d, &f8) < 0)
+                return -EBADMSG;
+        if (width && rd_le(d, width, &raw) < 0)
+                return -EBADMSG;
+        if (fl == OBJ_FL_POST && rd_u8(d, &f8) < 0)
+                return -EBADMSG;
+        if (tm == DNP_TIME_ABS && rd_le48(d, &v->time) < 0)
+                return -EBADMSG;
+        if (tm == DNP_TIME_REL) {
+                if (rd_le16(d, &rel) < 0)
+                        return -EBADMSG;
+                v->time = *cto + rel;
+        }
+
+        if (val == OBJ_VAL_STATE) {
+                obj_set_state(v, type, f8);
+                return 0;
+        }
+        if (val == OBJ_VAL_NONE) {
+                if (tm == DNP_TIME_ABS && type == DNP_TYPE_CTO)
+                        *cto = v->time;
+                return 0;
+        }
+        if (fl == OBJ_FL_PRE)
+                v->flags = f8;
+        if (val == OBJ_VAL_UINT) {
+                v->v.count = (uint32_t)raw;
+                return 0;
+        }
+        if (val == OBJ_VAL_INT) {
+                x = width == 4 ? (double)(int32_t)(uint32_t)raw : (double)(int16_t)(uint16_t)raw;
+        } else if (width == 4) {
+                uint32_t u = (uint32_t)raw;
+                float f;
+                memcpy(&f, &u, sizeof(f));
+                x = (double)f;
+        } else {
+                memcpy(&x, &raw, sizeof(x));
+        }
+        if (fl == OBJ_FL_POST) {
+                v->v.ao.value = x;
+                v->v.ao.status = f8;
+        } else {
+                v->v.analog = x;
+        }
+        return 0;
+}
+
+/*
+ * The packed formats: bits = 1 (g1v1, g10v1, g80v1: the state bit) or 2 (g3v1:
+ * the double-bit state), 8 / bits objects a byte, the first in the low bits.
+ */
+static inline __attribute__((always_inline)) int
+obj_visit_packed(struct rd *d, unsigned bits, const struct obj_hdr *h, uint32_t base,
+                 int (*on_value)(void *, const struct obj_hdr *, const struct dnp_value *),
+                 void *ctx, struct dnp_value *v)
+{
+        const uint32_t per = 8 / bits;
+        uint8_t byte = 0;
+
+        for (uint32_t i = 0; i < h->count; i++) {
+                if (i % per == 0)
+                        OBJ_RD(rd_u8(d, &byte));
+                uint8_t st = (uint8_t)(((unsigned)byte >> (bits * (i % per))) & ((1u << bits) - 1));
+                v->index = base + i;
+                if (bits == 1)
+                        v->v.bit = st;
+                else
+                        v->v.dbit = st;
+                /* the state in the top bits of the flags, as the flags formats carry it */
+                v->flags = (uint8_t)(DNP_FLAG_ONLINE | st << (8 - bits));
+                int r = on_value(ctx, h, v);
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
 static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, void *ctx,
                           uint64_t *cto)
 {
@@ -447,12 +515,6 @@ static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, vo
         const uint32_t base = h->qual == OBJ_QUAL_RANGE8 || h->qual == OBJ_QUAL_RANGE16 ? h->start : 0;
         const uint8_t type = desc->type;
         struct dnp_value v = { .flags = DNP_FLAG_ONLINE };
-        uint8_t f8;
-        uint16_t u16;
-        uint32_t u32;
-        uint64_t u64;
-        float f32;
-        double f64;
 
         /* Formats that carry a CTO-independent time stamp set this once. */
         v.time_kind = (uint8_t)obj_fmt_time_kind(desc->fmt);
@@ -461,165 +523,19 @@ static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, vo
         case OBJ_FMT_NONE:
         case OBJ_FMT_MAX:
                 return 0;
-        case OBJ_FMT_PACKED1: {
-                uint8_t byte = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                        if ((i & 7) == 0)
-                                OBJ_RD(rd_u8(d, &byte));
-                        bool bit = (byte >> (i & 7)) & 1;
-                        v.index = base + i;
-                        v.v.bit = bit;
-                        v.flags = (uint8_t)(DNP_FLAG_ONLINE | (bit ? DNP_FLAG_STATE : 0));
-                        int r = on_value(ctx, h, &v);
-                        if (r)
-                                return r;
-                }
+        case OBJ_FMT_PACKED1:
+                return obj_visit_packed(d, 1, h, base, on_value, ctx, &v);
+        case OBJ_FMT_PACKED2:
+                return obj_visit_packed(d, 2, h, base, on_value, ctx, &v);
+#define S(name)
+#define F(name, fl, val, width, tm)                                                             \
+        case OBJ_FMT_##name:                                                                    \
+                OBJ_EACH(OBJ_RD(obj_rd_fixed(d, OBJ_FL_##fl, OBJ_VAL_##val, width, DNP_TIME_##tm, \
+                                             type, cto, &v)));                                  \
                 return 0;
-        }
-        case OBJ_FMT_PACKED2: {
-                uint8_t byte = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                        if ((i & 3) == 0)
-                                OBJ_RD(rd_u8(d, &byte));
-                        uint8_t db = (uint8_t)((byte >> (2 * (i & 3))) & 3);
-                        v.index = base + i;
-                        v.v.dbit = db;
-                        v.flags = (uint8_t)(DNP_FLAG_ONLINE | db << 6);
-                        int r = on_value(ctx, h, &v);
-                        if (r)
-                                return r;
-                }
-                return 0;
-        }
-        case OBJ_FMT_FLAGS:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &f8));
-                        obj_set_state(&v, type, f8);
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &f8));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        obj_set_state(&v, type, f8);
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_T16:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &f8));
-                        OBJ_RD(rd_le16(d, &u16));
-                        obj_set_state(&v, type, f8);
-                        v.time = *cto + u16;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_U32:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le32(d, &v.v.count));
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_U16:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le16(d, &u16));
-                        v.v.count = u16;
-                });
-                return 0;
-        case OBJ_FMT_U32:
-                OBJ_EACH(OBJ_RD(rd_le32(d, &v.v.count)));
-                return 0;
-        case OBJ_FMT_U16:
-                OBJ_EACH({
-                        OBJ_RD(rd_le16(d, &u16));
-                        v.v.count = u16;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_U32_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le32(d, &v.v.count));
-                        OBJ_RD(rd_le48(d, &v.time));
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_U16_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le16(d, &u16));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        v.v.count = u16;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_I32:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le32(d, &u32));
-                        v.v.analog = (double)(int32_t)u32;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_I16:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le16(d, &u16));
-                        v.v.analog = (double)(int16_t)u16;
-                });
-                return 0;
-        case OBJ_FMT_I32:
-                OBJ_EACH({
-                        OBJ_RD(rd_le32(d, &u32));
-                        v.v.analog = (double)(int32_t)u32;
-                });
-                return 0;
-        case OBJ_FMT_I16:
-                OBJ_EACH({
-                        OBJ_RD(rd_le16(d, &u16));
-                        v.v.analog = (double)(int16_t)u16;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_F32:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_f32(d, &f32));
-                        v.v.analog = (double)f32;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_F64:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_f64(d, &v.v.analog));
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_I32_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le32(d, &u32));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        v.v.analog = (double)(int32_t)u32;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_I16_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_le16(d, &u16));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        v.v.analog = (double)(int16_t)u16;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_F32_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_f32(d, &f32));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        v.v.analog = (double)f32;
-                });
-                return 0;
-        case OBJ_FMT_FLAGS_F64_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_u8(d, &v.flags));
-                        OBJ_RD(rd_f64(d, &f64));
-                        OBJ_RD(rd_le48(d, &v.time));
-                        v.v.analog = f64;
-                });
-                return 0;
+        OBJ_FMT_LIST(S, F)
+#undef S
+#undef F
         case OBJ_FMT_CROB:
                 OBJ_EACH({
                         struct dnp_crob cr;
@@ -629,46 +545,6 @@ static int obj_visit_data(struct obj_item *it, const struct obj_visitor *vis, vo
                         OBJ_RD(rd_le32(d, &cr.off_ms));
                         OBJ_RD(rd_u8(d, &cr.status));
                         v.v.crob = cr;
-                });
-                return 0;
-        case OBJ_FMT_AO_I32:
-                OBJ_EACH({
-                        OBJ_RD(rd_le32(d, &u32));
-                        OBJ_RD(rd_u8(d, &f8));
-                        v.v.ao.value = (double)(int32_t)u32;
-                        v.v.ao.status = f8;
-                });
-                return 0;
-        case OBJ_FMT_AO_I16:
-                OBJ_EACH({
-                        OBJ_RD(rd_le16(d, &u16));
-                        OBJ_RD(rd_u8(d, &f8));
-                        v.v.ao.value = (double)(int16_t)u16;
-                        v.v.ao.status = f8;
-                });
-                return 0;
-        case OBJ_FMT_AO_F32:
-                OBJ_EACH({
-                        OBJ_RD(rd_f32(d, &f32));
-                        OBJ_RD(rd_u8(d, &f8));
-                        v.v.ao.value = (double)f32;
-                        v.v.ao.status = f8;
-                });
-                return 0;
-        case OBJ_FMT_AO_F64:
-                OBJ_EACH({
-                        OBJ_RD(rd_f64(d, &f64));
-                        OBJ_RD(rd_u8(d, &f8));
-                        v.v.ao.value = f64;
-                        v.v.ao.status = f8;
-                });
-                return 0;
-        case OBJ_FMT_T48:
-                OBJ_EACH({
-                        OBJ_RD(rd_le48(d, &u64));
-                        v.time = u64;
-                        if (type == DNP_TYPE_CTO)
-                                *cto = u64;
                 });
                 return 0;
         case OBJ_FMT_DELAY16:

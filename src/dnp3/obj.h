@@ -343,45 +343,59 @@ static inline void dnp_value_set_status(enum dnp_type t, struct dnp_value *v, ui
         }
 }
 
-/* Encoding formats of object instances. X(name) */
-#define OBJ_FMT_LIST(X)                                                 \
-        X(NONE)           /* no data (class objects, variation 0) */   \
-        X(PACKED1)        /* 1 bit per object */                       \
-        X(PACKED2)        /* 2 bits per object */                      \
-        X(FLAGS)          /* flags */                                   \
-        X(FLAGS_T48)      /* flags, time48 */                           \
-        X(FLAGS_T16)      /* flags, time16 relative to CTO */           \
-        X(FLAGS_U32)                                                    \
-        X(FLAGS_U16)                                                    \
-        X(U32)                                                          \
-        X(U16)                                                          \
-        X(FLAGS_U32_T48)                                                \
-        X(FLAGS_U16_T48)                                                \
-        X(FLAGS_I32)                                                    \
-        X(FLAGS_I16)                                                    \
-        X(I32)                                                          \
-        X(I16)                                                          \
-        X(FLAGS_F32)                                                    \
-        X(FLAGS_F64)                                                    \
-        X(FLAGS_I32_T48)                                                \
-        X(FLAGS_I16_T48)                                                \
-        X(FLAGS_F32_T48)                                                \
-        X(FLAGS_F64_T48)                                                \
-        X(CROB)           /* code, count, on u32, off u32, status */   \
-        X(AO_I32)         /* i32, status */                             \
-        X(AO_I16)                                                       \
-        X(AO_F32)                                                       \
-        X(AO_F64)                                                       \
-        X(T48)            /* g50v1, g50v3, g51 */                       \
-        X(DELAY16)        /* g52 */                                     \
-        X(OCTETS)         /* g110/g111: variation = length */
+/*
+ * Encoding formats of object instances: OBJ_FMT_LIST(S, F).
+ * S(name): a format decoded and encoded by code of its own.
+ * F(name, fl, val, width, time): a fixed layout, in wire order an optional flags
+ * byte (fl PRE), a value of width bytes (val: STATE from the flags byte, UINT a
+ * count, INT a signed analog, FLOAT an IEEE 754 analog), a status byte (fl POST,
+ * the analog output command's) and a time (ABS 48-bit, REL 16-bit after a CTO).
+ * One generic reader and one generic writer serve every F format.
+ */
+#define OBJ_FMT_LIST(S, F)                                                              \
+        S(NONE)           /* no data (class objects, variation 0) */                   \
+        S(PACKED1)        /* 1 bit per object */                                       \
+        S(PACKED2)        /* 2 bits per object */                                      \
+        F(FLAGS, PRE, STATE, 0, NONE)                                                   \
+        F(FLAGS_T48, PRE, STATE, 0, ABS)                                                \
+        F(FLAGS_T16, PRE, STATE, 0, REL)                                                \
+        F(FLAGS_U32, PRE, UINT, 4, NONE)                                                \
+        F(FLAGS_U16, PRE, UINT, 2, NONE)                                                \
+        F(U32, NONE, UINT, 4, NONE)                                                     \
+        F(U16, NONE, UINT, 2, NONE)                                                     \
+        F(FLAGS_U32_T48, PRE, UINT, 4, ABS)                                             \
+        F(FLAGS_U16_T48, PRE, UINT, 2, ABS)                                             \
+        F(FLAGS_I32, PRE, INT, 4, NONE)                                                 \
+        F(FLAGS_I16, PRE, INT, 2, NONE)                                                 \
+        F(I32, NONE, INT, 4, NONE)                                                      \
+        F(I16, NONE, INT, 2, NONE)                                                      \
+        F(FLAGS_F32, PRE, FLOAT, 4, NONE)                                               \
+        F(FLAGS_F64, PRE, FLOAT, 8, NONE)                                               \
+        F(FLAGS_I32_T48, PRE, INT, 4, ABS)                                              \
+        F(FLAGS_I16_T48, PRE, INT, 2, ABS)                                              \
+        F(FLAGS_F32_T48, PRE, FLOAT, 4, ABS)                                            \
+        F(FLAGS_F64_T48, PRE, FLOAT, 8, ABS)                                            \
+        S(CROB)           /* code, count, on u32, off u32, status */                   \
+        F(AO_I32, POST, INT, 4, NONE)                                                   \
+        F(AO_I16, POST, INT, 2, NONE)                                                   \
+        F(AO_F32, POST, FLOAT, 4, NONE)                                                 \
+        F(AO_F64, POST, FLOAT, 8, NONE)                                                 \
+        F(T48, NONE, NONE, 0, ABS) /* g50v1, g50v3, g51 (a CTO sets the base) */        \
+        S(DELAY16)        /* g52 */                                                    \
+        S(OCTETS)         /* g110/g111: variation = length */
 
 enum obj_fmt {
-#define X(name) OBJ_FMT_##name,
-        OBJ_FMT_LIST(X)
-#undef X
+#define S(name) OBJ_FMT_##name,
+#define F(name, fl, val, width, time) OBJ_FMT_##name,
+        OBJ_FMT_LIST(S, F)
+#undef S
+#undef F
         OBJ_FMT_MAX
 };
+
+/* Where a fixed layout carries its flags byte, and what its value is. */
+enum obj_fl { OBJ_FL_NONE, OBJ_FL_PRE, OBJ_FL_POST };
+enum obj_val { OBJ_VAL_NONE, OBJ_VAL_STATE, OBJ_VAL_UINT, OBJ_VAL_INT, OBJ_VAL_FLOAT };
 
 struct obj_desc {
         uint8_t group;
@@ -405,6 +419,29 @@ enum dnp_time_kind obj_fmt_time_kind(uint8_t fmt);
 /* The number of (group, var) entries in the catalog and the i-th one (for tests/docs). */
 size_t obj_catalog_size(void);
 const struct obj_desc *obj_catalog_at(size_t i);
+
+/* A range qualifier (start and stop) rather than a count or an index list. */
+static inline bool obj_qual_is_range(uint8_t q)
+{
+        return q == OBJ_QUAL_RANGE8 || q == OBJ_QUAL_RANGE16;
+}
+
+/* Bytes of one range bound, the count and each index prefix of qualifier q: 1 or 2 (0 for the others). */
+static inline size_t obj_qual_width(uint8_t q)
+{
+        switch (q) {
+        case OBJ_QUAL_RANGE8:
+        case OBJ_QUAL_COUNT8:
+        case OBJ_QUAL_INDEX8:
+                return 1;
+        case OBJ_QUAL_RANGE16:
+        case OBJ_QUAL_COUNT16:
+        case OBJ_QUAL_INDEX16:
+                return 2;
+        default:
+                return 0;
+        }
+}
 
 struct obj_hdr {
         uint8_t group;

@@ -9,6 +9,7 @@
 #include "obj.h"
 
 #include <errno.h>
+#include <string.h>
 #include <math.h>
 
 #include "dnptime.h"
@@ -41,41 +42,16 @@ void apdu_wr_set_hdr(struct apdu_wr *a, const struct apdu_hdr *h)
                 wr_patch_le16(&a->w, 2, h->iin);
 }
 
-static bool obj_qual_is_range(uint8_t q)
-{
-        return q == OBJ_QUAL_RANGE8 || q == OBJ_QUAL_RANGE16;
-}
-
 /* Bytes of the range/count field after group, var, qualifier. */
 static size_t obj_qual_field_len(uint8_t q)
 {
-        switch (q) {
-        case OBJ_QUAL_RANGE8:
-                return 2;
-        case OBJ_QUAL_RANGE16:
-                return 4;
-        case OBJ_QUAL_COUNT8:
-        case OBJ_QUAL_INDEX8:
-                return 1;
-        case OBJ_QUAL_COUNT16:
-        case OBJ_QUAL_INDEX16:
-                return 2;
-        default:
-                return 0;
-        }
+        return obj_qual_width(q) * (obj_qual_is_range(q) ? 2 : 1);
 }
 
 /* Largest index (range, index prefix) or count the qualifier can express. */
 static uint32_t obj_qual_max(uint8_t q)
 {
-        switch (q) {
-        case OBJ_QUAL_RANGE8:
-        case OBJ_QUAL_COUNT8:
-        case OBJ_QUAL_INDEX8:
-                return 0xff;
-        default:
-                return 0xffff;
-        }
+        return obj_qual_width(q) == 1 ? 0xff : 0xffff;
 }
 
 int apdu_wr_end(struct apdu_wr *a)
@@ -120,24 +96,11 @@ int apdu_wr_header(struct apdu_wr *a, uint8_t group, uint8_t var, uint8_t qual, 
         (void)wr_u8(&w, group);
         (void)wr_u8(&w, var);
         (void)wr_u8(&w, qual);
-        switch (qual) {
-        case OBJ_QUAL_RANGE8:
-                (void)wr_u8(&w, (uint8_t)start);
-                (void)wr_u8(&w, (uint8_t)stop_or_count);
-                break;
-        case OBJ_QUAL_RANGE16:
-                (void)wr_le16(&w, (uint16_t)start);
-                (void)wr_le16(&w, (uint16_t)stop_or_count);
-                break;
-        case OBJ_QUAL_COUNT8:
-                (void)wr_u8(&w, (uint8_t)stop_or_count);
-                break;
-        case OBJ_QUAL_COUNT16:
-                (void)wr_le16(&w, (uint16_t)stop_or_count);
-                break;
-        default:
-                break;
-        }
+        /* the range's start, then its stop or the count (none for ALL) */
+        const size_t fw = obj_qual_width(qual);
+        if (obj_qual_is_range(qual))
+                (void)wr_le(&w, fw, start);
+        (void)wr_le(&w, fw, stop_or_count);
         return 0;
 }
 
@@ -291,130 +254,78 @@ static int obj_check_value(const struct apdu_wr *a, const struct dnp_value *v)
         }
 }
 
+/*
+ * Encode one object of a fixed layout (see OBJ_FMT_LIST) into w (room
+ * already checked).  Called with constant fl, val, width and tm from one
+ * switch case each, so every case compiles to its own straight-line writer.
+ */
+static inline __attribute__((always_inline)) void
+obj_wr_fixed(struct apdu_wr *a, struct wr *w, enum obj_fl fl, enum obj_val val, size_t width,
+             enum dnp_time_kind tm, const struct dnp_value *v)
+{
+        const uint8_t type = a->desc->type;
+        uint8_t fl8 = v->flags;
+        uint64_t raw = 0;
+
+        if (val == OBJ_VAL_STATE) {
+                fl8 = dnp_value_state_flags((enum dnp_type)type, v);
+        } else if (val == OBJ_VAL_UINT) {
+                raw = v->v.count;
+        } else if (val == OBJ_VAL_INT || val == OBJ_VAL_FLOAT) {
+                double x = fl == OBJ_FL_POST ? v->v.ao.value : v->v.analog;
+                /* an integer that does not fit is clamped and flagged where there are flags */
+                uint8_t *over = fl == OBJ_FL_PRE ? &fl8 : NULL;
+                float f = (float)x;
+                uint32_t u;
+                if (val == OBJ_VAL_INT) {
+                        raw = width == 4 ? obj_i32(x, over) : obj_i16(x, over);
+                } else if (width == 4) {
+                        memcpy(&u, &f, sizeof(u));
+                        raw = u;
+                } else {
+                        memcpy(&raw, &x, sizeof(raw));
+                }
+        }
+
+        if (fl == OBJ_FL_PRE)
+                (void)wr_u8(w, fl8);
+        if (width)
+                (void)wr_le(w, width, raw);
+        if (fl == OBJ_FL_POST)
+                (void)wr_u8(w, v->v.ao.status);
+        if (tm == DNP_TIME_ABS)
+                (void)wr_le48(w, v->time);
+        if (tm == DNP_TIME_REL)
+                (void)wr_le16(w, (uint16_t)(v->time - a->cto));
+        if (val == OBJ_VAL_NONE && tm == DNP_TIME_ABS && type == DNP_TYPE_CTO) {
+                a->cto = v->time;
+                a->cto_valid = true;
+        }
+}
+
 /* Encode one fixed-size object of a->desc into w (room already checked). */
 static void obj_encode(struct apdu_wr *a, struct wr *w, const struct dnp_value *v)
 {
-        const struct obj_desc *d = a->desc;
-        uint8_t fl = v->flags;
-        uint32_t u32;
-        uint16_t u16;
-
-        switch ((enum obj_fmt)d->fmt) {
+        switch ((enum obj_fmt)a->desc->fmt) {
         case OBJ_FMT_NONE:
         case OBJ_FMT_PACKED1:
         case OBJ_FMT_PACKED2:
         case OBJ_FMT_MAX:
                 return;
-        case OBJ_FMT_FLAGS:
-                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
+#define S(name)
+#define F(name, fl, val, width, tm)                                                             \
+        case OBJ_FMT_##name:                                                                    \
+                obj_wr_fixed(a, w, OBJ_FL_##fl, OBJ_VAL_##val, width, DNP_TIME_##tm, v);        \
                 return;
-        case OBJ_FMT_FLAGS_T48:
-                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_T16:
-                (void)wr_u8(w, dnp_value_state_flags((enum dnp_type)d->type, v));
-                (void)wr_le16(w, (uint16_t)(v->time - a->cto));
-                return;
-        case OBJ_FMT_FLAGS_U32:
-                (void)wr_u8(w, fl);
-                (void)wr_le32(w, v->v.count);
-                return;
-        case OBJ_FMT_FLAGS_U16:
-                (void)wr_u8(w, fl);
-                (void)wr_le16(w, (uint16_t)v->v.count);
-                return;
-        case OBJ_FMT_U32:
-                (void)wr_le32(w, v->v.count);
-                return;
-        case OBJ_FMT_U16:
-                (void)wr_le16(w, (uint16_t)v->v.count);
-                return;
-        case OBJ_FMT_FLAGS_U32_T48:
-                (void)wr_u8(w, fl);
-                (void)wr_le32(w, v->v.count);
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_U16_T48:
-                (void)wr_u8(w, fl);
-                (void)wr_le16(w, (uint16_t)v->v.count);
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_I32:
-                u32 = obj_i32(v->v.analog, &fl);
-                (void)wr_u8(w, fl);
-                (void)wr_le32(w, u32);
-                return;
-        case OBJ_FMT_FLAGS_I16:
-                u16 = obj_i16(v->v.analog, &fl);
-                (void)wr_u8(w, fl);
-                (void)wr_le16(w, u16);
-                return;
-        case OBJ_FMT_I32:
-                (void)wr_le32(w, obj_i32(v->v.analog, NULL));
-                return;
-        case OBJ_FMT_I16:
-                (void)wr_le16(w, obj_i16(v->v.analog, NULL));
-                return;
-        case OBJ_FMT_FLAGS_F32:
-                (void)wr_u8(w, fl);
-                (void)wr_f32(w, (float)v->v.analog);
-                return;
-        case OBJ_FMT_FLAGS_F64:
-                (void)wr_u8(w, fl);
-                (void)wr_f64(w, v->v.analog);
-                return;
-        case OBJ_FMT_FLAGS_I32_T48:
-                u32 = obj_i32(v->v.analog, &fl);
-                (void)wr_u8(w, fl);
-                (void)wr_le32(w, u32);
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_I16_T48:
-                u16 = obj_i16(v->v.analog, &fl);
-                (void)wr_u8(w, fl);
-                (void)wr_le16(w, u16);
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_F32_T48:
-                (void)wr_u8(w, fl);
-                (void)wr_f32(w, (float)v->v.analog);
-                (void)wr_le48(w, v->time);
-                return;
-        case OBJ_FMT_FLAGS_F64_T48:
-                (void)wr_u8(w, fl);
-                (void)wr_f64(w, v->v.analog);
-                (void)wr_le48(w, v->time);
-                return;
+        OBJ_FMT_LIST(S, F)
+#undef S
+#undef F
         case OBJ_FMT_CROB:
                 (void)wr_u8(w, v->v.crob.code);
                 (void)wr_u8(w, v->v.crob.count);
                 (void)wr_le32(w, v->v.crob.on_ms);
                 (void)wr_le32(w, v->v.crob.off_ms);
                 (void)wr_u8(w, v->v.crob.status);
-                return;
-        case OBJ_FMT_AO_I32:
-                (void)wr_le32(w, obj_i32(v->v.ao.value, NULL));
-                (void)wr_u8(w, v->v.ao.status);
-                return;
-        case OBJ_FMT_AO_I16:
-                (void)wr_le16(w, obj_i16(v->v.ao.value, NULL));
-                (void)wr_u8(w, v->v.ao.status);
-                return;
-        case OBJ_FMT_AO_F32:
-                (void)wr_f32(w, (float)v->v.ao.value);
-                (void)wr_u8(w, v->v.ao.status);
-                return;
-        case OBJ_FMT_AO_F64:
-                (void)wr_f64(w, v->v.ao.value);
-                (void)wr_u8(w, v->v.ao.status);
-                return;
-        case OBJ_FMT_T48:
-                (void)wr_le48(w, v->time);
-                if (d->type == DNP_TYPE_CTO) {
-                        a->cto = v->time;
-                        a->cto_valid = true;
-                }
                 return;
         case OBJ_FMT_DELAY16:
                 (void)wr_le16(w, v->v.delay);
@@ -432,6 +343,7 @@ int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v)
                 return -EINVAL;
         const uint8_t q = a->qual;
         const uint32_t max = obj_qual_max(q);
+        const size_t fw = obj_qual_width(q);
         const bool data = apdu_wr_mode(a) == OBJ_MODE_DATA;
 
         /* where the object goes in the header */
@@ -448,7 +360,7 @@ int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v)
                 if (q == OBJ_QUAL_INDEX8 || q == OBJ_QUAL_INDEX16) {
                         if (v->index > max)
                                 return -ERANGE;
-                        pfx = q == OBJ_QUAL_INDEX8 ? 1 : 2;
+                        pfx = fw;
                 }
         }
 
@@ -489,28 +401,12 @@ int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v)
                 (void)wr_u8(&lw, d->group);
                 (void)wr_u8(&lw, d->var);
                 (void)wr_u8(&lw, q);
-                switch (q) {
-                case OBJ_QUAL_RANGE8:
-                        (void)wr_u8(&lw, (uint8_t)a->start);
-                        (void)wr_u8(&lw, (uint8_t)a->start);
-                        break;
-                case OBJ_QUAL_RANGE16:
-                        (void)wr_le16(&lw, (uint16_t)a->start);
-                        (void)wr_le16(&lw, (uint16_t)a->start);
-                        break;
-                case OBJ_QUAL_COUNT8:
-                case OBJ_QUAL_INDEX8:
-                        (void)wr_u8(&lw, 0);
-                        break;
-                default:
-                        (void)wr_le16(&lw, 0);
-                        break;
-                }
+                /* start and stop = start, or count 0: patched below */
+                if (obj_qual_is_range(q))
+                        (void)wr_le(&lw, fw, a->start);
+                (void)wr_le(&lw, fw, obj_qual_is_range(q) ? a->start : 0);
         }
-        if (pfx == 1)
-                (void)wr_u8(&lw, (uint8_t)v->index);
-        else if (pfx == 2)
-                (void)wr_le16(&lw, (uint16_t)v->index);
+        (void)wr_le(&lw, pfx, v->index);
         if (data) {
                 if (packed) {
                         if (need)
@@ -528,20 +424,9 @@ int apdu_wr_value(struct apdu_wr *a, const struct dnp_value *v)
         /* Patch the range stop or the count. */
         a->count++;
         size_t f = a->hdr_off + 3;
-        switch (q) {
-        case OBJ_QUAL_RANGE8:
-                a->w.p[f + 1] = (uint8_t)(a->start + a->count - 1);
-                break;
-        case OBJ_QUAL_RANGE16:
-                wr_patch_le16(&a->w, f + 2, (uint16_t)(a->start + a->count - 1));
-                break;
-        case OBJ_QUAL_COUNT8:
-        case OBJ_QUAL_INDEX8:
-                a->w.p[f] = (uint8_t)a->count;
-                break;
-        default:
-                wr_patch_le16(&a->w, f, (uint16_t)a->count);
-                break;
-        }
+        if (obj_qual_is_range(q))
+                wr_patch_le(&a->w, f + fw, fw, a->start + a->count - 1);
+        else
+                wr_patch_le(&a->w, f, fw, a->count);
         return 0;
 }

@@ -63,6 +63,19 @@ size_t events_memory(const uint32_t depth[4], uint16_t nsrc)
         return n;
 }
 
+void events_free(struct events *ev)
+{
+        if (!ev)
+                return;
+        for (unsigned c = 1; c <= 3; c++) {
+                free(ev->cls[c].slot);
+                free(ev->cls[c].src);
+                free(ev->cls[c].discarded);
+        }
+        free(ev->slast);
+        free(ev);
+}
+
 struct events *events_new(const uint32_t depth[4], uint16_t nsrc)
 {
         struct events *ev = calloc(1, sizeof(*ev));
@@ -91,19 +104,6 @@ struct events *events_new(const uint32_t depth[4], uint16_t nsrc)
 fail:
         events_free(ev);
         return NULL;
-}
-
-void events_free(struct events *ev)
-{
-        if (!ev)
-                return;
-        for (unsigned c = 1; c <= 3; c++) {
-                free(ev->cls[c].slot);
-                free(ev->cls[c].src);
-                free(ev->cls[c].discarded);
-        }
-        free(ev->slast);
-        free(ev);
 }
 
 /* ---- slots and lists ------------------------------------------------------ */

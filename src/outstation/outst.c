@@ -50,7 +50,6 @@ static int outst_cfg_check(const struct outst_cfg *c)
         return 0;
 }
 
-
 /* the session interface (dnp3/sess.h): the verbs below, for a runner */
 DNP_SESS_OPS_DEFINE(outst_sess_ops, struct outst, sess, outst);
 
@@ -183,13 +182,19 @@ unsigned outst_unsol_enabled(const struct outst *o)
 
 /* ---- output ---------------------------------------------------------- */
 
+/* Hand a queued APDU (kept for a repeat) to the link session; false if it refused it. */
+static bool outst_send(struct outst *o, const uint8_t *apdu, size_t len, uint64_t now)
+{
+        memcpy(o->txbuf, apdu, len);
+        return lsess_send(&o->ls, o->txbuf, len, now, &o->out) >= 0;
+}
+
 void outst_flush(struct outst *o, uint64_t now)
 {
         if (!o->connected || o->out.len > 0 || !lsess_tx_idle(&o->ls))
                 return;
         if (o->sol.rsp_queued) {
-                memcpy(o->txbuf, o->sol.rsp, o->sol.rsp_len);
-                if (lsess_send(&o->ls, o->txbuf, o->sol.rsp_len, now, &o->out) < 0)
+                if (!outst_send(o, o->sol.rsp, o->sol.rsp_len, now))
                         return;
                 o->sol.rsp_queued = false;
                 o->stats.responses++;
@@ -197,10 +202,7 @@ void outst_flush(struct outst *o, uint64_t now)
                         o->sol.deadline = now + o->cfg.confirm_timeout_ms;
                 return;
         }
-        if (o->uns.queued) {
-                memcpy(o->txbuf, o->uns.buf, o->uns.len);
-                if (lsess_send(&o->ls, o->txbuf, o->uns.len, now, &o->out) < 0)
-                        return;
+        if (o->uns.queued && outst_send(o, o->uns.buf, o->uns.len, now)) {
                 o->uns.queued = false;
                 o->stats.unsolicited++;
                 o->uns.deadline = now + o->cfg.confirm_timeout_ms;
@@ -326,6 +328,28 @@ static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t n
 
 /* ---- requests ------------------------------------------------------------ */
 
+/* The handler of each function code an outstation answers; the others get NO_FUNC_CODE_SUPPORT. */
+static outst_handler_fn *const outst_handlers[256] = {
+        [APP_FUNC_READ] = outst_read_handle,
+        [APP_FUNC_WRITE] = outst_func_write,
+        [APP_FUNC_SELECT] = outst_cmd_handle,
+        [APP_FUNC_OPERATE] = outst_cmd_handle,
+        [APP_FUNC_DIRECT_OPERATE] = outst_cmd_handle,
+        [APP_FUNC_DIRECT_OPERATE_NR] = outst_cmd_handle,
+        [APP_FUNC_IMMED_FREEZE] = outst_func_freeze,
+        [APP_FUNC_IMMED_FREEZE_NR] = outst_func_freeze,
+        [APP_FUNC_FREEZE_CLEAR] = outst_func_freeze,
+        [APP_FUNC_FREEZE_CLEAR_NR] = outst_func_freeze,
+        [APP_FUNC_FREEZE_AT_TIME] = outst_func_freeze,
+        [APP_FUNC_FREEZE_AT_TIME_NR] = outst_func_freeze,
+        [APP_FUNC_COLD_RESTART] = outst_func_restart,
+        [APP_FUNC_WARM_RESTART] = outst_func_restart,
+        [APP_FUNC_ENABLE_UNSOLICITED] = outst_unsol_handle_ctl,
+        [APP_FUNC_DISABLE_UNSOLICITED] = outst_unsol_handle_ctl,
+        [APP_FUNC_DELAY_MEASURE] = outst_func_delay,
+        [APP_FUNC_RECORD_CURRENT_TIME] = outst_func_record_time,
+};
+
 static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16_t dest,
                         uint64_t now)
 {
@@ -376,48 +400,13 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
         else if (broadcast && o->bcast == BCAST_NONE)
                 o->bcast = BCAST_ONCE;
 
-        const uint8_t *objs = c.p;
-        size_t n = rd_left(&c);
-        switch (h.func) {
-        case APP_FUNC_READ:
-                outst_read_handle(o, h.seq, objs, n, now);
-                break;
-        case APP_FUNC_WRITE:
-                outst_func_write(o, h.seq, objs, n, now);
-                break;
-        case APP_FUNC_SELECT:
-        case APP_FUNC_OPERATE:
-        case APP_FUNC_DIRECT_OPERATE:
-        case APP_FUNC_DIRECT_OPERATE_NR:
-                outst_cmd_handle(o, h.seq, h.func, objs, n, now);
-                break;
-        case APP_FUNC_IMMED_FREEZE:
-        case APP_FUNC_IMMED_FREEZE_NR:
-        case APP_FUNC_FREEZE_CLEAR:
-        case APP_FUNC_FREEZE_CLEAR_NR:
-        case APP_FUNC_FREEZE_AT_TIME:
-        case APP_FUNC_FREEZE_AT_TIME_NR:
-                outst_func_freeze(o, h.seq, h.func, objs, n, now);
-                break;
-        case APP_FUNC_COLD_RESTART:
-        case APP_FUNC_WARM_RESTART:
-                outst_func_restart(o, h.seq, h.func == APP_FUNC_COLD_RESTART, now);
-                break;
-        case APP_FUNC_ENABLE_UNSOLICITED:
-        case APP_FUNC_DISABLE_UNSOLICITED:
-                outst_unsol_handle_ctl(o, h.seq, h.func == APP_FUNC_ENABLE_UNSOLICITED, objs, n,
-                                       now);
-                break;
-        case APP_FUNC_DELAY_MEASURE:
-                outst_func_delay(o, h.seq, now);
-                break;
-        case APP_FUNC_RECORD_CURRENT_TIME:
-                outst_func_record_time(o, h.seq, now);
-                break;
-        default:
+        const struct outst_req rq = { .seq = h.seq, .func = h.func, .objs = c.p, .n = rd_left(&c) };
+        outst_handler_fn *handler = outst_handlers[h.func];
+        if (handler) {
+                handler(o, &rq, now);
+        } else {
                 o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
                 outst_rsp_null(o, h.seq, now);
-                break;
         }
         if (o->sol.req_iin)
                 o->stats.bad_requests++;

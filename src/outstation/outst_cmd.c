@@ -201,24 +201,23 @@ static bool select_matches(const struct outst *o, uint8_t seq, const uint8_t *ob
                n == o->ctl.sel.len && memcmp(objs, o->ctl.sel.obj, n) == 0;
 }
 
-void outst_cmd_handle(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs, size_t n,
-                      uint64_t now)
+void outst_cmd_handle(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         struct cmd_ctx cc = { .o = o };
         static const struct obj_visitor vis = {
                 .on_header = cmd_on_header,
                 .on_value = cmd_on_value,
         };
-        bool nr = app_func_no_response(func);
+        bool nr = app_func_no_response(rq->func);
 
         o->ctl.n_cmds = 0;
         o->ctl.n_hdrs = 0;
         o->ctl.overflow = false;
-        o->ctl.func = func;
-        o->ctl.seq = seq;
+        o->ctl.func = rq->func;
+        o->ctl.seq = rq->seq;
         o->ctl.time = now;
         o->ctl.broadcast = o->sol.in_broadcast;
-        bool matched = func == APP_FUNC_OPERATE && select_matches(o, seq, objs, n);
+        bool matched = rq->func == APP_FUNC_OPERATE && select_matches(o, rq->seq, rq->objs, rq->n);
         bool late = matched && now - o->ctl.sel.time > o->cfg.select_timeout_ms;
         /* any request other than the matching OPERATE ends the selection */
         if (matched)
@@ -226,12 +225,12 @@ void outst_cmd_handle(struct outst *o, uint8_t seq, uint8_t func, const uint8_t 
         else
                 select_end(o, OUTST_SEL_END_SUPERSEDED);
 
-        int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &cc, NULL);
+        int r = obj_parse(rq->objs, rq->n, OBJ_MODE_DATA, &vis, &cc, NULL);
         if (r < 0 || cc.bad) {
                 if (r < 0)
                         o->sol.req_iin |= obj_err_iin(r);
                 if (!nr)
-                        outst_rsp_null(o, seq, now);
+                        outst_rsp_null(o, rq->seq, now);
                 return;
         }
         if (o->ctl.overflow) {
@@ -242,7 +241,7 @@ void outst_cmd_handle(struct outst *o, uint8_t seq, uint8_t func, const uint8_t 
                 return;
         }
         o->stats.commands++;
-        if (func == APP_FUNC_OPERATE && (!matched || late)) {
+        if (rq->func == APP_FUNC_OPERATE && (!matched || late)) {
                 /* the right OPERATE after select_timeout: TIMEOUT; any other: NO_SELECT */
                 if (late)
                         o->stats.select_timeouts++;
@@ -269,7 +268,7 @@ void outst_cmd_handle(struct outst *o, uint8_t seq, uint8_t func, const uint8_t 
         o->ctl.pending = true;
         o->ctl.deadline = now + o->cfg.cmd_timeout_ms;
         o->sol.state = SOL_CMD_PENDING;
-        o->cb.on_command(o->ctx, o->ctl.token, func, o->ctl.cmds, o->ctl.n_cmds);
+        o->cb.on_command(o->ctx, o->ctl.token, rq->func, o->ctl.cmds, o->ctl.n_cmds);
 }
 
 

@@ -55,49 +55,50 @@ static int write_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_v
         return 0;
 }
 
-void outst_func_write(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n, uint64_t now)
+void outst_func_write(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         struct write_ctx wc = { .o = o, .now = now };
         static const struct obj_visitor vis = {
                 .on_header = write_on_header,
                 .on_value = write_on_value,
         };
-        int r = obj_parse(objs, n, OBJ_MODE_DATA, &vis, &wc, NULL);
+        int r = obj_parse(rq->objs, rq->n, OBJ_MODE_DATA, &vis, &wc, NULL);
         if (r < 0)
                 o->sol.req_iin |= obj_err_iin(r);
-        outst_rsp_null(o, seq, now);
+        outst_rsp_null(o, rq->seq, now);
 }
 
-void outst_func_delay(struct outst *o, uint8_t seq, uint64_t now)
+void outst_func_delay(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         struct apdu_wr a;
         /* the response leaves within this call: processing delay 0 ms */
         struct dnp_value v = { .index = 0, .v.delay = 0 };
-        outst_rsp_init(o, &a, seq, true);
+        outst_rsp_init(o, &a, rq->seq, true);
         if (apdu_wr_begin(&a, 52, 2, OBJ_QUAL_COUNT8, 0) == 0)
                 (void)apdu_wr_value(&a, &v);
         apdu_wr_end(&a);
-        outst_rsp_queue(o, &a, seq, true, true, false, now);
+        outst_rsp_queue(o, &a, rq->seq, true, true, false, now);
 }
 
-void outst_func_record_time(struct outst *o, uint8_t seq, uint64_t now)
+void outst_func_record_time(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         o->fn.record_time = now;
         o->fn.record_time_valid = true;
-        outst_rsp_null(o, seq, now);
+        outst_rsp_null(o, rq->seq, now);
 }
 
-void outst_func_restart(struct outst *o, uint8_t seq, bool cold, uint64_t now)
+void outst_func_restart(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
+        const bool cold = rq->func == APP_FUNC_COLD_RESTART;
         uint32_t delay = 0;
         struct apdu_wr a;
 
         if (!o->cb.on_restart || o->cb.on_restart(o->ctx, cold, &delay) < 0) {
                 o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
-                outst_rsp_null(o, seq, now);
+                outst_rsp_null(o, rq->seq, now);
                 return;
         }
-        outst_rsp_init(o, &a, seq, true);
+        outst_rsp_init(o, &a, rq->seq, true);
         struct dnp_value v = { .index = 0 };
         uint8_t var = 2;
         if (delay > 0xffff) {
@@ -110,7 +111,7 @@ void outst_func_restart(struct outst *o, uint8_t seq, bool cold, uint64_t now)
         if (apdu_wr_begin(&a, 52, var, OBJ_QUAL_COUNT8, 0) == 0)
                 (void)apdu_wr_value(&a, &v);
         apdu_wr_end(&a);
-        outst_rsp_queue(o, &a, seq, true, true, false, now);
+        outst_rsp_queue(o, &a, rq->seq, true, true, false, now);
 }
 
 /*
@@ -210,12 +211,11 @@ static void freeze_finish(struct outst *o, uint64_t now)
                 outst_rsp_null(o, o->fn.frz_seq, now);
 }
 
-void outst_func_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs,
-                       size_t n, uint64_t now)
+void outst_func_freeze(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         struct freeze_ctx fc = { .o = o };
         struct outst_freeze f = {
-                .func = func,
+                .func = rq->func,
                 .count = db_count(o->db, DNP_TYPE_CNT),
                 .named = o->fn.frz_named,
         };
@@ -223,16 +223,16 @@ void outst_func_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t
                 .on_header = freeze_on_header,
                 .on_value = freeze_on_value,
         };
-        bool nr = app_func_no_response(func);
+        bool nr = app_func_no_response(rq->func);
         struct rd c;
         int r = 0;
 
-        rd_init(&c, objs, n);
+        rd_init(&c, rq->objs, rq->n);
         memset(o->fn.frz_named, 0, f.count / 8 + 1);
         if (!o->cb.on_freeze) {
                 o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
         } else {
-                if (func == APP_FUNC_FREEZE_AT_TIME || func == APP_FUNC_FREEZE_AT_TIME_NR)
+                if (rq->func == APP_FUNC_FREEZE_AT_TIME || rq->func == APP_FUNC_FREEZE_AT_TIME_NR)
                         r = freeze_time_object(&c, &f);
                 if (r == 0)
                         r = obj_parse(c.p, rd_left(&c), OBJ_MODE_HEADERS, &vis, &fc, NULL);
@@ -242,13 +242,13 @@ void outst_func_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t
         if (r != 0 || fc.n == 0 || !o->cb.on_freeze) {
                 /* refused whole, or nothing present named: nothing to freeze */
                 if (!nr)
-                        outst_rsp_null(o, seq, now);
+                        outst_rsp_null(o, rq->seq, now);
                 return;
         }
         f.n = fc.n;
         o->stats.freezes++;
-        o->fn.frz_func = func;
-        o->fn.frz_seq = seq;
+        o->fn.frz_func = rq->func;
+        o->fn.frz_seq = rq->seq;
         o->fn.frz_broadcast = o->sol.in_broadcast;
         o->fn.frz_token++;
         o->fn.frz_pending = true;

@@ -228,9 +228,20 @@ void outst_confirmed(struct outst *o, enum ev_state by, bool *bcast);
  */
 bool outst_deferred_end(struct outst *o, uint8_t func, bool broadcast);
 
+/*
+ * One request being answered: its sequence number, function code and object
+ * bytes.  Every function code's handler takes it (the table in outst.c).
+ */
+struct outst_req {
+        uint8_t seq;
+        uint8_t func;
+        const uint8_t *objs;
+        size_t n;
+};
+typedef void outst_handler_fn(struct outst *o, const struct outst_req *rq, uint64_t now);
+
 /* outst_read.c */
-void outst_read_handle(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n,
-                       uint64_t now);
+void outst_read_handle(struct outst *o, const struct outst_req *rq, uint64_t now);
 /* The next fragment of the READ in progress (o->rd). */
 void outst_read_fragment(struct outst *o, uint8_t seq, bool fir, uint64_t now);
 /*
@@ -241,8 +252,7 @@ bool outst_read_events(struct outst *o, struct apdu_wr *a, struct ev_sel *sel, s
                        enum ev_state by, size_t *ret_n);
 
 /* outst_cmd.c */
-void outst_cmd_handle(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs, size_t n,
-                      uint64_t now);
+void outst_cmd_handle(struct outst *o, const struct outst_req *rq, uint64_t now);
 /* A new request (not a repeat) of func arrived: it supersedes the pending controls. */
 void outst_cmd_supersede(struct outst *o, uint8_t func, uint64_t now);
 void outst_cmd_down(struct outst *o);
@@ -252,8 +262,7 @@ void outst_cmd_timer(struct outst *o, uint64_t now);
 /* outst_unsol.c */
 /* Send an unsolicited response if one is due and nothing else is in the way. */
 void outst_unsol_try(struct outst *o, uint64_t now);
-void outst_unsol_handle_ctl(struct outst *o, uint8_t seq, bool enable, const uint8_t *objs,
-                            size_t n, uint64_t now);
+void outst_unsol_handle_ctl(struct outst *o, const struct outst_req *rq, uint64_t now);
 /* A CONFIRM with UNS set. */
 void outst_unsol_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t now);
 void outst_unsol_init(struct outst *o);
@@ -262,12 +271,11 @@ uint64_t outst_unsol_deadline(const struct outst *o);
 void outst_unsol_timer(struct outst *o, uint64_t now);
 
 /* outst_func.c */
-void outst_func_write(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n, uint64_t now);
-void outst_func_delay(struct outst *o, uint8_t seq, uint64_t now);
-void outst_func_record_time(struct outst *o, uint8_t seq, uint64_t now);
-void outst_func_restart(struct outst *o, uint8_t seq, bool cold, uint64_t now);
-void outst_func_freeze(struct outst *o, uint8_t seq, uint8_t func, const uint8_t *objs,
-                       size_t n, uint64_t now);
+void outst_func_write(struct outst *o, const struct outst_req *rq, uint64_t now);
+void outst_func_delay(struct outst *o, const struct outst_req *rq, uint64_t now);
+void outst_func_record_time(struct outst *o, const struct outst_req *rq, uint64_t now);
+void outst_func_restart(struct outst *o, const struct outst_req *rq, uint64_t now);
+void outst_func_freeze(struct outst *o, const struct outst_req *rq, uint64_t now);
 /* A new request (not a repeat) arrived: it supersedes the pending freeze. */
 void outst_func_supersede(struct outst *o);
 void outst_func_init(struct outst *o);

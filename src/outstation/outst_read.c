@@ -405,7 +405,7 @@ static int read_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_va
         return 0;
 }
 
-void outst_read_handle(struct outst *o, uint8_t seq, const uint8_t *objs, size_t n, uint64_t now)
+void outst_read_handle(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
         struct read_ctx rc = { .o = o };
         static const struct obj_visitor vis = {
@@ -419,12 +419,12 @@ void outst_read_handle(struct outst *o, uint8_t seq, const uint8_t *objs, size_t
         o->rd.item = 0;
         o->rd.next = 0;
 
-        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &rc, NULL);
+        int r = obj_parse(rq->objs, rq->n, OBJ_MODE_HEADERS, &vis, &rc, NULL);
         if (r < 0) {
                 o->sol.req_iin |= obj_err_iin(r);
                 o->rd.n_items = 0;
                 o->rd.events = false;
         }
-        outst_read_fragment(o, seq, true, now);
+        outst_read_fragment(o, rq->seq, true, now);
 }
 

@@ -113,9 +113,10 @@ static int unsol_on_header(void *ctx, const struct obj_hdr *h)
         return 1;
 }
 
-void outst_unsol_handle_ctl(struct outst *o, uint8_t seq, bool enable, const uint8_t *objs,
-                            size_t n, uint64_t now)
+void outst_unsol_handle_ctl(struct outst *o, const struct outst_req *rq, uint64_t now)
 {
+        const bool enable = rq->func == APP_FUNC_ENABLE_UNSOLICITED;
+
         struct mask_ctx mc = { .o = o };
         static const struct obj_visitor vis = { .on_header = unsol_on_header };
 
@@ -124,10 +125,10 @@ void outst_unsol_handle_ctl(struct outst *o, uint8_t seq, bool enable, const uin
                  * and it succeeds.  ENABLE asks for what this outstation does not do. */
                 if (enable)
                         o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
-                outst_rsp_null(o, seq, now);
+                outst_rsp_null(o, rq->seq, now);
                 return;
         }
-        int r = obj_parse(objs, n, OBJ_MODE_HEADERS, &vis, &mc, NULL);
+        int r = obj_parse(rq->objs, rq->n, OBJ_MODE_HEADERS, &vis, &mc, NULL);
         if (r < 0)
                 o->sol.req_iin |= obj_err_iin(r);
         else if (r == 0) {
@@ -136,7 +137,7 @@ void outst_unsol_handle_ctl(struct outst *o, uint8_t seq, bool enable, const uin
                 else
                         o->uns.enabled &= ~mc.mask;
         }
-        outst_rsp_null(o, seq, now);
+        outst_rsp_null(o, rq->seq, now);
 }
 
 void outst_unsol_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t now)
