@@ -37,10 +37,20 @@ static void fd_on_read(evutil_socket_t fd, short what, void *arg)
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
+        /*
+         * A tty read with VMIN = VTIME = 0 (libserialport's setting) gives 0,
+         * not EAGAIN, when there is nothing to read, and a pty can signal
+         * readable with nothing left (seen under load): one 0 is not a hangup.
+         * A line that hung up stays readable and gives 0 every time: lost
+         * after IO_FDPIPE_TTY_EOFS in a row.  A socket's 0 is its end.
+         */
+        if (n == 0 && !f->sock && ++f->zero_reads < IO_FDPIPE_TTY_EOFS)
+                return;
         if (n <= 0) {
                 f->lost(f, n == 0 ? 0 : -errno, "read");
                 return;
         }
+        f->zero_reads = 0;
         f->pipe.stats.reads++;
         f->pipe.stats.rx_bytes += (uint64_t)n;
         if (f->pipe.cb.on_data)
@@ -83,6 +93,7 @@ int io_fdpipe_attach(struct io_fdpipe *f, int fd, bool sock)
                 return -ENOMEM;
         }
         f->fd = fd;
+        f->zero_reads = 0;
         f->sock = sock;
         f->paused = false;
         f->werr = 0;

@@ -15,6 +15,9 @@
 
 struct event;
 
+/* Reads of 0 in a row that make a tty's hangup (a single one is "nothing to read"). */
+#define IO_FDPIPE_TTY_EOFS 3
+
 struct io_fdpipe {
         struct io_pipe pipe;            /* first: the backend casts */
         struct event_base *base;
@@ -23,6 +26,7 @@ struct io_fdpipe {
         bool paused;
         bool refused;                   /* a write was refused: on_drained when emptied */
         int werr;                       /* a write failed: reported by the read event */
+        unsigned zero_reads;            /* tty: read() gave 0 this many times in a row */
         struct event *rd, *wr;
         uint8_t *out;                   /* kept bytes: out[off, off + len) */
         size_t off, len, cap, hw;

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "io/pipe.h"
+#include "io/pipe_fd.h"
 
 struct rec {
         unsigned ups;
@@ -187,6 +188,55 @@ static void test_serial_pty_data_both_ways(void **state)
         close(sl);
         unlink(link);
         rmdir(dir);
+}
+
+/*
+ * A tty read that finds nothing (VMIN = VTIME = 0 gives 0, not EAGAIN; a pty
+ * can signal readable with nothing left) is not a hangup: the line stays up
+ * and the next bytes arrive.  Only IO_FDPIPE_TTY_EOFS zero reads in a row
+ * (a line that hung up stays readable) bring it down.
+ */
+static void test_serial_empty_read_is_not_hangup(void **state)
+{
+        (void)state;
+        int m, sl;
+        char name[64];
+        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(name);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, &r);
+        io_pipe_start(s);
+        assert_true(io_pipe_is_up(s));
+        struct io_fdpipe *f = (struct io_fdpipe *)s;    /* the backends embed it first */
+
+        /* a spurious "readable" with nothing to read, twice: still up */
+        for (int k = 0; k < IO_FDPIPE_TTY_EOFS - 1; k++) {
+                event_active(f->rd, EV_READ, 0);
+                event_base_loop(base, EVLOOP_NONBLOCK);
+        }
+        assert_int_equal(r.downs, 0);
+        assert_true(io_pipe_is_up(s));
+        assert_int_equal(write(m, "\x05\x64", 2), 2);
+        struct want w = { .r = &r, .len = 2 };
+        assert_true(run_until(base, have_len, &w));
+        assert_memory_equal(r.data, "\x05\x64", 2);
+
+        /* data in between resets the count; then IO_FDPIPE_TTY_EOFS in a row: hung up */
+        for (int k = 0; k < IO_FDPIPE_TTY_EOFS; k++) {
+                event_active(f->rd, EV_READ, 0);
+                event_base_loop(base, EVLOOP_NONBLOCK);
+        }
+        assert_int_equal(r.downs, 1);
+        assert_int_equal(r.last_err, -EIO);
+        assert_false(io_pipe_is_up(s));
+
+        io_pipe_free(s);
+        event_base_free(base);
+        close(m);
+        close(sl);
 }
 
 static void test_serial_vanishes_then_backoff(void **state)
@@ -351,6 +401,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_serial_pty_data_both_ways),
+                cmocka_unit_test(test_serial_empty_read_is_not_hangup),
                 cmocka_unit_test(test_serial_vanishes_then_backoff),
                 cmocka_unit_test(test_serial_missing_device_retries),
                 cmocka_unit_test(test_tcp_client_reconnects),
