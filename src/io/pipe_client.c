@@ -112,10 +112,21 @@ static uint64_t client_backoff_ms(const struct io_pipe *p)
         return p->up ? 0 : ((const struct io_client *)p)->scheduled_ms;
 }
 
+/* Stop (shut, no retry) and free the shared part; the backend frees its struct. */
+static void client_cleanup(struct io_client *c)
+{
+        if (c->cops && (c->f.fd >= 0 || c->opening))
+                client_shut(c);
+        if (c->retry)
+                event_free(c->retry);
+        c->retry = NULL;
+        io_fdpipe_cleanup(&c->f);
+}
+
 static void client_free(struct io_pipe *p)
 {
         struct io_client *c = (struct io_client *)p;
-        io_client_cleanup(c);
+        client_cleanup(c);
         if (c->cops->release)
                 c->cops->release(c);
         free(c->where);
@@ -156,14 +167,4 @@ int io_client_new(size_t size, struct event_base *base, const struct io_pipe_cfg
         }
         *ret = c;
         return 0;
-}
-
-void io_client_cleanup(struct io_client *c)
-{
-        if (c->cops && (c->f.fd >= 0 || c->opening))
-                client_shut(c);
-        if (c->retry)
-                event_free(c->retry);
-        c->retry = NULL;
-        io_fdpipe_cleanup(&c->f);
 }

@@ -54,5 +54,3 @@ int io_client_new(size_t size, struct event_base *base, const struct io_pipe_cfg
 void io_client_up(struct io_client *c, int fd, bool sock);
 /* The backend's open failed (err: -errno). */
 void io_client_fail(struct io_client *c, int err, const char *what);
-/* Stop (shut, no retry) and free the shared part; the backend frees its struct. */
-void io_client_cleanup(struct io_client *c);

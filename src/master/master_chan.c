@@ -20,7 +20,7 @@
 #define CHAN_DEFAULT_MAX_DEVICES 32
 #define CHAN_MIN_FRAGMENT 256
 
-static void chan_kick(struct master_chan *ch, uint64_t now);
+static void chan_start_ready(struct master_chan *ch, uint64_t now);
 static void chan_finish(struct master_chan *ch, bool ok, uint64_t now);
 
 /* ---- setup ---- */
@@ -385,7 +385,7 @@ static void chan_on_frame(struct master_chan *ch, const struct link_frame *f, ui
 }
 
 /* Start transactions while the channel is idle and some device has a ready task. */
-static void chan_kick(struct master_chan *ch, uint64_t now)
+static void chan_start_ready(struct master_chan *ch, uint64_t now)
 {
         /* bounded: each pass either starts a transaction or drops a task */
         for (unsigned pass = 0; pass < 4 * MASTER_TASK_MAX && ch->open && !ch->txn.active;
@@ -466,7 +466,7 @@ void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t
         struct rx_ctx c = { .ch = ch, .now = now };
         (void)link_scanner_push(&ch->scan, p, n, chan_rx_frame, &c);
         chan_check_sent(ch, now);
-        chan_kick(ch, now);
+        chan_start_ready(ch, now);
 }
 
 void master_chan_timer(struct master_chan *ch, uint64_t now)
@@ -490,7 +490,7 @@ void master_chan_timer(struct master_chan *ch, uint64_t now)
         if (ch->txn.active && ch->txn.deadline <= now)
                 chan_txn_timeout(ch, now);
         chan_check_sent(ch, now);
-        chan_kick(ch, now);
+        chan_start_ready(ch, now);
 }
 
 void master_chan_work(struct master_chan *ch)
