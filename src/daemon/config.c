@@ -21,11 +21,13 @@ NAMES_DEFINE(gw_log_level_name, enum gw_log_level, GW_LOG_LEVEL_LIST, GW_LOG_NAM
 
 int gw_log_level_from_name(const char *s, enum gw_log_level *ret)
 {
-        int i = names_index(gw_log_level_name_tab, NAMES_COUNT(gw_log_level_name_tab), s);
-        if (i < 0)
-                return -EINVAL;
-        *ret = (enum gw_log_level)i;
-        return 0;
+        /* exactly the spellings gateway.log_level takes (lower case) */
+        for (size_t i = 0; i < NAMES_COUNT(gw_log_level_name_tab); i++)
+                if (gw_log_level_name_tab[i] && strcmp(gw_log_level_name_tab[i], s) == 0) {
+                        *ret = (enum gw_log_level)i;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 /* ------------------------------------------------------------------------ */

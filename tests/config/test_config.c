@@ -411,6 +411,13 @@ static void test_names(void **state)
 {
         (void)state;
         assert_string_equal(gw_log_level_name(GW_LOG_TRACE), "trace");
+        /* dnp3gwd -l takes exactly the words gateway.log_level takes */
+        enum gw_log_level lvl = GW_LOG_INFO;
+        assert_int_equal(gw_log_level_from_name("debug", &lvl), 0);
+        assert_int_equal(lvl, GW_LOG_DEBUG);
+        assert_int_equal(gw_log_level_from_name("DEBUG", &lvl), -EINVAL);
+        assert_int_equal(gw_log_level_from_name("debu", &lvl), -EINVAL);
+        assert_int_equal(lvl, GW_LOG_DEBUG);
         assert_string_equal(gw_tsync_name(GW_TSYNC_DELAY), "delay");
         assert_string_equal(io_parity_name(IO_PARITY_SPACE), "space");
         assert_string_equal(io_flow_name(IO_FLOW_DTRDSR), "dtrdsr");
