@@ -190,6 +190,22 @@ static void test_serial_pty_data_both_ways(void **state)
         rmdir(dir);
 }
 
+/* A pty pair and a started serial pipe on its slave (name), reporting into r. */
+static struct io_pipe *serial_on_pty(struct event_base *base, struct rec *r, int *ret_m,
+                                     int *ret_sl)
+{
+        char name[64];
+        assert_int_equal(openpty(ret_m, ret_sl, name, NULL, NULL), 0);
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(name);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, r);
+        io_pipe_start(s);
+        assert_true(io_pipe_is_up(s));
+        assert_int_equal(r->ups, 1);
+        return s;
+}
+
 /*
  * A tty read that finds nothing (VMIN = VTIME = 0 gives 0, not EAGAIN; a pty
  * can signal readable with nothing left) is not a hangup: the line stays up
@@ -200,16 +216,9 @@ static void test_serial_empty_read_is_not_hangup(void **state)
 {
         (void)state;
         int m, sl;
-        char name[64];
-        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(name);
-        assert_int_equal(io_pipe_open(base, &c, &s), 0);
-        io_pipe_set_cb(s, &cbs, &r);
-        io_pipe_start(s);
-        assert_true(io_pipe_is_up(s));
+        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl);
         struct io_fdpipe *f = (struct io_fdpipe *)s;    /* the backends embed it first */
 
         /* a spurious "readable" with nothing to read, twice: still up */
@@ -243,16 +252,9 @@ static void test_serial_vanishes_then_backoff(void **state)
 {
         (void)state;
         int m, sl;
-        char name[64];
-        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(name);
-        assert_int_equal(io_pipe_open(base, &c, &s), 0);
-        io_pipe_set_cb(s, &cbs, &r);
-        io_pipe_start(s);
-        assert_int_equal(r.ups, 1);
+        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl);
 
         /* The "adapter is unplugged": both ends of the pty go away. */
         close(sl);
