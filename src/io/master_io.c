@@ -119,6 +119,11 @@ bool master_io_is_up(const struct master_io *io)
         return io_runner_is_up(io->run);
 }
 
+struct io_runner *master_io_runner(struct master_io *io)
+{
+        return io->run;
+}
+
 const struct master_io_stats *master_io_stats(struct master_io *io)
 {
         io->stats.run = *io_runner_stats(io->run);

@@ -75,6 +75,8 @@ struct master_chan *master_io_chan(struct master_io *io);
 struct io_pipe *master_io_pipe(struct master_io *io);
 bool master_io_is_up(const struct master_io *io);
 const struct master_io_stats *master_io_stats(struct master_io *io);
+/* Its runner (for a protocol trace tap, io_runner_set_tap). */
+struct io_runner *master_io_runner(struct master_io *io);
 
 /* master_dev_control() with the current time. */
 int master_io_control(struct master_io *io, struct master_dev *d, enum master_cmd_mode mode,

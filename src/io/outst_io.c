@@ -235,6 +235,11 @@ bool outst_io_connected(const struct outst_io *io)
         return io->connected;
 }
 
+struct io_runner *outst_io_runner(struct outst_io *io)
+{
+        return io->run;
+}
+
 const struct outst_io_stats *outst_io_stats(struct outst_io *io)
 {
         io->stats.run = *io_runner_stats(io->run);

@@ -92,6 +92,8 @@ struct outst *outst_io_outst(struct outst_io *io);
 uint16_t outst_io_port(const struct outst_io *io);
 bool outst_io_connected(const struct outst_io *io);
 const struct outst_io_stats *outst_io_stats(struct outst_io *io);
+/* Its runner (for a protocol trace tap, io_runner_set_tap). */
+struct io_runner *outst_io_runner(struct outst_io *io);
 
 /* outst_update() with the current time (its wake sends what it produced). */
 int outst_io_update(struct outst_io *io, enum dnp_type t, const struct dnp_value *v,

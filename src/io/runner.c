@@ -19,6 +19,8 @@ struct io_runner {
         bool in_after;                  /* "after" is running */
         bool again;                     /* a wake arrived during a verb or "after" */
         bool blocked;                   /* the pipe refused output: wait for on_drained */
+        io_runner_tap_fn tap;           /* NULL: nobody traces */
+        void *tap_ctx;
         struct io_runner_stats stats;
 };
 
@@ -59,6 +61,8 @@ static void run_flush(struct io_runner *r, uint64_t now)
                 if (w < 0)
                         return;         /* closing: on_down follows from the loop */
                 r->stats.writes++;
+                if (r->tap)
+                        r->tap(r->tap_ctx, true, p, n);
                 r->depth++;
                 dnp_sess_consumed(r->s, n, now);
                 r->depth--;
@@ -151,8 +155,11 @@ static void run_up(struct io_runner *r, const uint8_t *held, size_t n)
         dnp_sess_up(r->s, now);
         if (r->cb.on_up)
                 r->cb.on_up(r->ctx);
-        if (n > 0)
+        if (n > 0) {
+                if (r->tap)
+                        r->tap(r->tap_ctx, false, held, n);
                 dnp_sess_rx(r->s, held, n, now);
+        }
         run_leave(r, now);
 }
 
@@ -169,6 +176,8 @@ static void run_on_data(void *ctx, const uint8_t *p, size_t n)
         r->stats.activations++;
         r->stats.reads++;
         uint64_t now = run_enter(r);
+        if (r->tap)
+                r->tap(r->tap_ctx, false, p, n);
         dnp_sess_rx(r->s, p, n, now);
         run_leave(r, now);
 }
@@ -282,4 +291,10 @@ void io_runner_close(struct io_runner *r, int err, const char *what)
 const struct io_runner_stats *io_runner_stats(const struct io_runner *r)
 {
         return &r->stats;
+}
+
+void io_runner_set_tap(struct io_runner *r, io_runner_tap_fn fn, void *ctx)
+{
+        r->tap = fn;
+        r->tap_ctx = fn ? ctx : NULL;
 }

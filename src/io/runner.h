@@ -27,6 +27,10 @@
  * runs "after" at once: a control that arrives on one session's pipe is
  * written to the other session's pipe in the pass that read it.
  *
+ * A tap (io_runner_set_tap) sees a copy of the bytes: those read, before
+ * the session gets them (rx), and each chunk the pipe took (tx).  Without
+ * one (the default) the cost is one pointer test per read and write.
+ *
  * `now` is monotonic milliseconds (io_mono_ms()); the owner's `before`
  * hook runs before each verb (the master channel keeps its wall-clock
  * offset current there).  Freeing the runner from inside one of its
@@ -70,6 +74,9 @@ struct io_runner_stats {
 
 struct io_runner;
 
+/* The bytes a runner read (tx false) or wrote (tx true), for a protocol trace. */
+typedef void (*io_runner_tap_fn)(void *ctx, bool tx, const uint8_t *p, size_t n);
+
 /* Sets the session's wake upcall to the runner.  0 or -ENOMEM. */
 int io_runner_new(struct event_base *base, struct dnp_sess *s, const struct io_runner_cb *cb,
                   void *ctx, struct io_runner **ret);
@@ -88,3 +95,5 @@ bool io_runner_is_up(const struct io_runner *r);
 /* Close the pipe now (on_down follows, the session goes down). */
 void io_runner_close(struct io_runner *r, int err, const char *what);
 const struct io_runner_stats *io_runner_stats(const struct io_runner *r);
+/* Set (fn != NULL) or remove (NULL) the tap.  The tap must not free the runner. */
+void io_runner_set_tap(struct io_runner *r, io_runner_tap_fn fn, void *ctx);

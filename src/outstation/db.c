@@ -18,6 +18,7 @@ struct db_point {
         double value;           /* current value; bits and counts stored exactly */
         double reported;        /* value of the last event: the deadband reference */
         uint64_t time;
+        uint64_t changed;       /* time of the value that last changed value or flags */
         float deadband;
         uint8_t flags;
         uint8_t static_var;     /* 0: the point is absent */
@@ -175,6 +176,16 @@ int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_valu
         return 0;
 }
 
+int db_last_change(const struct db *db, enum dnp_type t, uint32_t index, uint64_t *ret)
+{
+        struct db_point *p;
+        int r = db_at(db, t, index, &p);
+        if (r < 0)
+                return r;
+        *ret = p->changed;
+        return 0;
+}
+
 int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db_mode mode,
               struct db_event *ret_ev)
 {
@@ -216,6 +227,10 @@ int db_update(struct db *db, enum dnp_type t, const struct dnp_value *v, enum db
                 changed = value != p->value;
         }
 
+        bool differs = first || flags != p->flags ||
+                       !(value == p->value || (isnan(value) && isnan(p->value)));
+        if (differs || mode == DB_FORCE)
+                p->changed = v->time;
         p->value = value;
         p->flags = flags;
         p->time = v->time;

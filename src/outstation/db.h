@@ -77,6 +77,13 @@ bool db_present(const struct db *db, enum dnp_type t, uint32_t index);
 int db_get(const struct db *db, enum dnp_type t, uint32_t index, struct dnp_value *ret);
 
 /*
+ * The time of the update that last changed the point's value or flags (its
+ * first value, an event replayed, a changed static value; not a repeat of
+ * the same value); 0 = never updated.  Errors as db_point_cfg.
+ */
+int db_last_change(const struct db *db, enum dnp_type t, uint32_t index, uint64_t *ret);
+
+/*
  * Update point (t, v->index) with v's value, flags and time.  Returns 1 and
  * fills *ret_ev when an event is due (the point has an event class and the
  * mode is DB_FORCE or the change passes detection), 0 when not, -ERANGE for

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Outstation database: change detection, deadband, forced events, configuration. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,10 +176,11 @@ static void test_absent_points(void **state)
         assert_true(db_present(db, DNP_TYPE_AI, 0));
         assert_int_equal(db_get(db, DNP_TYPE_AI, 2, &g), 0);
         assert_int_equal(g.flags, DNP_FLAG_RESTART);
-        /* presence costs no memory per point beyond the record itself */
+        /* presence costs no memory per point beyond the record itself (40 bytes since
+         * the record keeps the time of the last change, which dnp3gwctl points shows) */
         static const uint32_t big[DNP_TYPE_MAX] = { [DNP_TYPE_AI] = 70000 };
-        assert_true(db_memory(big) >= 70000u * 32u);
-        assert_true(db_memory(big) <= 70000u * 32u + 256u);
+        assert_true(db_memory(big) >= 70000u * 40u);
+        assert_true(db_memory(big) <= 70000u * 40u + 256u);
         db_free(db);
 }
 
@@ -220,6 +222,52 @@ static void test_first_value_quiet(void **state)
         db_free(db);
 }
 
+/*
+ * dnp3gwctl points shows "changed": the time of the update that last changed
+ * a point's value or flags.  A repeated value (an integrity poll reading the
+ * same static value) moves the value's time, not the change time; a value
+ * inside the deadband (no event) still is a change; an event replayed
+ * (DB_FORCE) is one even with the same value; a NaN repeated is no change.
+ */
+static void test_last_change(void **state)
+{
+        (void)state;
+        struct db *db = db_new(counts);
+        struct db_event e;
+        uint64_t t = 99;
+        struct db_point_cfg pc = { .static_var = 5, .event_var = 7, .event_class = 1,
+                                   .deadband = 5.0 };
+        assert_int_equal(db_configure(db, DNP_TYPE_AI, 0, 3, &pc), 0);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 0);                                 /* never updated */
+        assert_int_equal(upd_ai(db, 0, 10.0, DNP_FLAG_ONLINE, 1000, DB_DETECT, &e), 0);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 1000);                              /* the first value */
+        assert_int_equal(upd_ai(db, 0, 10.0, DNP_FLAG_ONLINE, 2000, DB_DETECT, &e), 0);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 1000);                              /* same value: no change */
+        struct dnp_value v;
+        assert_int_equal(db_get(db, DNP_TYPE_AI, 0, &v), 0);
+        assert_int_equal(v.time, 2000);                         /* but the value's time moved */
+        assert_int_equal(upd_ai(db, 0, 11.0, DNP_FLAG_ONLINE, 3000, DB_DETECT, &e), 0);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 3000);                              /* within the deadband */
+        assert_int_equal(upd_ai(db, 0, 11.0, DNP_FLAG_ONLINE | DNP_FLAG_COMM_LOST, 4000,
+                                DB_DETECT, &e), 1);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 4000);                              /* flags */
+        assert_int_equal(upd_ai(db, 0, 11.0, DNP_FLAG_ONLINE | DNP_FLAG_COMM_LOST, 5000,
+                                DB_FORCE, &e), 1);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 0, &t), 0);
+        assert_int_equal(t, 5000);                              /* an event replayed */
+        assert_int_equal(upd_ai(db, 1, NAN, DNP_FLAG_ONLINE, 6000, DB_DETECT, &e), 0);
+        assert_int_equal(upd_ai(db, 1, NAN, DNP_FLAG_ONLINE, 7000, DB_DETECT, &e), 0);
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 1, &t), 0);
+        assert_int_equal(t, 6000);                              /* NaN again: no change */
+        assert_int_equal(db_last_change(db, DNP_TYPE_AI, 3, &t), -ERANGE);
+        db_free(db);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -228,6 +276,7 @@ int main(void)
                 cmocka_unit_test(test_binary_no_class),
                 cmocka_unit_test(test_absent_points),
                 cmocka_unit_test(test_first_value_quiet),
+                cmocka_unit_test(test_last_change),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
