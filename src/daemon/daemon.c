@@ -113,6 +113,7 @@ void daemon_free(struct daemon *d)
 {
         if (!d)
                 return;
+        dctl_free(d->ctl);              /* its clients take their taps off the runners */
         /* channels first: their teardown may complete controls through the core */
         for (size_t c = 0; c < d->nchan; c++)
                 dsess_chan_free(d->chans[c]);
@@ -159,6 +160,7 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
         }
         d->base = base;
         d->opts = *opts;
+        d->started_wall = io_wall_ms();
         d->path = strdup(opts->config_path);
         d->deferred = event_new(base, -1, 0, d_on_deferred, d);
         d->status_later = evtimer_new(base, d_on_deferred, d);
@@ -182,6 +184,7 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
                 gw_config_free(cfg);
         if (r < 0)
                 goto fail;
+        (void)dctl_new(d, &d->ctl);     /* without it the daemon runs (logged) */
         uint64_t usec = 0;
         if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
                 d->watchdog_usec = usec;

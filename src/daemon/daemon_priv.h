@@ -14,6 +14,10 @@
  *                     device and channel states, event buffers
  *   daemon_status.c   STATUS= line and the status report
  *   daemon_reload.c   applying a configuration: first build and reload
+ *   daemon_ctl.c      the control socket: dnp3gwctl's clients, their
+ *                     bounded output, the trace taps
+ *   daemon_ctl_json.c what the control socket answers: status and points
+ *                     as JSON objects, one per line
  */
 #pragma once
 
@@ -84,6 +88,9 @@ struct d_dev {
         enum master_dev_state state;
         uint64_t last_ok_wall;          /* ms since 1970 of the last valid response; 0 = never */
         uint64_t last_ok_mono;
+        uint64_t state_wall;            /* ms since 1970 of the last state change; 0 = none */
+        uint16_t iin_seen;              /* every IIN bit any response carried */
+        char why[160];                  /* OFFLINE: why (dnp3gwctl status) */
 };
 
 struct d_chan {
@@ -96,6 +103,8 @@ struct d_chan {
         struct d_dev *devs;
         size_t ndev;
         struct log_rltab diag;
+        uint64_t state_wall;            /* ms since 1970 it came up or went down; 0 = never */
+        char why[160];                  /* down: why */
 };
 
 /* The gateway core and the context of its callbacks; retired on a map change. */
@@ -135,6 +144,8 @@ struct daemon {
         bool running;
         char last_error[160];
         char status_sent[256];
+        struct dctl *ctl;               /* the control socket (NULL: none) */
+        uint64_t started_wall;
 };
 
 /* ---- daemon.c ---- */
@@ -209,6 +220,47 @@ void dsess_attach(struct daemon *d, bool refresh);
 int dreload_apply(struct daemon *d, struct gw_config *cfg);
 /* gateway.*: log level, status report timer (old: the running config, NULL at start). */
 void dreload_gateway(struct daemon *d, const struct gw_config *cfg, const struct gw_config *old);
+
+/* ---- daemon_ctl.c ---- */
+
+/* The control socket: $RUNTIME_DIRECTORY/control, else DCTL_RUN_DIR/control. */
+#define DCTL_RUN_DIR "/run/dnp3gw"
+#define DCTL_SOCKET "control"
+/* Clients at once; output a client may leave unread before it is dropped. */
+#define DCTL_MAX_CLIENTS 16
+#define DCTL_OUT_MAX (1024u * 1024u)
+
+struct dctl;
+struct evbuffer;
+
+/* Listen (a failure is logged; the daemon runs without the socket): 0 or -errno. */
+int dctl_new(struct daemon *d, struct dctl **ret);
+void dctl_free(struct dctl *c);
+/* After a (re)build: put the trace taps on the running sessions again. */
+void dctl_rebind(struct dctl *c);
+
+/* ---- daemon_ctl_json.c ---- */
+
+/* A JSON string (quoted, escaped) onto b. */
+void dctl_json_str(struct evbuffer *b, const char *s);
+/* The status objects: daemon, outstations, endpoints' channels, devices. */
+void dctl_json_status(struct daemon *d, struct evbuffer *b);
+
+/* Where a points listing is (it is written in chunks while the client reads). */
+struct dctl_points {
+        size_t out;                     /* outstation */
+        int type;                       /* enum dnp_type; -1: every type */
+        uint32_t lo, hi;                /* upstream indexes, inclusive */
+        size_t ord;                     /* next: point type ordinal and upstream index */
+        uint64_t at;
+        uint64_t count;                 /* points written */
+};
+
+/* Parse "points [OUTSTATION] [type=T] [index=N[-M]]" words: 0, or -EINVAL with why. */
+int dctl_points_parse(struct daemon *d, char **words, size_t n, struct dctl_points *ret,
+                      char *why, size_t whylen);
+/* More point objects onto b until it holds `upto` bytes; true when the listing is done. */
+bool dctl_json_points(struct daemon *d, struct dctl_points *p, struct evbuffer *b, size_t upto);
 
 /* ---- daemon_journal.c ---- */
 

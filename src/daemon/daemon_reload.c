@@ -347,6 +347,7 @@ int daemon_reload(struct daemon *d)
         /* d->cfg is cfg now unless the reload failed before changing anything
          * (an endpoint that could not be bound): then nothing at all changes */
         if (d->cfg == cfg) {
+                dctl_rebind(d->ctl);    /* before old goes: listings in progress use it */
                 gw_config_free(old);
         } else {
                 dreload_gateway(d, old, cfg);

@@ -15,6 +15,7 @@
 #include "daemon/daemon_priv.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,21 @@ static void dsess_on_state(void *ctx, struct master_dev *md, enum master_dev_sta
         struct daemon *d = ch->d;
         struct d_dev *v = master_dev_user(md);
         v->state = s;
+        v->state_wall = io_wall_ms();
+        v->why[0] = 0;
+        if (s == MASTER_DEV_OFFLINE) {
+                const struct master_dev_stats *ds = master_dev_get_stats(md);
+                const struct gw_device *dc = &ch->cfg->devices[v->i];
+                if (!master_chan_is_open(ch->mc))
+                        snprintf(v->why, sizeof(v->why), "its channel is down: %.120s",
+                                 ch->why[0] ? ch->why : "not open");
+                else
+                        snprintf(v->why, sizeof(v->why),
+                                 "no valid response to %u requests in a row (%" PRIu64
+                                 " timeouts, %" PRIu64 " bad responses so far)",
+                                 dc->comm_fail_after ? dc->comm_fail_after : 1, ds->timeouts,
+                                 ds->bad_responses);
+        }
         gw_on_dev_state(d->gw->g, v->slot, s, d_now(d));
         djournal_dev_state(v, s);
         if (s == MASTER_DEV_OFFLINE) {
@@ -292,10 +308,19 @@ static void dsess_on_state(void *ctx, struct master_dev *md, enum master_dev_sta
         d_state_changed(d);
 }
 
+static void dsess_on_iin(void *ctx, struct master_dev *md, uint16_t iin)
+{
+        struct d_dev *v = master_dev_user(md);
+        v->iin_seen |= iin;
+        djournal_on_iin(ctx, md, iin);
+}
+
 static void dsess_chan_on_up(void *ctx)
 {
         struct d_chan *ch = ctx;
         ch->up = true;
+        ch->state_wall = io_wall_ms();
+        ch->why[0] = 0;
         djournal_chan_up(ch);
         d_state_changed(ch->d);
 }
@@ -305,6 +330,11 @@ static void dsess_chan_on_down(void *ctx, int err, const char *what)
         struct d_chan *ch = ctx;
         bool was_up = ch->up;
         ch->up = false;
+        if (was_up || !ch->state_wall) {
+                ch->state_wall = io_wall_ms();
+                snprintf(ch->why, sizeof(ch->why), "%s%s%s", what ? what : "", err ? ": " : "",
+                         err ? strerror(-err) : "");
+        }
         djournal_chan_down(ch, was_up, err, what);
         d_set_error(ch->d, "channel %s down", ch->cfg->name);
 }
@@ -338,7 +368,7 @@ int dsess_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, siz
                 .ctx = ch,
                 .on_value = dsess_on_value,
                 .on_state = dsess_on_state,
-                .on_iin = djournal_on_iin,
+                .on_iin = dsess_on_iin,
                 .on_diag = djournal_on_diag,
                 .on_task = dsess_on_task,
                 .on_apdu = djournal_on_apdu,

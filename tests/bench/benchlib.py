@@ -166,7 +166,8 @@ class Daemon:
             os.unlink(npath)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(npath)
-        env = dict(os.environ, LD_PRELOAD=self.shim, NOTIFY_SOCKET=npath)
+        env = dict(os.environ, LD_PRELOAD=self.shim, NOTIFY_SOCKET=npath,
+                   RUNTIME_DIRECTORY=self.tmp)  # the control socket, not in /run/dnp3gw
         env["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS"),
                                                   "verify_asan_link_order=0") if x)
         env.pop("JOURNAL_STREAM", None)

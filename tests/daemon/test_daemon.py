@@ -12,6 +12,7 @@ man-lint.  Every wait has a deadline; processes are killed by PID.
 """
 
 import argparse
+import atexit
 import os
 import re
 import select
@@ -37,10 +38,18 @@ def eq(what, got, want):
         raise Fail("%s:\n got      %r\n expected %r" % (what, got, want))
 
 
+_RUN_DIR = []
+
+
 def clean_env(extra=None):
     env = dict(os.environ)
     for k in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         env.pop(k, None)
+    # the control socket in a directory of the test's, not /run/dnp3gw
+    if not _RUN_DIR:
+        _RUN_DIR.append(tempfile.mkdtemp(prefix="dnp3gw-run-"))
+        atexit.register(shutil.rmtree, _RUN_DIR[0], True)
+    env["RUNTIME_DIRECTORY"] = _RUN_DIR[0]
     env.update(extra or {})
     return env
 

@@ -200,6 +200,11 @@ class Gateway(Proc):
         self.notes = []
         env = h.env(serial=True)
         env["NOTIFY_SOCKET"] = self.notify_path
+        # its control socket (dnp3gwctl) in a directory of its own, not /run/dnp3gw
+        self.run_dir = os.path.join(h.tmp, "run-%d" % len(h.procs))
+        os.mkdir(self.run_dir)
+        env["RUNTIME_DIRECTORY"] = self.run_dir
+        self.control = os.path.join(self.run_dir, "control")
         env.pop("JOURNAL_STREAM", None)  # log to stderr, where we can read it
         env.update(extra_env or {})
         super().__init__(h, "dnp3gwd", [h.gwd, "-c", self.conf_path] + (args or ["-l", "debug"]),
@@ -429,6 +434,7 @@ def parse_args(tests, doc=None):
     ap = argparse.ArgumentParser(description=doc)
     for k in ("gwd", "sim", "poll", "dec", "shim"):
         ap.add_argument("--" + k, required=True)
+    ap.add_argument("--ctl", help="dnp3gwctl (the tests that use it)")
     ap.add_argument("tests", nargs="*")
     args = ap.parse_args()
     return args, [t for t in tests if not args.tests or t.__name__ in args.tests]
