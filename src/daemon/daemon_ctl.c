@@ -17,8 +17,10 @@
  * bytes of one outstation's or channel's link as they are read and written
  * until the client closes; the client decodes them.
  *
- * Bounded: DCTL_MAX_CLIENTS at once; a points listing is written in chunks
- * as the client reads; a client that leaves more than DCTL_OUT_MAX bytes of
+ * Bounded: DCTL_MAX_CLIENTS at once; at most 2 * DCTL_LINE_MAX bytes of
+ * requests are read ahead, and the next request waits while DCTL_CHUNK of
+ * answers are unread; a points listing is written in chunks as the client
+ * reads; a client that leaves more than DCTL_OUT_MAX bytes of
  * trace unread is dropped: its trace stops at once, it is told why in a
  * last line, and it is closed when that line was read or after
  * DCTL_CLOSE_MS.  Nobody tracing costs nothing: the runners have no tap.
@@ -324,7 +326,9 @@ static void dctl_on_read(struct bufferevent *bev, void *arg)
 {
         struct dctl_client *cl = arg;
         struct evbuffer *in = bufferevent_get_input(bev);
-        while (cl->st == DCTL_IDLE) {
+        struct evbuffer *out = bufferevent_get_output(bev);
+        /* requests wait while answers are unread (the write callback comes back) */
+        while (cl->st == DCTL_IDLE && evbuffer_get_length(out) < DCTL_CHUNK) {
                 size_t len;
                 char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
                 if (!line) {
@@ -427,6 +431,7 @@ static void dctl_on_accept(evutil_socket_t lfd, short what, void *arg)
         }
         bufferevent_setcb(cl->bev, dctl_on_read, dctl_on_write, dctl_on_event, cl);
         bufferevent_setwatermark(cl->bev, EV_WRITE, DCTL_CHUNK / 2, 0);
+        bufferevent_setwatermark(cl->bev, EV_READ, 0, 2 * DCTL_LINE_MAX);
         bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
         cl->next = c->clients;
         c->clients = cl;

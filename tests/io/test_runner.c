@@ -212,11 +212,82 @@ static void test_drop_closes_pipe(void **state)
         close(peer);
 }
 
+/* What a trace tap was given: the bytes of each direction, in order. */
+struct tap_log {
+        uint8_t rx[64], tx[64];
+        size_t nrx, ntx;
+        unsigned calls;
+};
+
+static void tap_fn(void *ctx, bool tx, const uint8_t *p, size_t n)
+{
+        struct tap_log *t = ctx;
+        uint8_t *dst = tx ? t->tx : t->rx;
+        size_t *len = tx ? &t->ntx : &t->nrx;
+        assert_true(*len + n <= sizeof(t->rx));
+        memcpy(dst + *len, p, n);
+        *len += n;
+        t->calls++;
+}
+
+/*
+ * dnp3gwctl trace: a tap sees exactly the bytes read from the peer (before the
+ * session) and each chunk the pipe took, and nothing once it is removed.
+ */
+static void test_tap_sees_both_directions(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < TOTAL; i++)
+                out_buf[i] = pattern(i);
+        struct event_base *base = event_base_new();
+        struct fake f = { .s.ops = &fake_ops, .sent = TOTAL - 5 };      /* 5 bytes to send */
+        struct io_pipe *p;
+        int peer;
+        struct tap_log t = { 0 };
+        /* the tap goes on before the pipe comes up: the session's first output is seen */
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        struct io_runner *r;
+        assert_int_equal(io_runner_new(base, &f.s, NULL, NULL, &r), 0);
+        io_runner_set_tap(r, tap_fn, &t);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        assert_int_equal(io_pipe_conn_new(base, sv[0], (struct sockaddr *)&addr, sizeof(addr),
+                                          HIGH_WATER, &p), 0);
+        static const uint8_t held[2] = { 0x05, 0x64 };
+        io_runner_attach(r, p, held, sizeof(held));     /* bytes an endpoint read first */
+        peer = sv[1];
+        assert_int_equal(t.ntx, 5);
+        assert_memory_equal(t.tx, out_buf + TOTAL - 5, 5);
+        assert_int_equal(t.nrx, 2);
+        assert_memory_equal(t.rx, held, 2);
+        assert_int_equal(write(peer, "\x0a\x0b\x0c", 3), 3);
+        uint64_t end = io_mono_ms() + 5000;
+        while (f.rx < 5 && io_mono_ms() < end)
+                event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        assert_int_equal(f.rx, 5);
+        static const uint8_t want_rx[5] = { 0x05, 0x64, 0x0a, 0x0b, 0x0c };
+        assert_int_equal(t.nrx, 5);
+        assert_memory_equal(t.rx, want_rx, 5);
+        unsigned calls = t.calls;
+        io_runner_set_tap(r, NULL, NULL);
+        assert_int_equal(write(peer, "\x0d", 1), 1);
+        end = io_mono_ms() + 5000;
+        while (f.rx < 6 && io_mono_ms() < end)
+                event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        assert_int_equal(f.rx, 6);
+        assert_int_equal(t.calls, calls);               /* removed: nothing more */
+        io_runner_free(r);
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        event_base_free(base);
+        close(peer);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_drained_resumes_output),
                 cmocka_unit_test(test_drop_closes_pipe),
+                cmocka_unit_test(test_tap_sees_both_directions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
