@@ -492,6 +492,21 @@ static int dctl_bind(const char *path, int *ret)
         return -EADDRINUSE;
 }
 
+void dctl_free(struct dctl *c)
+{
+        if (!c)
+                return;
+        while (c->clients)
+                dctl_client_free(c->clients);
+        if (c->accept_ev)
+                event_free(c->accept_ev);
+        if (c->fd >= 0) {
+                close(c->fd);
+                unlink(c->path);
+        }
+        free(c);
+}
+
 int dctl_new(struct daemon *d, struct dctl **ret)
 {
         struct dctl *c = calloc(1, sizeof(*c));
@@ -518,19 +533,4 @@ int dctl_new(struct daemon *d, struct dctl **ret)
         log_info("control socket %s (dnp3gwctl)", c->path);
         *ret = c;
         return 0;
-}
-
-void dctl_free(struct dctl *c)
-{
-        if (!c)
-                return;
-        while (c->clients)
-                dctl_client_free(c->clients);
-        if (c->accept_ev)
-                event_free(c->accept_ev);
-        if (c->fd >= 0) {
-                close(c->fd);
-                unlink(c->path);
-        }
-        free(c);
 }

@@ -642,6 +642,11 @@ int main(int argc, char **argv)
                 const char *kind = jobj_str(&o, "kind", "");
                 if (strcmp(kind, "end") == 0) {
                         ended = true;
+                        if (jobj_get(&o, "why")) {      /* the daemon ended a trace */
+                                fprintf(stderr, "dnp3gwctl: dnp3gwd: %s\n",
+                                        jobj_str(&o, "why", "?"));
+                                rc = EX_UNAVAILABLE;
+                        }
                         break;
                 }
                 if (strcmp(kind, "error") == 0 || strcmp(kind, "refused") == 0 ||
@@ -667,8 +672,6 @@ int main(int argc, char **argv)
                                         jobj_str(&o, "port", "?"));
                         continue;
                 }
-                if (strcmp(kind, "end") == 0 && strcmp(kind, "status") == 0)
-                        continue;
                 if (json) {
                         printf("%s\n", line);
                 } else if (strcmp(kind, "point") == 0) {

@@ -22,6 +22,8 @@ SCADA master (tests/e2e/dnp3.py) on the outstation.  Asserted:
                      a master polls the outstation in a loop; the poll round
                      trips before, during and after are printed (not asserted:
                      figures), every poll is answered
+  trace_reload       a trace follows its channel across a reload that rebuilds it; a
+                     trace of an outstation the reload removed ends with the reason
   refused            a user who is neither root nor the daemon's (nobody, via
                      setpriv) is refused: by the socket's mode, and, with the
                      mode opened up, by the daemon's SO_PEERCRED check
@@ -72,14 +74,15 @@ class Setup:
                                   "source_index": 0, "class": 3}],
                "binary_outputs": [{"index": 0, "count": 4, "device": "ser/ied1",
                                    "source_index": 0, "class": 2}]}
-        self.gw = h.gateway({
+        self.conf = {
             "gateway": {"name": "e2e-ctl", "log_level": "debug", "status_interval": 0.0},
             "outstations": [{"name": "scada", "listen": "127.0.0.1:%d" % self.port,
                              "address": 10, "master_address": 1, "allow": [],
                              "unsolicited": {"enabled": False}}],
             "channels": [ch],
             "points": pts,
-        })
+        }
+        self.gw = h.gateway(self.conf)
         self.gw.wait_log(r"device ser/ied1 \(address 1\) is online", from_start=True)
         self.sock = self.gw.control
 
@@ -105,10 +108,7 @@ class Setup:
 def test_status_points(h):
     s = Setup(h)
     m = h.master(s.port, remote=10)
-    # the values have reached the outstation when the flags of ai 3 show LOCAL_FORCED
-    until("ai 3 forced upstream",
-          lambda: s.points("--type", "ai", "--index", "3")[("ai", 3)]["flags"] ==
-          ["ONLINE", "LOCAL_FORCED"], step=0.1)
+    wait_values(s)
     st = s.status()
     d = st[("daemon", "e2e-ctl")]
     eq("daemon", (d["devices_online"], d["devices"], d["outstations"], d["pid"], d["config"]),
@@ -165,8 +165,16 @@ def test_status_points(h):
     m.close()
 
 
+def wait_values(s):
+    """The IED's script values have reached the outstation (ai 3 shows LOCAL_FORCED)."""
+    until("ai 3 forced upstream",
+          lambda: s.points("--type", "ai", "--index", "3")[("ai", 3)]["flags"] ==
+          ["ONLINE", "LOCAL_FORCED"], step=0.1)
+
+
 def test_offline(h):
     s = Setup(h)
+    wait_values(s)
     s.ied.kill()
     v = until("device offline in status",
               lambda: (lambda d: d if d["state"] == "offline" else None)(
@@ -268,6 +276,43 @@ def test_trace_control(h):
     print("  trace: %d fragments on the channel, %d in the pcap" % (len(ours), len(theirs)))
 
 
+def test_trace_reload(h):
+    """A trace follows its session across a reload that rebuilds it (the channel: a new
+    session and runner), and ends, with its reason, when its session leaves the
+    configuration (the outstation renamed)."""
+    s = Setup(h)
+    tc = Tracer(s, "ser")
+    to = Tracer(s, "scada")
+    until("channel trace running", lambda: (tc.p.drain(0.1), tc.funcs())[1])
+    s.conf["channels"][0]["response_timeout"] = RESPONSE_TIMEOUT + 0.1
+    s.conf["outstations"][0]["name"] = "scada2"
+    with open(s.gw.conf_path, "w") as f:
+        f.write(harness.config_text(s.conf))
+    s.gw.proc.send_signal(signal.SIGHUP)
+    s.gw.wait_log(r"reload: outstations kept 0, started 1; channels kept 0, started 1")
+    t_reload = time.time()
+    # the outstation's tracer is told and ends
+    rc = to.p.proc.wait(timeout=harness.DEADLINE)
+    eq("outstation tracer", (rc, to.p.log().strip()),
+       (69, "dnp3gwctl: dnp3gwd: the traced session is no longer in the configuration "
+        "(reloaded)"))
+    to.p.stopped = rc
+    to.p.killed_on_purpose = True  # its exit status 69 is the one asserted
+
+    def polls_after():
+        tc.p.drain(0.1)
+        return [j for j in tc.p.lines if j.get("function") == "READ" and
+                dnp3_time(j["time"]) > t_reload]
+    until("the channel's trace goes on after its rebuild", polls_after)
+    eq("channel tracer stops cleanly", tc.stop(), 0)
+
+
+def dnp3_time(iso):
+    """'YYYY-MM-DDTHH:MM:SS.mmmZ' -> seconds since 1970."""
+    import calendar
+    return calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")) + int(iso[20:23]) / 1000
+
+
 def dnp3_fc(j):
     return j["fc"]
 
@@ -359,7 +404,8 @@ def test_refused(h):
     eq("root", s.status()[("device", "ied1")]["state"], "online")
 
 
-TESTS = [test_status_points, test_offline, test_trace_control, test_slow_client, test_refused]
+TESTS = [test_status_points, test_offline, test_trace_control, test_trace_reload, test_slow_client,
+         test_refused]
 
 if __name__ == "__main__":
     sys.exit(harness.main(TESTS, __doc__))
