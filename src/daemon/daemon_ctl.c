@@ -387,7 +387,7 @@ static void dctl_on_accept(evutil_socket_t lfd, short what, void *arg)
         if (fd < 0)
                 return;
         struct ucred uc = { .pid = 0, .uid = (uid_t)-1 };
-        const char *refuse = NULL;
+        const char *refuse = NULL, *kind = "refused";
         char why[160];
         if (!dctl_peer_ok(fd, &uc)) {
                 snprintf(why, sizeof(why), "refused: uid %ld is neither root nor the service "
@@ -397,14 +397,15 @@ static void dctl_on_accept(evutil_socket_t lfd, short what, void *arg)
                         log_notice("control: connection by pid %ld uid %ld %s", (long)uc.pid,
                                    (long)uc.uid, "refused: neither root nor the service user");
         } else if (c->nclients >= DCTL_MAX_CLIENTS) {
-                snprintf(why, sizeof(why), "refused: %u clients are connected already",
-                         DCTL_MAX_CLIENTS);
+                snprintf(why, sizeof(why), "busy: %u clients are connected already; try again "
+                         "later", DCTL_MAX_CLIENTS);
                 refuse = why;
+                kind = "error";
         }
         if (refuse) {
                 char line[256];
-                int k = snprintf(line, sizeof(line), "{\"kind\":\"refused\",\"why\":\"%s\"}\n",
-                                 refuse);
+                int k = snprintf(line, sizeof(line), "{\"kind\":\"%s\",\"why\":\"%s\"}\n",
+                                 kind, refuse);
                 if (write(fd, line, (size_t)k) < 0) {
                         /* nothing more to tell */
                 }

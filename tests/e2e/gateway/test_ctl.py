@@ -24,6 +24,8 @@ SCADA master (tests/e2e/dnp3.py) on the outstation.  Asserted:
                      figures), every poll is answered
   trace_reload       a trace follows its channel across a reload that rebuilds it; a
                      trace of an outstation the reload removed ends with the reason
+  client_limit       16 clients at once (idle ones count); the 17th is told the daemon
+                     is busy, and served once one has gone
   refused            a user who is neither root nor the daemon's (nobody, via
                      setpriv) is refused: by the socket's mode, and, with the
                      mode opened up, by the daemon's SO_PEERCRED check
@@ -404,8 +406,36 @@ def test_refused(h):
     eq("root", s.status()[("device", "ied1")]["state"], "online")
 
 
+def test_client_limit(h):
+    """16 clients at once are served (idle ones too); the 17th is told the daemon is busy
+    (exit 1) and served once one has gone."""
+    s = Setup(h)
+    idle = []
+    for _ in range(15):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(s.sock)
+        idle.append(c)
+    eq("the 16th", s.status()[("device", "ied1")]["state"], "online")
+    last = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    last.connect(s.sock)
+    idle.append(last)
+    last.sendall(b"status\n")         # the 16th is answered: the daemon has accepted it
+    last.settimeout(harness.DEADLINE)
+    got = b""
+    while b'"kind":"end"' not in got:
+        got += last.recv(65536)
+    p = s.run("status", json_out=False, check=False)
+    eq("the 17th", (p.returncode, p.stderr.strip()),
+       (1, "dnp3gwctl: dnp3gwd: busy: 16 clients are connected already; try again later"))
+    idle.pop().close()
+    until("served again", lambda: s.run("status", json_out=False, check=False).returncode == 0,
+          step=0.1)
+    for c in idle:
+        c.close()
+
+
 TESTS = [test_status_points, test_offline, test_trace_control, test_trace_reload, test_slow_client,
-         test_refused]
+         test_client_limit, test_refused]
 
 if __name__ == "__main__":
     sys.exit(harness.main(TESTS, __doc__))
