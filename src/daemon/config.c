@@ -146,8 +146,15 @@ void gw_config_free(struct gw_config *cfg)
                 free(cfg->channels[i].devices);
         }
         free(cfg->channels);
-        DNP_PTYPE_FOREACH(p)
-                free(cfg->points[p->type].v);
+        DNP_PTYPE_FOREACH(p) {
+                const struct gw_point_list *l = &cfg->points[p->type];
+                for (size_t i = 0; i < l->n; i++) {
+                        for (uint32_t k = 0; k < l->v[i].nnames; k++)
+                                free(l->v[i].names[k]);
+                        free(l->v[i].names);
+                }
+                free(l->v);
+        }
         free(cfg->path);
         free(cfg);
 }

@@ -7,6 +7,7 @@
  */
 #include "daemon/config_priv.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 
 static const char *const point_keys[] = {
         "index", "count", "device", "source_index", "class", "static_variation",
-        "event_variation", "deadband",
+        "event_variation", "deadband", "names",
 };
 
 /* "gGvV" or V; the group must be pt's static (event) group and V one of its variations. */
@@ -89,6 +90,53 @@ static const char *deadband_keys(char *buf, size_t n)
                 len += (size_t)w;
         }
         return buf;
+}
+
+/*
+ * `names = [ "52A", "CB1 trip", ... ]`: at most count strings of 1 to
+ * GW_POINT_NAME_MAX - 1 bytes without control characters, for the first
+ * points of the entry (count_ok: count is valid).
+ */
+static void parse_names(struct ld *ld, const config_setting_t *ns, struct gw_point_range *p,
+                        bool count_ok)
+{
+        if (!config_setting_is_array(ns) && !config_setting_is_list(ns)) {
+                cfg_err(ld, ns, "expected an array of names like [ \"52A\", \"CB1 trip\" ], "
+                        "found %s", cfg_type_name(ns));
+                return;
+        }
+        unsigned n = (unsigned)config_setting_length(ns);
+        if (count_ok && n > p->count) {
+                cfg_err(ld, ns, "%u names for count = %u points (at most one name per point)",
+                        n, p->count);
+                return;
+        }
+        if (n == 0)
+                return;
+        p->names = cfg_calloc(ld, n, sizeof(*p->names));
+        if (!p->names)
+                return;
+        for (unsigned k = 0; k < n; k++) {
+                const config_setting_t *e = config_setting_get_elem(ns, k);
+                if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+                        cfg_err(ld, ns, "name %u: expected a string, found %s", k + 1,
+                                cfg_type_name(e));
+                        continue;
+                }
+                const char *v = config_setting_get_string(e);
+                size_t len = strlen(v);
+                bool ctl = false;
+                for (size_t j = 0; j < len; j++)
+                        ctl |= (unsigned char)v[j] < 0x20 || v[j] == 0x7f;
+                if (len == 0 || len >= GW_POINT_NAME_MAX || ctl) {
+                        cfg_err(ld, ns, "name %u \"%s\": a point name is 1 to %d bytes without "
+                                "control characters", k + 1, ctl ? "..." : v,
+                                GW_POINT_NAME_MAX - 1);
+                        continue;
+                }
+                p->names[k] = cfg_strdup(ld, v);
+        }
+        p->nnames = n;
 }
 
 /* "channel/device" -> indexes; suggestion into hint[] on failure. */
@@ -198,6 +246,56 @@ static void parse_point(struct ld *ld, const config_setting_t *s, const struct d
                 p->deadband = d;
         get_variation(ld, s, "static_variation", pt, false, &p->static_var);
         get_variation(ld, s, "event_variation", pt, true, &p->event_var);
+        const config_setting_t *ns = config_setting_get_member(s, "names");
+        if (ns)
+                parse_names(ld, ns, p, rc >= 0);
+}
+
+/* A point name of a type's list: entry pos, its point k. */
+struct pname {
+        const char *name;
+        size_t pos;
+        uint32_t k;
+};
+
+static int pname_cmp(const void *a, const void *b)
+{
+        const struct pname *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c)
+                return c;
+        return x->pos != y->pos ? (x->pos < y->pos ? -1 : 1) : (x->k > y->k) - (x->k < y->k);
+}
+
+/* A name given to two points of one type is an error, reported on the later one. */
+static void check_names(struct ld *ld, const struct dnp_ptype *pt)
+{
+        const struct gw_point_list *l = &ld->cfg->points[pt->type];
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++)
+                n += l->v[i].nnames;
+        if (n < 2)
+                return;
+        struct pname *v = cfg_calloc(ld, n, sizeof(*v));
+        if (!v)
+                return;
+        n = 0;
+        for (size_t i = 0; i < l->n; i++)
+                for (uint32_t k = 0; k < l->v[i].nnames; k++)
+                        if (l->v[i].names[k])
+                                v[n++] = (struct pname){ .name = l->v[i].names[k], .pos = i, .k = k };
+        qsort(v, n, sizeof(*v), pname_cmp);
+        for (size_t j = 1; j < n; j++) {
+                if (strcmp(v[j].name, v[j - 1].name) != 0)
+                        continue;
+                const struct gw_point_range *a = &l->v[v[j - 1].pos], *b = &l->v[v[j].pos];
+                const config_setting_t *s = config_setting_get_member(ld->pt[pt->type][v[j].pos].s,
+                                                                      "names");
+                cfg_err(ld, s, "duplicate point name \"%s\" of %s %u (also %s %u at line %d)",
+                        v[j].name, pt->key, b->index + v[j].k, pt->key, a->index + v[j - 1].k,
+                        a->line);
+        }
+        free(v);
 }
 
 struct span {
@@ -284,6 +382,45 @@ static void check_point_list(struct ld *ld, const struct dnp_ptype *pt)
         }
         overlaps(ld, pt, sp, n, false);
         free(sp);
+        check_names(ld, pt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* point names                                                              */
+
+const char *gw_point_range_name(const struct gw_config *cfg, enum dnp_type t,
+                                const struct gw_point_range *p, uint32_t k, char *buf, size_t n)
+{
+        if (k < p->nnames && p->names[k])
+                return p->names[k];
+        const struct gw_channel *ch = &cfg->channels[p->channel];
+        const struct dnp_ptype *pt = dnp_ptype(t);
+        snprintf(buf, n, "%s/%s:%s%" PRIu32, ch->name, ch->devices[p->device].name,
+                 pt ? pt->abbr : "", p->source_index + k);
+        return buf;
+}
+
+const struct gw_point_range *gw_point_find(const struct gw_config *cfg, enum dnp_type t,
+                                           uint32_t i, uint32_t *ret_k)
+{
+        if (!dnp_ptype_valid(t))
+                return NULL;
+        const struct gw_point_list *l = &cfg->points[t];
+        for (size_t r = 0; r < l->n; r++) {
+                if (i >= l->v[r].index && i - l->v[r].index < l->v[r].count) {
+                        *ret_k = i - l->v[r].index;
+                        return &l->v[r];
+                }
+        }
+        return NULL;
+}
+
+const char *gw_point_name(const struct gw_config *cfg, enum dnp_type t, uint32_t i, char *buf,
+                          size_t n)
+{
+        uint32_t k;
+        const struct gw_point_range *p = gw_point_find(cfg, t, i, &k);
+        return p ? gw_point_range_name(cfg, t, p, k, buf, n) : NULL;
 }
 
 void cfg_parse_points(struct ld *ld, const config_setting_t *root)

@@ -209,10 +209,22 @@ void djournal_on_audit(void *ctx, const struct gw_audit *a)
         snprintf(up, sizeof(up), "%" PRIu32, a->up_index);
         snprintf(down, sizeof(down), "%" PRIu32, a->down_index);
         const char *status = dnp_cmd_status_name(a->status);
+        /* the point's name (gw_point_name()) from the configuration the gateway runs */
+        char nbuf[2 * GW_NAME_MAX + 16], named[GW_POINT_NAME_MAX + 4];
+        enum dnp_ptype_role role;
+        const struct dnp_ptype *pt = dnp_ptype_by_group(a->group, &role);
+        const char *pname = !dg->retired && pt && role == DNP_PTYPE_COMMAND
+                                    ? gw_point_name(dg->d->cfg, pt->type, a->up_index, nbuf,
+                                                    sizeof(nbuf))
+                                    : NULL;
+        named[0] = '\0';
+        if (pname)
+                snprintf(named, sizeof(named), " \"%s\"", pname);
         const struct log_field fl[] = {
                 { "DNP3GW_OUTSTATION", w.outname },
                 { "DNP3GW_PEER", w.peer },
                 { "DNP3GW_INDEX", up },
+                { "DNP3GW_POINT", pname ? pname : "" },
                 { "DNP3GW_CHANNEL", w.chan },
                 { "DNP3GW_DEVICE", w.dev },
                 { "DNP3GW_SOURCE_INDEX", a->dev == GW_NO_DEV ? "" : down },
@@ -229,9 +241,10 @@ void djournal_on_audit(void *ctx, const struct gw_audit *a)
                          up, ctl, status);
         else
                 log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CONTROL_AUDIT, fl, D_N(fl),
-                         "control from %s on outstation %s: %s g%uv%u index %s -> %s/%s index %s "
-                         "(%s): %s (%s) in %s ms", w.from, w.outname, w.fname,
-                         a->group, a->var, up, w.chan, w.dev, down, ctl, status, w.res, w.lat);
+                         "control from %s on outstation %s: %s g%uv%u index %s%s -> %s/%s index "
+                         "%s (%s): %s (%s) in %s ms", w.from, w.outname, w.fname,
+                         a->group, a->var, up, named, w.chan, w.dev, down, ctl, status, w.res,
+                         w.lat);
 }
 
 /* "0-3,8,10-11": the downstream counter ranges of a freeze. */
