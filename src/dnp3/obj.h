@@ -30,6 +30,38 @@ enum obj_qual {
 #undef X
 };
 
+/* Dense ordinals of the qualifiers above, and one bit per qualifier for sets of them. */
+enum {
+#define X(name, code) OBJ_QORD_##name,
+        OBJ_QUAL_LIST(X)
+#undef X
+        OBJ_QUAL_COUNT
+};
+#define OBJ_QBIT(name) (1u << OBJ_QORD_##name)
+
+/* The bit of qualifier code q in a set (OBJ_QBIT), 0 for a code not in OBJ_QUAL_LIST. */
+static inline uint32_t obj_qual_bit(uint8_t q)
+{
+        switch (q) {
+#define X(name, code) case code: return OBJ_QBIT(name);
+                OBJ_QUAL_LIST(X)
+#undef X
+        default:
+                return 0;
+        }
+}
+
+/* The qualifier code of ordinal i (0 .. OBJ_QUAL_COUNT - 1). */
+static inline uint8_t obj_qual_code(unsigned i)
+{
+        static const uint8_t codes[OBJ_QUAL_COUNT] = {
+#define X(name, code) code,
+                OBJ_QUAL_LIST(X)
+#undef X
+        };
+        return i < OBJ_QUAL_COUNT ? codes[i] : 0xff;
+}
+
 /*
  * What an object is; one per upstream/downstream point type plus the
  * non-point objects.  X(name, text, value) where value is the member of

@@ -328,27 +328,50 @@ static void handle_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t n
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* The handler of each function code an outstation answers; the others get NO_FUNC_CODE_SUPPORT. */
-static outst_handler_fn *const outst_handlers[256] = {
-        [APP_FUNC_READ] = outst_read_handle,
-        [APP_FUNC_WRITE] = outst_func_write,
-        [APP_FUNC_SELECT] = outst_cmd_handle,
-        [APP_FUNC_OPERATE] = outst_cmd_handle,
-        [APP_FUNC_DIRECT_OPERATE] = outst_cmd_handle,
-        [APP_FUNC_DIRECT_OPERATE_NR] = outst_cmd_handle,
-        [APP_FUNC_IMMED_FREEZE] = outst_func_freeze,
-        [APP_FUNC_IMMED_FREEZE_NR] = outst_func_freeze,
-        [APP_FUNC_FREEZE_CLEAR] = outst_func_freeze,
-        [APP_FUNC_FREEZE_CLEAR_NR] = outst_func_freeze,
-        [APP_FUNC_FREEZE_AT_TIME] = outst_func_freeze,
-        [APP_FUNC_FREEZE_AT_TIME_NR] = outst_func_freeze,
-        [APP_FUNC_COLD_RESTART] = outst_func_restart,
-        [APP_FUNC_WARM_RESTART] = outst_func_restart,
-        [APP_FUNC_ENABLE_UNSOLICITED] = outst_unsol_handle_ctl,
-        [APP_FUNC_DISABLE_UNSOLICITED] = outst_unsol_handle_ctl,
-        [APP_FUNC_DELAY_MEASURE] = outst_func_delay,
-        [APP_FUNC_RECORD_CURRENT_TIME] = outst_func_record_time,
+/*
+ * The handler of each function code an outstation answers (the others get
+ * NO_FUNC_CODE_SUPPORT), what it needs, and its rows of the implementation
+ * table.
+ */
+#define OUTST_FUNC(h, i, n) { .handler = (h), .impl = (i), .need = OUTST_NEED_##n }
+static const struct outst_func_row outst_funcs[256] = {
+        [APP_FUNC_READ] = OUTST_FUNC(outst_read_handle, outst_read_impl, NONE),
+        [APP_FUNC_WRITE] = OUTST_FUNC(outst_func_write, outst_func_write_impl, NONE),
+        [APP_FUNC_SELECT] = OUTST_FUNC(outst_cmd_handle, outst_cmd_impl, NONE),
+        [APP_FUNC_OPERATE] = OUTST_FUNC(outst_cmd_handle, outst_cmd_impl, NONE),
+        [APP_FUNC_DIRECT_OPERATE] = OUTST_FUNC(outst_cmd_handle, outst_cmd_impl, NONE),
+        [APP_FUNC_DIRECT_OPERATE_NR] = OUTST_FUNC(outst_cmd_handle, outst_cmd_impl, NONE),
+        [APP_FUNC_IMMED_FREEZE] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl, FREEZE),
+        [APP_FUNC_IMMED_FREEZE_NR] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl, FREEZE),
+        [APP_FUNC_FREEZE_CLEAR] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl, FREEZE),
+        [APP_FUNC_FREEZE_CLEAR_NR] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl, FREEZE),
+        [APP_FUNC_FREEZE_AT_TIME] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl, FREEZE),
+        [APP_FUNC_FREEZE_AT_TIME_NR] = OUTST_FUNC(outst_func_freeze, outst_func_freeze_impl,
+                                                  FREEZE),
+        [APP_FUNC_COLD_RESTART] = OUTST_FUNC(outst_func_restart, outst_func_restart_impl, RESTART),
+        [APP_FUNC_WARM_RESTART] = OUTST_FUNC(outst_func_restart, outst_func_restart_impl, RESTART),
+        [APP_FUNC_ENABLE_UNSOLICITED] = OUTST_FUNC(outst_unsol_handle_ctl, outst_unsol_impl, NONE),
+        [APP_FUNC_DISABLE_UNSOLICITED] = OUTST_FUNC(outst_unsol_handle_ctl, outst_unsol_impl, NONE),
+        [APP_FUNC_DELAY_MEASURE] = OUTST_FUNC(outst_func_delay, outst_func_delay_impl, NONE),
+        [APP_FUNC_RECORD_CURRENT_TIME] = OUTST_FUNC(outst_func_record_time, outst_func_none_impl,
+                                                    NONE),
 };
+
+const struct outst_func_row *outst_func_usable(const struct outst_callbacks *cb, uint8_t func)
+{
+        const struct outst_func_row *f = &outst_funcs[func];
+        if (!f->handler)
+                return NULL;
+        switch ((enum outst_need)f->need) {
+        case OUTST_NEED_FREEZE:
+                return cb->on_freeze ? f : NULL;
+        case OUTST_NEED_RESTART:
+                return cb->on_restart ? f : NULL;
+        case OUTST_NEED_NONE:
+                break;
+        }
+        return f;
+}
 
 static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16_t dest,
                         uint64_t now)
@@ -401,7 +424,8 @@ static void handle_apdu(struct outst *o, const uint8_t *apdu, size_t len, uint16
                 o->bcast = BCAST_ONCE;
 
         const struct outst_req rq = { .seq = h.seq, .func = h.func, .objs = c.p, .n = rd_left(&c) };
-        outst_handler_fn *handler = outst_handlers[h.func];
+        /* a handler whose upcall is missing answers IIN2.0 itself (outst_func_usable()) */
+        outst_handler_fn *handler = outst_funcs[h.func].handler;
         if (handler) {
                 handler(o, &rq, now);
         } else {

@@ -163,6 +163,27 @@ struct outst_stats {
 
 struct outst;
 
+/*
+ * The implementation table: what an outstation of cfg with the upcalls cb
+ * (only which are NULL matters) answers, derived from the tables its
+ * request handling uses (outst_impl.c): the function codes of the handler
+ * table, the point types that have points (dnp3/ptype.h), their variations
+ * in the object catalog (dnp3/obj.h), and the objects and qualifiers each
+ * handler takes.  Every request row is answered without IIN2.0, 2.1 or 2.2
+ * when the points it names exist.
+ */
+struct outst_impl {
+        uint8_t func;           /* request function code; APP_FUNC_RESPONSE: an object
+                                 * that only appears in responses */
+        uint8_t group, var;     /* group 0: a function code that takes no object */
+        uint32_t quals;         /* request qualifiers, OBJ_QBIT() bits */
+        uint32_t rsp_quals;     /* qualifiers of the object in the response; 0: none */
+};
+typedef void outst_impl_fn(void *ctx, const struct outst_impl *row);
+/* Calls fn once per row, in function code order, then group and variation order. */
+void outst_impl_foreach(const struct outst_cfg *cfg, const struct outst_callbacks *cb,
+                        outst_impl_fn *fn, void *ctx);
+
 /* Validates cfg (-EINVAL), allocates everything; NULL with *ret_err on failure. */
 struct outst *outst_new(const struct outst_cfg *cfg, const struct outst_callbacks *cb, void *ctx,
                         uint64_t now, int *ret_err);

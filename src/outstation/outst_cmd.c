@@ -27,6 +27,23 @@ static const struct dnp_ptype *cmd_output(uint8_t group, uint8_t var)
         return p && role == DNP_PTYPE_COMMAND && d && d->fmt != OBJ_FMT_NONE ? p : NULL;
 }
 
+/*
+ * The control objects of every output type that has points, each echoed
+ * in the response with the request's qualifier (none for DIRECT_OPERATE_NR).
+ */
+void outst_cmd_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        uint32_t rsp = app_func_no_response(func) ? 0 : OUTST_Q_CONTROL;
+        DNP_PTYPE_FOREACH(p) {
+                if (!p->output || !x->cfg->points[p->type])
+                        continue;
+                for (unsigned v = 1; v <= UINT8_MAX; v++)
+                        if (cmd_output(p->cmd_group, (uint8_t)v))
+                                outst_impl_row(x, func, p->cmd_group, (uint8_t)v, OUTST_Q_CONTROL,
+                                               rsp);
+        }
+}
+
 /* The type of a control's object: DNP_TYPE_CROB, DNP_TYPE_AOCMD. */
 static enum dnp_type cmd_type(const struct outst_cmd *c)
 {

@@ -16,13 +16,50 @@ struct write_ctx {
         uint64_t now;
 };
 
+/*
+ * The objects WRITE takes: g80v1 (index 7 cleared: IIN1.7 DEVICE_RESTART),
+ * g50v1 (the time), g50v3 (the time at the last RECORD_CURRENT_TIME).
+ */
+static const struct outst_obj write_objs[] = {
+        { 80, 1, OUTST_Q_RANGE },
+        { 50, 1, OBJ_QBIT(COUNT8) },
+        { 50, 3, OBJ_QBIT(COUNT8) },
+};
+
 static int write_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct write_ctx *wc = ctx;
-        if ((h->group == 80 && h->var == 1) || (h->group == 50 && (h->var == 1 || h->var == 3)))
-                return 0;
+        for (size_t k = 0; k < sizeof(write_objs) / sizeof(write_objs[0]); k++)
+                if (h->group == write_objs[k].group && h->var == write_objs[k].var)
+                        return 0;
         wc->o->sol.req_iin |= APP_IIN_OBJECT_UNKNOWN;
         return 1;
+}
+
+void outst_func_write_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        for (size_t k = 0; k < sizeof(write_objs) / sizeof(write_objs[0]); k++)
+                outst_impl_row(x, func, write_objs[k].group, write_objs[k].var,
+                               write_objs[k].quals, 0);
+}
+
+void outst_func_none_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        outst_impl_row(x, func, 0, 0, 0, 0);
+}
+
+/* The response's g52 (v2 always from DELAY_MEASURE; v1 from a restart of over 65 s). */
+void outst_func_delay_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        outst_impl_row(x, func, 0, 0, 0, 0);
+        outst_impl_row(x, APP_FUNC_RESPONSE, 52, 2, 0, OBJ_QBIT(COUNT8));
+}
+
+void outst_func_restart_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        outst_impl_row(x, func, 0, 0, 0, 0);
+        outst_impl_row(x, APP_FUNC_RESPONSE, 52, 1, 0, OBJ_QBIT(COUNT8));
+        outst_impl_row(x, APP_FUNC_RESPONSE, 52, 2, 0, OBJ_QBIT(COUNT8));
 }
 
 static int write_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
@@ -93,7 +130,7 @@ void outst_func_restart(struct outst *o, const struct outst_req *rq, uint64_t no
         uint32_t delay = 0;
         struct apdu_wr a;
 
-        if (!o->cb.on_restart || o->cb.on_restart(o->ctx, cold, &delay) < 0) {
+        if (!outst_func_usable(&o->cb, rq->func) || o->cb.on_restart(o->ctx, cold, &delay) < 0) {
                 o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
                 outst_rsp_null(o, rq->seq, now);
                 return;
@@ -153,7 +190,7 @@ static int freeze_on_header(void *ctx, const struct obj_hdr *h)
         struct freeze_ctx *fc = ctx;
         struct outst *o = fc->o;
 
-        if (h->group != 20) {
+        if (h->group != dnp_ptype(DNP_TYPE_CNT)->sgroup) {
                 o->sol.req_iin |= APP_IIN_OBJECT_UNKNOWN;
                 return 1;
         }
@@ -177,6 +214,16 @@ static int freeze_on_header(void *ctx, const struct obj_hdr *h)
                 break;          /* index lists: per value */
         }
         return 0;
+}
+
+/* Counters (g20v0) by any qualifier; FREEZE_AT_TIME first its g50v2 time and interval. */
+void outst_func_freeze_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        if (!x->cfg->points[DNP_TYPE_CNT])
+                return;
+        if (func == APP_FUNC_FREEZE_AT_TIME || func == APP_FUNC_FREEZE_AT_TIME_NR)
+                outst_impl_row(x, func, 50, 2, OBJ_QBIT(COUNT8), 0);
+        outst_impl_row(x, func, dnp_ptype(DNP_TYPE_CNT)->sgroup, 0, OUTST_Q_POINTS, 0);
 }
 
 static int freeze_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)
@@ -229,7 +276,8 @@ void outst_func_freeze(struct outst *o, const struct outst_req *rq, uint64_t now
 
         rd_init(&c, rq->objs, rq->n);
         memset(o->fn.frz_named, 0, f.count / 8 + 1);
-        if (!o->cb.on_freeze) {
+        const bool usable = outst_func_usable(&o->cb, rq->func) != NULL;
+        if (!usable) {
                 o->sol.req_iin |= APP_IIN_NO_FUNC_CODE_SUPPORT;
         } else {
                 if (rq->func == APP_FUNC_FREEZE_AT_TIME || rq->func == APP_FUNC_FREEZE_AT_TIME_NR)
@@ -239,7 +287,7 @@ void outst_func_freeze(struct outst *o, const struct outst_req *rq, uint64_t now
                 if (r < 0)
                         o->sol.req_iin |= obj_err_iin(r);
         }
-        if (r != 0 || fc.n == 0 || !o->cb.on_freeze) {
+        if (r != 0 || fc.n == 0 || !usable) {
                 /* refused whole, or nothing present named: nothing to freeze */
                 if (!nr)
                         outst_rsp_null(o, rq->seq, now);

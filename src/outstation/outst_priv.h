@@ -240,8 +240,58 @@ struct outst_req {
 };
 typedef void outst_handler_fn(struct outst *o, const struct outst_req *rq, uint64_t now);
 
+/*
+ * The implementation table (outst.h) of a handler: the rows of function
+ * code func, for the outstation x->cfg, through x->fn.  Each handler's file
+ * has the one of its handler, next to the code it describes.
+ */
+struct outst_impl_out {
+        const struct outst_cfg *cfg;
+        outst_impl_fn *fn;
+        void *ctx;
+};
+typedef void outst_impl_rows_fn(const struct outst_impl_out *x, uint8_t func);
+/* One row (func, group, var, request qualifiers, response qualifiers). */
+void outst_impl_row(const struct outst_impl_out *x, uint8_t func, uint8_t group, uint8_t var,
+                    uint32_t quals, uint32_t rsp_quals);
+
+/* The upcall a function code needs: without it the code is not supported (IIN2.0). */
+enum outst_need { OUTST_NEED_NONE, OUTST_NEED_FREEZE, OUTST_NEED_RESTART };
+
+/* A function code's row of the handler table (outst.c). */
+struct outst_func_row {
+        outst_handler_fn *handler;      /* NULL: not supported */
+        outst_impl_rows_fn *impl;       /* its rows of the implementation table */
+        uint8_t need;                   /* enum outst_need */
+};
+/* The handler table's row of func when cb provides what it needs, else NULL. */
+const struct outst_func_row *outst_func_usable(const struct outst_callbacks *cb, uint8_t func);
+
+/*
+ * The qualifiers the handlers take each kind of object with (the rows of
+ * the implementation table list the same sets).
+ */
+#define OUTST_Q_RANGE (OBJ_QBIT(RANGE8) | OBJ_QBIT(RANGE16))
+#define OUTST_Q_COUNT (OBJ_QBIT(COUNT8) | OBJ_QBIT(COUNT16))
+#define OUTST_Q_INDEX (OBJ_QBIT(INDEX8) | OBJ_QBIT(INDEX16))
+/* READ of static objects and freezes: all, a range, the first N, an index list */
+#define OUTST_Q_POINTS (OBJ_QBIT(ALL) | OUTST_Q_RANGE | OUTST_Q_COUNT | OUTST_Q_INDEX)
+/* READ of the IIN bits (packed: no index list) */
+#define OUTST_Q_IIN (OBJ_QBIT(ALL) | OUTST_Q_RANGE | OUTST_Q_COUNT)
+/* READ of events and of class 1-3 data: all of them, or at most N */
+#define OUTST_Q_EVENTS (OBJ_QBIT(ALL) | OUTST_Q_COUNT)
+/* controls: an index per object */
+#define OUTST_Q_CONTROL OUTST_Q_INDEX
+
+/* An object a handler takes: (group, var) and the qualifiers listed for it. */
+struct outst_obj {
+        uint8_t group, var;
+        uint32_t quals;
+};
+
 /* outst_read.c */
 void outst_read_handle(struct outst *o, const struct outst_req *rq, uint64_t now);
+outst_impl_rows_fn outst_read_impl;
 /* The next fragment of the READ in progress (o->rd). */
 void outst_read_fragment(struct outst *o, uint8_t seq, bool fir, uint64_t now);
 /*
@@ -253,6 +303,7 @@ bool outst_read_events(struct outst *o, struct apdu_wr *a, struct ev_sel *sel, s
 
 /* outst_cmd.c */
 void outst_cmd_handle(struct outst *o, const struct outst_req *rq, uint64_t now);
+outst_impl_rows_fn outst_cmd_impl;
 /* A new request (not a repeat) of func arrived: it supersedes the pending controls. */
 void outst_cmd_supersede(struct outst *o, uint8_t func, uint64_t now);
 void outst_cmd_down(struct outst *o);
@@ -263,6 +314,7 @@ void outst_cmd_timer(struct outst *o, uint64_t now);
 /* Send an unsolicited response if one is due and nothing else is in the way. */
 void outst_unsol_try(struct outst *o, uint64_t now);
 void outst_unsol_handle_ctl(struct outst *o, const struct outst_req *rq, uint64_t now);
+outst_impl_rows_fn outst_unsol_impl;
 /* A CONFIRM with UNS set. */
 void outst_unsol_confirm(struct outst *o, const struct apdu_hdr *h, uint64_t now);
 void outst_unsol_init(struct outst *o);
@@ -276,6 +328,8 @@ void outst_func_delay(struct outst *o, const struct outst_req *rq, uint64_t now)
 void outst_func_record_time(struct outst *o, const struct outst_req *rq, uint64_t now);
 void outst_func_restart(struct outst *o, const struct outst_req *rq, uint64_t now);
 void outst_func_freeze(struct outst *o, const struct outst_req *rq, uint64_t now);
+outst_impl_rows_fn outst_func_write_impl, outst_func_delay_impl, outst_func_restart_impl,
+        outst_func_freeze_impl, outst_func_none_impl;
 /* A new request (not a repeat) arrived: it supersedes the pending freeze. */
 void outst_func_supersede(struct outst *o);
 void outst_func_init(struct outst *o);

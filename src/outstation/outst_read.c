@@ -343,7 +343,7 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
         }
         if (h->group == 80) {
                 /* the IIN bits: packed, so no index list can carry them */
-                if (h->qual == OBJ_QUAL_INDEX8 || h->qual == OBJ_QUAL_INDEX16) {
+                if (!(obj_qual_bit(h->qual) & OUTST_Q_IIN)) {
                         o->sol.req_iin |= APP_IIN_PARAMETER_ERROR;
                         return 0;       /* index_hdr false: its indexes are skipped */
                 }
@@ -365,6 +365,10 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
                 read_add_events(o, h, 0, t);
                 return 0;
         }
+        if (!(obj_qual_bit(h->qual) & OUTST_Q_POINTS)) {
+                o->sol.req_iin |= APP_IIN_PARAMETER_ERROR;
+                return 0;
+        }
         switch (h->qual) {
         case OBJ_QUAL_ALL: {
                 uint32_t n = read_count(o, t);
@@ -381,18 +385,48 @@ static int read_on_header(void *ctx, const struct obj_hdr *h)
                 if (h->count)
                         read_add(o, t, h->var, OBJ_QUAL_RANGE16, 0, h->count - 1, true);
                 break;
-        case OBJ_QUAL_INDEX8:
-        case OBJ_QUAL_INDEX16:
+        default:                /* INDEX8, INDEX16 (OUTST_Q_POINTS) */
                 rc->index_hdr = true;
                 rc->index_type = t;
                 rc->index_var = h->var;
                 rc->index_qual = h->qual;
                 break;
-        default:
-                o->sol.req_iin |= APP_IIN_PARAMETER_ERROR;
-                break;
         }
         return 0;
+}
+
+/*
+ * READ: the static objects of each point type that has points, by any
+ * qualifier of OUTST_Q_POINTS (answered by range, or by index for an
+ * index list: packed variations then as variation 2, see write_static());
+ * its event objects, all of them or at most N, answered by index (g2v3 and
+ * g4v3 after a CTO, g51); class data; the IIN bits (g80v1).
+ */
+void outst_read_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        DNP_PTYPE_FOREACH(p) {
+                if (!x->cfg->points[p->type])
+                        continue;
+                for (unsigned v = 0; v <= UINT8_MAX; v++) {
+                        if (v == 0 || dnp_ptype_var_ok(p, false, (uint8_t)v))
+                                outst_impl_row(x, func, p->sgroup, (uint8_t)v, OUTST_Q_POINTS,
+                                               v == 0 ? 0
+                                               : var_is_packed(p->sgroup, (uint8_t)v)
+                                                       ? OUTST_Q_RANGE
+                                                       : OUTST_Q_RANGE | OUTST_Q_INDEX);
+                }
+                for (unsigned v = 0; v <= UINT8_MAX; v++)
+                        if (v == 0 || dnp_ptype_var_ok(p, true, (uint8_t)v))
+                                outst_impl_row(x, func, p->egroup, (uint8_t)v, OUTST_Q_EVENTS,
+                                               v ? OBJ_QBIT(INDEX16) : 0);
+        }
+        outst_impl_row(x, func, 60, 1, OBJ_QBIT(ALL), 0);
+        for (uint8_t v = 2; v <= 4; v++)
+                outst_impl_row(x, func, 60, v, OUTST_Q_EVENTS, 0);
+        outst_impl_row(x, func, 80, 1, OUTST_Q_IIN, OBJ_QBIT(RANGE8));
+        /* the CTO before relative-time events (g2v3, g4v3) */
+        outst_impl_row(x, APP_FUNC_RESPONSE, 51, 1, 0, OBJ_QBIT(COUNT8));
+        outst_impl_row(x, APP_FUNC_RESPONSE, 51, 2, 0, OBJ_QBIT(COUNT8));
 }
 
 static int read_on_value(void *ctx, const struct obj_hdr *h, const struct dnp_value *v)

@@ -105,12 +105,21 @@ struct mask_ctx {
 static int unsol_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct mask_ctx *mc = ctx;
-        if (h->group == 60 && h->var >= 2 && h->var <= 4 && h->qual == OBJ_QUAL_ALL) {
+        if (h->group == 60 && h->var >= 2 && h->var <= 4 && (obj_qual_bit(h->qual) & OBJ_QBIT(ALL))) {
                 mc->mask |= 1u << (h->var - 1);
                 return 0;
         }
         mc->o->sol.req_iin |= h->group == 60 ? APP_IIN_PARAMETER_ERROR : APP_IIN_OBJECT_UNKNOWN;
         return 1;
+}
+
+/* Class 1-3 data (g60v2-4), all of it; ENABLE only while unsolicited reporting is configured. */
+void outst_unsol_impl(const struct outst_impl_out *x, uint8_t func)
+{
+        if (func == APP_FUNC_ENABLE_UNSOLICITED && !x->cfg->unsol.enabled)
+                return;
+        for (uint8_t v = 2; v <= 4; v++)
+                outst_impl_row(x, func, 60, v, OBJ_QBIT(ALL), 0);
 }
 
 void outst_unsol_handle_ctl(struct outst *o, const struct outst_req *rq, uint64_t now)

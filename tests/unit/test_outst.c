@@ -2145,10 +2145,249 @@ static void test_overflow_evicts_the_biggest_source(void **state)
         assert_int_equal(events_src_count(ev, 1, EVENTS_SRC_NONE), 1);
 }
 
+/* ---- the implementation table (outst_impl_foreach) ---------------------- */
+
+#define IMPL_MAX 512
+static struct outst_impl impl_rows[IMPL_MAX];
+static size_t impl_n;
+
+static void impl_take(void *ctx, const struct outst_impl *row)
+{
+        (void)ctx;
+        assert_true(impl_n < IMPL_MAX);
+        impl_rows[impl_n++] = *row;
+}
+
+static void impl_load(const struct outst_cfg *c, const struct outst_callbacks *cb)
+{
+        impl_n = 0;
+        outst_impl_foreach(c, cb, impl_take, NULL);
+}
+
+/* Whether the table lists (func, group, var) with qualifier q (q 0xff: any or none). */
+static bool impl_has(uint8_t func, uint8_t group, uint8_t var, uint8_t q)
+{
+        for (size_t k = 0; k < impl_n; k++) {
+                const struct outst_impl *r = &impl_rows[k];
+                if (r->func == func && r->group == group && r->var == var &&
+                    (q == 0xff || (r->quals & obj_qual_bit(q))))
+                        return true;
+        }
+        return false;
+}
+
+/* Bytes of one object of (group, var) in a request that carries data, 0 for none. */
+static size_t impl_obj_size(uint8_t func, uint8_t group, uint8_t var)
+{
+        if (obj_mode_for_func(func) != OBJ_MODE_DATA)
+                return 0;
+        const struct obj_desc *d = obj_lookup(group, var);
+        assert_non_null(d);
+        return d->fmt == OBJ_FMT_PACKED1 ? 1 : d->size;
+}
+
+/*
+ * One request of row r with qualifier q naming point 0 (index 7 for the
+ * IIN bits, whose only writable bit is IIN1.7); the answer's IIN2 bits, or
+ * 0 for a request that gets no response (checked through the session's
+ * count of refused requests instead).  Deferred controls and freezes are
+ * completed at once, SUCCESS.
+ */
+static uint8_t impl_request(const struct outst_impl *r, uint8_t q, uint8_t seq)
+{
+        uint8_t a[64] = { (uint8_t)(0xc0 | (seq & 0x0f)), r->func };
+        size_t n = 2;
+        uint64_t refused = outst_stats(H.o)->bad_requests;
+        uint32_t first = r->group == 80 ? 7 : 0;
+        if (r->group == 20 && (r->func == APP_FUNC_FREEZE_AT_TIME ||
+                               r->func == APP_FUNC_FREEZE_AT_TIME_NR)) {
+                static const uint8_t at[] = { 50, 2, 0x07, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+                memcpy(a + n, at, sizeof(at));
+                n += sizeof(at);
+        }
+        if (r->group == 50 && r->var == 2)
+                return 0;       /* in every FREEZE_AT_TIME row of g20 */
+        if (r->group) {
+                a[n++] = r->group;
+                a[n++] = r->var;
+                a[n++] = q;
+                switch (q) {
+                case OBJ_QUAL_RANGE8:
+                        a[n++] = (uint8_t)first;
+                        a[n++] = (uint8_t)first;
+                        break;
+                case OBJ_QUAL_RANGE16:
+                        a[n++] = (uint8_t)first;
+                        a[n++] = 0;
+                        a[n++] = (uint8_t)first;
+                        a[n++] = 0;
+                        break;
+                case OBJ_QUAL_COUNT8:
+                case OBJ_QUAL_INDEX8:
+                        a[n++] = 1;
+                        if (q == OBJ_QUAL_INDEX8)
+                                a[n++] = (uint8_t)first;
+                        break;
+                case OBJ_QUAL_COUNT16:
+                case OBJ_QUAL_INDEX16:
+                        a[n++] = 1;
+                        a[n++] = 0;
+                        if (q == OBJ_QUAL_INDEX16) {
+                                a[n++] = (uint8_t)first;
+                                a[n++] = 0;
+                        }
+                        break;
+                default:
+                        break;
+                }
+                size_t sz = impl_obj_size(r->func, r->group, r->var);
+                memset(a + n, 0, sz);
+                if (r->group == 12)
+                        a[n] = 0x01;    /* PULSE_ON */
+                n += sz;
+        }
+        H.nrsp = H.next = 0;
+        size_t before = 0;
+        send_apdu(a, n);
+        if (H.commands && H.token) {
+                static const uint8_t ok[1] = { 0 };
+                outst_cmd_complete(H.o, H.token, ok, 1, H.now);
+                H.token = 0;
+                drain();
+        }
+        if (H.freezes && H.frz_token) {
+                outst_freeze_complete(H.o, H.frz_token, 0, H.now);
+                H.frz_token = 0;
+                drain();
+        }
+        uint8_t iin2 = 0;
+        if (H.nrsp > before)
+                iin2 = H.rsp[H.nrsp - 1][3];
+        /* the session counts every request it refused, with a response or not */
+        if (outst_stats(H.o)->bad_requests != refused)
+                iin2 |= 0x80;
+        if (H.nrsp > before && (H.rsp[H.nrsp - 1][0] & 0x20)) {        /* CON: confirm it */
+                uint8_t conf[2] = { (uint8_t)(0xc0 | (H.rsp[H.nrsp - 1][0] & 0x0f)), 0x00 };
+                send_apdu(conf, 2);
+        }
+        H.next = H.nrsp;
+        return iin2;
+}
+
+/*
+ * The implementation table the device profile is made of matches what the
+ * outstation answers: each request row, with each qualifier it lists, is
+ * answered without IIN2.0 (function code not supported), IIN2.1 (object
+ * unknown) or IIN2.2 (parameter error); requests the table does not list are
+ * refused with them.
+ */
+static void test_impl_table_answers(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        c.unsol.enabled = true;
+        c.unsol.classes = 0xe;
+        c.unsol.hold_count = 1;
+        c.unsol.retries = -1;
+        h_init(&c);
+        impl_load(&c, &cbs);
+        EXPECT(0xf0, 0x82, 0x80, 0x00);         /* the null unsolicited response */
+        SEND(0xd0, 0x00);
+        clear_restart();
+        unsigned checked = 0;
+        uint8_t seq = 1;
+        for (size_t k = 0; k < impl_n; k++) {
+                const struct outst_impl *r = &impl_rows[k];
+                if (r->func == APP_FUNC_CONFIRM || r->func == APP_FUNC_RESPONSE)
+                        continue;
+                if (r->func == APP_FUNC_WRITE && r->group == 50 && r->var == 3) {
+                        /* the LAN procedure: the time of the last RECORD_CURRENT_TIME */
+                        const struct outst_impl rec = { .func = APP_FUNC_RECORD_CURRENT_TIME };
+                        assert_int_equal(impl_request(&rec, 0, seq++), 0);
+                }
+                for (unsigned qi = 0; qi < OBJ_QUAL_COUNT || (!r->quals && qi == 0); qi++) {
+                        uint8_t q = obj_qual_code(qi);
+                        if (r->quals && !(r->quals & obj_qual_bit(q)))
+                                continue;
+                        uint8_t iin2 = impl_request(r, q, seq++);
+                        if (iin2 & 0x87)
+                                fail_msg("%s g%uv%u q 0x%02x: IIN2 0x%02x",
+                                         app_func_name(r->func), r->group, r->var, q, iin2);
+                        checked++;
+                }
+        }
+        /* every point type's static and event groups, class data, controls, freezes */
+        assert_true(impl_has(APP_FUNC_READ, 1, 2, OBJ_QUAL_INDEX16));
+        assert_true(impl_has(APP_FUNC_READ, 32, 7, OBJ_QUAL_COUNT8));
+        assert_true(impl_has(APP_FUNC_READ, 21, 10, OBJ_QUAL_RANGE8));
+        assert_true(impl_has(APP_FUNC_DIRECT_OPERATE_NR, 41, 4, OBJ_QUAL_INDEX16));
+        assert_true(impl_has(APP_FUNC_FREEZE_AT_TIME, 20, 0, OBJ_QUAL_ALL));
+        assert_true(impl_has(APP_FUNC_COLD_RESTART, 0, 0, 0xff));
+        assert_true(impl_has(APP_FUNC_ENABLE_UNSOLICITED, 60, 2, OBJ_QUAL_ALL));
+        assert_true(impl_has(APP_FUNC_RESPONSE, 52, 2, 0xff));
+        assert_true(checked > 400);
+
+        /* what the table does not list is refused */
+        assert_false(impl_has(APP_FUNC_READ, 12, 1, 0xff));
+        const struct outst_impl rd_crob = { .func = APP_FUNC_READ, .group = 12, .var = 1 };
+        assert_int_equal(impl_request(&rd_crob, OBJ_QUAL_ALL, seq++) & 0x07, 0x02);
+        assert_false(impl_has(APP_FUNC_READ, 1, 2, OBJ_QUAL_FREE16));
+        const struct outst_impl rd_bi = { .func = APP_FUNC_READ, .group = 1, .var = 2 };
+        assert_int_equal(impl_request(&rd_bi, OBJ_QUAL_FREE16, seq++) & 0x07, 0x04);
+        assert_false(impl_has(APP_FUNC_READ, 80, 1, OBJ_QUAL_INDEX8));
+        const struct outst_impl rd_iin = { .func = APP_FUNC_READ, .group = 80, .var = 1 };
+        assert_int_equal(impl_request(&rd_iin, OBJ_QUAL_INDEX8, seq++) & 0x07, 0x04);
+        assert_false(impl_has(APP_FUNC_WRITE, 50, 2, 0xff));
+        assert_false(impl_has(16, 0, 0, 0xff));          /* INITIALIZE_APPLICATION */
+        const struct outst_impl init_app = { .func = 16 };
+        assert_int_equal(impl_request(&init_app, 0, seq++) & 0x07, 0x01);
+}
+
+/*
+ * The table follows the configuration and the application: no rows for a
+ * point type without points (a READ of its point 0 is IIN2.2), no ENABLE_UNSOLICITED
+ * when unsolicited reporting is off (IIN2.0), no restart or freeze without
+ * their upcalls (IIN2.0).
+ */
+static void test_impl_table_as_configured(void **state)
+{
+        (void)state;
+        static const struct outst_callbacks cmd_only = { .on_command = on_command };
+        struct outst_cfg c = base_cfg();
+        memset(c.points, 0, sizeof(c.points));
+        c.points[DNP_TYPE_AI] = 4;
+        h_cbs = &cmd_only;
+        h_init(&c);
+        h_cbs = &cbs;
+        impl_load(&c, &cmd_only);
+        clear_restart();
+        assert_true(impl_has(APP_FUNC_READ, 30, 5, OBJ_QUAL_ALL));
+        assert_true(impl_has(APP_FUNC_DISABLE_UNSOLICITED, 60, 3, OBJ_QUAL_ALL));
+        for (size_t k = 0; k < impl_n; k++) {
+                uint8_t g = impl_rows[k].group;
+                assert_true(g == 0 || g == 30 || g == 32 || g == 50 || g == 51 || g == 52 ||
+                            g == 60 || g == 80);
+                assert_true(impl_rows[k].func != APP_FUNC_COLD_RESTART &&
+                            impl_rows[k].func != APP_FUNC_IMMED_FREEZE &&
+                            impl_rows[k].func != APP_FUNC_ENABLE_UNSOLICITED &&
+                            impl_rows[k].func != APP_FUNC_SELECT);
+        }
+        const struct outst_impl rd_bi = { .func = APP_FUNC_READ, .group = 1, .var = 0 };
+        assert_int_equal(impl_request(&rd_bi, OBJ_QUAL_RANGE8, 1) & 0x07, 0x04);
+        const struct outst_impl cold = { .func = APP_FUNC_COLD_RESTART };
+        assert_int_equal(impl_request(&cold, 0, 2) & 0x07, 0x01);
+        const struct outst_impl en = { .func = APP_FUNC_ENABLE_UNSOLICITED, .group = 60, .var = 2 };
+        assert_int_equal(impl_request(&en, OBJ_QUAL_ALL, 3) & 0x07, 0x01);
+        const struct outst_impl frz = { .func = APP_FUNC_IMMED_FREEZE, .group = 20, .var = 0 };
+        assert_int_equal(impl_request(&frz, OBJ_QUAL_ALL, 4) & 0x07, 0x01);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_restart_iin_and_clear, teardown),
+                cmocka_unit_test_teardown(test_impl_table_answers, teardown),
+                cmocka_unit_test_teardown(test_impl_table_as_configured, teardown),
                 cmocka_unit_test_teardown(test_integrity_three_fragments, teardown),
                 cmocka_unit_test_teardown(test_event_overflow_iin23, teardown),
                 cmocka_unit_test_teardown(test_events_kept_on_drop, teardown),
