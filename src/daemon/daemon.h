@@ -30,6 +30,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "daemon/config.h"
 #include "daemon/log.h"
@@ -52,6 +53,14 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
                struct daemon **ret);
 /* Stop everything and free it (listeners closed, ports released). */
 void daemon_free(struct daemon *d);
+
+/*
+ * dnp3gwd --device-profile: the IEEE 1815 device profile (XML) of the
+ * outstation named `outstation` of cfg, as configured, to f
+ * (daemon_profile.c).  0; -ENOENT when cfg has no outstation of that name,
+ * -EIO when writing failed, -ENOMEM.
+ */
+int daemon_device_profile(const struct gw_config *cfg, const char *outstation, FILE *f);
 
 /* Send READY=1 and run the loop until SIGTERM/SIGINT.  0 on a clean stop. */
 int daemon_run(struct daemon *d);

@@ -88,6 +88,13 @@ static void dsess_out_on_select_end(void *ctx, enum outst_sel_end why)
         djournal_select_unused(o, why, now);
 }
 
+const struct outst_callbacks dsess_outst_cb = {
+        .on_command = dsess_out_on_command,
+        .on_freeze = dsess_out_on_freeze,
+        .on_reject = djournal_on_reject_frame,
+        .on_select_end = dsess_out_on_select_end,
+};
+
 static void dsess_out_on_connect(void *ctx, const struct sockaddr *peer, bool replaced)
 {
         struct d_out *o = ctx;
@@ -215,18 +222,12 @@ static int dsess_out_new(struct daemon *d, const struct gw_config *cfg, size_t i
                 },
                 .ep = ep->oe,
         };
-        static const struct outst_callbacks ocb = {
-                .on_command = dsess_out_on_command,
-                .on_freeze = dsess_out_on_freeze,
-                .on_reject = djournal_on_reject_frame,
-                .on_select_end = dsess_out_on_select_end,
-        };
         static const struct outst_io_cb cb = {
                 .on_connect = dsess_out_on_connect,
                 .on_disconnect = dsess_out_on_disconnect,
                 .on_reject = djournal_on_reject_peer,
         };
-        int r = outst_io_new(d->base, &iocfg, &ocfg, &ocb, &cb, o, &o->io);
+        int r = outst_io_new(d->base, &iocfg, &ocfg, &dsess_outst_cb, &cb, o, &o->io);
         if (r < 0) {
                 log_error("outstation %s: cannot start on %s: %s", oc->name, oc->listen,
                           strerror(-r));

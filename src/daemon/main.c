@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dnp3gwd: the DNP3 serial-to-TCP gateway daemon (see dnp3gwd(8)). */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +22,62 @@
 static void usage(FILE *f)
 {
         fprintf(f, "usage: dnp3gwd [-c FILE] [-t] [-l LEVEL] [-h] [-V]\n"
+                   "       dnp3gwd --device-profile OUTSTATION [-c FILE]\n"
                    "  -c FILE   configuration file (default " GW_CONFIG_DEFAULT_PATH ")\n"
                    "  -t        check the configuration and exit (0 valid, 78 invalid)\n"
+                   "  --device-profile OUTSTATION\n"
+                   "            write the IEEE 1815 device profile (XML) of that outstation\n"
+                   "            as configured to standard output and exit\n"
                    "  -l LEVEL  log level until the file's changes it: error, warning, notice,\n"
                    "            info, debug, trace\n"
                    "  -h        this help\n"
                    "  -V        version\n");
 }
 
+/* --device-profile: the problems of an invalid file as -t prints them, on stderr. */
+static int device_profile(const char *path, const char *outstation)
+{
+        struct gw_config *cfg;
+        int r = gw_config_load(path, &cfg, NULL);
+        if (r < 0) {
+                gw_config_check_main(path, stderr);
+                return EX_CONFIG;
+        }
+        r = daemon_device_profile(cfg, outstation, stdout);
+        if (r == -ENOENT) {
+                fprintf(stderr, "dnp3gwd: %s has no outstation named \"%s\" (outstations:", path,
+                        outstation);
+                for (size_t i = 0; i < cfg->noutstations; i++)
+                        fprintf(stderr, " %s", cfg->outstations[i].name);
+                fprintf(stderr, ")\n");
+                gw_config_free(cfg);
+                return EX_USAGE;
+        }
+        gw_config_free(cfg);
+        if (r < 0) {
+                fprintf(stderr, "dnp3gwd: cannot write the device profile: %s\n", strerror(-r));
+                return EX_IOERR;
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct daemon_opts opts = { .config_path = GW_CONFIG_DEFAULT_PATH, .level = GW_LOG_INFO };
         bool check = false;
+        const char *profile = NULL;
         int c;
+        enum { OPT_DEVICE_PROFILE = 256 };
+        static const struct option longopts[] = {
+                { "device-profile", required_argument, NULL, OPT_DEVICE_PROFILE },
+                { NULL, 0, NULL, 0 },
+        };
 
-        while ((c = getopt(argc, argv, "c:tl:hV")) != -1) {
+        while ((c = getopt_long(argc, argv, "c:tl:hV", longopts, NULL)) != -1) {
                 switch (c) {
+                case OPT_DEVICE_PROFILE:
+                        profile = optarg;
+                        break;
                 case 'c':
                         opts.config_path = optarg;
                         break;
@@ -67,6 +108,8 @@ int main(int argc, char **argv)
         }
         if (check)
                 return gw_config_check_main(opts.config_path, stdout);
+        if (profile)
+                return device_profile(opts.config_path, profile);
 
         log_setup(daemon_log_level(opts.level_set ? opts.level : GW_LOG_INFO),
                   log_journal_detect());

@@ -208,3 +208,15 @@ char *io_addr_format(const struct sockaddr *sa, char *buf, size_t n)
                 snprintf(buf, n, "?");
         return buf;
 }
+
+char *io_cidr_format(const struct io_cidr *c, char *buf, size_t n)
+{
+        char a[INET6_ADDRSTRLEN];
+        if (!inet_ntop(c->family, c->addr, a, sizeof(a)))
+                snprintf(a, sizeof(a), "?");
+        if (c->prefix == (c->family == AF_INET ? 32u : 128u))
+                snprintf(buf, n, "%s", a);
+        else
+                snprintf(buf, n, "%s/%u", a, c->prefix);
+        return buf;
+}
