@@ -283,7 +283,8 @@ static void check_names(struct ld *ld, const struct dnp_ptype *pt)
         for (size_t i = 0; i < l->n; i++)
                 for (uint32_t k = 0; k < l->v[i].nnames; k++)
                         if (l->v[i].names[k])
-                                v[n++] = (struct pname){ .name = l->v[i].names[k], .pos = i, .k = k };
+                                v[n++] = (struct pname){ .name = l->v[i].names[k], .pos = i,
+                                                         .k = k };
         qsort(v, n, sizeof(*v), pname_cmp);
         for (size_t j = 1; j < n; j++) {
                 if (strcmp(v[j].name, v[j - 1].name) != 0)

@@ -202,7 +202,7 @@ enum dwire_change dwire_chan_change(const struct gw_channel *ca, const struct gw
 enum dsess_ep_gc { DSESS_EP_FRESH, DSESS_EP_UNWANTED, DSESS_EP_EMPTY };
 
 int dsess_gw_new(struct daemon *d, const struct gw_config *cfg, struct d_gw **ret);
-/* The upcalls every outstation session of the daemon gets (the device profile lists what they make usable). */
+/* The upcalls of every outstation session (the device profile lists what they make usable). */
 extern const struct outst_callbacks dsess_outst_cb;
 void dsess_gw_free_now(struct d_gw *dg);
 void dsess_gw_retire(struct daemon *d, struct d_gw *dg, size_t nout, uint64_t after_ms);

@@ -84,18 +84,23 @@ static void dprof_close(struct dprof *p, const char *tag)
 }
 
 /* <tag>text</tag> */
-__attribute__((format(printf, 3, 4)))
-static void dprof_el(struct dprof *p, const char *tag, const char *fmt, ...)
+static void dprof_vel(struct dprof *p, const char *tag, const char *fmt, va_list ap)
 {
         char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
         dprof_indent(p);
         fprintf(p->f, "<%s>", tag);
         dprof_text(p, buf);
         fprintf(p->f, "</%s>\n", tag);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void dprof_el(struct dprof *p, const char *tag, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        dprof_vel(p, tag, fmt, ap);
+        va_end(ap);
 }
 
 /* <tag><choice/></tag> */
@@ -105,18 +110,27 @@ static void dprof_choice(struct dprof *p, const char *tag, const char *choice)
         fprintf(p->f, "<%s><%s/></%s>\n", tag, choice, tag);
 }
 
-/* A setting as configured: <tag><currentValue><value>...</value></currentValue></tag>. */
-__attribute__((format(printf, 3, 4)))
-static void dprof_value(struct dprof *p, const char *tag, const char *fmt, ...)
+/* How a setting's text is written: as its value, or as the explanation of an "other". */
+enum dprof_as { DPROF_VALUE, DPROF_OTHER };
+
+/*
+ * A setting as configured, <tag><currentValue><value>text</value>..., or
+ * one the schema has no choice for:
+ * <tag><currentValue><other><explanation>text</explanation>...
+ */
+__attribute__((format(printf, 4, 5)))
+static void dprof_set(struct dprof *p, enum dprof_as as, const char *tag, const char *fmt, ...)
 {
-        char buf[512];
         va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
         dprof_open(p, tag);
         dprof_open(p, "currentValue");
-        dprof_el(p, "value", "%s", buf);
+        if (as == DPROF_OTHER)
+                dprof_open(p, "other");
+        va_start(ap, fmt);
+        dprof_vel(p, as == DPROF_OTHER ? "explanation" : "value", fmt, ap);
+        va_end(ap);
+        if (as == DPROF_OTHER)
+                dprof_close(p, "other");
         dprof_close(p, "currentValue");
         dprof_close(p, tag);
 }
@@ -126,24 +140,6 @@ static void dprof_current(struct dprof *p, const char *tag, const char *choice)
 {
         dprof_open(p, tag);
         dprof_choice(p, "currentValue", choice);
-        dprof_close(p, tag);
-}
-
-/* A setting the schema has no choice for: <tag><currentValue><other><explanation>. */
-__attribute__((format(printf, 3, 4)))
-static void dprof_other(struct dprof *p, const char *tag, const char *fmt, ...)
-{
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        dprof_open(p, tag);
-        dprof_open(p, "currentValue");
-        dprof_open(p, "other");
-        dprof_el(p, "explanation", "%s", buf);
-        dprof_close(p, "other");
-        dprof_close(p, "currentValue");
         dprof_close(p, tag);
 }
 
@@ -197,14 +193,15 @@ static void dprof_device(struct dprof *p)
 {
         dprof_open(p, "deviceConfig");
         dprof_current(p, "deviceFunction", "outstation");
-        dprof_value(p, "vendorName", "dnp3gw");
-        dprof_value(p, "deviceName", "dnp3gwd %s, outstation %s", p->cfg->gateway.name,
-                    p->oc->name);
-        dprof_value(p, "softwareVersion", "%s", DNP3GW_VERSION);
-        dprof_other(p, "hardwareVersion", "software gateway: runs on the host's hardware");
-        dprof_value(p, "documentVersionNumber", "1");
-        dprof_other(p, "configurationMethods",
-                    "text file %s (dnp3gw.conf(5)), reloaded on SIGHUP", p->cfg->path);
+        dprof_set(p, DPROF_VALUE, "vendorName", "dnp3gw");
+        dprof_set(p, DPROF_VALUE, "deviceName", "dnp3gwd %s, outstation %s", p->cfg->gateway.name,
+                  p->oc->name);
+        dprof_set(p, DPROF_VALUE, "softwareVersion", "%s", DNP3GW_VERSION);
+        dprof_set(p, DPROF_OTHER, "hardwareVersion",
+                  "software gateway: runs on the host's hardware");
+        dprof_set(p, DPROF_VALUE, "documentVersionNumber", "1");
+        dprof_set(p, DPROF_OTHER, "configurationMethods",
+                  "text file %s (dnp3gw.conf(5)), reloaded on SIGHUP", p->cfg->path);
         dprof_current(p, "connectionsSupported", "network");
         dprof_close(p, "deviceConfig");
 }
@@ -230,7 +227,7 @@ static void dprof_network(struct dprof *p)
                 port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 
         dprof_open(p, "networkConfig");
-        dprof_value(p, "portName", "%s", p->oc->listen);
+        dprof_set(p, DPROF_VALUE, "portName", "%s", p->oc->listen);
         dprof_current(p, "typeOfEndPoint", "tcpListening");
         dprof_open(p, "ipAddress");
         dprof_open(p, "currentValue");
@@ -249,11 +246,11 @@ static void dprof_network(struct dprof *p)
                         off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
                                                 i ? ", " : "", a);
                 }
-                dprof_other(p, "tcpConnectionEstablishment",
-                            "only from the allowed peers %s; a new connection replaces the old one",
-                            list);
+                dprof_set(p, DPROF_OTHER, "tcpConnectionEstablishment",
+                          "only from the allowed peers %s; a new connection replaces the old one",
+                          list);
         }
-        dprof_value(p, "tcpListenPort", "%u", port);
+        dprof_set(p, DPROF_VALUE, "tcpListenPort", "%u", port);
         dprof_open(p, "timeSynchronization");
         dprof_open(p, "currentValue");
         dprof_indent(p);
@@ -268,21 +265,21 @@ static void dprof_network(struct dprof *p)
 static void dprof_link(struct dprof *p)
 {
         dprof_open(p, "linkConfig");
-        dprof_value(p, "dataLinkAddress", "%u", p->oc->address);
+        dprof_set(p, DPROF_VALUE, "dataLinkAddress", "%u", p->oc->address);
         dprof_current(p, "sourceAddressValidation", "alwaysSingleAddress");
-        dprof_value(p, "expectedSourceAddress", "%u", p->oc->master_address);
+        dprof_set(p, DPROF_VALUE, "expectedSourceAddress", "%u", p->oc->master_address);
         dprof_current(p, "selfAddressSupport", "no");
         dprof_current(p, "sendsConfirmedUserDataFrames", "never");
-        dprof_value(p, "maxTransmittedFrameSize", "%d", LINK_MAX_FRAME);
-        dprof_value(p, "maxReceivedFrameSize", "%d", LINK_MAX_FRAME);
+        dprof_set(p, DPROF_VALUE, "maxTransmittedFrameSize", "%d", LINK_MAX_FRAME);
+        dprof_set(p, DPROF_VALUE, "maxReceivedFrameSize", "%d", LINK_MAX_FRAME);
         dprof_close(p, "linkConfig");
 }
 
 static void dprof_appl(struct dprof *p)
 {
         dprof_open(p, "applConfig");
-        dprof_value(p, "maxTransmittedFragmentSize", "%zu", p->ocfg.max_fragment);
-        dprof_value(p, "maxReceivedFragmentSize", "%zu", p->ocfg.max_rx_fragment);
+        dprof_set(p, DPROF_VALUE, "maxTransmittedFragmentSize", "%zu", p->ocfg.max_fragment);
+        dprof_set(p, DPROF_VALUE, "maxReceivedFragmentSize", "%zu", p->ocfg.max_rx_fragment);
         /* controls pass through: every status an IED can answer comes back as it is */
         dprof_open(p, "controlStatusCodesSupported");
         dprof_open(p, "currentValue");
@@ -298,17 +295,22 @@ static void dprof_appl(struct dprof *p)
         dprof_close(p, "applConfig");
 }
 
+/* need_time: IIN1.4 (NEED_TIME) set `when` need_time after the last synchronization, or never. */
+static void dprof_need_time(struct dprof *p, const char *tag, const char *when)
+{
+        if (p->ocfg.need_time_ms)
+                dprof_set(p, DPROF_OTHER, tag, "%s %.3f s after the last time synchronization",
+                          when, (double)p->ocfg.need_time_ms / 1000.0);
+        else
+                dprof_current(p, tag, "never");
+}
+
 static void dprof_outstation(struct dprof *p)
 {
         dprof_open(p, "outstationConfig");
-        dprof_value(p, "applicationLayerConfirmTimeout", "%" PRIu64,
-                    p->ocfg.confirm_timeout_ms);
-        if (p->ocfg.need_time_ms)
-                dprof_other(p, "timeSyncRequired",
-                            "IIN1.4 is set %.3f s after the last time synchronization",
-                            (double)p->ocfg.need_time_ms / 1000.0);
-        else
-                dprof_current(p, "timeSyncRequired", "never");
+        dprof_set(p, DPROF_VALUE, "applicationLayerConfirmTimeout", "%" PRIu64,
+                  p->ocfg.confirm_timeout_ms);
+        dprof_need_time(p, "timeSyncRequired", "IIN1.4 is set");
         dprof_current(p, "eventBufferOverflowBehavior", "discardOldest");
         dprof_open(p, "eventBufferOrganization");
         dprof_open(p, "currentValue");
@@ -329,12 +331,7 @@ static void dprof_outstation(struct dprof *p)
         dprof_close(p, "unsolicitedConfig");
 
         dprof_open(p, "outstationPerformance");
-        if (p->ocfg.need_time_ms)
-                dprof_other(p, "outstationSetsIIN14",
-                            "at startup and %.3f s after the last time synchronization",
-                            (double)p->ocfg.need_time_ms / 1000.0);
-        else
-                dprof_current(p, "outstationSetsIIN14", "never");
+        dprof_need_time(p, "outstationSetsIIN14", "at startup and");
         dprof_close(p, "outstationPerformance");
 }
 
@@ -360,8 +357,10 @@ static void dprof_database(struct dprof *p)
                 dprof_open(p, x->group);
                 dprof_open(p, "configuration");
                 if (t == DNP_TYPE_CNT) {
-                        dprof_var(p, "defaultCounterStaticVariation", dprof_default_var(cfg, t, false));
-                        dprof_var(p, "defaultCounterEventVariation", dprof_default_var(cfg, t, true));
+                        dprof_var(p, "defaultCounterStaticVariation",
+                                  dprof_default_var(cfg, t, false));
+                        dprof_var(p, "defaultCounterEventVariation",
+                                  dprof_default_var(cfg, t, true));
                         dprof_current(p, "counterClass0ResponseMode", "always");
                         if (fcnt) {
                                 dprof_var(p, "defaultFrozenCounterStaticVariation",
@@ -386,8 +385,8 @@ static void dprof_database(struct dprof *p)
                                 dprof_current(p, "analogDeadbandAlgorithm", "simple");
                         }
                         if (pt->output)
-                                dprof_value(p, "maxTimeBetweenSelectAndOperate", "%.3f",
-                                            (double)p->ocfg.select_timeout_ms / 1000.0);
+                                dprof_set(p, DPROF_VALUE, "maxTimeBetweenSelectAndOperate", "%.3f",
+                                          (double)p->ocfg.select_timeout_ms / 1000.0);
                 }
                 dprof_close(p, "configuration");
                 dprof_close(p, x->group);
@@ -447,13 +446,6 @@ static const char *dprof_class(uint8_t c)
         return dprof_number(c);
 }
 
-/* The frozen counter mapped at upstream index i, or NULL. */
-static const struct gw_point_range *dprof_frozen(const struct gw_config *cfg, uint32_t i,
-                                                 uint32_t *ret_k)
-{
-        return gw_point_find(cfg, DNP_TYPE_FCNT, i, ret_k);
-}
-
 static void dprof_source(struct dprof *p, enum dnp_type t, const struct gw_point_range *r,
                          uint32_t k)
 {
@@ -475,12 +467,10 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
         dprof_el(p, "name", "%s", gw_point_range_name(cfg, t, r, k, buf, sizeof(buf)));
         dprof_source(p, t, r, k);
         if (t == DNP_TYPE_CNT || t == DNP_TYPE_FCNT) {
-                uint32_t fk = 0;
-                const struct gw_point_range *fr = t == DNP_TYPE_FCNT ? r
-                                                                     : dprof_frozen(cfg, r->index + k,
-                                                                                    &fk);
-                if (t == DNP_TYPE_FCNT)
-                        fk = k;
+                uint32_t fk = k;
+                const struct gw_point_range *fr = r;
+                if (t == DNP_TYPE_CNT)
+                        fr = gw_point_find(cfg, DNP_TYPE_FCNT, r->index + k, &fk);
                 dprof_el(p, "countersIncludedInClass0", t == DNP_TYPE_CNT ? "always" : "never");
                 dprof_el(p, "counterEventClass", "%s",
                          dprof_class(t == DNP_TYPE_CNT ? r->event_class : 0));
@@ -501,7 +491,8 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
                         dprof_el(p, "commandEventClass", "none");
                 dprof_el(p, "includedInClass0Response", "always");
                 dprof_choice(p, "defaultStaticVariation", dprof_number(r->static_var));
-                dprof_choice(p, pt->output ? "defaultChangeEventVariation" : "defaultEventVariation",
+                dprof_choice(p, pt->output ? "defaultChangeEventVariation"
+                                           : "defaultEventVariation",
                              dprof_number(r->event_var));
                 if (pt->output) {
                         /* passed through to the IED, which decides */
@@ -548,7 +539,9 @@ static int dprof_points(struct dprof *p)
                 const struct dprof_type *x = &dprof_types[pt - dnp_ptypes];
                 if (t == DNP_TYPE_FCNT)
                         continue;               /* with the counters */
-                size_t cap = cfg->points[t].n + (t == DNP_TYPE_CNT ? cfg->points[DNP_TYPE_FCNT].n : 0);
+                size_t cap = cfg->points[t].n;
+                if (t == DNP_TYPE_CNT)
+                        cap += cfg->points[DNP_TYPE_FCNT].n;
                 if (cap == 0)
                         continue;
                 const struct gw_point_range **v = calloc(cap, sizeof(*v));

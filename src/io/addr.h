@@ -38,7 +38,7 @@ int io_cidr_parse(const char *s, struct io_cidr *ret);
 bool io_cidr_match(const struct io_cidr *c, const struct sockaddr *sa);
 /* Whether an allow-list admits sa: some entry matches, or the list is empty (n 0 = any). */
 bool io_cidr_allowed(const struct io_cidr *allow, size_t n, const struct sockaddr *sa);
-/* An allow-list entry as "192.0.2.10" (a single host) or "198.51.100.0/24" into buf; returns buf. */
+/* An allow-list entry: "192.0.2.10" (a single host) or "198.51.100.0/24" into buf; returns buf. */
 char *io_cidr_format(const struct io_cidr *c, char *buf, size_t n);
 /* "192.0.2.10" / "2001:db8::1" (without port) into buf; returns buf. */
 char *io_addr_format(const struct sockaddr *sa, char *buf, size_t n);

@@ -105,7 +105,8 @@ struct mask_ctx {
 static int unsol_on_header(void *ctx, const struct obj_hdr *h)
 {
         struct mask_ctx *mc = ctx;
-        if (h->group == 60 && h->var >= 2 && h->var <= 4 && (obj_qual_bit(h->qual) & OBJ_QBIT(ALL))) {
+        if (h->group == 60 && h->var >= 2 && h->var <= 4 &&
+            (obj_qual_bit(h->qual) & OBJ_QBIT(ALL))) {
                 mc->mask |= 1u << (h->var - 1);
                 return 0;
         }

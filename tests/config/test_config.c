@@ -451,10 +451,12 @@ static void test_point_names(void **state)
                             "bay1/relay2:dbi1");
         assert_null(gw_point_name(cfg, DNP_TYPE_DBI, 4, buf, sizeof(buf)));
         assert_string_equal(gw_point_name(cfg, DNP_TYPE_BO, 0, buf, sizeof(buf)), "CB1 trip/close");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_BO, 1, buf, sizeof(buf)), "bay1/relay1:bo1");
+        assert_string_equal(gw_point_name(cfg, DNP_TYPE_BO, 1, buf, sizeof(buf)),
+                            "bay1/relay1:bo1");
         assert_string_equal(gw_point_name(cfg, DNP_TYPE_BI, 17, buf, sizeof(buf)),
                             "bay1/relay2:bi1");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_AI, 9, buf, sizeof(buf)), "bay1/relay2:ai1");
+        assert_string_equal(gw_point_name(cfg, DNP_TYPE_AI, 9, buf, sizeof(buf)),
+                            "bay1/relay2:ai1");
         assert_null(gw_point_name(cfg, DNP_TYPE_FCNT, 0, buf, sizeof(buf)));
         assert_null(gw_point_name(cfg, DNP_TYPE_CROB, 0, buf, sizeof(buf)));
         uint32_t k = 99;
