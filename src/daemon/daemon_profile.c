@@ -84,6 +84,7 @@ static void dprof_close(struct dprof *p, const char *tag)
 }
 
 /* <tag>text</tag> */
+__attribute__((format(printf, 3, 0)))
 static void dprof_vel(struct dprof *p, const char *tag, const char *fmt, va_list ap)
 {
         char buf[512];
