@@ -434,6 +434,8 @@ static void dprof_impl_row(void *ctx, const struct outst_impl *r)
         if (r->rsp_quals) {
                 dprof_open(p, "response");
                 dprof_el(p, "functionCode", "%u", APP_FUNC_RESPONSE);
+                if (r->rsp_unsol)
+                        dprof_el(p, "functionCode", "%u", APP_FUNC_UNSOLICITED_RESPONSE);
                 dprof_quals(p, r->rsp_quals);
                 dprof_close(p, "response");
         }

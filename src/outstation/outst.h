@@ -178,6 +178,8 @@ struct outst_impl {
         uint8_t group, var;     /* group 0: a function code that takes no object */
         uint32_t quals;         /* request qualifiers, OBJ_QBIT() bits */
         uint32_t rsp_quals;     /* qualifiers of the object in the response; 0: none */
+        bool rsp_unsol;         /* also in unsolicited responses (events and their CTO,
+                                 * while unsolicited reporting is configured) */
 };
 typedef void outst_impl_fn(void *ctx, const struct outst_impl *row);
 /* Calls fn once per row, in function code order, then group and variation order. */

@@ -10,8 +10,11 @@
 void outst_impl_row(const struct outst_impl_out *x, uint8_t func, uint8_t group, uint8_t var,
                     uint32_t quals, uint32_t rsp_quals)
 {
+        const struct obj_desc *d = obj_lookup(group, var);
         const struct outst_impl row = {
                 .func = func, .group = group, .var = var, .quals = quals, .rsp_quals = rsp_quals,
+                .rsp_unsol = rsp_quals && x->cfg->unsol.enabled && d &&
+                             (d->event || d->type == DNP_TYPE_CTO),
         };
         x->fn(x->ctx, &row);
 }

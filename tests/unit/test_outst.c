@@ -2164,6 +2164,16 @@ static void impl_load(const struct outst_cfg *c, const struct outst_callbacks *c
         outst_impl_foreach(c, cb, impl_take, NULL);
 }
 
+/* The row (func, group, var), or NULL. */
+static const struct outst_impl *impl_find(uint8_t func, uint8_t group, uint8_t var)
+{
+        for (size_t k = 0; k < impl_n; k++)
+                if (impl_rows[k].func == func && impl_rows[k].group == group &&
+                    impl_rows[k].var == var)
+                        return &impl_rows[k];
+        return NULL;
+}
+
 /* Whether the table lists (func, group, var) with qualifier q (q 0xff: any or none). */
 static bool impl_has(uint8_t func, uint8_t group, uint8_t var, uint8_t q)
 {
@@ -2326,6 +2336,12 @@ static void test_impl_table_answers(void **state)
         assert_true(impl_has(APP_FUNC_ENABLE_UNSOLICITED, 60, 2, OBJ_QUAL_ALL));
         assert_true(impl_has(APP_FUNC_RESPONSE, 52, 2, 0xff));
         assert_true(checked > 400);
+        /* events and their CTO also go unsolicited (configured here), static objects never */
+        assert_true(impl_find(APP_FUNC_READ, 2, 3)->rsp_unsol);
+        assert_true(impl_find(APP_FUNC_RESPONSE, 51, 2)->rsp_unsol);
+        assert_int_equal(impl_find(APP_FUNC_READ, 2, 3)->rsp_quals, OBJ_QBIT(INDEX16));
+        assert_false(impl_find(APP_FUNC_READ, 1, 2)->rsp_unsol);
+        assert_false(impl_find(APP_FUNC_READ, 2, 0)->rsp_unsol);       /* var 0: never sent */
 
         /* what the table does not list is refused */
         assert_false(impl_has(APP_FUNC_READ, 12, 1, 0xff));
@@ -2363,6 +2379,7 @@ static void test_impl_table_as_configured(void **state)
         clear_restart();
         assert_true(impl_has(APP_FUNC_READ, 30, 5, OBJ_QUAL_ALL));
         assert_true(impl_has(APP_FUNC_DISABLE_UNSOLICITED, 60, 3, OBJ_QUAL_ALL));
+        assert_false(impl_find(APP_FUNC_READ, 32, 7)->rsp_unsol);      /* unsolicited off */
         for (size_t k = 0; k < impl_n; k++) {
                 uint8_t g = impl_rows[k].group;
                 assert_true(g == 0 || g == 30 || g == 32 || g == 50 || g == 51 || g == 52 ||
