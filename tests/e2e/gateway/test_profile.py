@@ -15,7 +15,8 @@ A real dnp3gwd with a dnp3sim IED on TCP mapping points of every type: each
 request row of its own profile, with each qualifier the row lists, naming
 point 0, is answered without IIN2.0 / IIN2.1 / IIN2.2 (controls and freezes
 reach the IED); requests the table does not list are refused with them.  A
-control on a named point has that name in its audit record.
+control on a named point has that name in its audit record, and names changed by
+a reload apply at once with every session kept.
 
 Usage: test_profile.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                        --shim libptyshim.so --example etc/dnp3gw/dnp3gw.conf [TEST...]
@@ -23,6 +24,7 @@ Usage: test_profile.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
 
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -351,6 +353,16 @@ def t_answers(h):
     m.transaction(DIRECT, dnp3.crob(3, 0x41))
     gw.wait_log(r'DIRECT_OPERATE g12v1 index 3 "tcp/ied1:bo3" -> tcp/ied1 index 3 .*'
                 r'DNP3GW_POINT=tcp/ied1:bo3 ')
+    # names changed by a reload apply at once; every session is kept (names never reach
+    # the wire), the master's connection too
+    points["binary_outputs"][0]["names"] = ["52 trip/close", "52A", "52B", "52C"]
+    with open(gw.conf_path, "w") as f:
+        f.write(harness.config_text(conf))
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"reload: outstations kept 1, started 0; channels kept 1, started 0\n")
+    m.transaction(DIRECT, dnp3.crob(3, 0x41))
+    gw.wait_log(r'DIRECT_OPERATE g12v1 index 3 "52C" -> tcp/ied1 index 3 .*DNP3GW_POINT=52C ')
+    eq("the master's connection", m.closed, False)
 
 
 def main():
