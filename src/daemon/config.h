@@ -172,7 +172,7 @@ struct gw_point_range {
         uint8_t event_group, event_var;
         double deadband;                /* AI, AO, CNT, FCNT; 0 = any change */
         char **names;                   /* `names`: nnames <= count entries, point k's is
-                                         * names[k]; the others get gw_point_name()'s default */
+                                         * names[k] (NULL: none); daemon/daemon_names.h */
         uint32_t nnames;
         int line;
 };
@@ -196,22 +196,6 @@ struct gw_config {
         size_t ndevices;
         size_t event_memory;            /* all outstations' event buffers, bytes */
 };
-
-/*
- * The name of point k (0 .. count - 1) of range p of type t: its `names`
- * entry, else "<channel>/<device>:<type><source index>" (type: the point
- * type's command-line name, dnp3/ptype.h: "bay1/relay1:bi3") written into
- * buf.  One function for every place a point is named: dnp3gwctl, the
- * control audit records and the device profile.
- */
-const char *gw_point_range_name(const struct gw_config *cfg, enum dnp_type t,
-                                const struct gw_point_range *p, uint32_t k, char *buf, size_t n);
-/* The range of type t that maps upstream index i (*ret_k: its offset in it), or NULL. */
-const struct gw_point_range *gw_point_find(const struct gw_config *cfg, enum dnp_type t,
-                                           uint32_t i, uint32_t *ret_k);
-/* The name of upstream point i of type t (gw_point_range_name()), NULL when not mapped. */
-const char *gw_point_name(const struct gw_config *cfg, enum dnp_type t, uint32_t i, char *buf,
-                          size_t n);
 
 enum gw_diag_level { GW_DIAG_ERROR, GW_DIAG_NOTICE };
 

@@ -7,7 +7,6 @@
  */
 #include "daemon/config_priv.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,44 +383,6 @@ static void check_point_list(struct ld *ld, const struct dnp_ptype *pt)
         overlaps(ld, pt, sp, n, false);
         free(sp);
         check_names(ld, pt);
-}
-
-/* ------------------------------------------------------------------------ */
-/* point names                                                              */
-
-const char *gw_point_range_name(const struct gw_config *cfg, enum dnp_type t,
-                                const struct gw_point_range *p, uint32_t k, char *buf, size_t n)
-{
-        if (k < p->nnames && p->names[k])
-                return p->names[k];
-        const struct gw_channel *ch = &cfg->channels[p->channel];
-        const struct dnp_ptype *pt = dnp_ptype(t);
-        snprintf(buf, n, "%s/%s:%s%" PRIu32, ch->name, ch->devices[p->device].name,
-                 pt ? pt->abbr : "", p->source_index + k);
-        return buf;
-}
-
-const struct gw_point_range *gw_point_find(const struct gw_config *cfg, enum dnp_type t,
-                                           uint32_t i, uint32_t *ret_k)
-{
-        if (!dnp_ptype_valid(t))
-                return NULL;
-        const struct gw_point_list *l = &cfg->points[t];
-        for (size_t r = 0; r < l->n; r++) {
-                if (i >= l->v[r].index && i - l->v[r].index < l->v[r].count) {
-                        *ret_k = i - l->v[r].index;
-                        return &l->v[r];
-                }
-        }
-        return NULL;
-}
-
-const char *gw_point_name(const struct gw_config *cfg, enum dnp_type t, uint32_t i, char *buf,
-                          size_t n)
-{
-        uint32_t k;
-        const struct gw_point_range *p = gw_point_find(cfg, t, i, &k);
-        return p ? gw_point_range_name(cfg, t, p, k, buf, n) : NULL;
 }
 
 void cfg_parse_points(struct ld *ld, const config_setting_t *root)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/daemon_names.h"
 #include "dnp3/app.h"
 #include "dnp3/format.h"
 #include "dnp3/ptype.h"
@@ -209,13 +210,13 @@ void djournal_on_audit(void *ctx, const struct gw_audit *a)
         snprintf(up, sizeof(up), "%" PRIu32, a->up_index);
         snprintf(down, sizeof(down), "%" PRIu32, a->down_index);
         const char *status = dnp_cmd_status_name(a->status);
-        /* the point's name (gw_point_name()) from the configuration the gateway runs */
-        char nbuf[2 * GW_NAME_MAX + 16], named[GW_POINT_NAME_MAX + 4];
+        /* the point's name (daemon_names.h) from the configuration the gateway runs */
+        char nbuf[DNAMES_POINT_MAX], named[DNAMES_POINT_MAX + 4];
         enum dnp_ptype_role role;
         const struct dnp_ptype *pt = dnp_ptype_by_group(a->group, &role);
         const char *pname = !dg->retired && pt && role == DNP_PTYPE_COMMAND
-                                    ? gw_point_name(dg->d->cfg, pt->type, a->up_index, nbuf,
-                                                    sizeof(nbuf))
+                                    ? dnames_index(dg->d->cfg, pt->type, a->up_index, nbuf,
+                                                   sizeof(nbuf))
                                     : NULL;
         named[0] = '\0';
         if (pname)

@@ -21,7 +21,12 @@
 /*
  * The name of point k (0 .. r->count - 1, upstream index r->index + k) of
  * the range r of type t in cfg, into buf (n bytes, truncated, always
- * NUL-terminated).  Returns buf.
+ * NUL-terminated): its `names` entry, else the default.  Returns buf.
  */
 char *dnames_point(const struct gw_config *cfg, enum dnp_type t, const struct gw_point_range *r,
                    uint32_t k, char *buf, size_t n);
+/* The range of type t that maps upstream index i (*ret_k: i's offset in it), or NULL. */
+const struct gw_point_range *dnames_find(const struct gw_config *cfg, enum dnp_type t, uint32_t i,
+                                         uint32_t *ret_k);
+/* The name of upstream point i of type t (dnames_point()) into buf, NULL when not mapped. */
+char *dnames_index(const struct gw_config *cfg, enum dnp_type t, uint32_t i, char *buf, size_t n);

@@ -11,7 +11,7 @@
  *                  outst_impl_foreach() with the daemon's own outstation
  *                  upcalls (dsess_outst_cb): the function codes, objects,
  *                  variations and qualifiers its request handling takes
- *   dataPointsList every mapped point: index, name (gw_point_range_name()),
+ *   dataPointsList every mapped point: index, name (daemon_names.h),
  *                  where it comes from, class, variations
  *
  * Element names follow the 2.11 schema (namespace .../DeviceProfile/April2016)
@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "daemon/daemon_names.h"
 #include "dnp3/app.h"
 #include "dnp3/link.h"
 #include "dnp3/ptype.h"
@@ -464,16 +465,16 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
         const struct gw_config *cfg = p->cfg;
         const struct dnp_ptype *pt = dnp_ptype(t);
         const struct dprof_type *x = &dprof_types[pt - dnp_ptypes];
-        char buf[2 * GW_NAME_MAX + 16];
+        char buf[DNAMES_POINT_MAX];
         dprof_open(p, x->point);
         dprof_el(p, "index", "%" PRIu32, r->index + k);
-        dprof_el(p, "name", "%s", gw_point_range_name(cfg, t, r, k, buf, sizeof(buf)));
+        dprof_el(p, "name", "%s", dnames_point(cfg, t, r, k, buf, sizeof(buf)));
         dprof_source(p, t, r, k);
         if (t == DNP_TYPE_CNT || t == DNP_TYPE_FCNT) {
                 uint32_t fk = k;
                 const struct gw_point_range *fr = r;
                 if (t == DNP_TYPE_CNT)
-                        fr = gw_point_find(cfg, DNP_TYPE_FCNT, r->index + k, &fk);
+                        fr = dnames_find(cfg, DNP_TYPE_FCNT, r->index + k, &fk);
                 dprof_el(p, "countersIncludedInClass0", t == DNP_TYPE_CNT ? "always" : "never");
                 dprof_el(p, "counterEventClass", "%s",
                          dprof_class(t == DNP_TYPE_CNT ? r->event_class : 0));
@@ -482,9 +483,9 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
                         dprof_el(p, "frozenCountersIncludedInClass0", "always");
                         dprof_el(p, "frozenCounterEventClass", "%s", dprof_class(fr->event_class));
                         if (t == DNP_TYPE_CNT) {
-                                char fb[2 * GW_NAME_MAX + 16];
+                                char fb[DNAMES_POINT_MAX];
                                 dprof_el(p, "frozenCounterName", "%s",
-                                         gw_point_range_name(cfg, DNP_TYPE_FCNT, fr, fk, fb,
+                                         dnames_point(cfg, DNP_TYPE_FCNT, fr, fk, fb,
                                                              sizeof(fb)));
                         }
                 }
@@ -562,7 +563,7 @@ static int dprof_points(struct dprof *p)
                         for (size_t i = 0; i < n; i++) {
                                 for (uint32_t k = 0; k < v[i]->count; k++) {
                                         uint32_t ck;
-                                        if (!gw_point_find(cfg, DNP_TYPE_CNT, v[i]->index + k, &ck))
+                                        if (!dnames_find(cfg, DNP_TYPE_CNT, v[i]->index + k, &ck))
                                                 dprof_point(p, DNP_TYPE_FCNT, v[i], k);
                                 }
                         }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/config.h"
+#include "daemon/daemon_names.h"
 #include "dnp3/ptype.h"
 #include "outstation/events.h"
 
@@ -440,27 +441,27 @@ static void test_point_names(void **state)
 {
         (void)state;
         struct rec r = { 0 };
-        char buf[GW_POINT_NAME_MAX * 3];
+        char buf[DNAMES_POINT_MAX];
         struct gw_config *cfg = load("../../etc/dnp3gw/dnp3gw.conf", &r);
         assert_int_equal(r.nerr, 0);
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_DBI, 0, buf, sizeof(buf)), "CB1");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_DBI, 1, buf, sizeof(buf)), "89-1");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_DBI, 2, buf, sizeof(buf)),
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_DBI, 0, buf, sizeof(buf)), "CB1");
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_DBI, 1, buf, sizeof(buf)), "89-1");
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_DBI, 2, buf, sizeof(buf)),
                             "bay1/relay2:dbi0");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_DBI, 3, buf, sizeof(buf)),
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_DBI, 3, buf, sizeof(buf)),
                             "bay1/relay2:dbi1");
-        assert_null(gw_point_name(cfg, DNP_TYPE_DBI, 4, buf, sizeof(buf)));
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_BO, 0, buf, sizeof(buf)), "CB1 trip/close");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_BO, 1, buf, sizeof(buf)),
+        assert_null(dnames_index(cfg, DNP_TYPE_DBI, 4, buf, sizeof(buf)));
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_BO, 0, buf, sizeof(buf)), "CB1 trip/close");
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_BO, 1, buf, sizeof(buf)),
                             "bay1/relay1:bo1");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_BI, 17, buf, sizeof(buf)),
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_BI, 17, buf, sizeof(buf)),
                             "bay1/relay2:bi1");
-        assert_string_equal(gw_point_name(cfg, DNP_TYPE_AI, 9, buf, sizeof(buf)),
+        assert_string_equal(dnames_index(cfg, DNP_TYPE_AI, 9, buf, sizeof(buf)),
                             "bay1/relay2:ai1");
-        assert_null(gw_point_name(cfg, DNP_TYPE_FCNT, 0, buf, sizeof(buf)));
-        assert_null(gw_point_name(cfg, DNP_TYPE_CROB, 0, buf, sizeof(buf)));
+        assert_null(dnames_index(cfg, DNP_TYPE_FCNT, 0, buf, sizeof(buf)));
+        assert_null(dnames_index(cfg, DNP_TYPE_CROB, 0, buf, sizeof(buf)));
         uint32_t k = 99;
-        const struct gw_point_range *p = gw_point_find(cfg, DNP_TYPE_BI, 20, &k);
+        const struct gw_point_range *p = dnames_find(cfg, DNP_TYPE_BI, 20, &k);
         assert_non_null(p);
         assert_int_equal(p->index, 16);
         assert_int_equal(k, 4);
