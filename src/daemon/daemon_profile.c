@@ -199,8 +199,7 @@ static void dprof_device(struct dprof *p)
         dprof_set(p, DPROF_VALUE, "deviceName", "dnp3gwd %s, outstation %s", p->cfg->gateway.name,
                   p->oc->name);
         dprof_set(p, DPROF_VALUE, "softwareVersion", "%s", DNP3GW_VERSION);
-        dprof_set(p, DPROF_OTHER, "hardwareVersion",
-                  "software gateway: runs on the host's hardware");
+        dprof_set(p, DPROF_VALUE, "hardwareVersion", "not applicable (software)");
         dprof_set(p, DPROF_VALUE, "documentVersionNumber", "1");
         dprof_set(p, DPROF_OTHER, "configurationMethods",
                   "text file %s (dnp3gw.conf(5)), reloaded on SIGHUP", p->cfg->path);
@@ -450,13 +449,14 @@ static const char *dprof_class(uint8_t c)
         return dprof_number(c);
 }
 
-static void dprof_source(struct dprof *p, enum dnp_type t, const struct gw_point_range *r,
-                         uint32_t k)
+/* "bay1/relay1 binary_input 3": where point k of range r of type t comes from. */
+static char *dprof_source(const struct dprof *p, enum dnp_type t, const struct gw_point_range *r,
+                          uint32_t k, char *buf, size_t n)
 {
         const struct gw_channel *ch = &p->cfg->channels[r->channel];
-        dprof_el(p, "description", "%s %u from %s/%s %s %" PRIu32, dnp_ptype(t)->key,
-                 r->index + k, ch->name, ch->devices[r->device].name, dnp_type_name(t),
-                 r->source_index + k);
+        snprintf(buf, n, "%s/%s %s %" PRIu32, ch->name, ch->devices[r->device].name,
+                 dnp_type_name(t), r->source_index + k);
+        return buf;
 }
 
 static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_range *r,
@@ -469,12 +469,23 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
         dprof_open(p, x->point);
         dprof_el(p, "index", "%" PRIu32, r->index + k);
         dprof_el(p, "name", "%s", dnames_point(cfg, t, r, k, buf, sizeof(buf)));
-        dprof_source(p, t, r, k);
+        char src[DNAMES_POINT_MAX + 32];
+        dprof_source(p, t, r, k, src, sizeof(src));
         if (t == DNP_TYPE_CNT || t == DNP_TYPE_FCNT) {
+                /* a counter with the frozen counter of its index, or a frozen counter alone */
                 uint32_t fk = k;
                 const struct gw_point_range *fr = r;
                 if (t == DNP_TYPE_CNT)
                         fr = dnames_find(cfg, DNP_TYPE_FCNT, r->index + k, &fk);
+                if (t == DNP_TYPE_CNT && fr) {
+                        char fb[DNAMES_POINT_MAX], fsrc[DNAMES_POINT_MAX + 32];
+                        dprof_el(p, "description", "from %s; frozen counter \"%s\" from %s", src,
+                                 dnames_point(cfg, DNP_TYPE_FCNT, fr, fk, fb, sizeof(fb)),
+                                 dprof_source(p, DNP_TYPE_FCNT, fr, fk, fsrc, sizeof(fsrc)));
+                } else {
+                        dprof_el(p, "description", "%sfrom %s",
+                                 t == DNP_TYPE_FCNT ? "frozen counter only, " : "", src);
+                }
                 dprof_el(p, "countersIncludedInClass0", t == DNP_TYPE_CNT ? "always" : "never");
                 dprof_el(p, "counterEventClass", "%s",
                          dprof_class(t == DNP_TYPE_CNT ? r->event_class : 0));
@@ -482,14 +493,9 @@ static void dprof_point(struct dprof *p, enum dnp_type t, const struct gw_point_
                 if (fr) {
                         dprof_el(p, "frozenCountersIncludedInClass0", "always");
                         dprof_el(p, "frozenCounterEventClass", "%s", dprof_class(fr->event_class));
-                        if (t == DNP_TYPE_CNT) {
-                                char fb[DNAMES_POINT_MAX];
-                                dprof_el(p, "frozenCounterName", "%s",
-                                         dnames_point(cfg, DNP_TYPE_FCNT, fr, fk, fb,
-                                                             sizeof(fb)));
-                        }
                 }
         } else {
+                dprof_el(p, "description", "from %s", src);
                 dprof_el(p, "changeEventClass", "%s", dprof_class(r->event_class));
                 if (pt->output)
                         dprof_el(p, "commandEventClass", "none");

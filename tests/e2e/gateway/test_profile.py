@@ -310,6 +310,8 @@ def t_answers(h):
     eq("names in the profile", [p.find("d:name", NS).text for p in root.iterfind(
         ".//d:binaryOutput", NS)], ["52 trip/close", "52A \"spare\" <&>", "tcp/ied1:bo2",
                                      "tcp/ied1:bo3"])
+    eq("points (frozen counters with their counters)", profile_points(root),
+       expected_points(conf))
     m = h.master(port, remote=10)
     null = m.next_apdu(pred=lambda a: a.func == dnp3.UNSOLICITED_RESPONSE)
     m.confirm(null)
