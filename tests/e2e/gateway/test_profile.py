@@ -16,12 +16,14 @@ request row of its own profile, with each qualifier the row lists, naming
 point 0, is answered without IIN2.0 / IIN2.1 / IIN2.2 (controls and freezes
 reach the IED); requests the table does not list are refused with them.  A
 control on a named point has that name in its audit record, and names changed by
-a reload apply at once with every session kept.
+a reload apply at once with every session kept; dnp3gwctl shows the same names.
 
 Usage: test_profile.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
-                       --shim libptyshim.so --example etc/dnp3gw/dnp3gw.conf [TEST...]
+                       --shim libptyshim.so --ctl dnp3gwctl --example etc/dnp3gw/dnp3gw.conf
+                       [TEST...]
 """
 
+import json
 import os
 import re
 import signal
@@ -365,6 +367,13 @@ def t_answers(h):
     m.transaction(DIRECT, dnp3.crob(3, 0x41))
     gw.wait_log(r'DIRECT_OPERATE g12v1 index 3 "52C" -> tcp/ied1 index 3 .*DNP3GW_POINT=52C ')
     eq("the master's connection", m.closed, False)
+    # dnp3gwctl shows the same names (one function names points everywhere)
+    p = subprocess.run([h.args.ctl, "--socket", gw.control, "--json", "points", "scada",
+                        "--type", "bo"], capture_output=True, text=True, timeout=30)
+    eq("dnp3gwctl points: exit status (%s)" % p.stderr.strip(), p.returncode, 0)
+    eq("dnp3gwctl points: names", [(j["index"], j["name"]) for j in map(json.loads,
+                                                                       p.stdout.splitlines())],
+       [(0, "52 trip/close"), (1, "52A"), (2, "52B"), (3, "52C")])
 
 
 def main():
