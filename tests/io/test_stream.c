@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pty.h>
@@ -190,14 +192,27 @@ static void test_serial_pty_data_both_ways(void **state)
         rmdir(dir);
 }
 
-/* A pty pair and a started serial pipe on its slave (name), reporting into r. */
+/*
+ * A pty pair and a started serial pipe on its slave, reporting into r.  With
+ * link (a buffer of PATH_MAX), the pipe opens a symlink to the slave made in
+ * a new temporary directory and link gets its path: removing it "unplugs the
+ * adapter" for good, whatever process gets the same /dev/pts number next.
+ */
 static struct io_pipe *serial_on_pty(struct event_base *base, struct rec *r, int *ret_m,
-                                     int *ret_sl)
+                                     int *ret_sl, char *link)
 {
         char name[64];
         assert_int_equal(openpty(ret_m, ret_sl, name, NULL, NULL), 0);
+        const char *path = name;
+        if (link) {
+                char dir[] = "/tmp/dnp3-stream-XXXXXX";
+                assert_non_null(mkdtemp(dir));
+                snprintf(link, PATH_MAX, "%s/tty", dir);
+                assert_int_equal(symlink(name, link), 0);
+                path = link;
+        }
         struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(name);
+        struct io_pipe_cfg c = serial_cfg(path);
         assert_int_equal(io_pipe_open(base, &c, &s), 0);
         io_pipe_set_cb(s, &cbs, r);
         io_pipe_start(s);
@@ -218,7 +233,7 @@ static void test_serial_empty_read_is_not_hangup(void **state)
         int m, sl;
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl);
+        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl, NULL);
         struct io_fdpipe *f = (struct io_fdpipe *)s;    /* the backends embed it first */
 
         /* a spurious "readable" with nothing to read, twice: still up */
@@ -254,9 +269,12 @@ static void test_serial_vanishes_then_backoff(void **state)
         int m, sl;
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl);
+        char link[PATH_MAX];
+        struct io_pipe *s = serial_on_pty(base, &r, &m, &sl, link);
 
-        /* The "adapter is unplugged": both ends of the pty go away. */
+        /* The "adapter is unplugged": both ends of the pty and its name go
+         * away (the name: another process may get the same /dev/pts number). */
+        assert_int_equal(unlink(link), 0);
         close(sl);
         close(m);
         struct want w = { .r = &r, .downs = 1 };
@@ -284,6 +302,7 @@ static void test_serial_vanishes_then_backoff(void **state)
 
         io_pipe_free(s);
         event_base_free(base);
+        assert_int_equal(rmdir(dirname(link)), 0);
 }
 
 static void test_serial_missing_device_retries(void **state)
