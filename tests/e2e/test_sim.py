@@ -381,12 +381,17 @@ def t_serial(c):
     mfd, sfd = os.openpty()
     tty.setraw(sfd)
     tty.setraw(mfd)
-    name = os.ttyname(sfd)
+    # the simulator gets a link, removed before the pty is closed: the freed /dev/pts/N goes
+    # to the next pty opened on the machine (another test's line), which the simulator,
+    # reopening its port after the hangup, would otherwise take over
+    name = os.path.join(c.tmp, "tty-ied")
+    os.symlink(os.ttyname(sfd), name)
     # under -Db_sanitize the shim is preloaded ahead of the ASan runtime: allowed here
     asan = ":".join(x for x in (os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if x)
     script = os.path.join(c.tmp, "script.txt")
     with open(script, "w") as f:
         f.write(SCRIPT)
+    m = None
     try:
         s = dnp3.Sim(c.sim_path, ["--serial", name, "--baud", "115200", "--script", script],
                      c.tmp, env=dict(os.environ, LD_PRELOAD=c.shim, ASAN_OPTIONS=asan))
@@ -401,8 +406,10 @@ def t_serial(c):
         rsp = m.transaction(dnp3.DIRECT_OPERATE, dnp3.ao_f32(1, 1.25))
         eq("ao line", s.wait(lambda j: j["event"] == "command")["status"], "HARDWARE_ERROR")
         eq("ao echo", one(dnp3.values(c.decode(rsp), 41, 3), 1, "g41v3")["status"], 6)
-        m.close()
     finally:
+        os.unlink(name)
+        if m:
+            m.close()
         if mfd is not None:
             os.close(mfd)
         os.close(sfd)
