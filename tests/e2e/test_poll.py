@@ -316,7 +316,17 @@ def control(c, s, args, want_funcs, want_rc):
     res = [j for j in p.history if "control" in j]
     if len(res) != 1:
         raise Fail("%s: control lines %r; stderr:\n%s" % (args, res, p.stderr()))
-    got = [s.wait(lambda j: j["event"] == "command")["func"] for _ in want_funcs]
+    got = []
+    for f in want_funcs:
+        try:
+            got.append(s.wait(lambda j: j["event"] == "command")["func"])
+        except Fail as e:
+            # which control, what dnp3poll made of it, what the simulator did see
+            stats = [j["stats"] for j in p.history if "stats" in j]
+            raise Fail("%s: no %s at the simulator (it saw %r); dnp3poll exit status %s, "
+                       "result %s, stats %s, stderr:\n%s%s" %
+                       (" ".join(args), f, got, rc, json.dumps(res[0]),
+                        json.dumps(stats[-1] if stats else None), p.stderr(), e))
     eq("%s: functions at the simulator" % args, got, want_funcs)
     eq("%s: exit status" % args, rc, want_rc)
     return res[0]
