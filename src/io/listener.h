@@ -37,6 +37,9 @@ struct io_listener_cb {
                                const struct io_tls_refusal *r);
 };
 
+/* TLS handshakes in progress at once per listener; one more closes the oldest. */
+#define IO_LISTENER_MAX_HANDSHAKES 16
+
 struct io_listener_cfg {
         struct io_endpoint ep;
         const struct io_cidr *allow;    /* copied */

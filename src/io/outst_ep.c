@@ -240,6 +240,20 @@ static void ep_on_accept(void *ctx, struct io_pipe *c, const struct sockaddr *pe
                 pend_new(ep, c);
 }
 
+static void ep_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                              const struct io_tls_refusal *r)
+{
+        struct outst_ep *ep = ctx;
+        ep->stats.tls_refused++;
+        if (ep->nm == 1) {
+                if (ep->m[0]->on_tls_refused)
+                        ep->m[0]->on_tls_refused(ep->m[0]->ctx, peer, r);
+                return;
+        }
+        if (ep->cb.on_tls_refused)
+                ep->cb.on_tls_refused(ep->ctx, peer, r);
+}
+
 static void ep_on_reject(void *ctx, const struct sockaddr *peer)
 {
         struct outst_ep *ep = ctx;
@@ -268,10 +282,12 @@ int outst_ep_new(struct event_base *base, const struct outst_ep_cfg *cfg,
         const struct io_listener_cfg lcfg = {
                 .ep = cfg->ep,
                 .write_high_water = cfg->write_high_water,
+                .tls = cfg->tls,
         };
         static const struct io_listener_cb lcb = {
                 .on_accept = ep_on_accept,
                 .on_reject = ep_on_reject,
+                .on_tls_refused = ep_on_tls_refused,
         };
         int r = io_listener_new(base, &lcfg, &lcb, ep, &ep->lis);
         if (r < 0) {
@@ -322,6 +338,11 @@ void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m)
                         (void)ep_set_union(ep);
                         return;
                 }
+}
+
+void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t)
+{
+        io_listener_set_tls(ep->lis, t);
 }
 
 size_t outst_ep_members(const struct outst_ep *ep)

@@ -68,6 +68,7 @@ struct outst_io_stats {
         uint64_t connects;
         uint64_t replaced;
         uint64_t rejected;
+        uint64_t tls_refused;           /* TLS handshakes refused (reported to this instance) */
         struct io_runner_stats run;     /* the runner's (drops: keep-alive failures) */
 };
 

@@ -46,6 +46,7 @@
 
 struct event_base;
 struct io_tls;
+struct io_tls_sess;
 
 /* The most one on_data call carries (the size of the one read buffer). */
 #define IO_PIPE_READ_MAX 4096
@@ -139,6 +140,7 @@ struct io_pipe {
         bool reopens;               /* reopens after a loss (else: down for good) */
         char name[300];             /* device path, host:port or peer address */
         struct io_pipe_stats stats;
+        struct io_tls_sess *tls;    /* the TLS session while a TLS pipe is up (io/tls.h) */
 };
 
 /* Create a reopening pipe of cfg->transport (not started).  0 or -errno. */

@@ -70,6 +70,7 @@ struct io_tls_cfg {
         const char *const *allow;       /* "CN=..." / "SHA256:..." */
         size_t n_allow;                 /* 0 = any peer the CA signed */
         enum io_tls_version min_version;
+        bool exact_version;             /* min_version only, no newer (the tools' --tls-version) */
         const char *ciphers;            /* NULL or "" = the IEC 62351-3 default */
         uint64_t renegotiate_ms;        /* key update interval; 0 = off */
         uint32_t handshake_ms;          /* 0 = IO_TLS_HANDSHAKE_MS */
@@ -110,6 +111,7 @@ struct io_tls_err {
         X(NOT_ALLOWED, "certificate not on the allow list")                     \
         X(PEER_REFUSED, "refused by the peer")                                  \
         X(TIMEOUT, "handshake timeout")                                         \
+        X(BUSY, "too many handshakes at once")                                  \
         X(CLOSED, "closed by the peer during the handshake")                    \
         X(FAILED, "handshake failed")
 
@@ -164,8 +166,16 @@ const char *io_pipe_tls_peer(const struct io_pipe *p);
 /* The negotiated version ("TLSv1.3") and suite of an up TLS pipe, "" if none. */
 const char *io_pipe_tls_version(const struct io_pipe *p);
 const char *io_pipe_tls_cipher(const struct io_pipe *p);
-/* Key updates (TLS 1.3) or renegotiations (TLS 1.2) this pipe started / finished. */
-uint64_t io_pipe_tls_key_updates(const struct io_pipe *p);
+
+/* What an up TLS pipe did to its keys (the key update timer and the peer's). */
+struct io_tls_stats {
+        uint64_t rekeys_started;        /* key updates / renegotiations this side's timer began */
+        uint64_t key_updates_sent;      /* TLS 1.3 KeyUpdate messages sent (requested or answers) */
+        uint64_t key_updates_received;
+        uint64_t renegotiations;        /* TLS 1.2 handshakes finished after the first */
+};
+/* NULL if p is not an up TLS pipe. */
+const struct io_tls_stats *io_pipe_tls_stats(const struct io_pipe *p);
 
 /*
  * A TLS client pipe (io_pipe_cfg.tcp.tls set): the context for the next
