@@ -2,6 +2,7 @@
 #include "io/pipe_fd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,9 +36,13 @@ static ssize_t fd_write(struct io_fdpipe *f, const uint8_t *b, size_t n, enum io
         return w;
 }
 
+/* lost()'s what: the layer's text is copied, the backend frees the layer before reporting. */
 static const char *fd_what(struct io_fdpipe *f, const char *plain)
 {
-        return f->io ? f->io->error(f->io_ctx) : plain;
+        if (!f->io)
+                return plain;
+        snprintf(f->what, sizeof(f->what), "%s", f->io->error(f->io_ctx));
+        return f->what;
 }
 
 /* Bytes are kept: wait for what the last write said (the layer's may need the fd readable). */
@@ -45,7 +50,8 @@ static void fd_wait_write(struct io_fdpipe *f, enum io_want want)
 {
         if (want == IO_WANT_READ) {
                 f->wr_wants_rd = true;
-                event_del(f->wr);
+                if (!f->flush_due)      /* else the write event still has the flush to do */
+                        event_del(f->wr);
                 event_add(f->rd, NULL);         /* even while paused: the write needs it */
         } else {
                 event_add(f->wr, NULL);
@@ -125,6 +131,19 @@ static void fd_on_write(evutil_socket_t fd, short what, void *arg)
                 if (!f->paused)
                         event_active(f->rd, EV_READ, 0);
         }
+        /* the layer's own bytes (a key update) first: what is kept may wait for them */
+        if (f->flush_due) {
+                int r = f->io->flush(f->io_ctx, &want);
+                if (r == -EAGAIN && want == IO_WANT_WRITE)
+                        return;
+                if (r < 0 && r != -EAGAIN) {
+                        f->lost(f, r, fd_what(f, "write"));
+                        return;
+                }
+                f->flush_due = false;   /* done, or it goes on with the reads */
+                if (!f->paused && f->io->buffered(f->io_ctx))
+                        event_active(f->rd, EV_READ, 0);
+        }
         if (f->len > 0) {
                 ssize_t w = fd_write(f, f->out + f->off, f->len, &want);
                 if (w < 0) {
@@ -141,16 +160,6 @@ static void fd_on_write(evutil_socket_t fd, short what, void *arg)
                 f->out = NULL;
                 f->off = f->cap = 0;
                 emptied = true;
-        }
-        if (f->flush_due) {
-                int r = f->io->flush(f->io_ctx, &want);
-                if (r == -EAGAIN && want == IO_WANT_WRITE)
-                        return;
-                if (r < 0 && r != -EAGAIN) {
-                        f->lost(f, r, fd_what(f, "write"));
-                        return;
-                }
-                f->flush_due = false;   /* done, or it goes on with the reads */
         }
         event_del(f->wr);
         if (emptied && f->refused) {

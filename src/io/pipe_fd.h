@@ -62,6 +62,7 @@ struct io_fdpipe {
         bool rd_wants_wr;               /* the layer's read waits for the fd writable */
         bool wr_wants_rd;               /* the layer's write waits for the fd readable */
         bool flush_due;                 /* the layer has bytes of its own to send */
+        char what[264];                 /* the layer's failure, as lost() reported it */
         struct event *rd, *wr;
         uint8_t *out;                   /* kept bytes: out[off, off + len) */
         size_t off, len, cap, hw;

@@ -338,6 +338,17 @@ static ssize_t sess_read(void *ctx, uint8_t *b, size_t n, enum io_want *want)
 static ssize_t sess_write(void *ctx, const uint8_t *b, size_t n, enum io_want *want)
 {
         struct io_tls_sess *s = ctx;
+        /*
+         * A TLS 1.2 renegotiation in progress is driven by the reads only:
+         * SSL_write would drive it itself and then fail on the peer's
+         * application data in between ("unexpected record"), which SSL_read
+         * accepts.  The bytes wait for the handshake to end.  (A TLS 1.3
+         * KeyUpdate waiting to go is sent by SSL_write first, reading nothing.)
+         */
+        if (SSL_in_init(s->ssl) && SSL_version(s->ssl) < TLS1_3_VERSION) {
+                *want = IO_WANT_READ;
+                return -EAGAIN;
+        }
         ERR_clear_error();
         errno = 0;
         int r = SSL_write(s->ssl, b, n > INT_MAX ? INT_MAX : (int)n);
@@ -347,13 +358,21 @@ static ssize_t sess_write(void *ctx, const uint8_t *b, size_t n, enum io_want *w
         return e == 0 ? -EPIPE : e;
 }
 
+/*
+ * Send what the key update produced: TLS 1.3 writes its KeyUpdate
+ * (SSL_do_handshake reads nothing after the handshake).  A TLS 1.2
+ * renegotiation starts from a read (SSL_peek: application data arriving
+ * meanwhile is kept for the next SSL_read, which the pipe runs at once).
+ */
 static int sess_flush(void *ctx, enum io_want *want)
 {
         struct io_tls_sess *s = ctx;
         ERR_clear_error();
         errno = 0;
-        int r = SSL_do_handshake(s->ssl);
-        if (r == 1)
+        uint8_t b;
+        int r = SSL_version(s->ssl) >= TLS1_3_VERSION ? SSL_do_handshake(s->ssl)
+                                                     : SSL_peek(s->ssl, &b, 1);
+        if (r >= 1)
                 return 0;
         ssize_t e = sess_io_error(s, r, want);
         return e == 0 ? -EPIPE : (int)e;
