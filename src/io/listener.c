@@ -16,6 +16,22 @@
 
 #define CONN_HIGH_WATER (256 * 1024)
 
+/*
+ * A refused TLS connection, its alert sent and our side shut down: what the
+ * peer still sends (a TLS 1.3 client may send its first request before it
+ * reads the alert) is read and dropped until its end, at most
+ * LINGER_BYTES or LINGER_MS of quiet, so that the close is no reset, which
+ * would lose the alert in the peer's receive queue.
+ */
+#define LINGER_MS 1000
+#define LINGER_BYTES (64 * 1024)
+struct lis_linger {
+        struct io_listener *l;
+        int fd;
+        size_t dropped;
+        struct event *ev;
+};
+
 /* A TLS connection in its handshake. */
 struct lis_hs {
         struct io_listener *l;
@@ -40,8 +56,61 @@ struct io_listener {
         struct io_tls *tls;         /* a reference; NULL: plain TCP */
         struct lis_hs *hs[IO_LISTENER_MAX_HANDSHAKES];  /* oldest first */
         size_t nhs;
+        struct lis_linger *linger[IO_LISTENER_MAX_HANDSHAKES];  /* oldest first */
+        size_t nlinger;
         uint64_t tls_refused;
 };
+
+static void linger_end(struct lis_linger *g)
+{
+        struct io_listener *l = g->l;
+        for (size_t i = 0; i < l->nlinger; i++)
+                if (l->linger[i] == g) {
+                        memmove(&l->linger[i], &l->linger[i + 1],
+                                (l->nlinger - i - 1) * sizeof(l->linger[0]));
+                        l->nlinger--;
+                        break;
+                }
+        event_free(g->ev);
+        evutil_closesocket(g->fd);
+        free(g);
+}
+
+static void linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct lis_linger *g = arg;
+        if (what & EV_READ) {
+                uint8_t buf[IO_PIPE_READ_MAX];
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                        return;
+                if (n > 0 && (g->dropped += (size_t)n) < LINGER_BYTES)
+                        return;
+        }
+        linger_end(g);
+}
+
+/* Close fd once the peer has read what we sent (see struct lis_linger). */
+static void linger_start(struct io_listener *l, int fd)
+{
+        if (l->nlinger == IO_LISTENER_MAX_HANDSHAKES)
+                linger_end(l->linger[0]);
+        struct lis_linger *g = calloc(1, sizeof(*g));
+        struct timeval tv = { .tv_sec = LINGER_MS / 1000, .tv_usec = (LINGER_MS % 1000) * 1000 };
+        if (g)
+                g->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, linger_cb, g);
+        if (!g || !g->ev || event_add(g->ev, &tv) < 0) {
+                if (g && g->ev)
+                        event_free(g->ev);
+                free(g);
+                evutil_closesocket(fd);
+                return;
+        }
+        shutdown(fd, SHUT_WR);
+        g->l = l;
+        g->fd = fd;
+        l->linger[l->nlinger++] = g;
+}
 
 /* Forget h (the caller took or closed its fd and session). */
 static void hs_forget(struct lis_hs *h)
@@ -62,7 +131,10 @@ static void hs_refuse(struct lis_hs *h, const struct io_tls_refusal *r)
         struct io_listener *l = h->l;
         struct sockaddr_storage peer = h->peer;
         io_tls_sess_free(h->s);
-        evutil_closesocket(h->fd);
+        if (r)
+                linger_start(l, h->fd);
+        else
+                evutil_closesocket(h->fd);
         hs_forget(h);
         if (!r)
                 return;
@@ -177,6 +249,8 @@ void io_listener_free(struct io_listener *l)
                 event_free(l->resume);
         while (l->nhs > 0)
                 hs_refuse(l->hs[0], NULL);
+        while (l->nlinger > 0)
+                linger_end(l->linger[0]);
         io_tls_free(l->tls);
         free(l->allow);
         free(l);

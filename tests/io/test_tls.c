@@ -166,6 +166,7 @@ static void run_for(struct event_base *base, unsigned ms)
 
 struct end {
         struct io_pipe *p;
+        const char *greet;              /* written at once when up (as a master's first request) */
         bool up, down, drained;
         int err;
         char what[300];
@@ -175,7 +176,10 @@ struct end {
 
 static void e_up(void *ctx)
 {
-        ((struct end *)ctx)->up = true;
+        struct end *e = ctx;
+        e->up = true;
+        if (e->greet)
+                assert_int_equal(io_pipe_write(e->p, (const uint8_t *)e->greet, strlen(e->greet)), 0);
 }
 
 static void e_data(void *ctx, const uint8_t *b, size_t n)
@@ -516,7 +520,12 @@ static void refused_once(const struct refusal_case *c, const char *text)
         struct io_tls *st = ctx_of("gateway", &c->sopt);
         struct io_tls *ct = ctx_of(c->client, &c->copt);
         srv_start(base, &s, st);
-        struct end cl = { 0 };
+        /*
+         * The client writes as soon as it is up (TLS 1.3: before the server
+         * has checked its certificate): the server still gets the alert to
+         * it (it drains what the client sent before it closes: no reset).
+         */
+        struct end cl = { .greet = "a DNP3 request" };
         cli_start(base, &cl, io_listener_port(s.l), ct);
         run_until(base, &s.refused);
         run_until(base, &cl.down);
@@ -702,9 +711,8 @@ static void test_tls_plain_to_tls(void **state)
         assert_int_equal(s.r.why, IO_TLS_WHY_NOT_TLS);
         assert_string_equal(s.r.text, "not TLS (a DNP3 link frame: plain TCP)");
         uint8_t b[8];
-        /* closed with the request unread (a reset), nothing sent back */
-        assert_int_equal(read(fd, b, sizeof(b)), -1);
-        assert_int_equal(errno, ECONNRESET);
+        /* nothing sent back, and an orderly end (the listener drains, no reset) */
+        assert_int_equal(read(fd, b, sizeof(b)), 0);
         close(fd);
         /* an HTTP client */
         s.refused = false;
