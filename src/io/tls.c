@@ -22,6 +22,7 @@
 
 #define FPR_LEN 32                      /* SHA-256 */
 
+
 struct tls_allow {
         bool fpr;                       /* SHA256:... (else CN=...) */
         uint8_t sha256[FPR_LEN];
@@ -101,7 +102,7 @@ static const char *tls_last_error(void)
 /* ---- names of certificates --------------------------------------------- */
 
 /* "CN=name" (the subject's last CN), or the whole subject when it has none. */
-static void tls_cert_name(X509 *x, char *buf, size_t n)
+static void tls_cert_name_raw(X509 *x, char *buf, size_t n)
 {
         X509_NAME *sn = X509_get_subject_name(x);
         int i = sn ? X509_NAME_get_index_by_NID(sn, NID_commonName, -1) : -1;
@@ -122,6 +123,24 @@ static void tls_cert_name(X509 *x, char *buf, size_t n)
         }
         if (!sn || !X509_NAME_oneline(sn, buf, (int)n))
                 snprintf(buf, n, "no subject");
+}
+
+/*
+ * A peer's name goes into log lines and JSON strings: control characters,
+ * quotes and backslashes become '?' (a certificate may hold any of them).
+ */
+void io_tls_name_clean(char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+                        *s = '?';
+}
+
+/* tls_cert_name_raw(), cleaned. */
+static void tls_cert_name(X509 *x, char *buf, size_t n)
+{
+        tls_cert_name_raw(x, buf, n);
+        io_tls_name_clean(buf);
 }
 
 static int tls_fingerprint(X509 *x, uint8_t out[FPR_LEN])

@@ -35,6 +35,8 @@ struct tls_vrec {
 SSL_CTX *io_tls_ctx(const struct io_tls *t);
 uint64_t io_tls_renegotiate_ms(const struct io_tls *t);
 uint32_t io_tls_handshake_ms(const struct io_tls *t);
+/* Control characters, quotes and backslashes in a name from a certificate become '?'. */
+void io_tls_name_clean(char *s);
 /* Index of the struct tls_vrec pointer in an SSL's ex_data. */
 int io_tls_vrec_index(void);
 /* A refusal: why, and its text with a detail ("" for none). */

@@ -421,6 +421,7 @@ const char *io_pipe_tls_peer(const struct io_pipe *p)
         X509 *x = io_pipe_is_tls(p) ? SSL_get0_peer_certificate(p->tls->ssl) : NULL;
         if (!x || !X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof(buf)))
                 return "";
+        io_tls_name_clean(buf);
         return buf;
 }
 

@@ -588,6 +588,28 @@ static void test_tls_refusals(void **state)
                 refused_once(&cases[i], cases[i].text ? NULL : not_allowed);
 }
 
+/* A name from a certificate goes into the log and JSON: quotes and backslashes become '?'. */
+static void test_tls_names_cleaned(void **state)
+{
+        (void)state;
+        char fpr[200], text[300];
+        fingerprint("quoted.crt", fpr, sizeof(fpr));
+        snprintf(text, sizeof(text), "certificate not on the allow list (CN=master ?quoted?? %s)",
+                 fpr);
+        const struct refusal_case c = { "quoted", { .allow = { "CN=master-a" } }, { 0 },
+                                        IO_TLS_WHY_NOT_ALLOWED, NULL, "handshake failure" };
+        refused_once(&c, text);
+        /* and the peer's subject of an admitted one */
+        struct io_tls *st = ctx_of("gateway", NULL);
+        struct io_tls *ct = ctx_of("quoted", NULL);
+        struct pair p = { 0 };
+        pair_connect(&p, st, ct);
+        assert_string_equal(io_pipe_tls_peer(p.s.conn.p), "/CN=master ?quoted??");
+        io_tls_free(st);
+        io_tls_free(ct);
+        pair_free(&p);
+}
+
 /* The client side refuses a server it does not trust: the reason is the pipe's on_down what. */
 static void test_tls_client_refuses_server(void **state)
 {
@@ -917,6 +939,59 @@ static void test_tls_reverify(void **state)
         pair_free(&p2);
 }
 
+/* A reload on the client side: the next connection uses the new context, the current one stays. */
+static void test_tls_client_new_context(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct srv s = { 0 };
+        struct io_tls *st = ctx_of("gateway", NULL);
+        srv_start(base, &s, st);
+        struct io_tls *ct = ctx_of("master-a", NULL);
+        struct end c = { 0 };
+        struct io_pipe_cfg cfg = {
+                .transport = IO_TRANSPORT_TCP,
+                .tcp = { .host = "127.0.0.1", .port = io_listener_port(s.l), .tls = ct },
+                .backoff_min_ms = 20,
+        };
+        assert_int_equal(io_pipe_open(base, &cfg, &c.p), 0);
+        io_pipe_set_cb(c.p, &end_cbs, &c);
+        io_pipe_start(c.p);
+        run_until(base, &c.up);
+        run_until(base, &s.accepted);
+        /* the new context admits only an IED: the gateway's certificate no longer does */
+        struct io_tls *nt = ctx_of("master-a", &(struct ctxopt){ .allow = { "CN=ied" } });
+        assert_int_equal(io_pipe_tls_set(c.p, nt), 0);
+        assert_true(io_pipe_is_up(c.p));
+        struct io_tls_refusal r;
+        assert_int_equal(io_tls_reverify(nt, c.p, &r), -EPERM);
+        assert_int_equal(r.why, IO_TLS_WHY_NOT_ALLOWED);
+        io_tls_free(nt);                /* the pipe keeps its reference */
+        io_pipe_close(c.p, -EPERM, "no longer verifies");
+        assert_true(c.down);
+        assert_string_equal(c.what, "no longer verifies");
+        s.refused = false;
+        run_until(base, &s.refused);            /* the reconnection: refused by us, the client */
+        assert_int_equal(s.r.why, IO_TLS_WHY_PEER_REFUSED);
+        while (io_pipe_stats(c.p)->open_failures < 1)
+                event_base_loop(base, EVLOOP_ONCE);
+        assert_false(io_pipe_is_up(c.p));
+        /* a plain TCP client and no context are refused */
+        assert_int_equal(io_pipe_tls_set(c.p, NULL), -EINVAL);
+        struct io_pipe *plain;
+        cfg.tcp.tls = NULL;
+        assert_int_equal(io_pipe_open(base, &cfg, &plain), 0);
+        assert_int_equal(io_pipe_tls_set(plain, ct), -EINVAL);
+        assert_false(io_pipe_is_tls(plain));
+        io_pipe_free(plain);
+        io_tls_free(ct);
+        end_free(&c);
+        end_free(&s.conn);
+        srv_stop(base, &s);
+        io_tls_free(st);
+        event_base_free(base);
+}
+
 /* ---- truncated and garbage handshakes ------------------------------------------------ */
 
 /* A real ClientHello, made with a memory BIO. */
@@ -1036,6 +1111,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls12_bytes_both_ways),
                 cmocka_unit_test(test_tls_refusals),
                 cmocka_unit_test(test_tls_client_refuses_server),
+                cmocka_unit_test(test_tls_names_cleaned),
                 cmocka_unit_test(test_tls_no_client_cert),
                 cmocka_unit_test(test_tls_plain_to_tls),
                 cmocka_unit_test(test_tls_silent_peer_times_out),
@@ -1044,6 +1120,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls12_renegotiation),
                 cmocka_unit_test(test_tls_backpressure),
                 cmocka_unit_test(test_tls_reverify),
+                cmocka_unit_test(test_tls_client_new_context),
                 cmocka_unit_test(test_tls_truncated_and_garbage_handshakes),
                 cmocka_unit_test(test_tls_handshake_limit),
         };

@@ -15,6 +15,7 @@
 #   crl.pem                    the CA's CRL revoking revoked.crt
 #   chain-a.pem                master-a.crt followed by ca.crt
 #   old-ca.crt old-ca.key      a CA that expired (valid 2020-01-01 .. 2021-01-01)
+#   quoted.crt .key            CN=master "quoted"\ (quotes and a backslash in a name)
 #
 # EC P-256 keys; every certificate may serve as client and as server
 # (extendedKeyUsage serverAuth, clientAuth).  Usage: mkcerts.sh DIR
@@ -97,6 +98,7 @@ mkleaf master-b master-b ca
 mkleaf expired master-expired ca 20200101000000Z 20210101000000Z
 mkleaf revoked master-revoked ca
 mkleaf other master-a other-ca
+mkleaf quoted 'master "quoted"\\' ca
 ossl ca -config ca.cnf -gencrl -out crl-none.pem
 ossl ca -config ca.cnf -revoke revoked.crt -crl_reason keyCompromise
 ossl ca -config ca.cnf -gencrl -out crl.pem
