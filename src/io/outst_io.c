@@ -113,7 +113,8 @@ static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
                 io->cb.on_reject(io->ctx, peer);
 }
 
-static void io_on_tls_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r)
+static void io_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                              const struct io_tls_refusal *r)
 {
         struct outst_io *io = ctx;
         io->stats.tls_refused++;

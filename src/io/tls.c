@@ -294,10 +294,12 @@ static void verify_refusal(struct io_tls_refusal *r, int err, X509 *x)
         case X509_V_ERR_CRL_SIGNATURE_FAILURE:
         case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
         case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-                io_tls_refuse(r, IO_TLS_WHY_NO_CRL, "%s: %s", name, X509_verify_cert_error_string(err));
+                io_tls_refuse(r, IO_TLS_WHY_NO_CRL, "%s: %s", name,
+                              X509_verify_cert_error_string(err));
                 break;
         default:
-                io_tls_refuse(r, IO_TLS_WHY_UNTRUSTED, "%s: %s", name, X509_verify_cert_error_string(err));
+                io_tls_refuse(r, IO_TLS_WHY_UNTRUSTED, "%s: %s", name,
+                              X509_verify_cert_error_string(err));
                 break;
         }
 }
@@ -479,7 +481,8 @@ static int tls_check_crls(const struct io_tls *t, const char *path, struct io_tl
 static int tls_set_ciphers(SSL_CTX *ctx, const char *ciphers, struct io_tls_err *e)
 {
         size_t n = ciphers ? strlen(ciphers) : 0;
-        char *l12 = calloc(1, n + 1), *l13 = calloc(1, n + 1), *all = strdup(ciphers ? ciphers : "");
+        char *l12 = calloc(1, n + 1), *l13 = calloc(1, n + 1);
+        char *all = strdup(ciphers ? ciphers : "");
         int r = 0;
         if (!l12 || !l13 || !all) {
                 r = tls_err(e, IO_TLS_FIELD_CIPHERS, -ENOMEM, "out of memory");

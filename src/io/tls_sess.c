@@ -127,7 +127,8 @@ static int sess_fail(struct io_tls_sess *s, int sslerr, int sys_errno)
 {
         s->broken = true;
         if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_last_error()) {
-                snprintf(s->err, sizeof(s->err), "%s", sys_errno ? strerror(sys_errno) : "closed by peer");
+                snprintf(s->err, sizeof(s->err), "%s",
+                         sys_errno ? strerror(sys_errno) : "closed by peer");
                 return sys_errno ? -sys_errno : -ECONNRESET;
         }
         struct io_tls_refusal r;

@@ -347,7 +347,8 @@ static void on_up(void *ctx)
                 printf("{\"channel\":\"up\"}\n");
         else if (io_pipe_is_tls(pipe))
                 fprintf(stderr, "dnp3poll: %s: connected (%s %s, peer %s)\n", io_pipe_name(pipe),
-                        io_pipe_tls_version(pipe), io_pipe_tls_cipher(pipe), io_pipe_tls_peer(pipe));
+                        io_pipe_tls_version(pipe), io_pipe_tls_cipher(pipe),
+                        io_pipe_tls_peer(pipe));
         else
                 fprintf(stderr, "dnp3poll: %s: connected\n", io_pipe_name(pipe));
         fflush(stdout);

@@ -11,8 +11,13 @@ refusals commissioning meets: a master not on the simulator's allow list, one
 the CRL revokes, one whose certificate expired, one from another CA, plain
 TCP to the TLS simulator, TLS to a plain one; each refused by the simulator
 with its reason (its JSON line) and seen by dnp3poll as the channel down
-with the reason.  And the options: a key that does not match the certificate,
-an incomplete set, TLS on a serial line, each refused with exit status 2 and
+with the reason.  Interoperability with TLS we did not write: `openssl
+s_client` and socat's OPENSSL address as the master of dnp3sim (a link
+status request answered through TLS; a client without a certificate and a
+TLS 1.2 client against --tls-version 1.3 refused with their reasons), and
+dnp3poll against `openssl s_server` (up over TLS 1.3; refused by dnp3poll's
+allow list with the server's subject and fingerprint).  And the options: a
+key that does not match the certificate, an incomplete set, TLS on a serial line, each refused with exit status 2 and
 the reason.
 
 Usage: test_poll_tls.py --poll PATH/dnp3poll --sim PATH/dnp3sim --mkcerts tests/tls/mkcerts.sh
@@ -20,13 +25,16 @@ Usage: test_poll_tls.py --poll PATH/dnp3poll --sim PATH/dnp3sim --mkcerts tests/
 
 import argparse
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dnp3  # noqa: E402
 import test_poll  # noqa: E402
 from dnp3 import Fail  # noqa: E402
 from test_poll import eq  # noqa: E402
@@ -146,6 +154,131 @@ def t_tls_to_plain(c):
     p.finish()
 
 
+# a link status request to outstation 10 from master 1, and its answer
+LINK_STATUS_REQ = dnp3.link_frame(0xC9, 10, 1)
+LINK_STATUS_RSP = dnp3.link_frame(0x0B, 1, 10)
+
+
+def read_exactly(proc, n, what, timeout=test_poll.DEADLINE):
+    """n bytes from a child's stdout, within the deadline."""
+    out = b""
+    end = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    while len(out) < n:
+        left = end - time.monotonic()
+        r, _, _ = select.select([fd], [], [], max(left, 0))
+        if not r:
+            raise Fail("%s: %d of %d bytes within %.0f s: %r" % (what, len(out), n, timeout, out))
+        d = os.read(fd, n - len(out))
+        if not d:
+            raise Fail("%s: end of output after %r" % (what, out))
+        out += d
+    return out
+
+
+def foreign_client(c, argv, what):
+    """A TLS client we did not write, as the master: its request answered through TLS."""
+    s = c.sim()
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    try:
+        s.wait(lambda j: j.get("event") == "connect", what="connect line")
+        p.stdin.write(LINK_STATUS_REQ)
+        p.stdin.flush()
+        eq("%s: the outstation's answer" % what, read_exactly(p, len(LINK_STATUS_RSP), what),
+           LINK_STATUS_RSP)
+    finally:
+        p.kill()  # by PID
+        p.wait(timeout=test_poll.DEADLINE)
+    if any(j.get("event") == "tls_refused" for j in s.lines):
+        raise Fail("%s refused: %s" % (what, s.stderr()))
+
+
+def s_client_argv(c, name=None, extra=()):
+    a = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % c.port, "-quiet",
+         "-CAfile", cert("ca.crt"), "-verify_return_error"]
+    if name:
+        a += ["-cert", cert(name + ".crt"), "-key", cert(name + ".key")]
+    return a + list(extra)
+
+
+def t_interop_s_client(c):
+    foreign_client(c, s_client_argv(c, "gateway"), "openssl s_client")
+
+
+def t_interop_socat(c):
+    foreign_client(c, ["socat", "-", "OPENSSL:127.0.0.1:%d,cert=%s,key=%s,cafile=%s,verify=1,"
+                       "commonname=ied" % (c.port, cert("gateway.crt"), cert("gateway.key"),
+                                           cert("ca.crt"))],
+                   "socat OPENSSL")
+
+
+def foreign_refused(c, argv, why):
+    s = c.sim()
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        j = s.wait(lambda j: j.get("event") == "tls_refused", what="tls_refused line")
+        eq("refusal of %s" % argv[:2], j["why"], why)
+    finally:
+        p.kill()  # by PID
+        p.wait(timeout=test_poll.DEADLINE)
+
+
+def t_interop_s_client_no_cert(c):
+    foreign_refused(c, s_client_argv(c), "no peer certificate")
+
+
+def t_interop_s_client_tls12(c):
+    c.sim_extra = ["--tls-version", "1.3"]
+    foreign_refused(c, s_client_argv(c, "gateway", ["-tls1_2"]), "TLS version below min_version")
+
+
+def s_server(c):
+    """openssl s_server as a TLS IED requiring a client certificate; waits until it listens."""
+    c.port = dnp3.free_port()
+    p = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % c.port,
+                          "-cert", cert("ied.crt"), "-key", cert("ied.key"),
+                          "-CAfile", cert("ca.crt"), "-Verify", "2", "-verify_return_error"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    line = b""
+    end = time.monotonic() + test_poll.DEADLINE
+    while b"ACCEPT" not in line:
+        line += read_exactly(p, 1, "s_server start", end - time.monotonic())
+    return p
+
+
+def t_interop_s_server(c):
+    srv = s_server(c)
+    try:
+        p = c.poll(["--exit-after", "2", "--follow"])
+        j = p.wait(lambda j: j.get("channel") == "up", "channel up")
+        eq("TLS with s_server", j.get("tls"), "TLSv1.3")
+        p.finish()
+    finally:
+        srv.kill()  # by PID
+        srv.wait(timeout=test_poll.DEADLINE)
+
+
+def t_interop_s_server_not_allowed(c):
+    srv = s_server(c)
+    fp = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                         cert("ied.crt")], capture_output=True, text=True, check=True)
+    fpr = "SHA256:" + fp.stdout.strip().split("=", 1)[1]
+    try:
+        c.poll_name = "gateway"
+        p = test_poll.Poll(c.args.poll, ["--tcp", "127.0.0.1:%d" % c.port, "--exit-after", "2"] +
+                           tls_args("gateway", ["CN=another-ied"]), c.tmp)
+        c.polls.append(p)
+        d = p.wait(lambda j: j.get("channel") == "down", "channel down")
+        eq("dnp3poll's refusal", d["error"],
+           "TLS: certificate not on the allow list (CN=ied %s): Operation not permitted" % fpr)
+        p.finish()
+    finally:
+        srv.kill()  # by PID
+        srv.wait(timeout=test_poll.DEADLINE)
+
+
 def t_option_errors(c):
     def run(args, want):
         r = subprocess.run([c.args.poll] + args, stdin=subprocess.DEVNULL,
@@ -171,7 +304,9 @@ def t_option_errors(c):
 TESTS = ([over(t, "1.3") for t in test_poll.BOTH] +
          [over(t, "1.2") for t in (test_poll.t_integrity, test_poll.t_controls)] +
          [t_refused_not_allowed, t_refused_revoked, t_refused_expired_tls12, t_refused_other_ca,
-          t_plain_to_tls, t_tls_to_plain, t_option_errors])
+          t_plain_to_tls, t_tls_to_plain, t_interop_s_client, t_interop_socat,
+          t_interop_s_client_no_cert, t_interop_s_client_tls12, t_interop_s_server,
+          t_interop_s_server_not_allowed, t_option_errors])
 
 
 def main():

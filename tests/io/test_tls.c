@@ -179,7 +179,8 @@ static void e_up(void *ctx)
         struct end *e = ctx;
         e->up = true;
         if (e->greet)
-                assert_int_equal(io_pipe_write(e->p, (const uint8_t *)e->greet, strlen(e->greet)), 0);
+                assert_int_equal(io_pipe_write(e->p, (const uint8_t *)e->greet,
+                                               strlen(e->greet)), 0);
 }
 
 static void e_data(void *ctx, const uint8_t *b, size_t n)
@@ -324,7 +325,8 @@ static void test_tls_new_errors(void **state)
                   IO_TLS_FIELD_ALLOW,
                   "\"SHA256:4F:2A\": a SHA256 fingerprint is 32 bytes in hex (SHA256:4F:2A:...)" },
                 { "gateway.crt", "gateway.key", "ca.crt", NULL, "OU=scada", NULL, -EINVAL,
-                  IO_TLS_FIELD_ALLOW, "\"OU=scada\": expected \"CN=name\" or \"SHA256:AA:BB:...\"" },
+                  IO_TLS_FIELD_ALLOW,
+                  "\"OU=scada\": expected \"CN=name\" or \"SHA256:AA:BB:...\"" },
                 { "gateway.crt", "gateway.key", "ca.crt", NULL, NULL, "NO-SUCH-CIPHER", -EINVAL,
                   IO_TLS_FIELD_CIPHERS, "no TLS 1.2 cipher suite in \"NO-SUCH-CIPHER\"" },
                 { "gateway.crt", "gateway.key", "ca.crt", NULL, NULL, "TLS_NO_SUCH", -EINVAL,
@@ -616,7 +618,8 @@ static void test_tls_client_refuses_server(void **state)
         (void)state;
         char fpr_g[200], text[300];
         fingerprint("gateway.crt", fpr_g, sizeof(fpr_g));
-        snprintf(text, sizeof(text), "TLS: certificate not on the allow list (CN=gateway %s)", fpr_g);
+        snprintf(text, sizeof(text), "TLS: certificate not on the allow list (CN=gateway %s)",
+                 fpr_g);
         struct event_base *base = event_base_new();
         struct srv s = { 0 };
         struct io_tls *st = ctx_of("gateway", NULL);
