@@ -39,6 +39,7 @@ struct lis_hs {
         struct sockaddr_storage peer;
         size_t peer_len;
         struct io_tls_sess *s;
+        const struct io_tls *tls;       /* the context it started with (s holds a reference) */
 };
 
 struct io_listener {
@@ -157,7 +158,19 @@ static void hs_done(void *arg, int err, const struct io_tls_refusal *r)
                 hs_refuse(h, NULL);
                 return;
         }
+        bool reloaded = l->tls && h->tls != l->tls;
         hs_forget(h);
+        /* the context changed while it shook hands (a reload): the new one decides */
+        struct io_tls_refusal rr;
+        if (reloaded && io_tls_reverify(l->tls, c, &rr) < 0) {
+                struct sockaddr_storage peer;
+                memcpy(&peer, io_pipe_conn_peer(c), sizeof(peer));
+                io_pipe_free(c);
+                l->tls_refused++;
+                if (l->cb.on_tls_refused)
+                        l->cb.on_tls_refused(l->ctx, (struct sockaddr *)&peer, &rr);
+                return;
+        }
         if (l->cb.on_accept)
                 l->cb.on_accept(l->ctx, c, io_pipe_conn_peer(c));
         else
@@ -180,6 +193,7 @@ static void hs_start(struct io_listener *l, int fd, const struct sockaddr *sa, s
                 return;
         }
         h->l = l;
+        h->tls = l->tls;
         h->fd = fd;
         memcpy(&h->peer, sa, salen);
         h->peer_len = salen;

@@ -43,6 +43,57 @@ struct io_tls_sess {
         char err[264];                  /* the last failure, for the log */
 };
 
+/* ---- the socket under the session -------------------------------------------- */
+
+/*
+ * OpenSSL's socket BIO writes with write(): a peer's reset would raise
+ * SIGPIPE.  The same BIO writing with send(MSG_NOSIGNAL), as the plain
+ * pipes do (io/pipe_fd.c).
+ */
+static int bio_send(BIO *b, const char *in, int n)
+{
+        int fd = -1;
+        BIO_get_fd(b, &fd);
+        BIO_clear_retry_flags(b);
+        errno = 0;
+        ssize_t w = send(fd, in, (size_t)n, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                BIO_set_retry_write(b);
+        return (int)w;
+}
+
+static BIO_METHOD *bio_method(void)
+{
+        static BIO_METHOD *m;
+        if (m)
+                return m;
+        const BIO_METHOD *s = BIO_s_socket();
+        m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                         "socket without SIGPIPE");
+        if (!m || !BIO_meth_set_write(m, bio_send) ||
+            !BIO_meth_set_read(m, BIO_meth_get_read(s)) ||
+            !BIO_meth_set_puts(m, BIO_meth_get_puts(s)) ||
+            !BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(s)) ||
+            !BIO_meth_set_create(m, BIO_meth_get_create(s)) ||
+            !BIO_meth_set_destroy(m, BIO_meth_get_destroy(s))) {
+                BIO_meth_free(m);
+                m = NULL;
+        }
+        return m;
+}
+
+/* ssl reads and writes fd (which stays the caller's). */
+static int sess_set_fd(SSL *ssl, int fd)
+{
+        BIO_METHOD *m = bio_method();
+        BIO *b = m ? BIO_new(m) : NULL;
+        if (!b)
+                return 0;
+        BIO_set_fd(b, fd, BIO_NOCLOSE);
+        SSL_set_bio(ssl, b, b);
+        return 1;
+}
+
 /* ---- what OpenSSL says ----------------------------------------------------- */
 
 static void sess_msg_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
@@ -227,7 +278,7 @@ int io_tls_sess_new(struct io_tls *t, struct event_base *base, int fd, bool serv
         s->ssl = SSL_new(io_tls_ctx(t));
         s->hs_rd = event_new(base, fd, EV_READ, sess_step, s);
         s->hs_wr = event_new(base, fd, EV_WRITE, sess_step, s);
-        if (!s->ssl || !s->hs_rd || !s->hs_wr || !SSL_set_fd(s->ssl, fd) ||
+        if (!s->ssl || !s->hs_rd || !s->hs_wr || !sess_set_fd(s->ssl, fd) ||
             !SSL_set_ex_data(s->ssl, io_tls_vrec_index(), &s->vrec)) {
                 s->broken = true;
                 io_tls_sess_free(s);

@@ -673,11 +673,20 @@ static void raw_step(evutil_socket_t fd, short what, void *arg)
         r->result = ret;
 }
 
-static void raw_start(struct event_base *base, struct raw *r, uint16_t port, int max_version)
+/* A raw client on fd (connected), or on a new connection to port when fd < 0. */
+static void raw_start_fd(struct event_base *base, struct raw *r, int fd, uint16_t port,
+                         int max_version, const char *name)
 {
         r->ctx = SSL_CTX_new(TLS_client_method());
         SSL_CTX_set_max_proto_version(r->ctx, max_version);
-        r->fd = tcp_connect(port);
+        if (name) {
+                char crt[64], key[64];
+                snprintf(crt, sizeof(crt), "%s.crt", name);
+                snprintf(key, sizeof(key), "%s.key", name);
+                assert_int_equal(SSL_CTX_use_certificate_file(r->ctx, path(crt), SSL_FILETYPE_PEM), 1);
+                assert_int_equal(SSL_CTX_use_PrivateKey_file(r->ctx, path(key), SSL_FILETYPE_PEM), 1);
+        }
+        r->fd = fd >= 0 ? fd : tcp_connect(port);
         fcntl(r->fd, F_SETFL, O_NONBLOCK);
         r->ssl = SSL_new(r->ctx);
         SSL_set_fd(r->ssl, r->fd);
@@ -685,6 +694,12 @@ static void raw_start(struct event_base *base, struct raw *r, uint16_t port, int
         r->ev_r = event_new(base, r->fd, EV_READ, raw_step, r);
         r->ev_w = event_new(base, r->fd, EV_WRITE, raw_step, r);
         event_active(r->ev_w, EV_WRITE, 0);
+}
+
+static void raw_start(struct event_base *base, struct raw *r, uint16_t port, int max_version,
+                      const char *name)
+{
+        raw_start_fd(base, r, -1, port, max_version, name);
 }
 
 static void raw_free(struct raw *r)
@@ -707,7 +722,7 @@ static void test_tls_no_client_cert(void **state)
                 struct io_tls *st = ctx_of("gateway", NULL);
                 srv_start(base, &s, st);
                 struct raw r = { 0 };
-                raw_start(base, &r, io_listener_port(s.l), versions[i]);
+                raw_start(base, &r, io_listener_port(s.l), versions[i], NULL);
                 run_until(base, &s.refused);
                 run_until(base, &r.done);
                 assert_true(r.result <= 0);
@@ -719,6 +734,33 @@ static void test_tls_no_client_cert(void **state)
                 io_tls_free(st);
                 event_base_free(base);
         }
+}
+
+/* A peer that resets the connection: the pipe goes down with the error (and no SIGPIPE). */
+static void test_tls_peer_reset(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct srv s = { 0 };
+        struct io_tls *st = ctx_of("gateway", NULL);
+        srv_start(base, &s, st);
+        struct raw r = { 0 };
+        raw_start(base, &r, io_listener_port(s.l), TLS1_3_VERSION, "master-a");
+        run_until(base, &s.accepted);
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        assert_int_equal(setsockopt(r.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+        raw_free(&r);                           /* a reset */
+        static const uint8_t rsp[] = "a DNP3 response";
+        for (unsigned i = 0; i < 100 && !s.conn.down; i++) {
+                int w = io_pipe_write(s.conn.p, rsp, sizeof(rsp));
+                assert_true(w == 0 || w == -EPIPE || w == -ECONNRESET);
+                event_base_loop(base, EVLOOP_ONCE);
+        }
+        assert_true(s.conn.down);
+        assert_true(s.conn.err == -EPIPE || s.conn.err == -ECONNRESET);
+        srv_stop(base, &s);
+        io_tls_free(st);
+        event_base_free(base);
 }
 
 /* Plain TCP to a TLS endpoint: refused at its first byte, named as plain DNP3. */
@@ -942,6 +984,32 @@ static void test_tls_reverify(void **state)
         pair_free(&p2);
 }
 
+/* A reload while a master shakes hands: the new context (its new CRL) decides. */
+static void test_tls_reload_during_handshake(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct srv s = { 0 };
+        struct io_tls *st = ctx_of("gateway", &(struct ctxopt){ .crl = "crl-none.pem" });
+        srv_start(base, &s, st);
+        int fd = tcp_connect(io_listener_port(s.l));
+        run_for(base, 20);                      /* accepted: its handshake has begun */
+        struct io_tls *nt = ctx_of("gateway", &(struct ctxopt){ .crl = "crl.pem" });
+        io_listener_set_tls(s.l, nt);
+        io_tls_free(nt);
+        struct raw r = { 0 };
+        raw_start_fd(base, &r, fd, 0, TLS1_3_VERSION, "revoked");
+        run_until(base, &s.refused);
+        assert_false(s.accepted);
+        assert_int_equal(s.r.why, IO_TLS_WHY_REVOKED);
+        assert_string_equal(s.r.text, "certificate revoked (CN=master-revoked)");
+        assert_int_equal(io_listener_tls_refused(s.l), 1);
+        raw_free(&r);
+        srv_stop(base, &s);
+        io_tls_free(st);
+        event_base_free(base);
+}
+
 /* A reload on the client side: the next connection uses the new context, the current one stays. */
 static void test_tls_client_new_context(void **state)
 {
@@ -1116,6 +1184,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_client_refuses_server),
                 cmocka_unit_test(test_tls_names_cleaned),
                 cmocka_unit_test(test_tls_no_client_cert),
+                cmocka_unit_test(test_tls_peer_reset),
                 cmocka_unit_test(test_tls_plain_to_tls),
                 cmocka_unit_test(test_tls_silent_peer_times_out),
                 cmocka_unit_test(test_tls_to_plain),
@@ -1124,6 +1193,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_backpressure),
                 cmocka_unit_test(test_tls_reverify),
                 cmocka_unit_test(test_tls_client_new_context),
+                cmocka_unit_test(test_tls_reload_during_handshake),
                 cmocka_unit_test(test_tls_truncated_and_garbage_handshakes),
                 cmocka_unit_test(test_tls_handshake_limit),
         };
