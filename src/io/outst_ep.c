@@ -10,6 +10,7 @@
 #include "dnp3/names.h"
 #include "io/clock.h"
 #include "io/pipe.h"
+#include "io/tls.h"
 
 /* A connection waiting for its first frame. */
 enum pend_state {
@@ -343,6 +344,19 @@ void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m)
 void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t)
 {
         io_listener_set_tls(ep->lis, t);
+        if (!t)
+                return;
+        /* waiting connections are no outstation's yet: re-verified here (newest first) */
+        for (size_t i = ep->npend; i-- > 0;) {
+                struct ep_pend *p = ep->pend[i];
+                struct io_tls_refusal r;
+                if (!io_pipe_is_tls(p->c) || io_tls_reverify(t, p->c, &r) == 0)
+                        continue;
+                struct sockaddr_storage peer;
+                memcpy(&peer, io_pipe_conn_peer(p->c), sizeof(peer));
+                pend_close(p, OUTST_EP_DROP_MAX);
+                ep_on_tls_refused(ep, (struct sockaddr *)&peer, &r);
+        }
 }
 
 size_t outst_ep_members(const struct outst_ep *ep)

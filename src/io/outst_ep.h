@@ -132,7 +132,12 @@ void outst_ep_free(struct outst_ep *ep);
 int outst_ep_attach(struct outst_ep *ep, struct outst_ep_member *m);
 void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m);
 
-/* The TLS context of new connections (a reload); NULL = plain TCP. */
+/*
+ * The TLS context of new connections (a reload); NULL = plain TCP.  A
+ * connection still waiting for its first frame that no longer verifies
+ * against t is closed and reported as a TLS refusal; the outstations
+ * re-verify their own (io_tls_reverify() on outst_io_pipe()).
+ */
 void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t);
 
 size_t outst_ep_members(const struct outst_ep *ep);

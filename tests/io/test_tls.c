@@ -31,6 +31,7 @@
 #include <openssl/ssl.h>
 
 #include "io/listener.h"
+#include "io/outst_ep.h"
 #include "io/pipe.h"
 #include "io/tls.h"
 
@@ -1010,6 +1011,75 @@ static void test_tls_reload_during_handshake(void **state)
         event_base_free(base);
 }
 
+static void ep_conn(void *ctx, struct io_pipe *c, const struct sockaddr *peer, const uint8_t *held,
+                    size_t n)
+{
+        (void)peer;
+        (void)held;
+        (void)n;
+        (*(unsigned *)ctx)++;
+        io_pipe_free(c);
+}
+
+static void ep_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r)
+{
+        s_refused(ctx, peer, r);
+}
+
+/*
+ * A shared TLS endpoint: a reload re-verifies the connections still waiting
+ * for the frame that names their outstation (the outstations do their own).
+ */
+static void test_tls_endpoint_reload(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct io_tls *st = ctx_of("gateway", &(struct ctxopt){ .crl = "crl-none.pem" });
+        struct outst_ep_cfg cfg = { .tls = st };
+        struct sockaddr_in *in = (struct sockaddr_in *)&cfg.ep.sa;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        cfg.ep.len = sizeof(*in);
+        struct srv rec = { 0 };                 /* the endpoint's refusals */
+        const struct outst_ep_cb cb = { .on_tls_refused = ep_refused };
+        struct outst_ep *ep;
+        assert_int_equal(outst_ep_new(base, &cfg, &cb, &rec, &ep), 0);
+        io_tls_free(st);
+        unsigned conns = 0;
+        struct outst_ep_member m10 = { .address = 10, .on_conn = ep_conn, .ctx = &conns };
+        struct outst_ep_member m11 = { .address = 11, .on_conn = ep_conn, .ctx = &conns };
+        assert_int_equal(outst_ep_attach(ep, &m10), 0);
+        assert_int_equal(outst_ep_attach(ep, &m11), 0);
+        struct io_tls *rv = ctx_of("revoked", NULL);
+        struct io_tls *ma = ctx_of("master-a", NULL);
+        struct end c1 = { 0 }, c2 = { 0 };
+        cli_start(base, &c1, outst_ep_port(ep), rv);
+        cli_start(base, &c2, outst_ep_port(ep), ma);
+        run_until(base, &c1.up);
+        run_until(base, &c2.up);
+        while (outst_ep_pending(ep) < 2)
+                event_base_loop(base, EVLOOP_ONCE);
+        struct io_tls *nt = ctx_of("gateway", &(struct ctxopt){ .crl = "crl.pem" });
+        outst_ep_set_tls(ep, nt);
+        io_tls_free(nt);
+        assert_int_equal(outst_ep_pending(ep), 1);      /* master-a still waits */
+        assert_true(rec.refused);
+        assert_int_equal(rec.r.why, IO_TLS_WHY_REVOKED);
+        assert_string_equal(rec.peer, "127.0.0.1");
+        assert_int_equal(outst_ep_stats(ep)->tls_refused, 1);
+        run_until(base, &c1.down);
+        assert_int_equal(conns, 0);
+        end_free(&c1);
+        end_free(&c2);
+        io_tls_free(rv);
+        io_tls_free(ma);
+        outst_ep_detach(ep, &m10);
+        outst_ep_detach(ep, &m11);
+        outst_ep_free(ep);
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        event_base_free(base);
+}
+
 /* A reload on the client side: the next connection uses the new context, the current one stays. */
 static void test_tls_client_new_context(void **state)
 {
@@ -1194,6 +1264,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_reverify),
                 cmocka_unit_test(test_tls_client_new_context),
                 cmocka_unit_test(test_tls_reload_during_handshake),
+                cmocka_unit_test(test_tls_endpoint_reload),
                 cmocka_unit_test(test_tls_truncated_and_garbage_handshakes),
                 cmocka_unit_test(test_tls_handshake_limit),
         };
