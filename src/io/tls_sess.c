@@ -19,8 +19,9 @@
 
 #include "io/clock.h"
 
-#define TLS_RECORD_HANDSHAKE 0x16
-#define TLS_RECORD_ALERT 0x15
+/* TLS record content types: change_cipher_spec, alert, handshake, application_data. */
+#define TLS_RECORD_FIRST 0x14
+#define TLS_RECORD_LAST 0x17
 
 struct io_tls_sess {
         struct io_tls *t;               /* a reference */
@@ -202,7 +203,11 @@ static void sess_finish(struct io_tls_sess *s, int err, const struct io_tls_refu
         s->done_fn(s->arg, err, r);     /* may free s */
 }
 
-/* Before the first read: the peer's first byte must open a TLS record. */
+/*
+ * Until the peer's first byte is seen: it must open a TLS record (a
+ * handshake or an alert; any content type, as OpenSSL may have read the
+ * first record itself between two of these looks).
+ */
 static int sess_peek(struct io_tls_sess *s, struct io_tls_refusal *r)
 {
         uint8_t b[2];
@@ -213,7 +218,7 @@ static int sess_peek(struct io_tls_sess *s, struct io_tls_refusal *r)
                 io_tls_refuse(r, IO_TLS_WHY_CLOSED, "%s", n < 0 ? strerror(errno) : "");
                 return n < 0 ? -errno : -ECONNRESET;
         }
-        if (b[0] == TLS_RECORD_HANDSHAKE || (!s->server && b[0] == TLS_RECORD_ALERT)) {
+        if (b[0] >= TLS_RECORD_FIRST && b[0] <= TLS_RECORD_LAST) {
                 s->first_seen = true;
                 return 0;
         }
@@ -234,7 +239,7 @@ static void sess_step(evutil_socket_t fd, short what, void *arg)
                 sess_finish(s, -ETIMEDOUT, &r);
                 return;
         }
-        if (!s->first_seen && (what & EV_READ)) {
+        if (!s->first_seen) {
                 int e = sess_peek(s, &r);
                 if (e < 0) {
                         sess_finish(s, e, &r);

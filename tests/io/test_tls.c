@@ -840,6 +840,23 @@ static void test_tls_to_plain(void **state)
         end_free(&s.conn);
         s.accepted = false;
 
+        /*
+         * A TLS record of another type than handshake is not "not TLS": the
+         * first look may come after OpenSSL read the peer's first record
+         * (under load: a handshake step on the fd turning writable), and a
+         * TLS 1.2 server's next record is a change_cipher_spec (0x14).
+         */
+        cli_start(base, &cl, io_listener_port(s.l), ct);
+        run_until(base, &s.accepted);
+        static const uint8_t ccs[] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+        assert_int_equal(io_pipe_write(s.conn.p, ccs, sizeof(ccs)), 0);
+        run_until(base, &cl.down);
+        assert_int_equal(cl.err, -EPERM);
+        assert_string_equal(cl.what, "TLS: handshake failed (unexpected message)");
+        end_free(&cl);
+        end_free(&s.conn);
+        s.accepted = false;
+
         /* a silent plain endpoint */
         cli_start(base, &cl, io_listener_port(s.l), ct);
         run_until(base, &cl.down);
