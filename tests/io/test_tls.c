@@ -402,6 +402,19 @@ static void test_tls_check_dates(void **state)
         assert_int_equal(e.field, IO_TLS_FIELD_CA);
         assert_string_equal(e.text, "CN=an expired CA expired on 2021-01-01 00:00:00 UTC");
         io_tls_free(t);
+
+        /* a CRL past its next update: every peer of that CA would be refused */
+        char cmd[800];
+        snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ca -config ca.cnf -gencrl -crldays 1 "
+                 "-out crl-1day.pem 2>/dev/null", dir);
+        assert_int_equal(system(cmd), 0);
+        t = ctx_of("gateway", &(struct ctxopt){ .crl = "crl-1day.pem" });
+        assert_int_equal(io_tls_check(t, now, &e), 0);
+        assert_int_equal(io_tls_check(t, now + 2 * 86400, &e), -EKEYEXPIRED);
+        assert_int_equal(e.field, IO_TLS_FIELD_CRL);
+        assert_true(strncmp(e.text, "the CRL of /CN=dnp3gw test CA expired on ", 41) == 0);
+        assert_true(strstr(e.text, " UTC (its next update)") != NULL);
+        io_tls_free(t);
 }
 
 /* ---- connections ------------------------------------------------------------------ */
