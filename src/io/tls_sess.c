@@ -19,6 +19,15 @@
 
 #include "io/clock.h"
 
+/*
+ * TLS 1.2 renegotiations the peer starts (a ClientHello to us as server, a
+ * HelloRequest to us as client) cost a full handshake each: a token bucket
+ * of RENEG_BURST, one token back every RENEG_REFILL_MS.  A peer past it is
+ * dropped.
+ */
+#define RENEG_BURST 5
+#define RENEG_REFILL_MS 1000
+
 /* TLS record content types: change_cipher_spec, alert, handshake, application_data. */
 #define TLS_RECORD_FIRST 0x14
 #define TLS_RECORD_LAST 0x17
@@ -39,6 +48,10 @@ struct io_tls_sess {
         struct tls_vrec vrec;
         struct io_fdpipe *f;            /* the pipe carrying the bytes, once attached */
         struct event *rekey;
+        bool rekeying;                  /* a TLS 1.2 renegotiation we started is running */
+        bool flood;                     /* the peer renegotiates too often: drop it */
+        unsigned reneg_tokens;
+        uint64_t reneg_at;              /* monotonic ms of the last refill */
         struct io_tls_stats stats;
         char alert[80];                 /* the last alert the peer sent, "" if none */
         char err[264];                  /* the last failure, for the log */
@@ -97,6 +110,25 @@ static int sess_set_fd(SSL *ssl, int fd)
 
 /* ---- what OpenSSL says ----------------------------------------------------- */
 
+static void sess_peer_reneg(struct io_tls_sess *s)
+{
+        uint64_t now = io_mono_ms();
+        uint64_t back = (now - s->reneg_at) / RENEG_REFILL_MS;
+        if (back > 0) {
+                s->reneg_tokens = back >= RENEG_BURST - s->reneg_tokens
+                                          ? RENEG_BURST
+                                          : s->reneg_tokens + (unsigned)back;
+                s->reneg_at += back * RENEG_REFILL_MS;
+        }
+        if (s->reneg_tokens == 0) {
+                s->flood = true;
+                snprintf(s->err, sizeof(s->err), "TLS: the peer renegotiates more than %d times "
+                         "in a row faster than one a second", RENEG_BURST);
+                return;
+        }
+        s->reneg_tokens--;
+}
+
 static void sess_msg_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
                         void *arg)
 {
@@ -116,6 +148,10 @@ static void sess_msg_cb(int write_p, int version, int type, const void *buf, siz
                                 s->stats.key_updates_received++;
                 } else if (b[0] == SSL3_MT_FINISHED && !write_p && s->done) {
                         s->stats.renegotiations++;
+                        s->rekeying = false;
+                } else if (!write_p && s->done && !s->rekeying &&
+                           b[0] == (s->server ? SSL3_MT_CLIENT_HELLO : SSL3_MT_HELLO_REQUEST)) {
+                        sess_peer_reneg(s);
                 }
         }
 }
@@ -280,6 +316,8 @@ int io_tls_sess_new(struct io_tls *t, struct event_base *base, int fd, bool serv
         s->done_fn = done;
         s->arg = arg;
         s->vrec.t = t;
+        s->reneg_tokens = RENEG_BURST;
+        s->reneg_at = io_mono_ms();
         s->ssl = SSL_new(io_tls_ctx(t));
         s->hs_rd = event_new(base, fd, EV_READ, sess_step, s);
         s->hs_wr = event_new(base, fd, EV_WRITE, sess_step, s);
@@ -333,12 +371,12 @@ static void sess_rekey(evutil_socket_t fd, short what, void *arg)
         struct io_tls_sess *s = arg;
         (void)fd;
         (void)what;
-        int ok = SSL_version(s->ssl) >= TLS1_3_VERSION
-                         ? SSL_key_update(s->ssl, SSL_KEY_UPDATE_REQUESTED)
-                         : SSL_renegotiate(s->ssl);
+        bool tls13 = SSL_version(s->ssl) >= TLS1_3_VERSION;
+        int ok = tls13 ? SSL_key_update(s->ssl, SSL_KEY_UPDATE_REQUESTED) : SSL_renegotiate(s->ssl);
         ERR_clear_error();
         if (!ok)
                 return;                 /* one still in progress: the next tick */
+        s->rekeying = !tls13;
         s->stats.rekeys_started++;
         io_fdpipe_kick(s->f);
 }
@@ -389,6 +427,10 @@ static ssize_t sess_read(void *ctx, uint8_t *b, size_t n, enum io_want *want)
         ERR_clear_error();
         errno = 0;
         int r = SSL_read(s->ssl, b, n > INT_MAX ? INT_MAX : (int)n);
+        if (s->flood) {
+                s->broken = true;
+                return -EPROTO;
+        }
         return r > 0 ? r : sess_io_error(s, r, want);
 }
 

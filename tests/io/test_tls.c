@@ -885,8 +885,10 @@ static void test_tls_to_plain(void **state)
 
 static void rekey_case(bool tls12)
 {
-        struct io_tls *st = ctx_of("gateway", &(struct ctxopt){ .renegotiate_ms = 40 });
-        struct io_tls *ct = ctx_of("master-a", &(struct ctxopt){ .renegotiate_ms = 70,
+        /* TLS 1.2: each side's renegotiations within the other's limit (5, then 1 a second) */
+        struct io_tls *st = ctx_of("gateway",
+                                   &(struct ctxopt){ .renegotiate_ms = tls12 ? 250 : 40 });
+        struct io_tls *ct = ctx_of("master-a", &(struct ctxopt){ .renegotiate_ms = tls12 ? 350 : 70,
                                                                   .exact = tls12 });
         struct pair p = { 0 };
         pair_connect(&p, st, ct);
@@ -894,15 +896,16 @@ static void rekey_case(bool tls12)
         io_tls_free(ct);
         assert_string_equal(io_pipe_tls_version(p.c.p), tls12 ? "TLSv1.2" : "TLSv1.3");
         /* traffic both ways while both timers run: nothing lost, nothing dropped */
-        for (uint8_t round = 0; round < 30; round++) {
-                stream(&p, &p.c, &p.s.conn, 300, round);
-                stream(&p, &p.s.conn, &p.c, 5000, (uint8_t)(round + 100));
-                run_for(p.base, 10);
-        }
         const struct io_tls_stats *cs = io_pipe_tls_stats(p.c.p);
         const struct io_tls_stats *ss = io_pipe_tls_stats(p.s.conn.p);
         assert_non_null(cs);
         assert_non_null(ss);
+        for (uint8_t round = 0; cs->rekeys_started < 3 || ss->rekeys_started < 3; round++) {
+                assert_true(round < 250);
+                stream(&p, &p.c, &p.s.conn, 300, round);
+                stream(&p, &p.s.conn, &p.c, 5000, (uint8_t)(round + 100));
+                run_for(p.base, 10);
+        }
         assert_true(cs->rekeys_started >= 3);
         assert_true(ss->rekeys_started >= 3);
         if (tls12) {
@@ -932,6 +935,29 @@ static void test_tls12_renegotiation(void **state)
 {
         (void)state;
         rekey_case(true);
+}
+
+/* A TLS 1.2 peer that renegotiates again and again (a full handshake each) is dropped. */
+static void test_tls12_renegotiation_flood(void **state)
+{
+        (void)state;
+        struct io_tls *st = ctx_of("gateway", NULL);
+        struct io_tls *ct = ctx_of("master-a", &(struct ctxopt){ .renegotiate_ms = 20,
+                                                                  .exact = true });
+        struct pair p = { 0 };
+        pair_connect(&p, st, ct);
+        io_tls_free(st);
+        io_tls_free(ct);
+        while (!p.s.conn.down) {
+                assert_true(io_pipe_tls_stats(p.c.p)->rekeys_started < 50);
+                run_for(p.base, 10);
+        }
+        assert_int_equal(p.s.conn.err, -EPROTO);
+        assert_string_equal(p.s.conn.what, "TLS: the peer renegotiates more than 5 times in a row "
+                            "faster than one a second");
+        /* the burst was allowed: 5 renegotiations finished before */
+        run_until(p.base, &p.c.down);
+        pair_free(&p);
 }
 
 /* A write beyond the high-water mark is refused; drained comes once TLS has sent the rest. */
@@ -1290,6 +1316,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_to_plain),
                 cmocka_unit_test(test_tls13_key_update),
                 cmocka_unit_test(test_tls12_renegotiation),
+                cmocka_unit_test(test_tls12_renegotiation_flood),
                 cmocka_unit_test(test_tls_backpressure),
                 cmocka_unit_test(test_tls_reverify),
                 cmocka_unit_test(test_tls_client_new_context),
