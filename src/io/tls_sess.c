@@ -372,6 +372,8 @@ static void sess_rekey(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         bool tls13 = SSL_version(s->ssl) >= TLS1_3_VERSION;
+        if (!tls13 && SSL_renegotiate_pending(s->ssl))
+                return;                 /* the last one has not finished: the next tick */
         int ok = tls13 ? SSL_key_update(s->ssl, SSL_KEY_UPDATE_REQUESTED) : SSL_renegotiate(s->ssl);
         ERR_clear_error();
         if (!ok)
