@@ -20,6 +20,8 @@
 
 struct event_base;
 struct io_pipe;
+struct io_tls;
+struct io_tls_refusal;
 
 struct io_listener_cb {
         /*
@@ -30,13 +32,22 @@ struct io_listener_cb {
         void (*on_accept)(void *ctx, struct io_pipe *c, const struct sockaddr *peer);
         /* A peer outside the allow-list: already closed.  Rate-limit any log. */
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
+        /* TLS listener: a handshake refused (r: why and the exact text); closed. */
+        void (*on_tls_refused)(void *ctx, const struct sockaddr *peer,
+                               const struct io_tls_refusal *r);
 };
+
+/* TLS handshakes in progress at once per listener; one more closes the oldest. */
+#define IO_LISTENER_MAX_HANDSHAKES 16
 
 struct io_listener_cfg {
         struct io_endpoint ep;
         const struct io_cidr *allow;    /* copied */
         size_t n_allow;                 /* 0 = any peer */
         size_t write_high_water;        /* 0 = 256 KiB */
+        /* TLS (io/tls.h) on every connection when set (a reference is taken):
+         * on_accept comes after a successful handshake */
+        struct io_tls *tls;
 };
 
 struct io_listener;
@@ -52,6 +63,11 @@ uint64_t io_listener_rejected(const struct io_listener *l);
 uint64_t io_listener_accept_errors(const struct io_listener *l);
 /* Replace the allow-list (copied; n 0 = any peer).  -ENOMEM keeps the old one. */
 int io_listener_set_allow(struct io_listener *l, const struct io_cidr *allow, size_t n);
+/* TLS handshakes refused (each also reported through on_tls_refused). */
+uint64_t io_listener_tls_refused(const struct io_listener *l);
+/* The TLS context of new connections (a reload); NULL = plain TCP.  Handshakes
+ * in progress and connections keep theirs. */
+void io_listener_set_tls(struct io_listener *l, struct io_tls *t);
 
 /*
  * The accepted-connection backend of io/pipe.h (pipe_conn.c): wraps a

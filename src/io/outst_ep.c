@@ -10,6 +10,7 @@
 #include "dnp3/names.h"
 #include "io/clock.h"
 #include "io/pipe.h"
+#include "io/tls.h"
 
 /* A connection waiting for its first frame. */
 enum pend_state {
@@ -240,6 +241,20 @@ static void ep_on_accept(void *ctx, struct io_pipe *c, const struct sockaddr *pe
                 pend_new(ep, c);
 }
 
+static void ep_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                              const struct io_tls_refusal *r)
+{
+        struct outst_ep *ep = ctx;
+        ep->stats.tls_refused++;
+        if (ep->nm == 1) {
+                if (ep->m[0]->on_tls_refused)
+                        ep->m[0]->on_tls_refused(ep->m[0]->ctx, peer, r);
+                return;
+        }
+        if (ep->cb.on_tls_refused)
+                ep->cb.on_tls_refused(ep->ctx, peer, r);
+}
+
 static void ep_on_reject(void *ctx, const struct sockaddr *peer)
 {
         struct outst_ep *ep = ctx;
@@ -268,10 +283,12 @@ int outst_ep_new(struct event_base *base, const struct outst_ep_cfg *cfg,
         const struct io_listener_cfg lcfg = {
                 .ep = cfg->ep,
                 .write_high_water = cfg->write_high_water,
+                .tls = cfg->tls,
         };
         static const struct io_listener_cb lcb = {
                 .on_accept = ep_on_accept,
                 .on_reject = ep_on_reject,
+                .on_tls_refused = ep_on_tls_refused,
         };
         int r = io_listener_new(base, &lcfg, &lcb, ep, &ep->lis);
         if (r < 0) {
@@ -322,6 +339,24 @@ void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m)
                         (void)ep_set_union(ep);
                         return;
                 }
+}
+
+void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t)
+{
+        io_listener_set_tls(ep->lis, t);
+        if (!t)
+                return;
+        /* waiting connections are no outstation's yet: re-verified here (newest first) */
+        for (size_t i = ep->npend; i-- > 0;) {
+                struct ep_pend *p = ep->pend[i];
+                struct io_tls_refusal r;
+                if (!io_pipe_is_tls(p->c) || io_tls_reverify(t, p->c, &r) == 0)
+                        continue;
+                struct sockaddr_storage peer;
+                memcpy(&peer, io_pipe_conn_peer(p->c), sizeof(peer));
+                pend_close(p, OUTST_EP_DROP_MAX);
+                ep_on_tls_refused(ep, (struct sockaddr *)&peer, &r);
+        }
 }
 
 size_t outst_ep_members(const struct outst_ep *ep)

@@ -40,6 +40,8 @@
 
 struct event_base;
 struct io_pipe;
+struct io_tls;
+struct io_tls_refusal;
 
 #define OUTST_EP_GRACE_MS 5000          /* to name an outstation, from accept */
 #define OUTST_EP_BUF 1024               /* bytes held while waiting for the first frame */
@@ -74,16 +76,25 @@ struct outst_ep_cb {
          */
         void (*on_drop)(void *ctx, enum outst_ep_drop why, const struct sockaddr *peer,
                         const struct link_hdr *first);
+        /*
+         * TLS endpoint: a handshake refused (already closed), while no one
+         * outstation or several are attached (with one, its own on_tls_refused
+         * hears it).  Rate-limit any log.
+         */
+        void (*on_tls_refused)(void *ctx, const struct sockaddr *peer,
+                               const struct io_tls_refusal *r);
 };
 
 struct outst_ep_cfg {
         struct io_endpoint ep;
         size_t write_high_water;        /* per connection; 0 = the listener's default */
         uint32_t grace_ms;              /* 0 = OUTST_EP_GRACE_MS */
+        struct io_tls *tls;             /* TLS on every connection (io/tls.h); NULL = plain */
 };
 
 struct outst_ep_stats {
-        uint64_t accepted;              /* TCP connections taken */
+        uint64_t accepted;              /* TCP connections taken (TLS: handshake done) */
+        uint64_t tls_refused;           /* TLS handshakes refused */
         uint64_t dispatched;            /* handed to an outstation */
         uint64_t dropped[OUTST_EP_DROP_MAX];
 };
@@ -103,6 +114,9 @@ struct outst_ep_member {
                         const uint8_t *held, size_t n);
         /* A connection for it from a peer outside its allow list: already closed. */
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
+        /* A TLS handshake refused while it is the only outstation: already closed. */
+        void (*on_tls_refused)(void *ctx, const struct sockaddr *peer,
+                               const struct io_tls_refusal *r);
         void *ctx;
 };
 
@@ -117,6 +131,14 @@ void outst_ep_free(struct outst_ep *ep);
 /* -EADDRINUSE: another member has that address; -ENOMEM.  m stays the caller's. */
 int outst_ep_attach(struct outst_ep *ep, struct outst_ep_member *m);
 void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m);
+
+/*
+ * The TLS context of new connections (a reload); NULL = plain TCP.  A
+ * connection still waiting for its first frame that no longer verifies
+ * against t is closed and reported as a TLS refusal; the outstations
+ * re-verify their own (io_tls_reverify() on outst_io_pipe()).
+ */
+void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t);
 
 size_t outst_ep_members(const struct outst_ep *ep);
 uint16_t outst_ep_port(const struct outst_ep *ep);

@@ -113,6 +113,15 @@ static void io_on_reject_peer(void *ctx, const struct sockaddr *peer)
                 io->cb.on_reject(io->ctx, peer);
 }
 
+static void io_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                              const struct io_tls_refusal *r)
+{
+        struct outst_io *io = ctx;
+        io->stats.tls_refused++;
+        if (io->cb.on_tls_refused)
+                io->cb.on_tls_refused(io->ctx, peer, r);
+}
+
 /* Attach to the shared endpoint, or to one bound for this instance alone. */
 static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16_t address)
 {
@@ -129,6 +138,7 @@ static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16
                 .n_allow = n,
                 .on_conn = io_on_accept,
                 .on_reject = io_on_reject_peer,
+                .on_tls_refused = io_on_tls_refused,
                 .ctx = io,
         };
         struct outst_ep *ep = cfg->ep;
@@ -136,6 +146,7 @@ static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16
                 const struct outst_ep_cfg ecfg = {
                         .ep = cfg->listen.ep,
                         .write_high_water = cfg->listen.write_high_water,
+                        .tls = cfg->listen.tls,
                 };
                 int r = outst_ep_new(io->base, &ecfg, NULL, NULL, &ep);
                 if (r < 0)
@@ -238,6 +249,17 @@ bool outst_io_connected(const struct outst_io *io)
 struct io_runner *outst_io_runner(struct outst_io *io)
 {
         return io->run;
+}
+
+struct io_pipe *outst_io_pipe(struct outst_io *io)
+{
+        return io->connected ? io_runner_pipe(io->run) : NULL;
+}
+
+void outst_io_set_tls(struct outst_io *io, struct io_tls *t)
+{
+        if (io->own_ep)
+                outst_ep_set_tls(io->ep, t);
 }
 
 const struct outst_io_stats *outst_io_stats(struct outst_io *io)

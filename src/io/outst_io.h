@@ -47,6 +47,9 @@ struct outst_io_cb {
         void (*on_disconnect)(void *ctx, int err, const char *what);
         /* A peer outside the allow-list was refused (already closed).  Rate-limit any log. */
         void (*on_reject)(void *ctx, const struct sockaddr *peer);
+        /* A TLS handshake refused (already closed): r->text is the exact reason. */
+        void (*on_tls_refused)(void *ctx, const struct sockaddr *peer,
+                               const struct io_tls_refusal *r);
 };
 
 struct outst_ep;
@@ -65,6 +68,7 @@ struct outst_io_stats {
         uint64_t connects;
         uint64_t replaced;
         uint64_t rejected;
+        uint64_t tls_refused;           /* TLS handshakes refused (reported to this instance) */
         struct io_runner_stats run;     /* the runner's (drops: keep-alive failures) */
 };
 
@@ -91,6 +95,10 @@ struct outst *outst_io_outst(struct outst_io *io);
 /* The bound TCP port (0 for an instance on a pipe). */
 uint16_t outst_io_port(const struct outst_io *io);
 bool outst_io_connected(const struct outst_io *io);
+/* The master's connection (or the pipe) while connected, else NULL (io_tls_reverify()). */
+struct io_pipe *outst_io_pipe(struct outst_io *io);
+/* Own listener (not a shared endpoint): the TLS context of new connections. */
+void outst_io_set_tls(struct outst_io *io, struct io_tls *t);
 const struct outst_io_stats *outst_io_stats(struct outst_io *io);
 /* Its runner (for a protocol trace tap, io_runner_set_tap). */
 struct io_runner *outst_io_runner(struct outst_io *io);

@@ -45,6 +45,8 @@
 #include "io/serial_names.h"   /* enum io_parity, enum io_flow */
 
 struct event_base;
+struct io_tls;
+struct io_tls_sess;
 
 /* The most one on_data call carries (the size of the one read buffer). */
 #define IO_PIPE_READ_MAX 4096
@@ -76,6 +78,10 @@ struct io_serial_cfg {
 struct io_tcp_cfg {
         const char *host;           /* name or address */
         uint16_t port;
+        /* TLS (io/tls.h) over the connection when set (the pipe takes a reference);
+         * the pipe is up once the handshake succeeded, a refused handshake is a
+         * failed open (on_down's what: the refusal's text) */
+        struct io_tls *tls;
 };
 
 /* A pipe that opens itself and reopens after a loss (the strings are copied). */
@@ -134,6 +140,7 @@ struct io_pipe {
         bool reopens;               /* reopens after a loss (else: down for good) */
         char name[300];             /* device path, host:port or peer address */
         struct io_pipe_stats stats;
+        struct io_tls_sess *tls;    /* the TLS session while a TLS pipe is up (io/tls.h) */
 };
 
 /* Create a reopening pipe of cfg->transport (not started).  0 or -errno. */

@@ -53,10 +53,9 @@ void io_client_fail(struct io_client *c, int err, const char *what)
         }
 }
 
-void io_client_up(struct io_client *c, int fd, bool sock)
+static void client_up(struct io_client *c, int r)
 {
         struct io_pipe *p = &c->f.pipe;
-        int r = io_fdpipe_attach(&c->f, fd, sock);
         if (r < 0) {
                 io_client_fail(c, r, "open");
                 return;
@@ -68,6 +67,16 @@ void io_client_up(struct io_client *c, int fd, bool sock)
         p->stats.opens++;
         if (p->cb.on_up)
                 p->cb.on_up(p->ctx);
+}
+
+void io_client_up(struct io_client *c, int fd, bool sock)
+{
+        client_up(c, io_fdpipe_attach(&c->f, fd, sock));
+}
+
+void io_client_up_io(struct io_client *c, int fd, const struct io_fdpipe_io *io, void *ctx)
+{
+        client_up(c, io_fdpipe_attach_io(&c->f, fd, io, ctx));
 }
 
 static void client_lost(struct io_fdpipe *f, int err, const char *what)

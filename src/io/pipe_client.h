@@ -52,5 +52,7 @@ int io_client_new(size_t size, struct event_base *base, const struct io_pipe_cfg
                   const struct io_client_ops *cops, const char *where, struct io_client **ret);
 /* The backend's open finished: fd carries bytes (sock: a socket). */
 void io_client_up(struct io_client *c, int fd, bool sock);
+/* The same through a layer (TLS: io/pipe_fd.h). */
+void io_client_up_io(struct io_client *c, int fd, const struct io_fdpipe_io *io, void *ctx);
 /* The backend's open failed (err: -errno). */
 void io_client_fail(struct io_client *c, int err, const char *what);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The accepted-TCP-connection backend of io/pipe.h: up from creation, down
- * for good once closed (by the peer, an error or io_pipe_close()).
+ * for good once closed (by the peer, an error or io_pipe_close()).  A TLS
+ * connection is made once its handshake finished (io/listener.c) and
+ * carries its bytes through the TLS session.
  */
 #include "io/listener.h"
 #include "io/pipe_fd.h"
+#include "io/tls_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +25,8 @@ static void conn_shut(struct pipe_conn *c)
 {
         int fd = c->f.fd;
         io_fdpipe_detach(&c->f);
+        io_tls_sess_free(c->f.pipe.tls);        /* its close_notify before the fd closes */
+        c->f.pipe.tls = NULL;
         if (fd >= 0)
                 close(fd);
         c->f.pipe.up = false;
@@ -74,6 +79,13 @@ static const struct io_pipe_ops conn_ops = {
 int io_pipe_conn_new(struct event_base *base, int fd, const struct sockaddr *peer, size_t peer_len,
                      size_t write_high_water, struct io_pipe **ret)
 {
+        return io_pipe_conn_new_tls(base, fd, peer, peer_len, write_high_water, NULL, ret);
+}
+
+int io_pipe_conn_new_tls(struct event_base *base, int fd, const struct sockaddr *peer,
+                         size_t peer_len, size_t write_high_water, struct io_tls_sess *s,
+                         struct io_pipe **ret)
+{
         struct pipe_conn *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -85,10 +97,15 @@ int io_pipe_conn_new(struct event_base *base, int fd, const struct sockaddr *pee
         if (peer_len <= sizeof(c->peer))
                 memcpy(&c->peer, peer, peer_len);
         io_addr_format((const struct sockaddr *)&c->peer, c->f.pipe.name, sizeof(c->f.pipe.name));
-        int r = io_fdpipe_attach(&c->f, fd, true);
+        int r = s ? io_fdpipe_attach_io(&c->f, fd, &io_tls_sess_io, s)
+                  : io_fdpipe_attach(&c->f, fd, true);
         if (r < 0) {
                 free(c);
                 return r;
+        }
+        if (s) {
+                c->f.pipe.tls = s;
+                io_tls_sess_attach(s, &c->f);
         }
         c->f.pipe.up = true;
         c->f.pipe.stats.opens++;

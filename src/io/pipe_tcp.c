@@ -2,9 +2,12 @@
 /*
  * The TCP-client backend of io/pipe.h (a terminal server): the name is
  * resolved without blocking (evdns), the connect is non-blocking, the
- * socket goes to the shared reopening lifecycle (pipe_client.c).
+ * socket goes to the shared reopening lifecycle (pipe_client.c).  With
+ * TLS the connection is up once the handshake finished; a refused
+ * handshake is a failed open whose what is the refusal's text.
  */
 #include "io/pipe_client.h"
+#include "io/tls_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,7 +28,23 @@ struct pipe_tcp {
         struct evdns_getaddrinfo_request *req;  /* resolving */
         struct event *conn;             /* connecting: the socket turns writable */
         int fd;                         /* connecting or up, else -1 */
+        struct io_tls *tls;             /* a reference; NULL: plain TCP */
+        struct io_tls_sess *sess;       /* handshaking or up */
+        char why[264];                  /* "TLS: " and the last refusal (on_down's what) */
 };
+
+static void tcp_tls_done(void *arg, int err, const struct io_tls_refusal *r)
+{
+        struct pipe_tcp *t = arg;
+        if (err < 0) {
+                snprintf(t->why, sizeof(t->why), "TLS: %s", r->text);
+                io_client_fail(&t->c, err, t->why);
+                return;
+        }
+        t->c.f.pipe.tls = t->sess;
+        io_tls_sess_attach(t->sess, &t->c.f);
+        io_client_up_io(&t->c, t->fd, &io_tls_sess_io, t->sess);
+}
 
 static void tcp_on_connected(evutil_socket_t fd, short what, void *arg)
 {
@@ -41,7 +60,13 @@ static void tcp_on_connected(evutil_socket_t fd, short what, void *arg)
                 io_client_fail(&t->c, -err, "connect");
                 return;
         }
-        io_client_up(&t->c, t->fd, true);
+        if (!t->tls) {
+                io_client_up(&t->c, t->fd, true);
+                return;
+        }
+        if (io_tls_sess_new(t->tls, t->c.f.base, t->fd, false, t->c.where, tcp_tls_done, t,
+                            &t->sess) < 0)
+                io_client_fail(&t->c, -ENOMEM, "TLS");
 }
 
 static void tcp_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
@@ -109,6 +134,9 @@ static void tcp_shut(struct io_client *c)
         if (t->conn)
                 event_free(t->conn);
         t->conn = NULL;
+        io_tls_sess_free(t->sess);      /* its close_notify before the fd closes */
+        t->sess = NULL;
+        c->f.pipe.tls = NULL;
         if (t->fd >= 0)
                 close(t->fd);
         t->fd = -1;
@@ -119,6 +147,7 @@ static void tcp_release(struct io_client *c)
         struct pipe_tcp *t = (struct pipe_tcp *)c;
         if (t->dns)
                 evdns_base_free(t->dns, 0);
+        io_tls_free(t->tls);
 }
 
 static const struct io_client_ops tcp_ops = {
@@ -137,9 +166,24 @@ int io_pipe_tcp_new(struct event_base *base, const struct io_pipe_cfg *cfg, stru
                 return r;
         struct pipe_tcp *t = (struct pipe_tcp *)c;
         t->fd = -1;
+        t->tls = cfg->tcp.tls ? io_tls_ref(cfg->tcp.tls) : NULL;
         snprintf(t->port, sizeof(t->port), "%u", (unsigned)cfg->tcp.port);
         snprintf(c->f.pipe.name, sizeof(c->f.pipe.name), "%s:%u", c->where,
                  (unsigned)cfg->tcp.port);
         *ret = &c->f.pipe;
+        return 0;
+}
+
+int io_pipe_tls_set(struct io_pipe *p, struct io_tls *tls)
+{
+        struct io_client *c = (struct io_client *)p;
+        if (!tls || p->ops != &io_client_pipe_ops || c->cops != &tcp_ops)
+                return -EINVAL;
+        struct pipe_tcp *t = (struct pipe_tcp *)c;
+        if (!t->tls)
+                return -EINVAL;
+        io_tls_ref(tls);
+        io_tls_free(t->tls);
+        t->tls = tls;
         return 0;
 }

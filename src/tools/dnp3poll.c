@@ -339,11 +339,18 @@ static void on_diag(void *ctx, const struct master_diag *dg)
 static void on_up(void *ctx)
 {
         struct poll *p = ctx;
-        if (p->json)
+        const struct io_pipe *pipe = master_io_pipe(p->io);
+        if (p->json && io_pipe_is_tls(pipe))
+                printf("{\"channel\":\"up\",\"tls\":\"%s\",\"cipher\":\"%s\"}\n",
+                       io_pipe_tls_version(pipe), io_pipe_tls_cipher(pipe));
+        else if (p->json)
                 printf("{\"channel\":\"up\"}\n");
+        else if (io_pipe_is_tls(pipe))
+                fprintf(stderr, "dnp3poll: %s: connected (%s %s, peer %s)\n", io_pipe_name(pipe),
+                        io_pipe_tls_version(pipe), io_pipe_tls_cipher(pipe),
+                        io_pipe_tls_peer(pipe));
         else
-                fprintf(stderr, "dnp3poll: %s: connected\n",
-                        io_pipe_name(master_io_pipe(p->io)));
+                fprintf(stderr, "dnp3poll: %s: connected\n", io_pipe_name(pipe));
         fflush(stdout);
 }
 
@@ -403,18 +410,6 @@ static void poll_drain(struct poll *p)
 }
 
 /* ---- command line ---- */
-
-/* Seconds (decimal allowed) into milliseconds, 1 ms .. 1 day. */
-static int parse_secs(const char *s, uint64_t *ret)
-{
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || *end || end == s || !(v >= 0.001 && v <= 86400.0))
-                return -EINVAL;
-        *ret = (uint64_t)llround(v * 1000.0);
-        return 0;
-}
 
 /* A control code by name (dnp_crob_code_from_name) or number. */
 static int parse_crob_code(const char *s, uint8_t *ret)
@@ -509,7 +504,8 @@ static void usage(FILE *f)
                 "                [--time-sync lan|write]\n"
                 "                [--crob INDEX:CODE[:COUNT:ON:OFF] | --ao INDEX:VALUE[:VAR]]\n"
                 "                [--sbo | --direct | --direct-nr] [--timeout SECS]\n"
-                "                [--retries N] [--comm-fail N] [--exit-after SECS]\n");
+                "                [--retries N] [--comm-fail N] [--exit-after SECS]\n"
+                "                " TOOLOPT_TLS_USAGE);
 }
 
 enum {
@@ -523,6 +519,7 @@ struct poll_args {
         struct poll *p;
         struct master_io_cfg *cfg;
         struct master_dev_cfg *dcfg;
+        struct toolopt_tls tls;
         const char *tcp;
         uint64_t poll_ms, exit_ms;
         bool tsync, have_mode;
@@ -554,7 +551,7 @@ static int poll_option(void *ctx, int opt, char *arg)
                 p->follow = true;
                 return 0;
         case OPT_POLL_CLASS:
-                return parse_secs(arg, &a->poll_ms);
+                return toolopt_secs(arg, &a->poll_ms);
         case OPT_UNSOL:
                 a->dcfg->unsolicited = true;
                 return 0;
@@ -584,7 +581,7 @@ static int poll_option(void *ctx, int opt, char *arg)
                                               : MASTER_CMD_DIRECT_NR;
                 return r;
         case OPT_TIMEOUT:
-                return parse_secs(arg, &a->cfg->chan.response_timeout_ms);
+                return toolopt_secs(arg, &a->cfg->chan.response_timeout_ms);
         case OPT_RETRIES:
                 r = toolopt_u64(arg, 100, &u);
                 a->cfg->chan.retries = (unsigned)u;
@@ -594,7 +591,7 @@ static int poll_option(void *ctx, int opt, char *arg)
                 a->dcfg->comm_fail_after = (unsigned)u;
                 return r == 0 && u == 0 ? -EINVAL : r;
         case OPT_EXIT_AFTER:
-                return parse_secs(arg, &a->exit_ms);
+                return toolopt_secs(arg, &a->exit_ms);
         default:
                 return -ENOENT;
         }
@@ -622,6 +619,7 @@ int main(int argc, char **argv)
                 { "retries", required_argument, NULL, OPT_RETRIES },
                 { "comm-fail", required_argument, NULL, OPT_COMM_FAIL },
                 { "exit-after", required_argument, NULL, OPT_EXIT_AFTER },
+                TOOLOPT_TLS_OPTIONS,
                 TOOLOPT_HELP_OPTION,
                 { NULL, 0, NULL, 0 },
         };
@@ -643,6 +641,7 @@ int main(int argc, char **argv)
                 .opts = opts,
                 .usage = usage,
                 .serial = &cfg.pipe.serial,
+                .tls = &args.tls,
                 .opt = poll_option,
                 .ctx = &args,
         };
@@ -652,10 +651,12 @@ int main(int argc, char **argv)
         if (r != 0)
                 return r > 0 ? POLL_EXIT_OK : POLL_EXIT_USAGE;
         if (!args.tcp == !cfg.pipe.serial.device || (args.have_mode && !p.have_cmd) ||
-            dcfg.address == cfg.chan.master_address) {
+            dcfg.address == cfg.chan.master_address || (args.tls.given && !args.tcp)) {
                 usage(stderr);
                 return POLL_EXIT_USAGE;
         }
+        if (toolopt_tls_new("dnp3poll", &args.tls, &cfg.pipe.tcp.tls) < 0)
+                return POLL_EXIT_USAGE;
         p.tcp = args.tcp != NULL;
         cfg.pipe.transport = p.tcp ? IO_TRANSPORT_TCP : IO_TRANSPORT_SERIAL;
         for (unsigned i = 0; i < 3; i++)
@@ -685,6 +686,7 @@ int main(int argc, char **argv)
         };
         const struct master_io_cb iocb = { .on_up = on_up, .on_down = on_down };
         r = master_io_new(p.base, &cfg, &mcb, &iocb, &p, &p.io);
+        io_tls_free(cfg.pipe.tcp.tls);  /* the pipe holds its own reference */
         if (r == 0)
                 r = master_io_add_dev(p.io, &dcfg, &p.dev);
         if (r < 0) {

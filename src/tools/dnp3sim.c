@@ -278,7 +278,8 @@ static void usage(FILE *f)
                 "               [--stop-bits 1|2] [--flow none|rtscts|dtrdsr])\n"
                 "               [--address N] [--master-address N] [--points SPEC]\n"
                 "               [--event-depth N] [--max-fragment N] [--confirm-timeout MS]\n"
-                "               [--keepalive MS] [--unsolicited] [--script FILE]\n");
+                "               [--keepalive MS] [--unsolicited] [--script FILE]\n"
+                "               " TOOLOPT_TLS_USAGE);
 }
 
 static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])
@@ -327,6 +328,7 @@ struct sim_args {
         bool unsol;
         struct io_cidr *allow;          /* SIM_MAX_ALLOW */
         size_t n_allow;
+        struct toolopt_tls tls;
 };
 
 static int sim_option(void *ctx, int opt, char *arg)
@@ -368,6 +370,7 @@ int main(int argc, char **argv)
                 { "max-fragment", required_argument, NULL, OPT_MAXFRAG },
                 { "confirm-timeout", required_argument, NULL, OPT_CONFIRM },
                 { "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+                TOOLOPT_TLS_OPTIONS,
                 TOOLOPT_HELP_OPTION,
                 { NULL, 0, NULL, 0 },
         };
@@ -397,6 +400,7 @@ int main(int argc, char **argv)
                 .nums = nums,
                 .nnums = sizeof(nums) / sizeof(nums[0]),
                 .serial = &pipe.serial,
+                .tls = &args.tls,
                 .opt = sim_option,
                 .ctx = &args,
         };
@@ -406,10 +410,12 @@ int main(int argc, char **argv)
         r = toolopt_parse(&cmdline, argc, argv);
         if (r != 0)
                 return r > 0 ? 0 : 2;
-        if (!args.listen == !pipe.serial.device) {
+        if (!args.listen == !pipe.serial.device || (args.tls.given && !args.listen)) {
                 usage(stderr);
                 return 2;
         }
+        if (toolopt_tls_new("dnp3sim", &args.tls, &iocfg.listen.tls) < 0)
+                return 2;
         struct outst_cfg ocfg = {
                 .address = (uint16_t)address,
                 .master_address = (uint16_t)master,
@@ -463,6 +469,7 @@ int main(int argc, char **argv)
         }
         /* the database must be filled before a master can connect: create, then fill */
         r = outst_io_new(s.base, &iocfg, &ocfg, &sim_outst_cb, &sim_io_cb, &s, &s.io);
+        io_tls_free(iocfg.listen.tls);  /* the listener holds its own reference */
         if (r < 0) {
                 fprintf(stderr, "dnp3sim: %s: %s\n", s.where, strerror(-r));
                 return 1;
@@ -474,8 +481,8 @@ int main(int argc, char **argv)
         }
         if (!s.serial) {
                 s.ready = true;
-                sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u}", args.listen,
-                         outst_io_port(s.io));
+                sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u,\"tls\":%s}",
+                             args.listen, outst_io_port(s.io), iocfg.listen.tls ? "true" : "false");
         }
         fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,
                 (unsigned)master, s.where);

@@ -18,6 +18,7 @@
 #include "dnp3/ptype.h"
 #include "io/addr.h"
 #include "io/clock.h"
+#include "io/tls.h"
 #include "outstation/db.h"
 
 void sim_out_line(const char *fmt, ...)
@@ -310,6 +311,17 @@ static void sim_on_reject_peer(void *ctx, const struct sockaddr *peer)
         fprintf(stderr, "dnp3sim: refused connection from %s (not allowed)\n", buf);
         sim_out_line("{\"event\":\"reject\",\"peer\":\"%s\"}", buf);
 }
+static void sim_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                               const struct io_tls_refusal *r)
+{
+        (void)ctx;
+        char buf[64];
+        io_addr_format(peer, buf, sizeof(buf));
+        fprintf(stderr, "dnp3sim: refused TLS connection from %s: %s\n", buf, r->text);
+        sim_out_line("{\"event\":\"tls_refused\",\"peer\":\"%s\",\"why\":\"%s\"}", buf,
+                     io_tls_why_name(r->why));
+}
+
 const struct outst_callbacks sim_outst_cb = {
         .on_command = sim_on_command,
         .on_freeze = sim_on_freeze,
@@ -322,4 +334,5 @@ const struct outst_io_cb sim_io_cb = {
         .on_connect = sim_on_connect,
         .on_disconnect = sim_on_disconnect,
         .on_reject = sim_on_reject_peer,
+        .on_tls_refused = sim_on_tls_refused,
 };

@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,17 @@ int toolopt_u64(const char *s, uint64_t max, uint64_t *ret)
         if (errno || *end || v > max)
                 return -EINVAL;
         *ret = v;
+        return 0;
+}
+
+int toolopt_secs(const char *s, uint64_t *ret)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || *end || end == s || !(v >= 0.001 && v <= 86400.0))
+                return -EINVAL;
+        *ret = (uint64_t)llround(v * 1000.0);
         return 0;
 }
 
@@ -78,6 +91,75 @@ static int serial_option(int opt, const char *s, struct io_serial_cfg *c, char *
         }
 }
 
+static int tls_option(int opt, char *s, struct toolopt_tls *t)
+{
+        struct io_tls_cfg *c = &t->cfg;
+        if (opt < TOOLOPT_TLS_CERT || opt > TOOLOPT_TLS_RENEGOTIATE)
+                return -ENOENT;
+        t->given = true;
+        switch (opt) {
+        case TOOLOPT_TLS_CERT:
+                c->certificate = s;
+                return 0;
+        case TOOLOPT_TLS_KEY:
+                c->private_key = s;
+                return 0;
+        case TOOLOPT_TLS_CA:
+                c->ca = s;
+                return 0;
+        case TOOLOPT_TLS_CRL:
+                c->crl = s;
+                return 0;
+        case TOOLOPT_TLS_ALLOW:
+                if (c->n_allow == TOOLOPT_TLS_MAX_ALLOW)
+                        return -E2BIG;
+                t->allow[c->n_allow++] = s;
+                c->allow = t->allow;
+                return 0;
+        case TOOLOPT_TLS_VERSION:
+                c->exact_version = true;
+                return io_tls_version_parse(s, &c->min_version);
+        case TOOLOPT_TLS_CIPHERS:
+                c->ciphers = s;
+                return 0;
+        default:
+                return toolopt_secs(s, &c->renegotiate_ms);
+        }
+}
+
+/* The option that sets each key of the tls block. */
+static const char *const tls_field_option[IO_TLS_FIELD_MAX] = {
+        [IO_TLS_FIELD_CERTIFICATE] = "tls-cert",
+        [IO_TLS_FIELD_PRIVATE_KEY] = "tls-key",
+        [IO_TLS_FIELD_CA] = "tls-ca",
+        [IO_TLS_FIELD_CRL] = "tls-crl",
+        [IO_TLS_FIELD_ALLOW] = "tls-allow",
+        [IO_TLS_FIELD_MIN_VERSION] = "tls-version",
+        [IO_TLS_FIELD_CIPHERS] = "tls-ciphers",
+};
+
+int toolopt_tls_new(const char *prog, const struct toolopt_tls *t, struct io_tls **ret)
+{
+        const struct io_tls_cfg *c = &t->cfg;
+        *ret = NULL;
+        if (!t->given)
+                return 0;
+        if (!c->certificate || !c->private_key || !c->ca) {
+                fprintf(stderr, "%s: --tls-cert, --tls-key and --tls-ca go together\n", prog);
+                return -EINVAL;
+        }
+        struct io_tls_err e;
+        struct io_tls *tls;
+        if (io_tls_new(c, &tls, &e) < 0) {
+                fprintf(stderr, "%s: --%s: %s\n", prog, tls_field_option[e.field], e.text);
+                return -EINVAL;
+        }
+        if (io_tls_check(tls, time(NULL), &e) < 0)
+                fprintf(stderr, "%s: warning: --%s: %s\n", prog, tls_field_option[e.field], e.text);
+        *ret = tls;
+        return 0;
+}
+
 static int num_option(const struct toolopt_num *tab, size_t n, int opt, const char *s)
 {
         for (size_t i = 0; i < n; i++) {
@@ -127,6 +209,8 @@ int toolopt_parse(const struct toolopt *t, int argc, char **argv)
                         r = num_option(t->nums, t->nnums, c, optarg);
                 if (r == -ENOENT)
                         r = serial_option(c, optarg, t->serial, why, sizeof(why));
+                if (r == -ENOENT && t->tls)
+                        r = tls_option(c, optarg, t->tls);
                 if (r == -ENOENT) {     /* getopt_long() said which */
                         t->usage(stderr);
                         return -EINVAL;
