@@ -51,6 +51,7 @@ struct events {
         uint32_t seq;
         bool overflow;
         struct events_stats stats;
+        struct events_journal journal;  /* hooks NULL: none */
 };
 
 size_t events_memory(const uint32_t depth[4], uint16_t nsrc)
@@ -175,10 +176,13 @@ static void src_unlink(struct ev_class *k, uint32_t s, uint32_t pred)
         q->count--;
 }
 
-/* Take slot s out of the class (both lists, the counts) and free it. */
-static void class_remove(struct ev_class *k, uint32_t s, uint32_t src_pred)
+/* Take slot s of class c out of the class (both lists, the counts), tell the journal, free it. */
+static void class_remove(struct events *ev, unsigned c, uint32_t s, uint32_t src_pred)
 {
+        struct ev_class *k = &ev->cls[c];
         struct ev *e = &k->slot[s];
+        if (ev->journal.removed)
+                ev->journal.removed(ev->journal.ctx, e, c);
         if (e->state == EV_UNSENT)
                 k->unsent--;
         else
@@ -235,18 +239,18 @@ static uint16_t class_victim_src(const struct events *ev, const struct ev_class 
         return best;
 }
 
-int events_add(struct events *ev, const struct db_event *e, uint16_t src)
+/*
+ * Store the data of d (time, value, index, src, type, var, flags) at the
+ * back of class c (1..3) as a new unsent event, discarding one first when
+ * the class is full.  *ret_e: the stored event, NULL when the class keeps
+ * nothing.  1 if an event (or d itself) was discarded, 0.
+ */
+static int class_store(struct events *ev, unsigned c, const struct ev *d, struct ev **ret_e)
 {
-        unsigned c = e->cls;
-        if (c < 1 || c > 3)
-                return -EINVAL;
-        if (e->v.index > UINT16_MAX)
-                return -ERANGE;
         struct ev_class *k = &ev->cls[c];
         int dropped = 0;
 
-        if (src > ev->nsrc)
-                src = EVENTS_SRC_NONE;
+        *ret_e = NULL;
         if (k->cap == 0) {
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
@@ -254,22 +258,23 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
         }
         if (k->len == k->cap) {
                 uint16_t victim = class_victim_src(ev, k);
-                class_remove(k, k->src[victim].head, EV_NIL);
+                class_remove(ev, c, k->src[victim].head, EV_NIL);
                 k->discarded[victim]++;
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
                 dropped = 1;
         }
         uint32_t s = slot_alloc(k);
-        k->slot[s] = (struct ev){
-                .time = e->v.time,
-                .value = dnp_value_get((enum dnp_type)e->type, &e->v),
+        struct ev *e = &k->slot[s];
+        *e = (struct ev){
+                .time = d->time,
+                .value = d->value,
                 .seq = ev->seq++,
-                .index = (uint16_t)e->v.index,
-                .src = src,
-                .type = e->type,
-                .var = e->var,
-                .flags = e->v.flags,
+                .index = d->index,
+                .src = d->src > ev->nsrc ? EVENTS_SRC_NONE : d->src,
+                .type = d->type,
+                .var = d->var,
+                .flags = d->flags,
                 .state = EV_UNSENT,
         };
         class_append(k, s);
@@ -278,7 +283,43 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
         k->unsent++;
         ev->stats.added[c]++;
         class_water(ev, c);
+        *ret_e = e;
         return dropped;
+}
+
+int events_add(struct events *ev, const struct db_event *e, uint16_t src)
+{
+        if (e->cls < 1 || e->cls > 3)
+                return -EINVAL;
+        if (e->v.index > UINT16_MAX)
+                return -ERANGE;
+        const struct ev d = {
+                .time = e->v.time,
+                .value = dnp_value_get((enum dnp_type)e->type, &e->v),
+                .index = (uint16_t)e->v.index,
+                .src = src,
+                .type = e->type,
+                .var = e->var,
+                .flags = e->v.flags,
+        };
+        struct ev *stored;
+        int dropped = class_store(ev, e->cls, &d, &stored);
+        if (stored && ev->journal.added)
+                ev->journal.added(ev->journal.ctx, stored, e->cls);
+        return dropped;
+}
+
+int events_restore(struct events *ev, const struct ev *e, unsigned cls)
+{
+        if (cls < 1 || cls > 3)
+                return -EINVAL;
+        struct ev *stored;
+        return class_store(ev, cls, e, &stored);
+}
+
+void events_set_journal(struct events *ev, const struct events_journal *j)
+{
+        ev->journal = j ? *j : (struct events_journal){ 0 };
 }
 
 /* ---- queries ------------------------------------------------------------------ */
@@ -384,7 +425,7 @@ size_t events_confirm(struct events *ev, enum ev_state by)
                         if (e->state == by) {
                                 /* the source's head, or behind the last one kept here */
                                 uint32_t pred = k->src[src].head == s ? EV_NIL : ev->slast[src];
-                                class_remove(k, s, pred);
+                                class_remove(ev, c, s, pred);
                                 removed++;
                         } else {
                                 ev->slast[src] = s;
