@@ -128,3 +128,28 @@ uint64_t evstore_file_bytes(const struct evstore *s);
 const struct evstore_stats *evstore_stats(const struct evstore *s);
 /* A new compaction threshold (a reload changed the buffer depth). */
 void evstore_set_compact(struct evstore *s, size_t compact_adds);
+
+/* ---- an outstation's journal (evstore_outst.c) ----------------------------------- */
+
+struct outst;
+
+/* What opening an outstation's journal did. */
+struct evstore_restore {
+        struct evstore_load load;
+        size_t restored;            /* events put back into the buffers */
+        size_t unmapped;            /* dropped: the point is no longer in the outstation */
+        size_t invalid;             /* dropped: a type, variation or class it cannot take */
+        size_t overflowed;          /* restores that discarded an event (a smaller depth) */
+};
+
+/*
+ * The journal DIR/NAME.events of outstation o (compacted at compact_adds
+ * ADD records): its events are put back into o's buffers in the journal's
+ * order (outst_restore_event), a snapshot of the buffers replaces the file,
+ * and o's buffers report to it from then on.  *ret is set whenever the
+ * store exists (it may be DEGRADED: see evstore_error()); -ENOMEM, -EINVAL.
+ */
+int evstore_outst_open(const char *dir, const char *name, size_t compact_adds, struct outst *o,
+                       uint64_t wall_ms, struct evstore_restore *ret_rs, struct evstore **ret);
+/* Stop o's buffers reporting (before the store is freed or removed). */
+void evstore_outst_close(struct outst *o);

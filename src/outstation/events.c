@@ -390,6 +390,29 @@ struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned 
         return best;
 }
 
+void events_walk(const struct events *ev, void (*fn)(void *ctx, const struct ev *e, unsigned cls),
+                 void *ctx)
+{
+        uint32_t pos[4] = { EV_NIL, ev->cls[1].head, ev->cls[2].head, ev->cls[3].head };
+        for (;;) {
+                const struct ev *best = NULL;
+                unsigned best_cls = 0;
+                for (unsigned c = 1; c <= 3; c++) {
+                        if (pos[c] == EV_NIL)
+                                continue;
+                        const struct ev *e = &ev->cls[c].slot[pos[c]];
+                        if (!best || seq_before(e->seq, best->seq)) {
+                                best = e;
+                                best_cls = c;
+                        }
+                }
+                if (!best)
+                        return;
+                pos[best_cls] = best->next;
+                fn(ctx, best, best_cls);
+        }
+}
+
 static struct ev_class *class_of(struct events *ev, const struct ev *e)
 {
         for (unsigned c = 1; c <= 3; c++) {

@@ -109,6 +109,14 @@ void events_iter_init(const struct events *ev, struct events_iter *it, unsigned 
 /* Next unsent event (and its class in *ret_cls), or NULL. */
 struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned *ret_cls);
 
+/*
+ * Every stored event (unsent and selected) of every class, in insertion
+ * (seq) order, to fn with its class: what the durable journal writes when it
+ * compacts.  fn must not change the buffers.
+ */
+void events_walk(const struct events *ev, void (*fn)(void *ctx, const struct ev *e, unsigned cls),
+                 void *ctx);
+
 /* Mark an event (from the iterator) selected by a solicited/unsolicited response. */
 void events_select(struct events *ev, struct ev *e, enum ev_state by);
 /* Remove the events selected by `by` (their fragment was confirmed). Returns how many. */
