@@ -26,6 +26,8 @@ struct evstore {
         size_t compact_adds;
         void (*walk)(void *ctx, struct evstore *s);
         void *ctx;
+        void (*dirty)(void *dirty_ctx);
+        void *dirty_ctx;
         int dfd;                        /* the state directory, -1 until opened */
         int fd;                         /* the journal, open for appending; -1 */
         /* appended records not written yet */
@@ -77,6 +79,8 @@ int evstore_new(const struct evstore_cfg *cfg, struct evstore **ret)
         s->compact_adds = cfg->compact_adds;
         s->walk = cfg->walk;
         s->ctx = cfg->ctx;
+        s->dirty = cfg->dirty;
+        s->dirty_ctx = cfg->dirty_ctx;
         s->dfd = s->fd = s->sfd = -1;
         s->need_snap = true;
         s->op = "";
@@ -407,6 +411,13 @@ static int evstore_reserve(struct evstore *s, size_t n)
         return 0;
 }
 
+/* A first record buffered (or a snapshot due): tell whoever calls evstore_flush(). */
+static void evstore_became_dirty(struct evstore *s, size_t len_before)
+{
+        if (len_before == 0 && s->dirty)
+                s->dirty(s->dirty_ctx);
+}
+
 /* Whether appends are buffered now: persisting, with a file that holds the buffers. */
 static bool evstore_appending(const struct evstore *s)
 {
@@ -418,8 +429,10 @@ void evstore_added(struct evstore *s, const struct ev *e, unsigned cls)
         if (!evstore_appending(s))
                 return;
         struct wr w;
+        size_t before = s->len;
         if (evstore_reserve(s, EVJ_ADD_LEN) < 0) {
                 s->need_snap = true;    /* the next flush writes everything */
+                evstore_became_dirty(s, 0);
                 return;
         }
         wr_init(&w, s->buf + s->len, s->cap - s->len);
@@ -429,6 +442,7 @@ void evstore_added(struct evstore *s, const struct ev *e, unsigned cls)
         s->pend_adds++;
         s->rm_open = false;
         s->st.adds++;
+        evstore_became_dirty(s, before);
 }
 
 void evstore_removed(struct evstore *s, const struct ev *e, unsigned cls)
@@ -442,8 +456,10 @@ void evstore_removed(struct evstore *s, const struct ev *e, unsigned cls)
                 return;
         }
         struct wr w;
+        size_t before = s->len;
         if (evstore_reserve(s, EVJ_REMOVE_LEN) < 0) {
                 s->need_snap = true;
+                evstore_became_dirty(s, 0);
                 return;
         }
         wr_init(&w, s->buf + s->len, s->cap - s->len);
@@ -455,6 +471,7 @@ void evstore_removed(struct evstore *s, const struct ev *e, unsigned cls)
         s->rm_count = 1;
         s->len += w.len;
         s->st.removes++;
+        evstore_became_dirty(s, before);
 }
 
 bool evstore_dirty(const struct evstore *s)

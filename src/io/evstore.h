@@ -55,6 +55,9 @@ struct evstore_cfg {
         /* hand every stored event, in seq order, to evstore_snap_add(s, ...) */
         void (*walk)(void *ctx, struct evstore *s);
         void *ctx;
+        /* optional: the store got records to flush (it was clean); evstore_flush() is due */
+        void (*dirty)(void *dirty_ctx);
+        void *dirty_ctx;
 };
 
 struct evstore_stats {
@@ -146,10 +149,11 @@ struct evstore_restore {
  * The journal DIR/NAME.events of outstation o (compacted at compact_adds
  * ADD records): its events are put back into o's buffers in the journal's
  * order (outst_restore_event), a snapshot of the buffers replaces the file,
- * and o's buffers report to it from then on.  *ret is set whenever the
+ * and o's buffers report to it from then on (dirty: see evstore_cfg).  *ret is set whenever the
  * store exists (it may be DEGRADED: see evstore_error()); -ENOMEM, -EINVAL.
  */
 int evstore_outst_open(const char *dir, const char *name, size_t compact_adds, struct outst *o,
-                       uint64_t wall_ms, struct evstore_restore *ret_rs, struct evstore **ret);
+                       uint64_t wall_ms, void (*dirty)(void *ctx), void *dirty_ctx,
+                       struct evstore_restore *ret_rs, struct evstore **ret);
 /* Stop o's buffers reporting (before the store is freed or removed). */
 void evstore_outst_close(struct outst *o);

@@ -60,7 +60,8 @@ static void evstore_outst_restore_one(void *ctx, const struct evj_event *e)
 }
 
 int evstore_outst_open(const char *dir, const char *name, size_t compact_adds, struct outst *o,
-                       uint64_t wall_ms, struct evstore_restore *ret_rs, struct evstore **ret)
+                       uint64_t wall_ms, void (*dirty)(void *ctx), void *dirty_ctx,
+                       struct evstore_restore *ret_rs, struct evstore **ret)
 {
         const struct evstore_cfg cfg = {
                 .dir = dir,
@@ -68,6 +69,8 @@ int evstore_outst_open(const char *dir, const char *name, size_t compact_adds, s
                 .compact_adds = compact_adds,
                 .walk = evstore_outst_walk,
                 .ctx = o,
+                .dirty = dirty,
+                .dirty_ctx = dirty_ctx,
         };
         struct evstore *s;
         int r = evstore_new(&cfg, &s);

@@ -61,7 +61,8 @@ def run(cmd, cwd=None, env=None):
 
 
 CONF = """\
-gateway = {{ name = "daemon-test"; log_level = "{level}"; status_interval = 0.0; }};
+gateway = {{ name = "daemon-test"; log_level = "{level}"; status_interval = 0.0;
+            state_directory = "{state}"; }};
 outstations = ( {{ name = "scada"; listen = "127.0.0.1:{up}"; address = 10; master_address = 1;
                   events = {{ class1 = 100; class2 = 100; class3 = 100; }}; }} );
 channels = ( {{ name = "bay1"; tcp = {{ host = "127.0.0.1"; port = {down}; }};
@@ -73,8 +74,13 @@ points = {{
 """
 
 
+def state_dir(conf_path):
+    """Each test's event journals beside its configuration file, never in /var/lib/dnp3gw."""
+    return os.path.join(os.path.dirname(os.path.abspath(conf_path)), "state")
+
+
 def conf(path, **kw):
-    args = dict(level="info", rto=2.0, count=4)
+    args = dict(level="info", rto=2.0, count=4, state=state_dir(path))
     args.update(kw)
     with open(path, "w") as f:
         f.write(CONF.format(**args))
@@ -327,14 +333,17 @@ def case_run(a, tmp):
         d.wait_line(r"^<info> channel bay1: up; ")
         d.wait_line(r"^<info> device bay1/relay1 \(address 20\): unknown; last success never;")
 
-        # SIGHUP with a changed point map: the outstation is rebuilt, its master dropped
+        # SIGHUP with a changed point map: the outstation is rebuilt, its master dropped;
+        # its successor (same name) reads its event journal back
         with open(path, "w") as f:
             f.write(good.replace('log_level = "warning"', 'log_level = "info"')
                     .replace("count = 4;", "count = 8;"))
         d.signal(signal.SIGHUP)
         d.wait_line(r"^<info> outstation scada: stopped for the new configuration \(the point "
-                    r"map changed\); 0 buffered events discarded DNP3GW_OUTSTATION=scada "
-                    r"DNP3GW_DISCARDED=0$")
+                    r"map changed\); 0 buffered events carried over through its journal$")
+        d.wait_line(r"^<notice> outstation scada: 0 events restored from the journal "
+                    r"\S+/state/scada\.events; 0 of points no longer mapped dropped, 0 "
+                    r"discarded by a smaller buffer \(IIN2\.3\) ")
         d.wait_line(r"^<info> reload: outstations kept 0, started 1; channels kept 1, "
                     r"started 0; point map changed$")
         m.wait_closed()
@@ -363,7 +372,8 @@ def multi_conf(path, outs, down, rto):
                   'events = { class1 = %d; class2 = 10; class3 = 10; }; }'
                   % (tuple(x) + (10,))[:4] for x in outs)
     with open(path, "w") as f:
-        f.write('gateway = { name = "daemon-test"; log_level = "info"; status_interval = 0.0; };\n'
+        f.write('gateway = { name = "daemon-test"; log_level = "info"; status_interval = 0.0; '
+                'state_directory = "%s"; };\n' % state_dir(path) +
                 "outstations = ( %s );\n"
                 'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
                 'response_timeout = %.1f; devices = ( { name = "relay1"; address = 20; } ); } );\n'
@@ -419,6 +429,11 @@ def case_reload_sessions(a, tmp):
                     r"buffered events discarded DNP3GW_OUTSTATION=scada DNP3GW_DISCARDED=4$")
         d.wait_line(r"^<info> reload: outstations kept 1, started 0; channels kept 1, "
                     r"started 0$")
+        # a removed outstation's journal is removed; the kept one keeps its own
+        eq("journal of the removed outstation exists",
+           os.path.exists(os.path.join(state_dir(path), "scada.events")), False)
+        eq("journal of the kept outstation exists",
+           os.path.exists(os.path.join(state_dir(path), "scada2.events")), True)
         m1.wait_closed()
         eq("scada2 answers after scada was removed",
            m2.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
@@ -508,8 +523,8 @@ def case_reload_shared_endpoint(a, tmp):
         # scada changed: rebuilt on the same socket once the old one left its address
         multi_conf(path, [("scada", p, 10, 20), ("scada2", p, 11)], down, 2.0)
         d.signal(signal.SIGHUP)
-        d.wait_line(r"^<(info|warning)> outstation scada: stopped for the new configuration; "
-                    r"\d+ buffered events discarded ")
+        d.wait_line(r"^<info> outstation scada: stopped for the new configuration; "
+                    r"\d+ buffered events carried over through its journal$")
         d.wait_line(r"^<info> outstation scada: listening on 127\.0\.0\.1:%d \(port %d\), "
                     r"address 10, master 1; shared with 1 other outstation$" % (p, p))
         d.wait_line(r"^<info> reload: outstations kept 1, started 1; channels kept 1, "
@@ -624,7 +639,8 @@ def case_events(a, tmp):
                            "--master-address", "1", "--points", "bi=4"], tmp)
     path = os.path.join(tmp, "gw.conf")
     with open(path, "w") as f:
-        f.write('outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; '
+        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+                'outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; '
                 'events = { class1 = 5; class2 = 5; class3 = 5; }; } );\n'
                 'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
                 'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '

@@ -536,7 +536,7 @@ static void test_outst_restore_unmapped_and_depth(void **state)
         struct outst *o = new_outst(10, 10);
         struct evstore *s;
         struct evstore_restore rs;
-        assert_int_equal(evstore_outst_open(dir, "scada", 1000, o, 0, &rs, &s), 0);
+        assert_int_equal(evstore_outst_open(dir, "scada", 1000, o, 0, NULL, NULL, &rs, &s), 0);
         assert_int_equal(rs.restored, 0);
         assert_false(evstore_degraded(s));
         /* BI 2, 7, 3, 8, 4 change state, stamped by the IED */
@@ -553,7 +553,7 @@ static void test_outst_restore_unmapped_and_depth(void **state)
 
         /* now only BI 0..4 exist and class 1 holds 2 */
         o = new_outst(5, 2);
-        assert_int_equal(evstore_outst_open(dir, "scada", 1000, o, 0, &rs, &s), 0);
+        assert_int_equal(evstore_outst_open(dir, "scada", 1000, o, 0, NULL, NULL, &rs, &s), 0);
         assert_int_equal(rs.load.events, 5);
         assert_int_equal(rs.unmapped, 2);       /* BI 7 and 8 */
         assert_int_equal(rs.restored, 3);

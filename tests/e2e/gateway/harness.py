@@ -75,6 +75,14 @@ def _cfg_value(v, ind):
     raise TypeError(v)
 
 
+def with_state_dir(top, path):
+    """top with gateway.state_directory = path unless it names one (a copy)."""
+    top = dict(top)
+    top["gateway"] = dict(top.get("gateway", {}))
+    top["gateway"].setdefault("state_directory", path)
+    return top
+
+
 def config_text(top):
     """top: {"gateway": {...}, "outstations": [...], "channels": [...], "points": {...}}"""
     return "".join("%s = %s;\n" % (k, _cfg_value(v, "")) for k, v in top.items())
@@ -192,6 +200,11 @@ class Gateway(Proc):
 
     def __init__(self, h, conf, extra_env=None, args=None):
         self.conf_path = os.path.join(h.tmp, "gw-%d.conf" % len(h.procs))
+        # the event journals: this gateway's own directory unless the test names one
+        self.state_dir = os.path.join(h.tmp, "state-%d" % len(h.procs))
+        if isinstance(conf, dict):
+            conf = with_state_dir(conf, self.state_dir)
+            self.state_dir = conf["gateway"]["state_directory"]
         with open(self.conf_path, "w") as f:
             f.write(conf if isinstance(conf, str) else config_text(conf))
         self.notify_path = os.path.join(h.tmp, "notify-%d" % len(h.procs))
