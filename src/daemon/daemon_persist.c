@@ -102,8 +102,6 @@ static void dpersist_state(struct d_out *o)
         d_state_changed(o->d);
 }
 
-static void dpersist_release(struct master_chan *mc, uint64_t now) { (void)mc; (void)now; } /*TEMP*/
-
 static void dpersist_on_flush(evutil_socket_t fd, short what, void *arg)
 {
         struct daemon *d = arg;
@@ -119,7 +117,7 @@ static void dpersist_on_flush(evutil_socket_t fd, short what, void *arg)
         }
         uint64_t now = d_now(d);
         for (size_t c = 0; c < d->nchan; c++)
-                dpersist_release(d->chans[c]->mc, now);
+                master_chan_release_confirms(d->chans[c]->mc, now);
 }
 
 static void dpersist_on_retry(evutil_socket_t fd, short what, void *arg)

@@ -375,7 +375,7 @@ int dsess_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, siz
                 .on_diag = djournal_on_diag,
                 .on_task = dsess_on_task,
                 .on_apdu = djournal_on_apdu,
-                //HOLD .hold_confirm = dpersist_hold_confirm,
+                .hold_confirm = dpersist_hold_confirm,
         };
         static const struct master_io_cb cb = {
                 .on_up = dsess_chan_on_up,
