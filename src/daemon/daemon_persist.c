@@ -201,6 +201,13 @@ static void dpersist_restored(struct d_out *o, const struct evstore_restore *rs,
                 { "DNP3GW_DISCARDED", djournal_u64(n[3], sizeof(n[3]), rs->overflowed) },
                 { "DNP3GW_SET_ASIDE", ld->aside },
         };
+        if (rs->load_err < 0) {
+                log_send(LOG_ERROR_LEVEL, LOG_MSGID_EVENTS_RESTORED, fl, D_N(fl),
+                         "outstation %s: event journal %s could not be read (%s: %s); nothing "
+                         "restored", o->cfg->name, path, evstore_error_op(o->store),
+                         strerror(-rs->load_err));
+                return;
+        }
         log_send(rs->unmapped || rs->invalid || rs->overflowed ? LOG_WARNING_LEVEL
                                                                 : LOG_NOTICE_LEVEL,
                  LOG_MSGID_EVENTS_RESTORED, fl, D_N(fl),

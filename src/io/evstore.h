@@ -139,6 +139,7 @@ struct outst;
 /* What opening an outstation's journal did. */
 struct evstore_restore {
         struct evstore_load load;
+        int load_err;               /* evstore_load() failed (-errno): nothing was read */
         size_t restored;            /* events put back into the buffers */
         size_t unmapped;            /* dropped: the point is no longer in the outstation */
         size_t invalid;             /* dropped: a type, variation or class it cannot take */

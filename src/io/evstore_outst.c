@@ -78,7 +78,8 @@ int evstore_outst_open(const char *dir, const char *name, size_t compact_adds, s
                 return r;
         *ret_rs = (struct evstore_restore){ 0 };
         struct evstore_outst_ctx c = { .o = o, .rs = ret_rs };
-        if (evstore_load(s, wall_ms, evstore_outst_restore_one, &c, &ret_rs->load) == 0)
+        ret_rs->load_err = evstore_load(s, wall_ms, evstore_outst_restore_one, &c, &ret_rs->load);
+        if (ret_rs->load_err == 0)
                 (void)evstore_retry(s);         /* the snapshot of what is back */
         const struct events_journal j = {
                 .added = evstore_outst_added,

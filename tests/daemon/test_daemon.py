@@ -671,6 +671,76 @@ def case_events(a, tmp):
             sim.stop()
 
 
+JOURNAL_HEADER, JOURNAL_ADD = 16, 31     # bytes (src/outstation/evjournal.h)
+
+
+def wait_size(path, n, what):
+    end = time.monotonic() + DEADLINE
+    while not (os.path.exists(path) and os.path.getsize(path) == n):
+        if time.monotonic() > end:
+            raise Fail("%s: %s is %s bytes, expected %d" % (
+                what, path, os.path.getsize(path) if os.path.exists(path) else "no file", n))
+        time.sleep(0.05)
+
+
+def case_persist(a, tmp):
+    """No master connected: three changes of the IED are journaled (synced before the
+    IED's response is confirmed); dnp3gwd is killed (SIGKILL) and started again: one record
+    says 3 events were restored, before READY; a torn tail appended to the journal is set
+    aside by the next start, which restores the same 3."""
+    port = dnp3.free_port()
+    sim = dnp3.Sim(a.sim, ["--listen", "127.0.0.1:%d" % port, "--address", "20",
+                           "--master-address", "1", "--points", "bi=4"], tmp)
+    path = os.path.join(tmp, "gw.conf")
+    with open(path, "w") as f:
+        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+                'outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; } );\n'
+                'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
+                'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
+                '} ); } );\n'
+                'points = { binary_inputs = ( { index = 0; count = 4; device = "bay1/relay1"; '
+                'class = 1; } ); };\n' % (dnp3.free_port(), port))
+    journal = os.path.join(state_dir(path), "scada.events")
+    restored = (r"^<notice> outstation scada: 3 events restored from the journal %s; 0 of "
+                r"points no longer mapped dropped, 0 discarded by a smaller buffer \(IIN2\.3\) "
+                r"DNP3GW_OUTSTATION=scada DNP3GW_JOURNAL=%s DNP3GW_RESTORED=3 DNP3GW_UNMAPPED=0 "
+                r"DNP3GW_DISCARDED=0 DNP3GW_SET_ASIDE=%s$")
+    d = Daemon(a.daemon, path, clean_env())
+    try:
+        d.wait_line(r"^<notice> outstation scada: 0 events restored from the journal ")
+        d.wait_line(r"^<notice> device bay1/relay1 \(address 20\) is online ")
+        wait_size(journal, JOURNAL_HEADER, "a new journal: its header")
+        for cmd in ("bi 2 1", "bi 2 0", "bi 3 1"):
+            sim.send(cmd)
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "three events journaled")
+        d.kill()
+
+        d = Daemon(a.daemon, path, clean_env())
+        d.wait_line(restored % (re.escape(journal), re.escape(journal), ""))
+        d.wait_line(r"^<notice> ready: ")       # restored before the loop ran
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "the snapshot of the three")
+        d.kill()
+
+        with open(journal, "ab") as f:
+            f.write(b"\x01\x07\x00\x00")    # a record cut short by a power cut
+        d = Daemon(a.daemon, path, clean_env())
+        ln = d.wait_line(r"^<warning> outstation scada: event journal %s damaged: incomplete "
+                         r"record at the end \(a write cut short\) after 3 good records; "
+                         r"replay ends there, 4 bytes set aside as (\S+) " % re.escape(journal))
+        aside = re.search(r"set aside as (\S+) ", ln).group(1)
+        eq("set-aside name", re.fullmatch(re.escape(journal) + r"\.corrupt-\d{8}T\d{6}Z", aside)
+           is not None, True)
+        with open(aside, "rb") as f:
+            eq("set-aside bytes", f.read(), b"\x01\x07\x00\x00")
+        d.wait_line(restored % (re.escape(journal), re.escape(journal), re.escape(aside)))
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "the snapshot, without the tail")
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        if sim.proc.poll() is None:
+            sim.stop()
+
+
 STORM = 2000            # connections
 STORM_S = 20.0          # spread over this long
 CONN_BURST = 5          # connections a minute per peer logged in full (DJOURNAL_CONN_BURST)
@@ -766,6 +836,7 @@ CASES = {
     "reload-shared-endpoint": case_reload_shared_endpoint,
     "device": case_device,
     "events": case_events,
+    "persist": case_persist,
     "diag": case_diag,
     "connect-storm": case_connect_storm,
     "unit-security": case_unit_security,
