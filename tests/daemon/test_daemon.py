@@ -741,6 +741,71 @@ def case_persist(a, tmp):
             sim.stop()
 
 
+def persist_conf(path, persist, up, down):
+    """Outstations a and b (persist[0], persist[1]) on one endpoint, one TCP device."""
+    o = ", ".join('{ name = "%s"; listen = "127.0.0.1:%d"; address = %d; '
+                  'events = { class1 = 10; class2 = 10; class3 = 10; persist = %s; }; }'
+                  % (n, up, 10 + k, "true" if p else "false")
+                  for k, (n, p) in enumerate(zip("ab", persist)))
+    with open(path, "w") as f:
+        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+                "outstations = ( %s );\n" % o +
+                'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
+                'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
+                '} ); } );\n'
+                'points = { binary_inputs = ( { index = 0; count = 4; device = "bay1/relay1"; '
+                'class = 1; } ); };\n' % down)
+
+
+def case_persist_reload(a, tmp):
+    """SIGHUP toggles events.persist of outstation a only: off removes a's journal (b's
+    stays, every record of it), on writes a's journal anew with the events a buffers now;
+    the outstations are kept (no restore record, no rebuild)."""
+    port = dnp3.free_port()
+    sim = dnp3.Sim(a.sim, ["--listen", "127.0.0.1:%d" % port, "--address", "20",
+                           "--master-address", "1", "--points", "bi=4"], tmp)
+    path = os.path.join(tmp, "gw.conf")
+    up = dnp3.free_port()
+    persist_conf(path, (True, True), up, port)
+    ja, jb = (os.path.join(state_dir(path), n + ".events") for n in "ab")
+    d = Daemon(a.daemon, path, clean_env())
+    try:
+        d.wait_line(r"^<notice> device bay1/relay1 \(address 20\) is online ")
+        sim.send("bi 1 1")
+        # each outstation buffers the event (no master): one ADD in each journal
+        wait_size(ja, JOURNAL_HEADER + JOURNAL_ADD, "a: one event")
+        wait_size(jb, JOURNAL_HEADER + JOURNAL_ADD, "b: one event")
+        with open(jb, "rb") as f:
+            b_before = f.read()
+
+        persist_conf(path, (False, True), up, port)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> outstation a: events\.persist turned off: journal %s removed$"
+                    % re.escape(ja))
+        d.wait_line(r"^<info> reload: outstations kept 2, started 0; channels kept 1, "
+                    r"started 0$")
+        eq("a's journal after persist = false", os.path.exists(ja), False)
+        with open(jb, "rb") as f:
+            eq("b's journal after a's persist = false", f.read(), b_before)
+        sim.send("bi 1 0")      # a keeps it in memory; b journals it
+        wait_size(jb, JOURNAL_HEADER + 2 * JOURNAL_ADD, "b: two events")
+        eq("a's journal while persist = false", os.path.exists(ja), False)
+
+        persist_conf(path, (True, True), up, port)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> outstation a: events\.persist turned on$")
+        d.wait_line(r"^<info> reload: outstations kept 2, started 0; channels kept 1, "
+                    r"started 0$")
+        # a snapshot of what a buffers: both events, the one from while it was off too
+        wait_size(ja, JOURNAL_HEADER + 2 * JOURNAL_ADD, "a: a snapshot of its two events")
+        eq("restore records", len([ln for ln in d.lines if ln and "restored from" in ln]), 2)
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        if sim.proc.poll() is None:
+            sim.stop()
+
+
 STORM = 2000            # connections
 STORM_S = 20.0          # spread over this long
 CONN_BURST = 5          # connections a minute per peer logged in full (DJOURNAL_CONN_BURST)
@@ -837,6 +902,7 @@ CASES = {
     "device": case_device,
     "events": case_events,
     "persist": case_persist,
+    "persist-reload": case_persist_reload,
     "diag": case_diag,
     "connect-storm": case_connect_storm,
     "unit-security": case_unit_security,
