@@ -357,9 +357,12 @@ int evstore_load(struct evstore *s, uint64_t wall_ms,
         size_t n = 0;
         r = evstore_read_file(fd, &buf, &n);
         close(fd);
+        if (r == -ENOMEM) {
+                /* not read, so never written over: a retry sets it aside first */
+                s->aside_pending = true;
+                return evstore_fail(s, "read", r);
+        }
         if (r < 0) {
-                if (r == -ENOMEM)
-                        return evstore_fail(s, "read", r);
                 ld->err = r;
                 goto aside_whole;
         }
@@ -368,6 +371,7 @@ int evstore_load(struct evstore *s, uint64_t wall_ms,
         r = evstore_replay(buf, n, ld, fn, ctx, &good, &nadd);
         if (r < 0) {
                 free(buf);
+                s->aside_pending = true;
                 return evstore_fail(s, "read", r);
         }
         s->file_adds = nadd;
