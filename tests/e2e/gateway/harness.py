@@ -196,9 +196,10 @@ class Proc(dnp3.LineReader):
 
 
 class Gateway(Proc):
-    """dnp3gwd -c FILE, with NOTIFY_SOCKET pointing at our datagram socket."""
+    """dnp3gwd -c FILE, with NOTIFY_SOCKET pointing at our datagram socket (wrap: a
+    command line to run it under, e.g. strace)."""
 
-    def __init__(self, h, conf, extra_env=None, args=None):
+    def __init__(self, h, conf, extra_env=None, args=None, wrap=None):
         self.conf_path = os.path.join(h.tmp, "gw-%d.conf" % len(h.procs))
         # the event journals: this gateway's own directory unless the test names one
         self.state_dir = os.path.join(h.tmp, "state-%d" % len(h.procs))
@@ -220,8 +221,8 @@ class Gateway(Proc):
         self.control = os.path.join(self.run_dir, "control")
         env.pop("JOURNAL_STREAM", None)  # log to stderr, where we can read it
         env.update(extra_env or {})
-        super().__init__(h, "dnp3gwd", [h.gwd, "-c", self.conf_path] + (args or ["-l", "debug"]),
-                         env=env, json_lines=False, stdout_file=True)
+        super().__init__(h, "dnp3gwd", (wrap or []) + [h.gwd, "-c", self.conf_path] +
+                         (args or ["-l", "debug"]), env=env, json_lines=False, stdout_file=True)
 
     def wait_notify(self, key, timeout=DEADLINE):
         """The first sd_notify datagram with KEY=... (its value)."""

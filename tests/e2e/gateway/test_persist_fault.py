@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Fault test: the event journal's disk fills up, then has room again.
+"""The event journal: its disk fills up, then has room again; the CONFIRM barrier.
 
 The real dnp3gwd with its state_directory on a small tmpfs of its own (mounted
 by the test: it runs as root, as CI does; without the right to mount it says
@@ -17,6 +17,9 @@ SCADA master reading class 1 events.  Asserted, in order:
      "persisting again" by itself (once), STATUS= no longer says DEGRADED,
      and a new unread event is in the journal file again.
 
+Also, under strace (when installed): every CONFIRM dnp3gwd writes to the IED for a
+response carrying events comes after an fdatasync() that follows the read() of it.
+
 Usage: test_persist_fault.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                              --shim libptyshim.so [TEST...]
 """
@@ -24,6 +27,7 @@ Usage: test_persist_fault.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec d
 import errno
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -214,7 +218,97 @@ def t_full_disk(h):
                        stderr=subprocess.DEVNULL)
 
 
-TESTS = [t_full_disk]
+SYSCALL_RX = re.compile(r'^\d+\s+(read|write|sendto|recvfrom)\((\d+), "((?:\\x[0-9a-f]{2})*)"'
+                        r'.*\) = (-?\d+)')
+FDATASYNC_RX = re.compile(r"^\d+\s+fdatasync\((\d+)\)\s+= 0")
+
+
+def link_user_data(b):
+    """The user data of each link frame in b (CRCs dropped, not checked)."""
+    out, i = [], 0
+    while i + 10 <= len(b):
+        if b[i] != 0x05 or b[i + 1] != 0x64:
+            i += 1
+            continue
+        n = b[i + 2] - 5
+        data, j = b"", i + 10
+        while n > 0 and j < len(b):
+            k = min(n, 16)
+            data += b[j:j + k]
+            j += k + 2
+            n -= k
+        out.append(data)
+        i = j
+    return out
+
+
+def t_confirm_after_sync(h):
+    """dnp3gwd under strace: every CONFIRM it writes to the IED for a response carrying
+    events comes after an fdatasync() of the journal that follows the read() that brought
+    the response (the CONFIRM barrier with group commit, seen from the system calls)."""
+    if subprocess.run(["strace", "-V"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        print("SKIP t_confirm_after_sync: no strace")
+        return
+    ied = h.sim(["--address", str(IED), "--master-address", str(SCADA), "--points", "bi=4"])
+    up = h.port()
+    trace = os.path.join(h.tmp, "strace.txt")
+    conf = {"gateway": {"name": "persist-sync", "log_level": "info", "status_interval": 0.0},
+            "outstations": [{"name": "scada", "listen": "127.0.0.1:%d" % up, "address": OUT,
+                             "master_address": SCADA, "allow": []}],
+            "channels": [{"name": "bay1", "master_address": SCADA, "response_timeout": 1.0,
+                          "tcp": {"host": "127.0.0.1", "port": ied.port},
+                          "devices": [{"name": "relay1", "address": IED,
+                                       "class_polls": [0.2, 0.0, 0.0]}]}],
+            "points": {"binary_inputs": [{"index": 0, "count": 4, "device": "bay1/relay1",
+                                          "source_index": 0, "class": 1}]}}
+    gw = harness.Gateway(h, conf, args=["-l", "info"],
+                         wrap=["strace", "-f", "-qq", "-xx", "-s", "4096", "-o", trace,
+                               "-e", "trace=read,write,sendto,recvfrom,fdatasync",
+                               "-e", "signal=none"])
+    gw.wait_notify("READY")
+    gw.wait_log(r"device bay1/relay1 \(address %d\) is online" % IED)
+    journal = os.path.join(gw.state_dir, "scada.events")
+    for k in range(5):
+        ied.send("bi %d 1" % (k % 4) if k < 4 else "bi 0 0")
+        wait_journal(journal, (1, k % 4, 1.0 if k < 4 else 0.0), "change %d" % k)
+    # stop dnp3gwd itself (strace's child), by PID; strace ends with it
+    with open("/proc/%d/task/%d/children" % (gw.pid, gw.pid)) as f:
+        child = int(f.read().split()[0])
+    os.kill(child, signal.SIGTERM)
+    gw.proc.wait(timeout=dnp3.DEADLINE)
+    # per fd: the last read of a response with events; syncs since then
+    pending, checked = {}, 0
+    with open(trace) as f:
+        for ln in f:
+            m = FDATASYNC_RX.match(ln)
+            if m:
+                for fd in pending:
+                    pending[fd] = True
+                continue
+            m = SYSCALL_RX.match(ln)
+            if not m or int(m.group(4)) <= 0:
+                continue
+            call, fd = m.group(1), int(m.group(2))
+            b = bytes.fromhex(m.group(3).replace("\\x", ""))[:int(m.group(4))]
+            for ud in link_user_data(b):
+                if len(ud) < 3:
+                    continue
+                func = ud[2]
+                if call in ("read", "recvfrom") and func == dnp3.RESPONSE and \
+                        len(ud) >= 6 and ud[5] == 2 and ud[1] & 0x20:
+                    pending[fd] = False         # binary input events, CON asked
+                elif call in ("write", "sendto") and func == 0 and fd in pending:
+                    if not pending.pop(fd):
+                        raise Fail("CONFIRM written on fd %d before the journal's "
+                                   "fdatasync: %s" % (fd, ln.strip()))
+                    checked += 1
+    print("     %d CONFIRMs of event responses, each after an fdatasync" % checked)
+    if checked < 1:
+        raise Fail("no CONFIRM of a response with events in the trace %s" % trace)
+
+
+TESTS = [t_full_disk, t_confirm_after_sync]
 
 
 if __name__ == "__main__":
