@@ -176,12 +176,15 @@ static void src_unlink(struct ev_class *k, uint32_t s, uint32_t pred)
         q->count--;
 }
 
-/* Take slot s of class c out of the class (both lists, the counts), tell the journal, free it. */
-static void class_remove(struct events *ev, unsigned c, uint32_t s, uint32_t src_pred)
+/*
+ * Take slot s of class c out of the class (both lists, the counts), tell the
+ * journal (tell), free it.
+ */
+static void class_remove(struct events *ev, unsigned c, uint32_t s, uint32_t src_pred, bool tell)
 {
         struct ev_class *k = &ev->cls[c];
         struct ev *e = &k->slot[s];
-        if (ev->journal.removed)
+        if (tell && ev->journal.removed)
                 ev->journal.removed(ev->journal.ctx, e, c);
         if (e->state == EV_UNSENT)
                 k->unsent--;
@@ -242,15 +245,14 @@ static uint16_t class_victim_src(const struct events *ev, const struct ev_class 
 /*
  * Store the data of d (time, value, index, src, type, var, flags) at the
  * back of class c (1..3) as a new unsent event, discarding one first when
- * the class is full.  *ret_e: the stored event, NULL when the class keeps
- * nothing.  1 if an event (or d itself) was discarded, 0.
+ * the class is full; the journal is told (tell) of the discard and the
+ * addition.  1 if an event (or d itself) was discarded, 0.
  */
-static int class_store(struct events *ev, unsigned c, const struct ev *d, struct ev **ret_e)
+static int class_store(struct events *ev, unsigned c, const struct ev *d, bool tell)
 {
         struct ev_class *k = &ev->cls[c];
         int dropped = 0;
 
-        *ret_e = NULL;
         if (k->cap == 0) {
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
@@ -258,7 +260,7 @@ static int class_store(struct events *ev, unsigned c, const struct ev *d, struct
         }
         if (k->len == k->cap) {
                 uint16_t victim = class_victim_src(ev, k);
-                class_remove(ev, c, k->src[victim].head, EV_NIL);
+                class_remove(ev, c, k->src[victim].head, EV_NIL, tell);
                 k->discarded[victim]++;
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
@@ -283,7 +285,8 @@ static int class_store(struct events *ev, unsigned c, const struct ev *d, struct
         k->unsent++;
         ev->stats.added[c]++;
         class_water(ev, c);
-        *ret_e = e;
+        if (tell && ev->journal.added)
+                ev->journal.added(ev->journal.ctx, e, c);
         return dropped;
 }
 
@@ -302,19 +305,14 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
                 .var = e->var,
                 .flags = e->v.flags,
         };
-        struct ev *stored;
-        int dropped = class_store(ev, e->cls, &d, &stored);
-        if (stored && ev->journal.added)
-                ev->journal.added(ev->journal.ctx, stored, e->cls);
-        return dropped;
+        return class_store(ev, e->cls, &d, true);
 }
 
 int events_restore(struct events *ev, const struct ev *e, unsigned cls)
 {
         if (cls < 1 || cls > 3)
                 return -EINVAL;
-        struct ev *stored;
-        return class_store(ev, cls, e, &stored);
+        return class_store(ev, cls, e, false);
 }
 
 void events_set_journal(struct events *ev, const struct events_journal *j)
@@ -448,7 +446,7 @@ size_t events_confirm(struct events *ev, enum ev_state by)
                         if (e->state == by) {
                                 /* the source's head, or behind the last one kept here */
                                 uint32_t pred = k->src[src].head == s ? EV_NIL : ev->slast[src];
-                                class_remove(ev, c, s, pred);
+                                class_remove(ev, c, s, pred, true);
                                 removed++;
                         } else {
                                 ev->slast[src] = s;

@@ -145,9 +145,9 @@ void events_set_journal(struct events *ev, const struct events_journal *j);
  * Put a saved event back at the back of class cls: e's time, value, index,
  * src, type, var and flags are taken (a src above nsrc counts as
  * EVENTS_SRC_NONE), a new seq is given.  Overflow as events_add (1: an
- * event was discarded, e itself in a class of depth 0, the journal's
- * removed hook is called for a stored one); the journal's added hook is
- * not called.  -EINVAL: bad class.
+ * event was discarded, e itself in a class of depth 0).  The journal is
+ * told of nothing (neither the addition nor a discard: it snapshots the
+ * buffers after restoring).  -EINVAL: bad class.
  */
 int events_restore(struct events *ev, const struct ev *e, unsigned cls);
 

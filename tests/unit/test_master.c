@@ -163,13 +163,19 @@ static size_t frag(uint8_t *buf, bool fir, bool fin, bool con, uint32_t idx, dou
         return apdu_wr_len(&a);
 }
 
+/* Device 10 started and idle, answering 50 ms after a request. */
+static struct sim_dev *one_dev_slow(void)
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        one_dev_started(&cfg, 1);
+        S.dev[0].latency = 50;
+        return &S.dev[0];
+}
+
 static void test_multi_fragment_confirm(void **state)
 {
         (void)state;
-        struct master_dev_cfg cfg = sim_dev_cfg(10);
-        one_dev_started(&cfg, 1);
-        struct sim_dev *d = &S.dev[0];
-        d->latency = 50;
+        struct sim_dev *d = one_dev_slow();
         d->script_len[0] = frag(d->script[0], true, false, true, 0, 1);
         d->script_len[1] = frag(d->script[1], false, false, true, 1, 2);
         d->script_len[2] = frag(d->script[2], false, true, true, 2, 3);
@@ -1449,10 +1455,7 @@ static void test_confirm_only_after_sync_unsol(void **state)
 static void test_confirm_only_after_sync_fragments(void **state)
 {
         (void)state;
-        struct master_dev_cfg cfg = sim_dev_cfg(10);
-        one_dev_started(&cfg, 1);
-        struct sim_dev *d = &S.dev[0];
-        d->latency = 50;
+        struct sim_dev *d = one_dev_slow();
         d->script_len[0] = frag(d->script[0], true, false, true, 0, 1);
         d->nscript = 1;
         S.barrier = true;
