@@ -693,7 +693,7 @@ def case_persist(a, tmp):
                            "--master-address", "1", "--points", "bi=4"], tmp)
     path = os.path.join(tmp, "gw.conf")
     with open(path, "w") as f:
-        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+        f.write('gateway = { log_level = "debug"; state_directory = "%s"; };\n' % state_dir(path) +
                 'outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; } );\n'
                 'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
                 'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
@@ -713,6 +713,12 @@ def case_persist(a, tmp):
         for cmd in ("bi 2 1", "bi 2 0", "bi 3 1"):
             sim.send(cmd)
         wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "three events journaled")
+        # the IED's CONFIRM follows the sync: two polls later it went out for certain (a
+        # kill before it would only make the IED send the events again, which is allowed)
+        with d.cond:
+            d.pos = len(d.lines)
+        for _ in range(2):
+            d.wait_line(r"^<debug> bay1/relay1: class1_poll done$")
         d.kill()
 
         d = Daemon(a.daemon, path, clean_env())
