@@ -60,6 +60,11 @@ bool dpersist_any_degraded(const struct daemon *d)
         return false;
 }
 
+bool dpersist_persisting(const struct d_out *o)
+{
+        return o->store && !evstore_degraded(o->store);
+}
+
 static void dpersist_arm_retry(struct daemon *d)
 {
         if (!d->persist_retry || evtimer_pending(d->persist_retry, NULL))

@@ -290,6 +290,8 @@ void dpersist_free(struct d_out *o);
 /* The master channels' CONFIRM barrier (ctx: the d_chan). */
 bool dpersist_hold_confirm(void *ctx);
 bool dpersist_any_degraded(const struct daemon *d);
+/* o's events are journaled now (events.persist on and the journal not degraded). */
+bool dpersist_persisting(const struct d_out *o);
 
 /* ---- daemon_journal.c ---- */
 
