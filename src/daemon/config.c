@@ -33,7 +33,8 @@ int gw_log_level_from_name(const char *s, enum gw_log_level *ret)
 /* ------------------------------------------------------------------------ */
 /* gateway                                                                  */
 
-static const char *const gateway_keys[] = { "name", "log_level", "status_interval" };
+static const char *const gateway_keys[] = { "name", "log_level", "status_interval",
+                                            "state_directory" };
 
 static void parse_gateway(struct ld *ld, const config_setting_t *root)
 {
@@ -42,6 +43,7 @@ static void parse_gateway(struct ld *ld, const config_setting_t *root)
                 .name = "dnp3gw",
                 .log_level = GW_LOG_INFO,
                 .status_interval_ms = 300000,
+                .state_directory = GW_STATE_DEFAULT_DIR,
         };
         const config_setting_t *g = config_setting_get_member(root, "gateway");
         if (!g || !cfg_want_group(ld, g))
@@ -54,6 +56,17 @@ static void parse_gateway(struct ld *ld, const config_setting_t *root)
                          &lvl) > 0)
                 gw->log_level = (enum gw_log_level)lvl;
         cfg_get_time(ld, g, "status_interval", false, &gw->status_interval_ms);
+        const config_setting_t *ds;
+        const char *dir;
+        if (cfg_get_string(ld, g, "state_directory", &ds, &dir) > 0) {
+                if (dir[0] != '/')
+                        cfg_err(ld, ds, "must be an absolute path (got \"%s\")", dir);
+                else if (strlen(dir) >= sizeof(gw->state_directory))
+                        cfg_err(ld, ds, "longer than %zu characters",
+                                sizeof(gw->state_directory) - 1);
+                else
+                        snprintf(gw->state_directory, sizeof(gw->state_directory), "%s", dir);
+        }
 }
 
 /* ------------------------------------------------------------------------ */

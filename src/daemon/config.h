@@ -28,6 +28,11 @@
 #ifndef GW_CONFIG_DEFAULT_PATH
 #define GW_CONFIG_DEFAULT_PATH "/etc/dnp3gw/dnp3gw.conf"
 #endif
+/* The build sets it from localstatedir (src/daemon/meson.build). */
+#ifndef GW_STATE_DEFAULT_DIR
+#define GW_STATE_DEFAULT_DIR "/var/lib/dnp3gw"
+#endif
+#define GW_STATE_DIR_MAX 256    /* gateway.state_directory: an absolute path, shorter than this */
 #define GW_NAME_MAX 64          /* names: 1..63 of [A-Za-z0-9_.-] */
 #define GW_POINT_NAME_MAX 64    /* point names (`names`): 1..63 bytes, no control characters */
 #define GW_ADDRESS_MAX 65519    /* highest DNP3 unicast link address */
@@ -93,6 +98,7 @@ struct gw_gateway {
         char name[GW_NAME_MAX];
         enum gw_log_level log_level;
         uint64_t status_interval_ms;    /* 0 = no periodic status summary */
+        char state_directory[GW_STATE_DIR_MAX]; /* the outstations' event journals */
 };
 
 struct gw_unsol {
@@ -120,6 +126,7 @@ struct gw_outstation {
         struct gw_unsol unsol;
         uint32_t event_depth[4];        /* [1..3] = events.class1..class3; [0] unused */
         size_t event_memory;            /* bytes the three buffers take */
+        bool persist;                   /* events.persist: journal events until confirmed */
         int line;
 };
 

@@ -35,7 +35,7 @@ static const struct cfg_entry_kind outstation_kind = {
 static const char *const unsol_keys[] = {
         "enabled", "classes", "retries", "hold_time", "hold_count", "max_events",
 };
-static const char *const events_keys[] = { "class1", "class2", "class3" };
+static const char *const events_keys[] = { "class1", "class2", "class3", "persist" };
 
 static void parse_unsol(struct ld *ld, const config_setting_t *g, struct gw_unsol *u)
 {
@@ -84,6 +84,7 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                 .unsol = { .enabled = true, .classes = 0xe, .retries = -1, .hold_time_ms = 0,
                            .hold_count = 1, .max_events = 0 },
                 .event_depth = { 0, 1000, 1000, 1000 },
+                .persist = true,
         };
         if (!cfg_entry_begin(ld, s, &outstation_kind, cfg->outstations, i))
                 return;
@@ -169,6 +170,7 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                 for (unsigned c = 1; c <= 3; c++)
                         cfg_get_u32(ld, es, events_keys[c - 1], 1, GW_EVENT_DEPTH_MAX,
                                     &o->event_depth[c]);
+                cfg_get_bool(ld, es, "persist", &o->persist);
         }
         o->event_memory = ((size_t)o->event_depth[1] + o->event_depth[2] + o->event_depth[3]) *
                           GW_CONFIG_EVENT_BYTES;

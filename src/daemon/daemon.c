@@ -133,6 +133,7 @@ void daemon_free(struct daemon *d)
                 dsess_gw_free_now(dg);
         }
         dsess_gw_free_now(d->gw);
+        dpersist_fini(d);
         for (int i = 0; i < 4; i++)
                 if (d->sig[i])
                         event_free(d->sig[i]);
@@ -166,7 +167,8 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
         d->status_later = evtimer_new(base, d_on_deferred, d);
         d->status = event_new(base, -1, EV_PERSIST, d_on_status, d);
         d->watchdog = event_new(base, -1, EV_PERSIST, d_on_watchdog, d);
-        if (!d->path || !d->deferred || !d->status_later || !d->status || !d->watchdog) {
+        if (!d->path || !d->deferred || !d->status_later || !d->status || !d->watchdog ||
+            dpersist_init(d) < 0) {
                 gw_config_free(cfg);
                 goto fail;
         }

@@ -131,9 +131,10 @@ static void dctl_json_outstation(struct daemon *d, size_t i, struct evbuffer *b)
                             ",\"unsolicited\":%" PRIu64 ",\"events_confirmed\":%" PRIu64
                             ",\"overflow_discarded\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]"
                             ",\"events_discarded\":%" PRIu64 ",\"disconnects\":%" PRIu64
-                            ",\"persisted\":false}\n", os->requests, os->responses,
+                            ",\"persisted\":%s}\n", os->requests, os->responses,
                             os->unsolicited, confirmed, es->discarded[1], es->discarded[2],
-                            es->discarded[3], discarded, o->disconnects);
+                            es->discarded[3], discarded, o->disconnects,
+                            dpersist_persisting(o) ? "true" : "false");
 }
 
 static void dctl_json_channel(const struct d_chan *ch, struct evbuffer *b)

@@ -19,6 +19,8 @@
  *   daemon_ctl_json.c what the control socket answers: status and points
  *                     as JSON objects, one per line
  *   daemon_profile.c  --device-profile: the IEEE 1815 device profile XML
+ *   daemon_persist.c  the outstations' event journals: restore, the CONFIRM
+ *                     barrier, group commit, degraded and resumed
  */
 #pragma once
 
@@ -46,6 +48,7 @@
 #define D_CMD_MARGIN_MS 1000u
 
 struct daemon;
+struct evstore;
 
 /* One upstream endpoint (listening socket), shared by the outstations on it. */
 struct d_ep {
@@ -78,6 +81,9 @@ struct d_out {
         struct log_rltab conn;          /* connection notices, per peer */
         struct io_deadline conn_timer;  /* their summaries (monotonic ms) */
         bool conn_logged;               /* this connection's connect notice went out */
+        struct evstore *store;          /* its event journal; NULL: not persisted */
+        bool journal_seen;              /* dpersist_apply() has opened (or skipped) it */
+        bool journal_degraded;          /* as last recorded in the journal */
 };
 
 struct d_chan;
@@ -138,6 +144,9 @@ struct daemon {
         struct event *status;           /* the status report timer */
         struct event *deferred;         /* d_defer_status(): later in the same loop pass */
         struct event *status_later;     /* a STATUS= held back by the once-a-second limit */
+        struct event *persist_flush;    /* the journals' group commit, later in the pass */
+        struct event *persist_retry;    /* degraded journals try again */
+        bool persist_pending;
         uint64_t watchdog_usec;
         uint64_t events_base;           /* events forwarded by retired cores */
         uint64_t status_next_ms;        /* monotonic: no STATUS= before then */
@@ -265,6 +274,24 @@ int dctl_points_parse(struct daemon *d, char **words, size_t n, struct dctl_poin
                       char *why, size_t whylen);
 /* More point objects onto b until it holds `upto` bytes; true when the listing is done. */
 bool dctl_json_points(struct daemon *d, struct dctl_points *p, struct evbuffer *b, size_t upto);
+
+/* ---- daemon_persist.c ---- */
+
+int dpersist_init(struct daemon *d);
+void dpersist_fini(struct daemon *d);
+/* Open, close or keep each outstation's journal as the configuration d->cfg says. */
+void dpersist_apply(struct daemon *d);
+/* Whether o (being replaced) hands its journal to an outstation of its name in cfg. */
+bool dpersist_carried(const struct gw_config *cfg, const struct d_out *o);
+/* o is stopped by a reload: its journal is kept for its successor (carried) or removed. */
+void dpersist_stop(struct d_out *o, bool carried);
+/* o is freed: its journal is written and closed (kept for the next start). */
+void dpersist_free(struct d_out *o);
+/* The master channels' CONFIRM barrier (ctx: the d_chan). */
+bool dpersist_hold_confirm(void *ctx);
+bool dpersist_any_degraded(const struct daemon *d);
+/* o's events are journaled now (events.persist on and the journal not degraded). */
+bool dpersist_persisting(const struct d_out *o);
 
 /* ---- daemon_journal.c ---- */
 

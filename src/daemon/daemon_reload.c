@@ -151,6 +151,7 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                         continue;
                 struct d_out *o = d->outs[j];
                 size_t n = dreload_out_buffered(o);
+                bool carried = dpersist_carried(cfg, o);
                 if (d->gw)
                         gw_set_outstation(d->gw->g, j, NULL);
                 char num[24];
@@ -158,10 +159,16 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                         { "DNP3GW_OUTSTATION", o->cfg->name },
                         { "DNP3GW_DISCARDED", djournal_u64(num, sizeof(num), n) },
                 };
-                log_send(n ? LOG_WARNING_LEVEL : LOG_INFO_LEVEL, LOG_MSGID_NONE, fl, D_N(fl),
-                         "outstation %s: stopped for the new configuration%s; %zu buffered "
-                         "events discarded", o->cfg->name,
-                         map_same ? "" : " (the point map changed)", n);
+                if (carried)    /* its successor reads the journal back */
+                        log_info("outstation %s: stopped for the new configuration%s; %zu "
+                                 "buffered events carried over through its journal",
+                                 o->cfg->name, map_same ? "" : " (the point map changed)", n);
+                else
+                        log_send(n ? LOG_WARNING_LEVEL : LOG_INFO_LEVEL, LOG_MSGID_NONE, fl,
+                                 D_N(fl), "outstation %s: stopped for the new configuration%s; "
+                                 "%zu buffered events discarded", o->cfg->name,
+                                 map_same ? "" : " (the point map changed)", n);
+                dpersist_stop(o, carried);
                 dsess_out_free(o);
                 d->outs[j] = NULL;
         }
@@ -227,6 +234,8 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
         /* an outstation that still could not bind keeps an empty slot (indexes
          * stay those of the configuration and of the core); the next reload retries */
         dsess_ep_gc(d, DSESS_EP_EMPTY);
+        /* journals: new outstations get their events back before the loop runs (and accepts) */
+        dpersist_apply(d);
         dsess_attach(d, rebuilt_out > 0 || rebuilt_chan > 0);
         for (size_t c = 0; c < d->nchan; c++)
                 if (!d->chans[c]->started) {

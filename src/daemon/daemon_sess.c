@@ -187,6 +187,8 @@ void dsess_out_free(struct d_out *o)
         }
         for (unsigned c = 1; c <= 3; c++)
                 free(o->logged_src[c]);
+        if (o->io)
+                dpersist_free(o);
         outst_io_free(o->io);
         free(o);
 }
@@ -373,6 +375,7 @@ int dsess_chan_new(struct daemon *d, const struct gw_config *cfg, size_t ci, siz
                 .on_diag = djournal_on_diag,
                 .on_task = dsess_on_task,
                 .on_apdu = djournal_on_apdu,
+                .hold_confirm = dpersist_hold_confirm,
         };
         static const struct master_io_cb cb = {
                 .on_up = dsess_chan_on_up,

@@ -46,8 +46,10 @@ char *daemon_status_line(const struct daemon *d, char *buf, size_t n)
                 online += d->slots[i]->state == MASTER_DEV_ONLINE;
         for (size_t i = 0; i < d->nout; i++)
                 conn += d->outs[i] && d->outs[i]->connected;
-        snprintf(buf, n, "%s: devices online %zu/%zu, masters connected %zu/%zu, "
-                 "events forwarded %" PRIu64 ", last error: %s", d->cfg->gateway.name, online,
+        snprintf(buf, n, "%s%s: devices online %zu/%zu, masters connected %zu/%zu, "
+                 "events forwarded %" PRIu64 ", last error: %s",
+                 dpersist_any_degraded(d) ? "DEGRADED: events not persisted; " : "",
+                 d->cfg->gateway.name, online,
                  d->nslots, conn, d->nout, dstatus_events_forwarded(d),
                  d->last_error[0] ? d->last_error : "none");
         return buf;

@@ -40,7 +40,9 @@ enum log_level {
         X(FREEZE_AUDIT, "d573566396514fbabc7cbea4dfb02f43")             \
         X(EVENT_OVERFLOW, "88a7d0e637e44cfea5884e649ca29bc3")           \
         X(CHANNEL_STATE, "599a0d5f8c70448a9f215c70486659da")            \
-        X(STATUS_REPORT, "1558169e3a5b4ea7a3462eb9ec65dfec")
+        X(STATUS_REPORT, "1558169e3a5b4ea7a3462eb9ec65dfec")            \
+        X(EVENTS_RESTORED, "d4f91273004341fbba5d391e93d2e7e4")          \
+        X(JOURNAL_STATE, "a5db95569b1d4574ab4afb2c9cf544be")
 
 enum log_msgid {
         LOG_MSGID_NONE,

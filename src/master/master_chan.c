@@ -273,12 +273,38 @@ static void chan_check_sent(struct master_chan *ch, uint64_t now)
                 chan_finish(ch, true, now);
 }
 
-static void chan_confirm(struct master_chan *ch, struct master_dev *d, uint8_t seq, bool uns,
-                         uint64_t now)
+static void chan_confirm_send(struct master_chan *ch, struct master_dev *d, uint8_t seq,
+                              bool uns, uint64_t now)
 {
         size_t len;
         if (master_req_confirm(d->conf, sizeof(d->conf), seq, uns, &len) == 0)
                 (void)master_chan_send_apdu(ch, d, d->conf, len, now);
+}
+
+/* Confirm fragment seq of d now, or hold the CONFIRM (hold_confirm): true when held. */
+static bool chan_confirm(struct master_chan *ch, struct master_dev *d, uint8_t seq, bool uns,
+                         uint64_t now)
+{
+        if (ch->cb.hold_confirm && ch->cb.hold_confirm(ch->cb.ctx)) {
+                enum master_held k = uns ? MASTER_HELD_UNSOL : MASTER_HELD_SOL;
+                d->held[k] = true;
+                d->held_seq[k] = seq;
+                return true;
+        }
+        chan_confirm_send(ch, d, seq, uns, now);
+        return false;
+}
+
+static bool chan_dev_held(const struct master_dev *d)
+{
+        return d->held[MASTER_HELD_SOL] || d->held[MASTER_HELD_UNSOL];
+}
+
+/* The response timer of a transaction whose next fragment follows our CONFIRM. */
+static void chan_next_fragment_timer(struct master_chan *ch, uint64_t now)
+{
+        /* the next fragment may wait for our confirm to cross the line */
+        ch->txn.deadline = now + chan_wire_ms(ch) + ch->cfg.response_timeout_ms;
 }
 
 static void chan_unexpected(struct master_chan *ch, struct master_dev *d)
@@ -296,6 +322,11 @@ static void chan_on_response(struct master_chan *ch, struct master_dev *d,
                 chan_unexpected(ch, d);
                 return;
         }
+        if (t->held) {
+                /* the next fragment comes after our CONFIRM, not before */
+                chan_unexpected(ch, d);
+                return;
+        }
         bool first = h->fir && h->seq == t->seq;
         bool next = !h->fir && t->got_fir && h->seq == t->next_seq;
         if (!first && !next) {
@@ -306,16 +337,20 @@ static void chan_on_response(struct master_chan *ch, struct master_dev *d,
                 chan_finish(ch, false, now);
                 return;
         }
-        if (h->con)
-                chan_confirm(ch, d, h->seq, false, now);
+        t->got_fir = true;
+        t->next_seq = (uint8_t)((h->seq + 1) & APP_CTRL_SEQ);
+        if (h->con && chan_confirm(ch, d, h->seq, false, now)) {
+                /* the transaction goes on (or ends) when the CONFIRM goes out */
+                t->held = true;
+                t->held_fin = h->fin;
+                t->deadline = DNP_NEVER;
+                return;
+        }
         if (h->fin) {
                 chan_finish(ch, true, now);
                 return;
         }
-        t->got_fir = true;
-        t->next_seq = (uint8_t)((h->seq + 1) & APP_CTRL_SEQ);
-        /* the next fragment may wait for our confirm to cross the line */
-        t->deadline = now + chan_wire_ms(ch) + ch->cfg.response_timeout_ms;
+        chan_next_fragment_timer(ch, now);
 }
 
 static void chan_on_apdu(struct master_chan *ch, struct master_dev *d, const uint8_t *apdu,
@@ -332,7 +367,7 @@ static void chan_on_apdu(struct master_chan *ch, struct master_dev *d, const uin
         }
         if (h.func == APP_FUNC_UNSOLICITED_RESPONSE) {
                 if (master_rsp_on_unsol(d, &h, apdu, len, c.p, rd_left(&c), now))
-                        chan_confirm(ch, d, h.seq, true, now);
+                        (void)chan_confirm(ch, d, h.seq, true, now);
                 return;
         }
         if (h.func != APP_FUNC_RESPONSE) {
@@ -369,8 +404,8 @@ static void chan_on_frame(struct master_chan *ch, const struct link_frame *f, ui
                 chan_diag_frame(ch, kind, master_chan_find(ch, f->h.src), f->h.src, f->h.dest);
                 return;
         }
-        /* the response is flowing: re-arm the response timer */
-        if (ch->txn.active && ch->txn.dev == d && ch->txn.expect_rsp)
+        /* the response is flowing: re-arm the response timer (none while our CONFIRM is held) */
+        if (ch->txn.active && ch->txn.dev == d && ch->txn.expect_rsp && !ch->txn.held)
                 ch->txn.deadline = now + ch->cfg.response_timeout_ms;
         struct wr w;
         const uint8_t *apdu = NULL;
@@ -394,7 +429,7 @@ static void chan_start_ready(struct master_chan *ch, uint64_t now)
                 enum master_task best_t = MASTER_TASK_MAX;
                 for (size_t i = 0; i < ch->ndev; i++) {
                         struct master_dev *d = ch->devs[(ch->rr + i) % ch->ndev];
-                        if (!lsess_tx_idle(&d->ls))
+                        if (!lsess_tx_idle(&d->ls) || chan_dev_held(d))
                                 continue;
                         enum master_task t = master_sched_ready(d, now);
                         if (t < best_t) {
@@ -428,6 +463,15 @@ void master_chan_up(struct master_chan *ch, uint64_t now)
                 master_dev_start(ch->devs[i], now);
 }
 
+/* No CONFIRM is held any more (sent, or the channel closed). */
+static void chan_unhold(struct master_chan *ch)
+{
+        for (size_t i = 0; i < ch->ndev; i++)
+                for (unsigned k = 0; k < MASTER_HELD_MAX; k++)
+                        ch->devs[i]->held[k] = false;
+        ch->txn.held = false;
+}
+
 void master_chan_down(struct master_chan *ch, uint64_t now)
 {
         if (ch->open) {
@@ -439,6 +483,7 @@ void master_chan_down(struct master_chan *ch, uint64_t now)
                 }
                 ch->out_len = 0;
         }
+        chan_unhold(ch);
         /* Lost, or never opened (a port missing at startup): every device is
          * offline either way (idempotent for devices already offline). */
         for (size_t i = 0; i < ch->ndev; i++)
@@ -467,6 +512,29 @@ void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t
         (void)link_scanner_push(&ch->scan, p, n, chan_rx_frame, &c);
         chan_check_sent(ch, now);
         chan_start_ready(ch, now);
+}
+
+void master_chan_release_confirms(struct master_chan *ch, uint64_t now)
+{
+        if (!ch->open) {
+                dnp_sess_wake(&ch->sess);
+                return;
+        }
+        for (size_t i = 0; i < ch->ndev; i++) {
+                struct master_dev *d = ch->devs[i];
+                for (unsigned k = 0; k < MASTER_HELD_MAX; k++)
+                        if (d->held[k])
+                                chan_confirm_send(ch, d, d->held_seq[k], k == MASTER_HELD_UNSOL,
+                                                  now);
+        }
+        bool held = ch->txn.active && ch->txn.held;
+        chan_unhold(ch);
+        if (held && ch->txn.held_fin)
+                chan_finish(ch, true, now);
+        else if (held)
+                chan_next_fragment_timer(ch, now);
+        chan_start_ready(ch, now);
+        dnp_sess_wake(&ch->sess);       /* last: the runner flushes the output at once */
 }
 
 void master_chan_timer(struct master_chan *ch, uint64_t now)
@@ -514,7 +582,7 @@ uint64_t master_chan_deadline(const struct master_chan *ch)
                 const struct master_dev *d = ch->devs[i];
                 dl = dnp_deadline_min(dl, lsess_deadline(&d->ls));
                 dl = dnp_deadline_min(dl, master_queue_deadline(&d->queue));
-                if (!ch->txn.active && lsess_tx_idle(&d->ls))
+                if (!ch->txn.active && lsess_tx_idle(&d->ls) && !chan_dev_held(d))
                         dl = dnp_deadline_min(dl, master_sched_next_due(d));
         }
         return dl;

@@ -102,6 +102,17 @@ struct master_callbacks {
         /* Every APDU sent or received (optional, for protocol traces). */
         void (*on_apdu)(void *ctx, struct master_dev *d, bool tx, const uint8_t *apdu,
                         size_t len);
+        /*
+         * The CONFIRM barrier (optional; NULL = confirm at once).  Asked
+         * when a response or unsolicited response that asks for a CONFIRM
+         * was taken (its values delivered through on_value): true = what it
+         * carried is not on stable storage yet, so the CONFIRM is held until
+         * master_chan_release_confirms().  While a device's CONFIRM is held
+         * the channel sends that device nothing else, and a transaction
+         * waiting for it has no response timer (a multi-fragment response
+         * goes on, and a final one ends, when the CONFIRM goes out).
+         */
+        bool (*hold_confirm)(void *ctx);
 };
 
 struct master_chan_stats {
@@ -139,6 +150,12 @@ void master_chan_down(struct master_chan *ch, uint64_t now);
 bool master_chan_is_open(const struct master_chan *ch);
 
 void master_chan_rx(struct master_chan *ch, const uint8_t *p, size_t n, uint64_t now);
+/*
+ * What the held CONFIRMs (hold_confirm) covered is on stable storage: send
+ * them, go on with the transactions that waited for them; wakes the
+ * session.  Nothing held (or channel closed): no effect but the wake.
+ */
+void master_chan_release_confirms(struct master_chan *ch, uint64_t now);
 void master_chan_timer(struct master_chan *ch, uint64_t now);
 /* When master_chan_timer() must run next; DNP_NEVER if nothing is scheduled. */
 uint64_t master_chan_deadline(const struct master_chan *ch);

@@ -169,9 +169,14 @@ struct master_txn {
         bool got_fir;           /* a first fragment arrived */
         uint8_t next_seq;       /* sequence of the next fragment */
         unsigned tries;         /* sends of the current request */
+        bool held;              /* our CONFIRM of its last fragment is held (no timer) */
+        bool held_fin;          /* ... and that fragment was the final one */
         uint64_t sent_at;
-        uint64_t deadline;
+        uint64_t deadline;      /* DNP_NEVER while held */
 };
+
+/* A CONFIRM held by hold_confirm (master_chan.h), per device: solicited, unsolicited. */
+enum master_held { MASTER_HELD_SOL, MASTER_HELD_UNSOL, MASTER_HELD_MAX };
 
 struct master_dev {
         struct master_chan *chan;
@@ -187,6 +192,8 @@ struct master_dev {
         uint8_t req[MASTER_REQ_MAX];
         size_t req_len;
         uint8_t conf[4];
+        bool held[MASTER_HELD_MAX];     /* a CONFIRM waits for master_chan_release_confirms */
+        uint8_t held_seq[MASTER_HELD_MAX];
         struct master_sched sched;
         struct master_queue queue;
         struct master_rsp rsp;

@@ -51,6 +51,7 @@ struct events {
         uint32_t seq;
         bool overflow;
         struct events_stats stats;
+        struct events_journal journal;  /* hooks NULL: none */
 };
 
 size_t events_memory(const uint32_t depth[4], uint16_t nsrc)
@@ -175,10 +176,16 @@ static void src_unlink(struct ev_class *k, uint32_t s, uint32_t pred)
         q->count--;
 }
 
-/* Take slot s out of the class (both lists, the counts) and free it. */
-static void class_remove(struct ev_class *k, uint32_t s, uint32_t src_pred)
+/*
+ * Take slot s of class c out of the class (both lists, the counts), tell the
+ * journal (tell), free it.
+ */
+static void class_remove(struct events *ev, unsigned c, uint32_t s, uint32_t src_pred, bool tell)
 {
+        struct ev_class *k = &ev->cls[c];
         struct ev *e = &k->slot[s];
+        if (tell && ev->journal.removed)
+                ev->journal.removed(ev->journal.ctx, e, c);
         if (e->state == EV_UNSENT)
                 k->unsent--;
         else
@@ -235,18 +242,17 @@ static uint16_t class_victim_src(const struct events *ev, const struct ev_class 
         return best;
 }
 
-int events_add(struct events *ev, const struct db_event *e, uint16_t src)
+/*
+ * Store the data of d (time, value, index, src, type, var, flags) at the
+ * back of class c (1..3) as a new unsent event, discarding one first when
+ * the class is full; the journal is told (tell) of the discard and the
+ * addition.  1 if an event (or d itself) was discarded, 0.
+ */
+static int class_store(struct events *ev, unsigned c, const struct ev *d, bool tell)
 {
-        unsigned c = e->cls;
-        if (c < 1 || c > 3)
-                return -EINVAL;
-        if (e->v.index > UINT16_MAX)
-                return -ERANGE;
         struct ev_class *k = &ev->cls[c];
         int dropped = 0;
 
-        if (src > ev->nsrc)
-                src = EVENTS_SRC_NONE;
         if (k->cap == 0) {
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
@@ -254,22 +260,23 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
         }
         if (k->len == k->cap) {
                 uint16_t victim = class_victim_src(ev, k);
-                class_remove(k, k->src[victim].head, EV_NIL);
+                class_remove(ev, c, k->src[victim].head, EV_NIL, tell);
                 k->discarded[victim]++;
                 ev->stats.discarded[c]++;
                 ev->overflow = true;
                 dropped = 1;
         }
         uint32_t s = slot_alloc(k);
-        k->slot[s] = (struct ev){
-                .time = e->v.time,
-                .value = dnp_value_get((enum dnp_type)e->type, &e->v),
+        struct ev *e = &k->slot[s];
+        *e = (struct ev){
+                .time = d->time,
+                .value = d->value,
                 .seq = ev->seq++,
-                .index = (uint16_t)e->v.index,
-                .src = src,
-                .type = e->type,
-                .var = e->var,
-                .flags = e->v.flags,
+                .index = d->index,
+                .src = d->src > ev->nsrc ? EVENTS_SRC_NONE : d->src,
+                .type = d->type,
+                .var = d->var,
+                .flags = d->flags,
                 .state = EV_UNSENT,
         };
         class_append(k, s);
@@ -278,7 +285,39 @@ int events_add(struct events *ev, const struct db_event *e, uint16_t src)
         k->unsent++;
         ev->stats.added[c]++;
         class_water(ev, c);
+        if (tell && ev->journal.added)
+                ev->journal.added(ev->journal.ctx, e, c);
         return dropped;
+}
+
+int events_add(struct events *ev, const struct db_event *e, uint16_t src)
+{
+        if (e->cls < 1 || e->cls > 3)
+                return -EINVAL;
+        if (e->v.index > UINT16_MAX)
+                return -ERANGE;
+        const struct ev d = {
+                .time = e->v.time,
+                .value = dnp_value_get((enum dnp_type)e->type, &e->v),
+                .index = (uint16_t)e->v.index,
+                .src = src,
+                .type = e->type,
+                .var = e->var,
+                .flags = e->v.flags,
+        };
+        return class_store(ev, e->cls, &d, true);
+}
+
+int events_restore(struct events *ev, const struct ev *e, unsigned cls)
+{
+        if (cls < 1 || cls > 3)
+                return -EINVAL;
+        return class_store(ev, cls, e, false);
+}
+
+void events_set_journal(struct events *ev, const struct events_journal *j)
+{
+        ev->journal = j ? *j : (struct events_journal){ 0 };
 }
 
 /* ---- queries ------------------------------------------------------------------ */
@@ -349,6 +388,29 @@ struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned 
         return best;
 }
 
+void events_walk(const struct events *ev, void (*fn)(void *ctx, const struct ev *e, unsigned cls),
+                 void *ctx)
+{
+        uint32_t pos[4] = { EV_NIL, ev->cls[1].head, ev->cls[2].head, ev->cls[3].head };
+        for (;;) {
+                const struct ev *best = NULL;
+                unsigned best_cls = 0;
+                for (unsigned c = 1; c <= 3; c++) {
+                        if (pos[c] == EV_NIL)
+                                continue;
+                        const struct ev *e = &ev->cls[c].slot[pos[c]];
+                        if (!best || seq_before(e->seq, best->seq)) {
+                                best = e;
+                                best_cls = c;
+                        }
+                }
+                if (!best)
+                        return;
+                pos[best_cls] = best->next;
+                fn(ctx, best, best_cls);
+        }
+}
+
 static struct ev_class *class_of(struct events *ev, const struct ev *e)
 {
         for (unsigned c = 1; c <= 3; c++) {
@@ -384,7 +446,7 @@ size_t events_confirm(struct events *ev, enum ev_state by)
                         if (e->state == by) {
                                 /* the source's head, or behind the last one kept here */
                                 uint32_t pred = k->src[src].head == s ? EV_NIL : ev->slast[src];
-                                class_remove(k, s, pred);
+                                class_remove(ev, c, s, pred, true);
                                 removed++;
                         } else {
                                 ev->slast[src] = s;

@@ -109,12 +109,47 @@ void events_iter_init(const struct events *ev, struct events_iter *it, unsigned 
 /* Next unsent event (and its class in *ret_cls), or NULL. */
 struct ev *events_iter_next(struct events *ev, struct events_iter *it, unsigned *ret_cls);
 
+/*
+ * Every stored event (unsent and selected) of every class, in insertion
+ * (seq) order, to fn with its class: what the durable journal writes when it
+ * compacts.  fn must not change the buffers.
+ */
+void events_walk(const struct events *ev, void (*fn)(void *ctx, const struct ev *e, unsigned cls),
+                 void *ctx);
+
 /* Mark an event (from the iterator) selected by a solicited/unsolicited response. */
 void events_select(struct events *ev, struct ev *e, enum ev_state by);
 /* Remove the events selected by `by` (their fragment was confirmed). Returns how many. */
 size_t events_confirm(struct events *ev, enum ev_state by);
 /* Selected by `by` -> unsent again.  Returns how many. */
 size_t events_unselect(struct events *ev, enum ev_state by);
+
+/*
+ * A journal told of every event entering and leaving a class buffer (the
+ * daemon's durable event journal).  An event is named by its seq, unique
+ * among the stored events.  added: after e is stored in class cls (by
+ * events_add; events_restore does not call it).  removed: e leaves class
+ * cls, confirmed upstream (events_confirm) or discarded by overflow; called
+ * before its slot is reused.  Neither may call back into the buffer.
+ */
+struct events_journal {
+        void (*added)(void *ctx, const struct ev *e, unsigned cls);
+        void (*removed)(void *ctx, const struct ev *e, unsigned cls);
+        void *ctx;
+};
+
+/* Tell j of every event from now on (j is copied); NULL = no journal. */
+void events_set_journal(struct events *ev, const struct events_journal *j);
+
+/*
+ * Put a saved event back at the back of class cls: e's time, value, index,
+ * src, type, var and flags are taken (a src above nsrc counts as
+ * EVENTS_SRC_NONE), a new seq is given.  Overflow as events_add (1: an
+ * event was discarded, e itself in a class of depth 0).  The journal is
+ * told of nothing (neither the addition nor a discard: it snapshots the
+ * buffers after restoring).  -EINVAL: bad class.
+ */
+int events_restore(struct events *ev, const struct ev *e, unsigned cls);
 
 bool events_overflow(const struct events *ev);
 void events_clear_overflow(struct events *ev);

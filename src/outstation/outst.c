@@ -528,6 +528,32 @@ int outst_update(struct outst *o, enum dnp_type t, const struct dnp_value *v, en
         return outst_update_src(o, t, v, mode, EVENTS_SRC_NONE, now);
 }
 
+void outst_set_events_journal(struct outst *o, const struct events_journal *j)
+{
+        events_set_journal(o->ev, j);
+}
+
+int outst_restore_event(struct outst *o, const struct outst_saved_event *s)
+{
+        const struct dnp_ptype *pt = dnp_ptype((enum dnp_type)s->type);
+        if (!pt || !dnp_ptype_var_ok(pt, true, s->var))
+                return -EINVAL;
+        if (s->cls < 1 || s->cls > 3)
+                return -EINVAL;
+        if (!db_present(o->db, (enum dnp_type)s->type, s->index))
+                return -ENOENT;
+        const struct ev e = {
+                .time = s->time,
+                .value = s->value,
+                .index = s->index,
+                .src = s->src,
+                .type = s->type,
+                .var = s->var,
+                .flags = s->flags,
+        };
+        return events_restore(o->ev, &e, s->cls);
+}
+
 void outst_up(struct outst *o, uint64_t now)
 {
         outst_down(o, now);

@@ -231,6 +231,39 @@ int outst_update_src(struct outst *o, enum dnp_type t, const struct dnp_value *v
                      enum db_mode mode, uint16_t src, uint64_t now);
 
 /*
+ * An event as the durable journal saved it (the data of struct ev, events.h),
+ * for outst_restore_event().
+ */
+struct outst_saved_event {
+        uint64_t time;              /* 48-bit DNP3 time, as the IED stamped it */
+        double value;               /* struct ev's value (dnp_value_get of the point type) */
+        uint16_t index;
+        uint16_t src;               /* source tag (events.h); above cfg.event_sources = none */
+        uint8_t type;               /* enum dnp_type */
+        uint8_t var;                /* event variation */
+        uint8_t flags;
+        uint8_t cls;                /* 1..3 */
+};
+
+/*
+ * Tell j of every event entering and leaving the event buffers (events.h,
+ * struct events_journal); NULL = none.
+ */
+void outst_set_events_journal(struct outst *o, const struct events_journal *j);
+
+/*
+ * Restore one saved event at the back of its class buffer, in call order
+ * (call in the journal's order, before the master connects), with its
+ * original value, flags, time, variation and source.  The journal hook is
+ * not called.  The database's static values do not change.  Returns 0, 1
+ * when an event was discarded to make room (overflow as outst_update: a
+ * smaller depth keeps the newest, IIN2.3 is set), -ENOENT when the point
+ * (s->type, s->index) is no longer in this outstation (the caller counts it
+ * as dropped), -EINVAL for a bad type, class or variation.
+ */
+int outst_restore_event(struct outst *o, const struct outst_saved_event *s);
+
+/*
  * Complete the deferred controls of token with n statuses (n must equal the
  * command count).  1 when this armed a selection (a SELECT answered with
  * every status SUCCESS, every point present, not a broadcast: its OPERATE

@@ -153,6 +153,13 @@ class Daemon:
         self.tmp = tmp or tempfile.mkdtemp(prefix="dnp3gw-bench-")
         self.own_tmp = tmp is None
         self.conf_path = os.path.join(self.tmp, "bench.conf")
+        # the event journals in the temp dir unless the configuration names a directory
+        self.state_dir = os.path.join(self.tmp, "state")
+        if "state_directory" not in conf:
+            if "gateway = {" not in conf:
+                raise ValueError("a benchmark configuration without a gateway group")
+            conf = conf.replace("gateway = {",
+                                'gateway = { state_directory = "%s";' % self.state_dir, 1)
         with open(self.conf_path, "w") as f:
             f.write(conf)
         self.log_path = os.path.join(self.tmp, "dnp3gwd.log")

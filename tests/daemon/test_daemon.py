@@ -61,7 +61,8 @@ def run(cmd, cwd=None, env=None):
 
 
 CONF = """\
-gateway = {{ name = "daemon-test"; log_level = "{level}"; status_interval = 0.0; }};
+gateway = {{ name = "daemon-test"; log_level = "{level}"; status_interval = 0.0;
+            state_directory = "{state}"; }};
 outstations = ( {{ name = "scada"; listen = "127.0.0.1:{up}"; address = 10; master_address = 1;
                   events = {{ class1 = 100; class2 = 100; class3 = 100; }}; }} );
 channels = ( {{ name = "bay1"; tcp = {{ host = "127.0.0.1"; port = {down}; }};
@@ -73,8 +74,13 @@ points = {{
 """
 
 
+def state_dir(conf_path):
+    """Each test's event journals beside its configuration file, never in /var/lib/dnp3gw."""
+    return os.path.join(os.path.dirname(os.path.abspath(conf_path)), "state")
+
+
 def conf(path, **kw):
-    args = dict(level="info", rto=2.0, count=4)
+    args = dict(level="info", rto=2.0, count=4, state=state_dir(path))
     args.update(kw)
     with open(path, "w") as f:
         f.write(CONF.format(**args))
@@ -327,14 +333,17 @@ def case_run(a, tmp):
         d.wait_line(r"^<info> channel bay1: up; ")
         d.wait_line(r"^<info> device bay1/relay1 \(address 20\): unknown; last success never;")
 
-        # SIGHUP with a changed point map: the outstation is rebuilt, its master dropped
+        # SIGHUP with a changed point map: the outstation is rebuilt, its master dropped;
+        # its successor (same name) reads its event journal back
         with open(path, "w") as f:
             f.write(good.replace('log_level = "warning"', 'log_level = "info"')
                     .replace("count = 4;", "count = 8;"))
         d.signal(signal.SIGHUP)
         d.wait_line(r"^<info> outstation scada: stopped for the new configuration \(the point "
-                    r"map changed\); 0 buffered events discarded DNP3GW_OUTSTATION=scada "
-                    r"DNP3GW_DISCARDED=0$")
+                    r"map changed\); 0 buffered events carried over through its journal$")
+        d.wait_line(r"^<notice> outstation scada: 0 events restored from the journal "
+                    r"\S+/state/scada\.events; 0 of points no longer mapped dropped, 0 "
+                    r"discarded by a smaller buffer \(IIN2\.3\) ")
         d.wait_line(r"^<info> reload: outstations kept 0, started 1; channels kept 1, "
                     r"started 0; point map changed$")
         m.wait_closed()
@@ -363,7 +372,8 @@ def multi_conf(path, outs, down, rto):
                   'events = { class1 = %d; class2 = 10; class3 = 10; }; }'
                   % (tuple(x) + (10,))[:4] for x in outs)
     with open(path, "w") as f:
-        f.write('gateway = { name = "daemon-test"; log_level = "info"; status_interval = 0.0; };\n'
+        f.write('gateway = { name = "daemon-test"; log_level = "info"; status_interval = 0.0; '
+                'state_directory = "%s"; };\n' % state_dir(path) +
                 "outstations = ( %s );\n"
                 'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
                 'response_timeout = %.1f; devices = ( { name = "relay1"; address = 20; } ); } );\n'
@@ -419,6 +429,11 @@ def case_reload_sessions(a, tmp):
                     r"buffered events discarded DNP3GW_OUTSTATION=scada DNP3GW_DISCARDED=4$")
         d.wait_line(r"^<info> reload: outstations kept 1, started 0; channels kept 1, "
                     r"started 0$")
+        # a removed outstation's journal is removed; the kept one keeps its own
+        eq("journal of the removed outstation exists",
+           os.path.exists(os.path.join(state_dir(path), "scada.events")), False)
+        eq("journal of the kept outstation exists",
+           os.path.exists(os.path.join(state_dir(path), "scada2.events")), True)
         m1.wait_closed()
         eq("scada2 answers after scada was removed",
            m2.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
@@ -508,8 +523,8 @@ def case_reload_shared_endpoint(a, tmp):
         # scada changed: rebuilt on the same socket once the old one left its address
         multi_conf(path, [("scada", p, 10, 20), ("scada2", p, 11)], down, 2.0)
         d.signal(signal.SIGHUP)
-        d.wait_line(r"^<(info|warning)> outstation scada: stopped for the new configuration; "
-                    r"\d+ buffered events discarded ")
+        d.wait_line(r"^<info> outstation scada: stopped for the new configuration; "
+                    r"\d+ buffered events carried over through its journal$")
         d.wait_line(r"^<info> outstation scada: listening on 127\.0\.0\.1:%d \(port %d\), "
                     r"address 10, master 1; shared with 1 other outstation$" % (p, p))
         d.wait_line(r"^<info> reload: outstations kept 1, started 1; channels kept 1, "
@@ -624,7 +639,8 @@ def case_events(a, tmp):
                            "--master-address", "1", "--points", "bi=4"], tmp)
     path = os.path.join(tmp, "gw.conf")
     with open(path, "w") as f:
-        f.write('outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; '
+        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+                'outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; '
                 'events = { class1 = 5; class2 = 5; class3 = 5; }; } );\n'
                 'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
                 'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
@@ -648,6 +664,147 @@ def case_events(a, tmp):
                     r"DNP3GW_CHANNEL=bay1 DNP3GW_DEVICE=relay1 DNP3GW_DEVICES=bay1/relay1=1$")
         # one 80 % warning for the whole flood
         eq("80 % warnings", len([ln for ln in d.lines if ln and "80% full" in ln]), 1)
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        if sim.proc.poll() is None:
+            sim.stop()
+
+
+JOURNAL_HEADER, JOURNAL_ADD = 16, 31     # bytes (src/outstation/evjournal.h)
+
+
+def wait_size(path, n, what):
+    end = time.monotonic() + DEADLINE
+    while not (os.path.exists(path) and os.path.getsize(path) == n):
+        if time.monotonic() > end:
+            raise Fail("%s: %s is %s bytes, expected %d" % (
+                what, path, os.path.getsize(path) if os.path.exists(path) else "no file", n))
+        time.sleep(0.05)
+
+
+def case_persist(a, tmp):
+    """No master connected: three changes of the IED are journaled (synced before the
+    IED's response is confirmed); dnp3gwd is killed (SIGKILL) and started again: one record
+    says 3 events were restored, before READY; a torn tail appended to the journal is set
+    aside by the next start, which restores the same 3."""
+    port = dnp3.free_port()
+    sim = dnp3.Sim(a.sim, ["--listen", "127.0.0.1:%d" % port, "--address", "20",
+                           "--master-address", "1", "--points", "bi=4"], tmp)
+    path = os.path.join(tmp, "gw.conf")
+    with open(path, "w") as f:
+        f.write('gateway = { log_level = "debug"; state_directory = "%s"; };\n' % state_dir(path) +
+                'outstations = ( { name = "scada"; listen = "127.0.0.1:%d"; address = 10; } );\n'
+                'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
+                'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
+                '} ); } );\n'
+                'points = { binary_inputs = ( { index = 0; count = 4; device = "bay1/relay1"; '
+                'class = 1; } ); };\n' % (dnp3.free_port(), port))
+    journal = os.path.join(state_dir(path), "scada.events")
+    restored = (r"^<notice> outstation scada: 3 events restored from the journal %s; 0 of "
+                r"points no longer mapped dropped, 0 discarded by a smaller buffer \(IIN2\.3\) "
+                r"DNP3GW_OUTSTATION=scada DNP3GW_JOURNAL=%s DNP3GW_RESTORED=3 DNP3GW_UNMAPPED=0 "
+                r"DNP3GW_DISCARDED=0 DNP3GW_SET_ASIDE=%s$")
+    d = Daemon(a.daemon, path, clean_env())
+    try:
+        d.wait_line(r"^<notice> outstation scada: 0 events restored from the journal ")
+        d.wait_line(r"^<notice> device bay1/relay1 \(address 20\) is online ")
+        wait_size(journal, JOURNAL_HEADER, "a new journal: its header")
+        for cmd in ("bi 2 1", "bi 2 0", "bi 3 1"):
+            sim.send(cmd)
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "three events journaled")
+        # the IED's CONFIRM follows the sync: two polls later it went out for certain (a
+        # kill before it would only make the IED send the events again, which is allowed)
+        with d.cond:
+            d.pos = len(d.lines)
+        for _ in range(2):
+            d.wait_line(r"^<debug> bay1/relay1: class1_poll done$")
+        d.kill()
+
+        d = Daemon(a.daemon, path, clean_env())
+        d.wait_line(restored % (re.escape(journal), re.escape(journal), ""))
+        d.wait_line(r"^<notice> ready: ")       # restored before the loop ran
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "the snapshot of the three")
+        d.kill()
+
+        with open(journal, "ab") as f:
+            f.write(b"\x01\x07\x00\x00")    # a record cut short by a power cut
+        d = Daemon(a.daemon, path, clean_env())
+        ln = d.wait_line(r"^<warning> outstation scada: event journal %s damaged: incomplete "
+                         r"record at the end \(a write cut short\) after 3 good records; "
+                         r"replay ends there, 4 bytes set aside as (\S+) " % re.escape(journal))
+        aside = re.search(r"set aside as (\S+) ", ln).group(1)
+        eq("set-aside name", re.fullmatch(re.escape(journal) + r"\.corrupt-\d{8}T\d{6}Z", aside)
+           is not None, True)
+        with open(aside, "rb") as f:
+            eq("set-aside bytes", f.read(), b"\x01\x07\x00\x00")
+        d.wait_line(restored % (re.escape(journal), re.escape(journal), re.escape(aside)))
+        wait_size(journal, JOURNAL_HEADER + 3 * JOURNAL_ADD, "the snapshot, without the tail")
+        eq("exit status after SIGTERM", d.stop(), 0)
+    finally:
+        d.kill()
+        if sim.proc.poll() is None:
+            sim.stop()
+
+
+def persist_conf(path, persist, up, down):
+    """Outstations a and b (persist[0], persist[1]) on one endpoint, one TCP device."""
+    o = ", ".join('{ name = "%s"; listen = "127.0.0.1:%d"; address = %d; '
+                  'events = { class1 = 10; class2 = 10; class3 = 10; persist = %s; }; }'
+                  % (n, up, 10 + k, "true" if p else "false")
+                  for k, (n, p) in enumerate(zip("ab", persist)))
+    with open(path, "w") as f:
+        f.write('gateway = { state_directory = "%s"; };\n' % state_dir(path) +
+                "outstations = ( %s );\n" % o +
+                'channels = ( { name = "bay1"; tcp = { host = "127.0.0.1"; port = %d; }; '
+                'devices = ( { name = "relay1"; address = 20; class_polls = [ 0.2, 0.0, 0.0 ]; '
+                '} ); } );\n'
+                'points = { binary_inputs = ( { index = 0; count = 4; device = "bay1/relay1"; '
+                'class = 1; } ); };\n' % down)
+
+
+def case_persist_reload(a, tmp):
+    """SIGHUP toggles events.persist of outstation a only: off removes a's journal (b's
+    stays, every record of it), on writes a's journal anew with the events a buffers now;
+    the outstations are kept (no restore record, no rebuild)."""
+    port = dnp3.free_port()
+    sim = dnp3.Sim(a.sim, ["--listen", "127.0.0.1:%d" % port, "--address", "20",
+                           "--master-address", "1", "--points", "bi=4"], tmp)
+    path = os.path.join(tmp, "gw.conf")
+    up = dnp3.free_port()
+    persist_conf(path, (True, True), up, port)
+    ja, jb = (os.path.join(state_dir(path), n + ".events") for n in "ab")
+    d = Daemon(a.daemon, path, clean_env())
+    try:
+        d.wait_line(r"^<notice> device bay1/relay1 \(address 20\) is online ")
+        sim.send("bi 1 1")
+        # each outstation buffers the event (no master): one ADD in each journal
+        wait_size(ja, JOURNAL_HEADER + JOURNAL_ADD, "a: one event")
+        wait_size(jb, JOURNAL_HEADER + JOURNAL_ADD, "b: one event")
+        with open(jb, "rb") as f:
+            b_before = f.read()
+
+        persist_conf(path, (False, True), up, port)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> outstation a: events\.persist turned off: journal %s removed$"
+                    % re.escape(ja))
+        d.wait_line(r"^<info> reload: outstations kept 2, started 0; channels kept 1, "
+                    r"started 0$")
+        eq("a's journal after persist = false", os.path.exists(ja), False)
+        with open(jb, "rb") as f:
+            eq("b's journal after a's persist = false", f.read(), b_before)
+        sim.send("bi 1 0")      # a keeps it in memory; b journals it
+        wait_size(jb, JOURNAL_HEADER + 2 * JOURNAL_ADD, "b: two events")
+        eq("a's journal while persist = false", os.path.exists(ja), False)
+
+        persist_conf(path, (True, True), up, port)
+        d.signal(signal.SIGHUP)
+        d.wait_line(r"^<info> outstation a: events\.persist turned on$")
+        d.wait_line(r"^<info> reload: outstations kept 2, started 0; channels kept 1, "
+                    r"started 0$")
+        # a snapshot of what a buffers: both events, the one from while it was off too
+        wait_size(ja, JOURNAL_HEADER + 2 * JOURNAL_ADD, "a: a snapshot of its two events")
+        eq("restore records", len([ln for ln in d.lines if ln and "restored from" in ln]), 2)
         eq("exit status after SIGTERM", d.stop(), 0)
     finally:
         d.kill()
@@ -750,6 +907,8 @@ CASES = {
     "reload-shared-endpoint": case_reload_shared_endpoint,
     "device": case_device,
     "events": case_events,
+    "persist": case_persist,
+    "persist-reload": case_persist_reload,
     "diag": case_diag,
     "connect-storm": case_connect_storm,
     "unit-security": case_unit_security,

@@ -95,6 +95,10 @@ struct sim {
         unsigned link_unconfirmed;
         uint8_t last_fcb;
         unsigned fcb_errors;            /* confirmed frames whose FCB did not alternate */
+        /* a journal double for the CONFIRM barrier (hold_confirm), off unless barrier */
+        bool barrier;
+        unsigned unsynced;              /* values delivered since the last sim_sync() */
+        unsigned syncs;
 };
 
 static bool sim_link_confirm;
@@ -106,6 +110,8 @@ static struct sim S;
 static void sim_on_value(void *ctx, const struct master_meas *m)
 {
         struct sim *s = ctx;
+        if (s->barrier)
+                s->unsynced++;  /* journaled, not yet on stable storage */
         if (s->nmeas < sizeof(s->meas) / sizeof(s->meas[0]))
                 s->meas[s->nmeas] = *m;
         s->nmeas++;
@@ -120,6 +126,21 @@ static void sim_on_state(void *ctx, struct master_dev *d, enum master_dev_state 
                 s->st[s->nst].at = s->now;
         }
         s->nst++;
+}
+
+/* The journal double: a CONFIRM waits while something delivered is not synced. */
+static bool sim_hold_confirm(void *ctx)
+{
+        const struct sim *s = ctx;
+        return s->barrier && s->unsynced > 0;
+}
+
+/* The journal's sync completed (as late as the test wants): the held CONFIRMs go. */
+static void sim_sync(void)
+{
+        S.unsynced = 0;
+        S.syncs++;
+        master_chan_release_confirms(S.ch, S.now);
 }
 
 static void sim_on_iin(void *ctx, struct master_dev *d, uint16_t iin)
@@ -176,6 +197,7 @@ static void sim_setup(const struct master_dev_cfg *cfgs, size_t n, unsigned retr
                 .on_state = sim_on_state,
                 .on_iin = sim_on_iin,
                 .on_diag = sim_on_diag,
+                .hold_confirm = sim_hold_confirm,
         };
         if (master_chan_new(&cc, &cb, &S.ch) != 0)
                 abort();

@@ -197,10 +197,39 @@ static void test_exact_header_crcs(void **state)
                 assert_int_equal(crc_dnp(v[i].h, 8), v[i].crc);
 }
 
+
+/* CRC-32C (the journal's records): the catalogue check value and a bitwise reference. */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t n)
+{
+        uint32_t crc = 0xffffffffu;
+        for (size_t i = 0; i < n; i++) {
+                crc ^= p[i];
+                for (int k = 0; k < 8; k++)
+                        crc = (crc & 1) ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+        }
+        return ~crc;
+}
+
+static void test_crc32c(void **state)
+{
+        (void)state;
+        uint8_t buf[300];
+        uint32_t x = 0x9e3779b9;
+        assert_int_equal(crc_32c((const uint8_t *)"123456789", 9), 0xe3069283u);
+        assert_int_equal(crc_32c(NULL, 0), 0);
+        for (size_t i = 0; i < sizeof(buf); i++) {
+                x = x * 1103515245u + 12345u;
+                buf[i] = (uint8_t)(x >> 16);
+        }
+        for (size_t n = 0; n <= sizeof(buf); n++)
+                assert_int_equal(crc_32c(buf, n), crc32c_bitwise(buf, n));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_check_value),
+                cmocka_unit_test(test_crc32c),
                 cmocka_unit_test(test_matches_bitwise),
                 cmocka_unit_test(test_single_bit_errors),
                 cmocka_unit_test(test_real_frames),

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -388,6 +389,114 @@ static void test_high_water_hysteresis(void **state)
         events_free(ev);
 }
 
+/* ---- the journal hook (issue 11) ---- */
+
+struct jlog {
+        char what[32];          /* 'a' added, 'r' removed */
+        uint32_t seq[32], index[32];
+        unsigned cls[32];
+        size_t n;
+};
+
+static void jlog_put(struct jlog *l, char what, const struct ev *e, unsigned cls)
+{
+        assert_true(l->n < 32);
+        l->what[l->n] = what;
+        l->seq[l->n] = e->seq;
+        l->index[l->n] = e->index;
+        l->cls[l->n] = cls;
+        l->n++;
+}
+
+static void j_added(void *ctx, const struct ev *e, unsigned cls)
+{
+        jlog_put(ctx, 'a', e, cls);
+}
+
+static void j_removed(void *ctx, const struct ev *e, unsigned cls)
+{
+        jlog_put(ctx, 'r', e, cls);
+}
+
+static void jlog_is(const struct jlog *l, const char *what, const uint32_t *seq,
+                    const uint32_t *index, const unsigned *cls)
+{
+        assert_int_equal(l->n, strlen(what));
+        for (size_t i = 0; i < l->n; i++) {
+                assert_int_equal(l->what[i], what[i]);
+                assert_int_equal(l->seq[i], seq[i]);
+                assert_int_equal(l->index[i], index[i]);
+                assert_int_equal(l->cls[i], cls[i]);
+        }
+}
+
+/*
+ * The durable journal is told of every event entering a class buffer
+ * (after it is stored, with its seq) and of every event leaving it, by
+ * overflow (before the newcomer is stored) or confirmed upstream, before
+ * its slot is reused; an event a depth-0 class never stores is neither;
+ * unselect (no confirm) is no removal.  events_restore tells it nothing,
+ * not even the discard it makes in a full class.  Without a journal
+ * nothing is called.
+ */
+static void test_journal_hook(void **state)
+{
+        (void)state;
+        const uint32_t depth[4] = { 0, 2, 0, 10 };
+        struct events *ev = events_new(depth, 0);
+        assert_non_null(ev);
+        add(ev, 1, 9);                  /* seq 0, before the journal: not told */
+        struct jlog l = { .n = 0 };
+        const struct events_journal j = { .added = j_added, .removed = j_removed, .ctx = &l };
+        events_set_journal(ev, &j);
+        add(ev, 1, 10);                 /* seq 1 */
+        add(ev, 3, 11);                 /* seq 2 */
+        add(ev, 1, 12);                 /* seq 3: class 1 full, seq 0 goes first */
+        add(ev, 2, 13);                 /* depth 0: never stored, no seq taken */
+        {
+                const uint32_t seq[] = { 1, 2, 0, 3 }, idx[] = { 10, 11, 9, 12 };
+                const unsigned cls[] = { 1, 3, 1, 1 };
+                jlog_is(&l, "aara", seq, idx, cls);
+        }
+        /* a response takes seq 1, 2, 3; unselected (no confirm): nothing; then confirmed */
+        l.n = 0;
+        struct events_iter it;
+        struct ev *e;
+        events_iter_init(ev, &it, 0xe);
+        while ((e = events_iter_next(ev, &it, NULL)) != NULL)
+                events_select(ev, e, EV_SEL_SOL);
+        assert_int_equal(events_unselect(ev, EV_SEL_SOL), 3);
+        assert_int_equal(l.n, 0);
+        events_iter_init(ev, &it, 0xe);
+        while ((e = events_iter_next(ev, &it, NULL)) != NULL)
+                events_select(ev, e, EV_SEL_SOL);
+        assert_int_equal(events_confirm(ev, EV_SEL_SOL), 3);
+        {
+                /* class by class: 1 then 3, each oldest first */
+                const uint32_t seq[] = { 1, 3, 2 }, idx[] = { 10, 12, 11 };
+                const unsigned cls[] = { 1, 1, 3 };
+                jlog_is(&l, "rrr", seq, idx, cls);
+        }
+        /* restore: no call, even for the discard it makes */
+        l.n = 0;
+        const struct ev r = { .time = 5, .value = 1.5, .index = 20, .type = DNP_TYPE_AI,
+                              .var = 7, .flags = 1 };
+        assert_int_equal(events_restore(ev, &r, 1), 0);
+        assert_int_equal(events_restore(ev, &r, 1), 0);
+        assert_int_equal(events_restore(ev, &r, 1), 1);
+        assert_int_equal(events_restore(ev, &r, 2), 1);
+        assert_int_equal(events_restore(ev, &r, 4), -EINVAL);
+        assert_int_equal(events_check(ev), 0);
+        assert_int_equal(l.n, 0);
+        assert_int_equal(events_count(ev, 1), 2);
+        assert_true(events_overflow(ev));
+        /* no journal any more */
+        events_set_journal(ev, NULL);
+        add(ev, 3, 21);
+        assert_int_equal(l.n, 0);
+        events_free(ev);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -397,6 +506,7 @@ int main(void)
                 cmocka_unit_test(test_evict_ties_and_untagged),
                 cmocka_unit_test(test_evict_selected_and_confirm_middle),
                 cmocka_unit_test(test_high_water_hysteresis),
+                cmocka_unit_test(test_journal_hook),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,13 +163,19 @@ static size_t frag(uint8_t *buf, bool fir, bool fin, bool con, uint32_t idx, dou
         return apdu_wr_len(&a);
 }
 
+/* Device 10 started and idle, answering 50 ms after a request. */
+static struct sim_dev *one_dev_slow(void)
+{
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        one_dev_started(&cfg, 1);
+        S.dev[0].latency = 50;
+        return &S.dev[0];
+}
+
 static void test_multi_fragment_confirm(void **state)
 {
         (void)state;
-        struct master_dev_cfg cfg = sim_dev_cfg(10);
-        one_dev_started(&cfg, 1);
-        struct sim_dev *d = &S.dev[0];
-        d->latency = 50;
+        struct sim_dev *d = one_dev_slow();
         d->script_len[0] = frag(d->script[0], true, false, true, 0, 1);
         d->script_len[1] = frag(d->script[1], false, false, true, 1, 2);
         d->script_len[2] = frag(d->script[2], false, true, true, 2, 3);
@@ -1352,6 +1358,172 @@ static void test_link_rules_for_outstation_primary_frames(void **state)
         sim_teardown();
 }
 
+/* ---- the CONFIRM barrier: events on stable storage before the IED forgets them ---- */
+
+/* The unsolicited fragment unsol_apdu(seq 5, BI 7) as UNCONFIRMED_USER_DATA frames from 10. */
+static size_t barrier_unsol5(uint8_t *fr, size_t cap)
+{
+        uint8_t u[600];
+        size_t n = unsol_apdu(u, 5, 7, true);
+        return sim_frames(&S.dev[0], u, n, fr, cap, false, SIM_MASTER, 10);
+}
+
+/*
+ * Issue 11, the durability rule: the application CONFIRM of an unsolicited
+ * response lets the IED forget its events (IEEE 1815-2012 5.1.1.1.2), so
+ * the gateway sends it only after every event the fragment carried is on
+ * stable storage.  The journal double counts the delivered value as not
+ * synced; its sync completes 700 ms late (simulated clock): not one byte
+ * leaves the master before it, and a poll demanded meanwhile waits too
+ * (nothing else goes to that device before the CONFIRM).  Right after the
+ * sync: exactly the confirm frame (D5 00 in transport segment C2), then the
+ * poll.  A fragment that carried no value (nothing to sync) is confirmed at
+ * once; a confirm held when the channel closes is dropped, never sent late.
+ */
+static void test_confirm_only_after_sync_unsol(void **state)
+{
+        (void)state;
+        struct master_dev_cfg cfg = sim_dev_cfg(10);
+        cfg.unsolicited = true;
+        one_dev_started(&cfg, 1);
+        mk_expect(MK_NONE, MK_NONE);
+        S.barrier = true;
+        size_t mbase = S.nmeas, base = S.nlog;
+        uint8_t fr[700];
+        size_t n = barrier_unsol5(fr, sizeof(fr));
+
+        mk_rx(fr, n);
+        assert_int_equal(S.nmeas, mbase + 1);           /* delivered (journaled) at once */
+        assert_int_equal(S.meas[mbase].v.time, 1600000000123);
+        assert_int_equal(S.unsynced, 1);
+        mk_expect(MK_NONE, MK_NONE);                    /* no CONFIRM yet */
+        master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, S.now);
+        assert_int_equal(master_chan_deadline(S.ch), DNP_NEVER);
+        S.now += 700;                                   /* the disk is slow */
+        master_chan_timer(S.ch, S.now);
+        mk_expect(MK_NONE, MK_NONE);
+        assert_int_equal(S.nlog, base);
+
+        sim_sync();
+        const uint8_t *q;
+        size_t got = master_chan_output(S.ch, &q);
+        assert_true(got > sizeof(mk_confirm5));
+        assert_memory_equal(q, mk_confirm5, sizeof(mk_confirm5));      /* the CONFIRM first */
+        sim_pump();
+        assert_int_equal(S.nlog, base + 2);
+        assert_true(sim_apdu_is(&S.log[base], "D5 00"));
+        assert_true(sim_apdu_is(&S.log[base + 1], INTEGRITY_REQ("C2")));
+        sim_run_until(S.now + 100);
+        assert_int_equal(S.nlog, base + 2);
+
+        /* nothing to sync (a null unsolicited response): confirmed at once */
+        S.unsynced = 0;
+        uint8_t u[64];
+        struct apdu_wr a;
+        const struct apdu_hdr h = { .fir = true, .fin = true, .con = true, .uns = true,
+                                    .seq = 6, .func = APP_FUNC_UNSOLICITED_RESPONSE };
+        apdu_wr_init(&a, u, sizeof(u), &h);
+        sim_inject(&S.dev[0], u, apdu_wr_len(&a));
+        assert_int_equal(S.nlog, base + 3);
+        assert_true(sim_apdu_is(&S.log[base + 2], "D6 00"));
+
+        /* held when the channel closes: dropped with the channel */
+        S.dev[0].rx.len = 0;
+        n = unsol_apdu(u, 7, 8, false);
+        sim_inject(&S.dev[0], u, n);
+        assert_int_equal(S.nlog, base + 3);
+        master_chan_down(S.ch, S.now);
+        sim_sync();
+        mk_expect(MK_NONE, MK_NONE);
+        master_chan_up(S.ch, S.now);
+        S.barrier = false;
+        sim_sync();
+        sim_run_until(S.now + 100);
+        assert_int_equal(sim_count_func(10, APP_FUNC_CONFIRM), 2);
+        sim_teardown();
+}
+
+/*
+ * The same rule inside a multi-fragment response (IEEE 1815-2012 4.5.2: the
+ * outstation sends the next fragment only after our CONFIRM): each CONFIRM
+ * waits for its sync; the response timer does not run while it waits (3 s
+ * of a slow sync with a 2 s response timeout: no retry, no timeout); after
+ * each sync the confirm goes out and the timer starts for the next
+ * fragment; the poll ends (task counted, next request sent) only when the
+ * final fragment's CONFIRM went out.
+ */
+static void test_confirm_only_after_sync_fragments(void **state)
+{
+        (void)state;
+        struct sim_dev *d = one_dev_slow();
+        d->script_len[0] = frag(d->script[0], true, false, true, 0, 1);
+        d->nscript = 1;
+        S.barrier = true;
+        size_t base = S.nlog, mbase = S.nmeas;
+        const struct master_dev_stats *st = master_dev_get_stats(S.md[0]);
+        uint64_t tasks = st->tasks[MASTER_TASK_INTEGRITY];
+        master_dev_demand(S.md[0], MASTER_TASK_INTEGRITY, S.now);
+        sim_run_until(S.now + 3000);
+        /* fragment 1 (seq 2) came at +50 and was delivered; its CONFIRM waits, no timer */
+        assert_int_equal(S.nlog - base, 1);
+        assert_true(sim_apdu_is(&S.log[base], INTEGRITY_REQ("C2")));
+        assert_int_equal(S.nmeas - mbase, 1);
+        assert_int_equal(st->timeouts, 0);
+        assert_int_equal(st->retries, 0);
+        assert_int_equal(master_chan_deadline(S.ch), DNP_NEVER);
+
+        sim_sync();
+        sim_pump();
+        assert_int_equal(S.nlog - base, 2);
+        assert_true(sim_apdu_is(&S.log[base + 1], "C2 00"));
+        /* the response timer runs again from the confirm */
+        assert_int_equal(master_chan_deadline(S.ch), S.now + 2000);
+
+        uint8_t f[600];
+        size_t n = frag(f, false, false, true, 1, 2);
+        f[0] |= 3;
+        S.now += 10;
+        sim_inject(d, f, n);
+        assert_int_equal(S.nmeas - mbase, 2);
+        assert_int_equal(S.nlog - base, 2);
+        assert_int_equal(master_chan_deadline(S.ch), DNP_NEVER);
+        /* while it waits, a fragment out of turn is not taken */
+        n = frag(f, false, true, true, 9, 9);
+        f[0] |= 4;
+        sim_inject(d, f, n);
+        assert_int_equal(S.nmeas - mbase, 2);
+        assert_int_equal(st->unexpected, 1);
+        S.now += 3000;
+        master_chan_timer(S.ch, S.now);
+        sim_pump();
+        assert_int_equal(S.nlog - base, 2);
+        assert_int_equal(st->timeouts, 0);
+        sim_sync();
+        sim_pump();
+        assert_int_equal(S.nlog - base, 3);
+        assert_true(sim_apdu_is(&S.log[base + 2], "C3 00"));
+
+        /* the final fragment: the poll ends only when its CONFIRM went out */
+        n = frag(f, false, true, true, 2, 3);
+        f[0] |= 4;
+        S.now += 10;
+        sim_inject(d, f, n);
+        assert_int_equal(S.nmeas - mbase, 3);
+        assert_true(S.meas[mbase + 2].v.v.analog == 3.0);
+        assert_int_equal(S.nlog - base, 3);
+        assert_int_equal(st->tasks[MASTER_TASK_INTEGRITY], tasks);
+        master_dev_demand(S.md[0], MASTER_TASK_CLASS1, S.now);
+        assert_int_equal(master_chan_deadline(S.ch), DNP_NEVER);
+        sim_sync();
+        sim_pump();
+        assert_int_equal(st->tasks[MASTER_TASK_INTEGRITY], tasks + 1);
+        assert_int_equal(S.nlog - base, 5);
+        assert_true(sim_apdu_is(&S.log[base + 3], "C4 00"));
+        assert_true(sim_apdu_is(&S.log[base + 4], "C3 01 3C 02 06"));
+        assert_int_equal(S.syncs, 3);
+        sim_teardown();
+}
+
 /* ---- freeze requests ---- */
 
 static struct master_freeze_result frz_res[8];
@@ -1811,6 +1983,8 @@ int main(void)
                 cmocka_unit_test(test_nr_not_queued),
                 cmocka_unit_test(test_control_from_timeout_callback),
                 cmocka_unit_test(test_link_rules_for_outstation_primary_frames),
+                cmocka_unit_test(test_confirm_only_after_sync_unsol),
+                cmocka_unit_test(test_confirm_only_after_sync_fragments),
                 cmocka_unit_test(test_freeze_requests),
                 cmocka_unit_test(test_freeze_timeout_offline),
                 cmocka_unit_test(test_freeze_waits_for_select_hold),

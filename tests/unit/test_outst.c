@@ -2399,6 +2399,259 @@ static void test_impl_table_as_configured(void **state)
         assert_int_equal(impl_request(&frz, OBJ_QUAL_ALL, 4) & 0x07, 0x01);
 }
 
+/* ---- the durable journal (issue 11): its hook and the restore at start ---- */
+
+#define JMAX 32
+
+/* A journal double: what a journal file would hold (added, not yet removed), by seq. */
+struct jdouble {
+        struct outst_saved_event ev[JMAX];
+        uint32_t seq[JMAX];
+        bool live[JMAX];
+        size_t n;
+        unsigned added, removed;
+};
+
+static struct jdouble J;
+
+static void j_added(void *ctx, const struct ev *e, unsigned cls)
+{
+        struct jdouble *j = ctx;
+        assert_true(j->n < JMAX);
+        j->ev[j->n] = (struct outst_saved_event){
+                .time = e->time, .value = e->value, .index = e->index, .src = e->src,
+                .type = e->type, .var = e->var, .flags = e->flags, .cls = (uint8_t)cls,
+        };
+        j->seq[j->n] = e->seq;
+        j->live[j->n++] = true;
+        j->added++;
+}
+
+static void j_removed(void *ctx, const struct ev *e, unsigned cls)
+{
+        struct jdouble *j = ctx;
+        for (size_t i = 0; i < j->n; i++) {
+                if (j->live[i] && j->seq[i] == e->seq) {
+                        assert_int_equal(j->ev[i].cls, cls);
+                        j->live[i] = false;
+                        j->removed++;
+                        return;
+                }
+        }
+        fail_msg("removed an event the journal does not hold (seq %u)", (unsigned)e->seq);
+}
+
+static const struct events_journal jhook = { .added = j_added, .removed = j_removed, .ctx = &J };
+
+/*
+ * After a restore the journal holds what the buffers hold, by their new
+ * seqs (the store writes this snapshot and drops the old segment).
+ */
+static void j_snapshot(void)
+{
+        unsigned added = J.added;
+        struct events *ev = outst_events(H.o);
+        struct events_iter it;
+        const struct ev *e;
+        unsigned cls;
+        J.n = 0;
+        events_iter_init(ev, &it, 0xe);
+        while ((e = events_iter_next(ev, &it, &cls)) != NULL)
+                j_added(&J, e, cls);
+        J.added = added;
+}
+
+/* The journal's live events into the outstation, in its order: how many returned 0, 1, < 0. */
+static void j_restore(const int *want)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < J.n; i++)
+                if (J.live[i])
+                        assert_int_equal(outst_restore_event(H.o, &J.ev[i]), want[k++]);
+}
+
+/* BI 0..7 class 1 g2v2, AI 0..3 class 2 g32v3 (both with time). */
+static void journal_points(uint32_t nbi)
+{
+        struct db_point_cfg bi = { .static_var = 2, .event_var = 2, .event_class = 1 };
+        struct db_point_cfg ai = { .static_var = 1, .event_var = 3, .event_class = 2 };
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_BI, 0, nbi, &bi), 0);
+        assert_int_equal(db_configure(outst_db(H.o), DNP_TYPE_AI, 0, 4, &ai), 0);
+}
+
+static void set_ai(uint32_t i, double val, uint8_t flags, uint64_t t)
+{
+        struct dnp_value v = { .index = i, .flags = flags, .time = t, .v.analog = val };
+        assert_int_equal(outst_update(H.o, DNP_TYPE_AI, &v, DB_FORCE, H.now), 1);
+        drain();
+}
+
+/*
+ * Issue 11, restore at start: the events the journal holds (every event
+ * that entered a buffer and was not confirmed upstream) come back after a
+ * restart in their original order, class, value, flags, variation and IED
+ * time, so the master's class 1/2/3 poll after the restart gets exactly
+ * the bytes it would have got without it (same request sequence).  The
+ * journal was told of each event added and of the two the master had
+ * confirmed before the crash; the restore itself tells it nothing.
+ */
+static void test_restore_original_order_value_flags_time(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        journal_points(8);
+        clear_restart();
+        memset(&J, 0, sizeof(J));
+        outst_set_events_journal(H.o, &jhook);
+        set_bi(0, true, 0x010203040500, DB_FORCE);
+        set_ai(1, 1234, 0x01, 0x010203040501);
+        SEND(0xc1, 0x01, 0x3c, 0x02, 0x06, 0x3c, 0x03, 0x06);
+        H.next = H.nrsp;
+        SEND(0xc1, 0x00);                       /* confirmed upstream: out of the journal */
+        assert_int_equal(J.removed, 2);
+        set_bi(3, false, 0x010203040502, DB_FORCE);
+        set_ai(2, -7, 0x21, 0x010203040503);    /* ONLINE + OVER_RANGE */
+        set_bi(5, true, 0x010203040504, DB_FORCE);
+        set_ai(2, 70000, 0x01, 0x010203040505);
+        assert_int_equal(J.added, 6);
+        SEND(0xc2, 0x01, 0x3c, 0x02, 0x06, 0x3c, 0x03, 0x06, 0x3c, 0x04, 0x06);
+        assert_int_equal(H.nrsp, H.next + 1);
+        uint8_t before[4096];
+        size_t before_len = H.rsp_len[H.next];
+        memcpy(before, H.rsp[H.next], before_len);
+        /* no confirm: the daemon is killed here; a new one starts */
+
+        h_init(&c);
+        journal_points(8);
+        outst_set_events_journal(H.o, &jhook);
+        const int ok[4] = { 0, 0, 0, 0 };
+        j_restore(ok);
+        assert_int_equal(J.added, 6);           /* told nothing */
+        assert_int_equal(J.removed, 2);
+        j_snapshot();
+        assert_int_equal(J.n, 4);
+        assert_int_equal(events_count(outst_events(H.o), 1), 2);
+        assert_int_equal(events_count(outst_events(H.o), 2), 2);
+        /* restored events are there at once: IIN1.1, IIN1.2 with the restart bit */
+        SEND(0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
+        EXPECT(0xc0, 0x81, 0x06, 0x00);
+        SEND(0xc2, 0x01, 0x3c, 0x02, 0x06, 0x3c, 0x03, 0x06, 0x3c, 0x04, 0x06);
+        EXPECT(0xe2, 0x81, 0x00, 0x00,
+               0x02, 0x02, 0x28, 0x01, 0x00,                    /* g2v2 BI 3 off */
+               0x03, 0x00, 0x01, 0x02, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x20, 0x03, 0x28, 0x01, 0x00,                    /* g32v3 AI 2 -7 */
+               0x02, 0x00, 0x21, 0xf9, 0xff, 0xff, 0xff, 0x03, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x02, 0x02, 0x28, 0x01, 0x00,                    /* g2v2 BI 5 on */
+               0x05, 0x00, 0x81, 0x04, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x20, 0x03, 0x28, 0x01, 0x00,                    /* g32v3 AI 2 70000 */
+               0x02, 0x00, 0x01, 0x70, 0x11, 0x01, 0x00, 0x05, 0x05, 0x04, 0x03, 0x02, 0x01);
+        assert_int_equal(H.rsp_len[H.next - 1], before_len);
+        assert_memory_equal(H.rsp[H.next - 1], before, before_len);
+        /* confirmed now: out of the buffers and the journal */
+        SEND(0xc2, 0x00);
+        assert_int_equal(events_count(outst_events(H.o), 1) + events_count(outst_events(H.o), 2),
+                         0);
+        assert_int_equal(J.removed, 6);
+        expect_none();
+}
+
+/*
+ * Issue 11: the configuration changed between the crash and the restart.
+ * An event of a point the outstation no longer has (BI 6 after the map
+ * shrank to BI 0..3, AI 9 beyond the database) is not restored and the
+ * caller is told (-ENOENT, it counts them); a record that cannot be an
+ * event (bad type, class or variation) is refused (-EINVAL); the rest come
+ * back in order and the master gets exactly them.
+ */
+static void test_restore_unmapped_dropped(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        h_init(&c);
+        journal_points(4);
+        const struct outst_saved_event bi = { .time = 0x010203040500, .index = 2, .value = 1,
+                                              .type = DNP_TYPE_BI, .var = 2, .flags = 0x81,
+                                              .cls = 1 };
+        struct outst_saved_event s = bi;
+        s.index = 6;
+        assert_int_equal(outst_restore_event(H.o, &s), -ENOENT);
+        s = bi;
+        s.type = DNP_TYPE_AI;
+        s.var = 3;
+        s.index = 9;
+        assert_int_equal(outst_restore_event(H.o, &s), -ENOENT);
+        s = bi;
+        s.cls = 4;
+        assert_int_equal(outst_restore_event(H.o, &s), -EINVAL);
+        s = bi;
+        s.cls = 0;
+        assert_int_equal(outst_restore_event(H.o, &s), -EINVAL);
+        s = bi;
+        s.var = 9;
+        assert_int_equal(outst_restore_event(H.o, &s), -EINVAL);
+        s = bi;
+        s.type = DNP_TYPE_MAX;
+        assert_int_equal(outst_restore_event(H.o, &s), -EINVAL);
+        assert_int_equal(outst_restore_event(H.o, &bi), 0);
+        s = bi;
+        s.index = 3;
+        s.time += 1;
+        assert_int_equal(outst_restore_event(H.o, &s), 0);
+        assert_int_equal(events_count(outst_events(H.o), 1), 2);
+        SEND(0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
+        EXPECT(0xc0, 0x81, 0x02, 0x00);
+        SEND(0xc1, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xe1, 0x81, 0x00, 0x00, 0x02, 0x02, 0x28, 0x02, 0x00,
+               0x02, 0x00, 0x81, 0x00, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x03, 0x00, 0x81, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01);
+        expect_none();
+}
+
+/*
+ * Issue 11: the class 1 depth shrank from 100 to 3 across the restart.  The
+ * restore keeps the newest 3 of the 5 journaled events, and the master sees
+ * the overflow as after any overflow: IIN2.3 on the response (IEEE
+ * 1815-2012 5.3.4.3.4), the same bytes test_event_overflow_iin23 gets when
+ * the 5 overflow a depth of 3 live.  The discards go to no journal hook.
+ */
+static void test_restore_smaller_depth_keeps_newest(void **state)
+{
+        (void)state;
+        struct outst_cfg c = base_cfg();
+        c.event_depth[1] = 3;
+        h_init(&c);
+        journal_points(8);
+        memset(&J, 0, sizeof(J));
+        outst_set_events_journal(H.o, &jhook);
+        const int want[5] = { 0, 0, 0, 1, 1 };
+        for (uint32_t i = 0; i < 5; i++) {
+                const struct outst_saved_event s = {
+                        .time = 0x010203040500 + i, .index = (uint16_t)i, .value = 1,
+                        .type = DNP_TYPE_BI, .var = 2, .flags = 0x81, .cls = 1,
+                };
+                assert_int_equal(outst_restore_event(H.o, &s), want[i]);
+        }
+        assert_int_equal(J.added + J.removed, 0);
+        j_snapshot();
+        assert_int_equal(J.n, 3);
+        assert_int_equal(events_count(outst_events(H.o), 1), 3);
+        assert_int_equal(events_stats(outst_events(H.o))->discarded[1], 2);
+        assert_true(outst_iin(H.o) & APP_IIN_EVENT_BUFFER_OVERFLOW);
+        SEND(0xc0, 0x02, 0x50, 0x01, 0x00, 0x07, 0x07, 0x00);
+        EXPECT(0xc0, 0x81, 0x02, 0x08);
+        SEND(0xc2, 0x01, 0x3c, 0x02, 0x06);     /* the 3 newest, oldest first, IIN2.3 */
+        EXPECT(0xe2, 0x81, 0x00, 0x08, 0x02, 0x02, 0x28, 0x03, 0x00,
+               0x02, 0x00, 0x81, 0x02, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x03, 0x00, 0x81, 0x03, 0x05, 0x04, 0x03, 0x02, 0x01,
+               0x04, 0x00, 0x81, 0x04, 0x05, 0x04, 0x03, 0x02, 0x01);
+        SEND(0xc2, 0x00);
+        assert_int_equal(J.removed, 3);         /* a confirm of restored events is told */
+        SEND(0xc3, 0x01, 0x3c, 0x02, 0x06);
+        EXPECT(0xc3, 0x81, 0x00, 0x00);         /* IIN2.3 cleared after the confirm */
+        expect_none();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -2453,6 +2706,9 @@ int main(void)
                 cmocka_unit_test_teardown(test_freeze_count_qualifier, teardown),
                 cmocka_unit_test_teardown(test_freeze_unsupported, teardown),
                 cmocka_unit_test_teardown(test_overflow_evicts_the_biggest_source, teardown),
+                cmocka_unit_test_teardown(test_restore_original_order_value_flags_time, teardown),
+                cmocka_unit_test_teardown(test_restore_unmapped_dropped, teardown),
+                cmocka_unit_test_teardown(test_restore_smaller_depth_keeps_newest, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

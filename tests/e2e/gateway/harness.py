@@ -75,6 +75,14 @@ def _cfg_value(v, ind):
     raise TypeError(v)
 
 
+def with_state_dir(top, path):
+    """top with gateway.state_directory = path unless it names one (a copy)."""
+    top = dict(top)
+    top["gateway"] = dict(top.get("gateway", {}))
+    top["gateway"].setdefault("state_directory", path)
+    return top
+
+
 def config_text(top):
     """top: {"gateway": {...}, "outstations": [...], "channels": [...], "points": {...}}"""
     return "".join("%s = %s;\n" % (k, _cfg_value(v, "")) for k, v in top.items())
@@ -188,10 +196,16 @@ class Proc(dnp3.LineReader):
 
 
 class Gateway(Proc):
-    """dnp3gwd -c FILE, with NOTIFY_SOCKET pointing at our datagram socket."""
+    """dnp3gwd -c FILE, with NOTIFY_SOCKET pointing at our datagram socket (wrap: a
+    command line to run it under, e.g. strace)."""
 
-    def __init__(self, h, conf, extra_env=None, args=None):
+    def __init__(self, h, conf, extra_env=None, args=None, wrap=None):
         self.conf_path = os.path.join(h.tmp, "gw-%d.conf" % len(h.procs))
+        # the event journals: this gateway's own directory unless the test names one
+        self.state_dir = os.path.join(h.tmp, "state-%d" % len(h.procs))
+        if isinstance(conf, dict):
+            conf = with_state_dir(conf, self.state_dir)
+            self.state_dir = conf["gateway"]["state_directory"]
         with open(self.conf_path, "w") as f:
             f.write(conf if isinstance(conf, str) else config_text(conf))
         self.notify_path = os.path.join(h.tmp, "notify-%d" % len(h.procs))
@@ -207,8 +221,8 @@ class Gateway(Proc):
         self.control = os.path.join(self.run_dir, "control")
         env.pop("JOURNAL_STREAM", None)  # log to stderr, where we can read it
         env.update(extra_env or {})
-        super().__init__(h, "dnp3gwd", [h.gwd, "-c", self.conf_path] + (args or ["-l", "debug"]),
-                         env=env, json_lines=False, stdout_file=True)
+        super().__init__(h, "dnp3gwd", (wrap or []) + [h.gwd, "-c", self.conf_path] +
+                         (args or ["-l", "debug"]), env=env, json_lines=False, stdout_file=True)
 
     def wait_notify(self, key, timeout=DEADLINE):
         """The first sd_notify datagram with KEY=... (its value)."""

@@ -121,7 +121,7 @@ def test_status_points(h):
     o = s.status()[("outstation", "scada")]
     eq("outstation", (o["running"], o["address"], o["master_address"], o["event_depth"],
                       o["peer"].startswith("127.0.0.1"), o["persisted"]),
-       (True, 10, 1, [1000, 1000, 1000], True, False))
+       (True, 10, 1, [1000, 1000, 1000], True, True))      # events.persist defaults to true
     c = st[("channel", "ser")]
     eq("channel", (c["transport"], c["open"], c["crc_errors"], c["why"]),
        ("serial", True, 0, None))
@@ -289,7 +289,7 @@ def test_trace_reload(h):
     s.conf["channels"][0]["response_timeout"] = RESPONSE_TIMEOUT + 0.1
     s.conf["outstations"][0]["name"] = "scada2"
     with open(s.gw.conf_path, "w") as f:
-        f.write(harness.config_text(s.conf))
+        f.write(harness.config_text(harness.with_state_dir(s.conf, s.gw.state_dir)))
     s.gw.proc.send_signal(signal.SIGHUP)
     s.gw.wait_log(r"reload: outstations kept 0, started 1; channels kept 0, started 1")
     t_reload = time.time()

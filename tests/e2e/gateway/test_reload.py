@@ -124,7 +124,8 @@ def t_reload_control_wait(h):
            dnp3.RESPONSE)
 
         with open(gw.conf_path, "w") as f:
-            f.write(harness.config_text(config(lis.getsockname()[1], up, 5.0)))
+            f.write(harness.config_text(harness.with_state_dir(
+                config(lis.getsockname()[1], up, 5.0), gw.state_dir)))
         gw.proc.send_signal(signal.SIGHUP)
         # the channel is rebuilt (a device setting changed), the outstation kept
         gw.wait_log(r"<info> reload: outstations kept 1, started 0; channels kept 0, "
