@@ -10,7 +10,10 @@
  *              segment sent as a valid link frame from device 10 + (c & 1);
  *              (c >> 1) & 3: 0 = normal, 1 = to another master,
  *              2 = DIR set (a master's frame), 3 = CONFIRMED_USER_DATA
- *   0xc0-0xdb  the clock advances ((c & 0x1f) + 1) * 137 ms, timer fired if due
+ *   0xc0-0xda  the clock advances ((c & 0x1f) + 1) * 137 ms, timer fired if due
+ *   0xdb       the CONFIRM barrier toggled: on = from now on a CONFIRM waits while a
+ *              value was delivered since (hold_confirm), off = the sync completed
+ *              (master_chan_release_confirms)
  *   0xdc-0xdf  integrity poll demanded on device 10 + (c & 1)
  *   0xe0-0xef  the clock jumps to the deadline and the timer fires
  *   0xf0-0xf7  a control on device 10 + (c & 1): SBO, DIRECT, DIRECT_NR, SELECT
@@ -24,7 +27,7 @@
  * Checked: output within capacity; each control and freeze reported at most
  * once and with valid results; measurements with valid types; no busy loop
  * (the deadline does not stay at or before `now` across repeated timer
- * calls).
+ * calls); no CONFIRM goes out while the barrier holds values not synced.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,9 +60,28 @@ static void check(int cond)
                 abort();
 }
 
+/* The CONFIRM barrier's journal: on, and values delivered but not synced. */
+static bool fz_hold;
+static unsigned fz_unsynced;
+
+static bool fz_hold_confirm(void *ctx)
+{
+        (void)ctx;
+        return fz_hold && fz_unsynced > 0;
+}
+
+static void fz_on_apdu(void *ctx, struct master_dev *d, bool tx, const uint8_t *apdu, size_t len)
+{
+        (void)ctx;
+        (void)d;
+        if (tx && len >= 2 && apdu[1] == APP_FUNC_CONFIRM)
+                check(!fz_hold || fz_unsynced == 0);
+}
+
 static void fz_on_value(void *ctx, const struct master_meas *m)
 {
         (void)ctx;
+        fz_unsynced++;
         check(dnp_ptype_valid(m->type));
         check(m->dev == devs[0] || m->dev == devs[1]);
 }
@@ -202,7 +224,12 @@ static void fz_setup(void)
                 .max_fragment = 2048,
                 .byte_time_us = 1146,           /* 9600 baud: the wire-time timer */
         };
-        const struct master_callbacks cb = { .on_value = fz_on_value };
+        const struct master_callbacks cb = {
+                .on_value = fz_on_value,
+                .on_apdu = fz_on_apdu,
+                .hold_confirm = fz_hold_confirm,
+        };
+        fz_hold = false;
         check(master_chan_new(&cc, &cb, &ch) == 0);
         for (size_t i = 0; i < 2; i++) {
                 const struct master_dev_cfg dc = {
@@ -268,8 +295,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 n = LINK_MAX_DATA;
                         fz_frame(c & 1u, (c >> 1) & 3u, data + i, n);
                         i += n;
-                } else if (c < 0xdc) {
+                } else if (c < 0xdb) {
                         now += (uint64_t)((c & 0x1f) + 1) * 137;
+                } else if (c == 0xdb) {
+                        fz_hold = !fz_hold;
+                        fz_unsynced = 0;
+                        if (!fz_hold)
+                                master_chan_release_confirms(ch, now);
                 } else if (c < 0xe0) {
                         master_dev_demand(devs[c & 1u], MASTER_TASK_INTEGRITY, now);
                 } else if (c < 0xf0) {

@@ -26,7 +26,9 @@
  * response APDU must parse (header, objects in data mode), the output must
  * never exceed the session's buffer, deadlines must not lie in the past
  * after a timer ran, and the event buffers' lists and counts must agree
- * (events_check) after every step.  Any violation aborts.
+ * (events_check) after every step, as must a journal kept by the events
+ * journal hook (every event removed was added and not yet removed; the
+ * journal holds as many as the buffers).  Any violation aborts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -201,6 +203,42 @@ static void master_confirm(bool wrong_seq)
         drain();
 }
 
+/* A journal kept through the hook: the seqs of the events it holds. */
+#define JMAX 32
+static uint32_t jseq[JMAX];
+static size_t jn;
+
+static void j_added(void *ctx, const struct ev *e, unsigned cls)
+{
+        (void)ctx;
+        check(cls >= 1 && cls <= 3 && jn < JMAX);
+        for (size_t i = 0; i < jn; i++)
+                check(jseq[i] != e->seq);
+        jseq[jn++] = e->seq;
+}
+
+static void j_removed(void *ctx, const struct ev *e, unsigned cls)
+{
+        (void)ctx;
+        check(cls >= 1 && cls <= 3);
+        for (size_t i = 0; i < jn; i++) {
+                if (jseq[i] == e->seq) {
+                        jseq[i] = jseq[--jn];
+                        return;
+                }
+        }
+        check(0);
+}
+
+static const struct events_journal jhook = { .added = j_added, .removed = j_removed };
+
+static void check_events(void)
+{
+        const struct events *ev = outst_events(F.o);
+        check(events_check(ev) == 0);
+        check(jn == events_count(ev, 1) + events_count(ev, 2) + events_count(ev, 3));
+}
+
 static void update(unsigned p)
 {
         enum dnp_type t = dnp_ptypes[p % DNP_PTYPE_COUNT].type;
@@ -248,6 +286,8 @@ static void setup(uint8_t cfgb)
         F.now = 1000;
         F.o = outst_new(&c, &cbs, NULL, F.now, &err);
         check(F.o != NULL);
+        jn = 0;
+        outst_set_events_journal(F.o, &jhook);
         DNP_PTYPE_FOREACH(p) {
                 int t = (int)p->type;
                 struct db_point_cfg pc = {
@@ -356,7 +396,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         drain();
                         break;
                 }
-                check(events_check(outst_events(F.o)) == 0);
+                check_events();
         }
         F.hold = false;
         feed(&d, &n, n);
@@ -371,7 +411,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* a deadline still due after the timer ran would spin the event loop */
                 check(outst_deadline(F.o) > F.now);
         }
-        check(events_check(outst_events(F.o)) == 0);
+        check_events();
         outst_free(F.o);
         F.o = NULL;
         return 0;
