@@ -110,7 +110,10 @@ struct master_callbacks {
          * master_chan_release_confirms().  While a device's CONFIRM is held
          * the channel sends that device nothing else, and a transaction
          * waiting for it has no response timer (a multi-fragment response
-         * goes on, and a final one ends, when the CONFIRM goes out).
+         * goes on, and a final one ends, when the CONFIRM goes out).  One
+         * CONFIRM is held per device and kind: a newer unsolicited response's
+         * replaces an older one's (an outstation sends the next unsolicited
+         * response only after the CONFIRM of the last, IEEE 1815-2012 6.5.3).
          */
         bool (*hold_confirm)(void *ctx);
 };

@@ -100,18 +100,20 @@ class Up:
                 self.stamps += [now] * len(ts)
 
 
-def config(pty, port):
+def config(pty, port, depth=10000, state_directory=None):
+    """state_directory: events.persist there (None: persist = false)."""
     bi, ai, cnt = 50000, 30000, 20000  # 100 000 mapped points
 
     def r(n, cls):
         return '{ index = 0; count = %d; device = "ser/ied"; source_index = 0; class = %d; }' % (
             n, cls)
+    state = 'state_directory = "%s"; ' % state_directory if state_directory else ""
     return """
-gateway = { name = "bench"; log_level = "notice"; status_interval = 0.0; };
+gateway = { name = "bench"; log_level = "notice"; status_interval = 0.0; %s};
 outstations = ( {
     name = "scada"; listen = "127.0.0.1:%d"; address = %d; master_address = %d;
     unsolicited = { enabled = true; classes = [ 1, 2, 3 ]; hold_time = 0.0; hold_count = 1; };
-    events = { class1 = 10000; class2 = 10000; class3 = 10000; };
+    events = { class1 = %d; class2 = 10000; class3 = 10000; persist = %s; };
 } );
 channels = ( {
     name = "ser";
@@ -128,7 +130,59 @@ points = {
     analog_inputs = ( %s );
     counters = ( %s );
 };
-""" % (port, UP_ADDR, UP_MASTER, pty, GW_MASTER, IED_ADDR, r(bi, 1), r(ai, 2), r(cnt, 3))
+""" % (state, port, UP_ADDR, UP_MASTER, depth, "true" if state_directory else "false", pty,
+       GW_MASTER, IED_ADDR, r(bi, 1), r(ai, 2), r(cnt, 3))
+
+
+def wait_unsol_enabled(ied):
+    """The gateway's startup sequence to the IED finished (ENABLE_UNSOLICITED answered)."""
+    end = time.monotonic() + DEADLINE
+    while ied.requests.get(20, 0) == 0:  # ENABLE_UNSOLICITED
+        if time.monotonic() > end:
+            raise SystemExit("the gateway never enabled unsolicited: %s" % ied.requests)
+        ied.serve(0.05)
+
+
+def enable_upstream(ied, up):
+    """The upstream null unsolicited taken, unsolicited enabled by SCADA."""
+    up.pump(1.0)
+    seq = up.m.request(dnp3.ENABLE_UNSOLICITED, dnp3.CLASS123)
+    while True:
+        up.m._read(1.0)
+        rsp = [a for a in up.m.apdus if a.func == dnp3.RESPONSE and a.seq == seq]
+        if rsp:
+            up.m.apdus = [a for a in up.m.apdus if a is not rsp[0]]
+            break
+        ied.serve(0)
+    up.pump(0.2)
+    up.times, up.stamps = [], []
+
+
+def throughput(ied, up, mfd, first, n):
+    """Events first..first+n-1 through the daemon, 100 per fragment, at most 5 000 in
+    flight: (the event times SCADA got, in its order; seconds)."""
+    sent = 0
+    got = []
+    t0 = time.perf_counter()
+    end = time.monotonic() + 120
+    while len(got) < n:
+        if time.monotonic() > end:
+            raise SystemExit("throughput: %d of %d events seen" % (len(got), n))
+        if sent < n and sent - len(got) < 5000:
+            batch = min(100, n - sent)
+            ied.unsolicited(first + sent, batch)
+            sent += batch
+            timeout = 0
+        else:
+            timeout = 1.0
+        r, _, _ = select.select([mfd, up.m.sock], [], [], timeout)
+        if mfd in r:
+            ied.serve(0)
+        if up.m.sock in r:
+            up.pump(0)
+            got += up.times
+            up.times, up.stamps = [], []
+    return got, time.perf_counter() - t0
 
 
 def main():
@@ -148,24 +202,8 @@ def main():
         t_ready = gw.t_ready
         rss_start = proc_status(gw.pid, "VmRSS")
         up = Up(port)
-        # wait for the gateway's startup sequence to finish (ENABLE_UNSOLICITED answered),
-        # and for the upstream null unsolicited; enable unsolicited upstream
-        end = time.monotonic() + DEADLINE
-        while ied.requests.get(20, 0) == 0:  # ENABLE_UNSOLICITED
-            if time.monotonic() > end:
-                raise SystemExit("the gateway never enabled unsolicited: %s" % ied.requests)
-            ied.serve(0.05)
-        up.pump(1.0)
-        seq = up.m.request(dnp3.ENABLE_UNSOLICITED, dnp3.CLASS123)
-        while True:
-            up.m._read(1.0)
-            rsp = [a for a in up.m.apdus if a.func == dnp3.RESPONSE and a.seq == seq]
-            if rsp:
-                up.m.apdus = [a for a in up.m.apdus if a is not rsp[0]]
-                break
-            ied.serve(0)
-        up.pump(0.2)
-        up.times, up.stamps = [], []
+        wait_unsol_enabled(ied)
+        enable_upstream(ied, up)
 
         # -- latency: one event at a time
         lat = []
@@ -195,28 +233,7 @@ def main():
         u0 = benchlib.Usage(gw.pid)
         first = k
         n = args.throughput_events
-        sent = 0
-        got = []
-        t0 = time.perf_counter()
-        end = time.monotonic() + 120
-        while len(got) < n:
-            if time.monotonic() > end:
-                raise SystemExit("throughput: %d of %d events seen" % (len(got), n))
-            if sent < n and sent - len(got) < 5000:
-                batch = min(100, n - sent)
-                ied.unsolicited(first + sent, batch)
-                sent += batch
-                timeout = 0
-            else:
-                timeout = 1.0
-            r, _, _ = select.select([mfd, up.m.sock], [], [], timeout)
-            if mfd in r:
-                ied.serve(0)
-            if up.m.sock in r:
-                up.pump(0)
-                got += up.times
-                up.times, up.stamps = [], []
-        dt = time.perf_counter() - t0
+        got, dt = throughput(ied, up, mfd, first, n)
         u_thr = benchlib.Usage(gw.pid) - u0
         in_order = got == [EV_BASE + first + i for i in range(n)]
         rss_after = proc_status(gw.pid, "VmRSS")
