@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import bench_gateway as bg  # noqa: E402
 from benchlib import dnp3  # noqa: E402
+from harness import file_size  # noqa: E402
 
 ADD_BYTES = 31              # one ADD record in the journal (io/evjournal.h)
 
@@ -78,27 +79,20 @@ class Run:
         os.close(self.sfd)
 
 
-def size(path):
-    try:
-        return os.path.getsize(path)
-    except FileNotFoundError:
-        return 0
-
-
 def throughput(args, state):
     """(events/s, CPU us per event, journal bytes per confirmed event or None)."""
     r = Run(args, state)
     journal = os.path.join(state, "scada.events") if state else None
     try:
         got, _ = bg.throughput(r.ied, r.up, r.mfd, 0, 1000)        # warm-up
-        s0 = size(journal) if journal else 0
+        s0 = file_size(journal) if journal else 0
         u0 = benchlib.Usage(r.gw.pid)
         n = args.events
         got, dt = bg.throughput(r.ied, r.up, r.mfd, 1000, n)
         u = benchlib.Usage(r.gw.pid) - u0
         if got != [bg.EV_BASE + 1000 + i for i in range(n)]:
             raise SystemExit("throughput: events not in order")
-        per = (size(journal) - s0) / n if journal else None
+        per = (file_size(journal) - s0) / n if journal else None
         return n / dt, u.ns / 1e3 / n, per
     finally:
         r.close()
@@ -138,14 +132,14 @@ def fill(args, state, n, tmp):
     r = Run(args, state, depth=1000000, scada=False, tmp=tmp)
     journal = os.path.join(state, "scada.events")
     try:
-        s0 = size(journal)
+        s0 = file_size(journal)
         sent = 0
         t0 = time.perf_counter()
         end = time.monotonic() + 600
         while True:
             # the journal's ADD records pace it (the bench IED does not wait for CONFIRMs,
             # of which the gateway sends one for all the unsolicited responses of a sync)
-            journaled = (size(journal) - s0) // ADD_BYTES
+            journaled = (file_size(journal) - s0) // ADD_BYTES
             if journaled >= n:
                 break
             if time.monotonic() > end:
@@ -158,7 +152,7 @@ def fill(args, state, n, tmp):
             else:
                 r.serve(0.05)
         dt = time.perf_counter() - t0
-        return n / dt, (size(journal) - s0) / n
+        return n / dt, (file_size(journal) - s0) / n
     finally:
         r.close()
 
@@ -197,7 +191,7 @@ def main():
         rtmp = os.path.join(tmp, "run")
         os.makedirs(rtmp)
         fill_rate, add_bytes = fill(args, full, n, rtmp)
-        journal_mb = size(os.path.join(full, "scada.events")) / 1e6
+        journal_mb = file_size(os.path.join(full, "scada.events")) / 1e6
         t_empty, _ = ready_time(args, empty, rtmp)
         t_full, restored = ready_time(args, full, rtmp)
 

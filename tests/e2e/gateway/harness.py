@@ -346,6 +346,14 @@ class Harness:
 
 # -- a process's resources, from /proc ------------------------------------------
 
+def file_size(path):
+    """The size of a file in bytes, 0 while it does not exist (e.g. a journal not yet made)."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
 def proc_rss_kb(pid):
     """VmRSS of a process in kB (/proc/PID/status)."""
     with open("/proc/%d/status" % pid) as f:

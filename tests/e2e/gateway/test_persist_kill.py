@@ -37,7 +37,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Fail, eq, until  # noqa: E402
+from harness import Fail, eq, file_size, until  # noqa: E402
 
 OUT, SCADA, IED = 10, 1, 20
 POINTS = 4
@@ -67,13 +67,6 @@ def gw_conf(up, ied_port, state):
                                           "class": 1}]}}
 
 
-def journal_size(path):
-    try:
-        return os.path.getsize(path)
-    except FileNotFoundError:
-        return 0
-
-
 def start(h, conf):
     """dnp3gwd (READY: its journal was read back); the restored count it recorded."""
     g = h.gateway(conf, args=["-l", os.environ.get("DNP3GW_KILL_LOG", "info")])
@@ -98,7 +91,7 @@ def t_sigkill_during_flood_loses_nothing(h):
     t0 = time.monotonic()
     restored = []
     for part in range(PARTS):
-        size0 = journal_size(journal)
+        size0 = file_size(journal)
         first = part * PART
         ied.proc.stdin.write("".join("ai %d %d @%d\n" % (k % POINTS, k, T0 + k)
                                      for k in range(first, first + PART)).encode())
@@ -106,11 +99,11 @@ def t_sigkill_during_flood_loses_nothing(h):
         r = rng.randrange(PART)
         try:
             until("part %d: the journal grows by %d records" % (part, r),
-                  lambda: journal_size(journal) >= size0 + r * ADD_BYTES, timeout=30.0,
+                  lambda: file_size(journal) >= size0 + r * ADD_BYTES, timeout=30.0,
                   step=0.001)
         except Fail as e:
             raise Fail("%s (journal %d bytes); dnp3gwd's log:\n%s" %
-                       (e, journal_size(journal), g.log()[-3000:]))
+                       (e, file_size(journal), g.log()[-3000:]))
         g.kill()
         g, n = start(h, conf)
         restored.append(n)
