@@ -100,20 +100,22 @@ class Up:
                 self.stamps += [now] * len(ts)
 
 
-def config(pty, port, depth=10000, state_directory=None):
-    """state_directory: events.persist there (None: persist = false)."""
+def config(pty, port, depth=10000, state_directory=None, persist=None):
+    """state_directory: the journals' (None: benchlib's temp dir); persist: events.persist
+    (None: the default)."""
     bi, ai, cnt = 50000, 30000, 20000  # 100 000 mapped points
 
     def r(n, cls):
         return '{ index = 0; count = %d; device = "ser/ied"; source_index = 0; class = %d; }' % (
             n, cls)
     state = 'state_directory = "%s"; ' % state_directory if state_directory else ""
+    keep = "" if persist is None else "persist = %s; " % ("true" if persist else "false")
     return """
 gateway = { name = "bench"; log_level = "notice"; status_interval = 0.0; %s};
 outstations = ( {
     name = "scada"; listen = "127.0.0.1:%d"; address = %d; master_address = %d;
     unsolicited = { enabled = true; classes = [ 1, 2, 3 ]; hold_time = 0.0; hold_count = 1; };
-    events = { class1 = %d; class2 = 10000; class3 = 10000; persist = %s; };
+    events = { class1 = %d; class2 = 10000; class3 = 10000; %s};
 } );
 channels = ( {
     name = "ser";
@@ -130,8 +132,8 @@ points = {
     analog_inputs = ( %s );
     counters = ( %s );
 };
-""" % (state, port, UP_ADDR, UP_MASTER, depth, "true" if state_directory else "false", pty,
-       GW_MASTER, IED_ADDR, r(bi, 1), r(ai, 2), r(cnt, 3))
+""" % (state, port, UP_ADDR, UP_MASTER, depth, keep, pty, GW_MASTER, IED_ADDR, r(bi, 1),
+       r(ai, 2), r(cnt, 3))
 
 
 def wait_unsol_enabled(ied):

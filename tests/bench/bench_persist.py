@@ -49,7 +49,8 @@ class Run:
     def __init__(self, args, state=None, depth=10000, scada=True, tmp=None):
         self.mfd, self.sfd, pty = benchlib.raw_pty()
         self.port = dnp3.free_port()
-        self.gw = benchlib.Daemon(args.gwd, args.shim, bg.config(pty, self.port, depth, state),
+        self.gw = benchlib.Daemon(args.gwd, args.shim,
+                                  bg.config(pty, self.port, depth, state, persist=bool(state)),
                                   tmp=tmp)
         self.ied = bg.Ied(self.mfd)
         self.up = None
