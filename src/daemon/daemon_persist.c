@@ -146,7 +146,7 @@ bool dpersist_hold_confirm(void *ctx)
         struct d_chan *ch = ctx;
         struct daemon *d = ch->d;
         for (size_t i = 0; i < d->nout; i++)
-                if (d->outs[i] && d->outs[i]->store && evstore_dirty(d->outs[i]->store)) {
+                if (d->outs[i] && d->outs[i]->store && evstore_unsynced(d->outs[i]->store)) {
                         dpersist_defer(d);
                         return true;
                 }

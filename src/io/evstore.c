@@ -483,6 +483,11 @@ bool evstore_dirty(const struct evstore *s)
         return !s->degraded && (s->len > 0 || s->need_snap);
 }
 
+bool evstore_unsynced(const struct evstore *s)
+{
+        return !s->degraded && (s->pend_adds > 0 || s->need_snap);
+}
+
 /* ---- snapshots ------------------------------------------------------------------ */
 
 static void evstore_snap_write(struct evstore *s)
@@ -577,7 +582,10 @@ int evstore_retry(struct evstore *s)
         return evstore_snapshot(s);
 }
 
-/* The buffered records: one write(), one fdatasync(). */
+/*
+ * The buffered records: one write(), and one fdatasync() when they hold an
+ * ADD (REMOVE records alone need none: see evstore_unsynced()).
+ */
 static int evstore_append(struct evstore *s)
 {
         if (s->len == 0)
@@ -585,11 +593,15 @@ static int evstore_append(struct evstore *s)
         int r = evstore_write_all(s->fd, s->buf, s->len);
         if (r < 0)
                 return evstore_fail(s, "write", r);
-        if (fdatasync(s->fd) < 0)
-                return evstore_fail(s, "fdatasync", -errno);
+        if (s->pend_adds == 0) {
+                s->st.unsynced_writes++;
+        } else {
+                if (fdatasync(s->fd) < 0)
+                        return evstore_fail(s, "fdatasync", -errno);
+                s->st.flushes++;
+        }
         s->file_adds += s->pend_adds;
         s->file_bytes += s->len;
-        s->st.flushes++;
         s->st.bytes += s->len;
         evstore_drop_pending(s);
         return 0;

@@ -62,6 +62,7 @@ struct evstore_cfg {
 
 struct evstore_stats {
         uint64_t flushes;           /* write + fdatasync of appended records */
+        uint64_t unsynced_writes;   /* write of REMOVE records only: no fdatasync */
         uint64_t snapshots;         /* compactions (and restores, resumes) */
         uint64_t bytes;             /* written to journal files */
         uint64_t adds, removes;     /* records appended */
@@ -102,11 +103,19 @@ int evstore_load(struct evstore *s, uint64_t wall_ms,
 void evstore_added(struct evstore *s, const struct ev *e, unsigned cls);
 void evstore_removed(struct evstore *s, const struct ev *e, unsigned cls);
 
-/* Records are buffered that evstore_flush() has yet to make durable. */
+/* Records are buffered that evstore_flush() has yet to write. */
 bool evstore_dirty(const struct evstore *s);
 /*
- * Make every buffered record durable: one write() and one fdatasync(), or a
- * snapshot when the file is due for compaction.  0 (also when nothing was
+ * Events accepted that are not on stable storage yet (ADD records buffered,
+ * or a snapshot due): what holds the IED's CONFIRM.  REMOVE records alone
+ * make the store dirty, never unsynced: an upstream confirm needs no sync (a
+ * crash before it reaches the disk repeats those events; it loses none).
+ */
+bool evstore_unsynced(const struct evstore *s);
+/*
+ * Write every buffered record: one write(), and one fdatasync() when they
+ * hold an ADD (REMOVE records alone are only written), or a snapshot when
+ * the file is due for compaction.  0 (also when nothing was
  * buffered, or degraded), -errno when this flush failed (now DEGRADED).
  */
 int evstore_flush(struct evstore *s);

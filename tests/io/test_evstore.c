@@ -229,13 +229,19 @@ static void test_append_confirm_compact(void **state)
         want_add(&x, 2, 1, 12);
         assert_journal(&x);
 
+        /* an upstream confirm alone: written, not synced, and it holds no IED CONFIRM */
         rig_confirm(&r, 1u << 1);       /* class 1: seqs 0 and 2, not consecutive */
+        assert_true(evstore_dirty(r.s));
+        assert_false(evstore_unsynced(r.s));
         assert_int_equal(evstore_flush(r.s), 0);
+        assert_int_equal(evstore_stats(r.s)->flushes, 1);
+        assert_int_equal(evstore_stats(r.s)->unsynced_writes, 1);
         want_remove(&x, 0, 1);
         want_remove(&x, 2, 1);
         assert_journal(&x);
 
         rig_add(&r, 3, 20);     /* seq 3 */
+        assert_true(evstore_unsynced(r.s));
         rig_add(&r, 3, 21);     /* seq 4 */
         rig_add(&r, 3, 22);     /* seq 5 */
         rig_confirm(&r, 1u << 3);       /* consecutive: one REMOVE of 3 */
@@ -246,7 +252,8 @@ static void test_append_confirm_compact(void **state)
         want_remove(&x, 3, 3);
         assert_journal(&x);
         assert_int_equal(evstore_file_adds(r.s), 6);
-        assert_int_equal(evstore_stats(r.s)->flushes, 3);
+        assert_int_equal(evstore_stats(r.s)->flushes, 2);
+        assert_int_equal(evstore_stats(r.s)->unsynced_writes, 1);
         assert_int_equal(evstore_stats(r.s)->snapshots, 1);
 
         /* two more ADDs make 8: the flush writes a snapshot of what is stored */
