@@ -29,7 +29,9 @@
  *   pipe_conn.c    an accepted TCP connection (io/listener.h creates them);
  *                  once down it stays down (the owner frees it)
  *   pipe_tcp.c     a TCP client (a terminal server), and
- *   pipe_serial.c  a serial port (libserialport opens and configures it);
+ *   pipe_serial.c  a serial port (libserialport opens and configures it;
+ *                  owned while open: flock and TIOCEXCL, a port another
+ *                  process owns fails with -EBUSY, IO_PIPE_IN_USE);
  *                  these two reopen with backoff (1 s doubling to 60 s by
  *                  default) after a loss until freed (pipe_client.c).
  * io_pipe_open() creates the one a struct io_pipe_cfg names: the transport
@@ -47,6 +49,9 @@
 struct event_base;
 struct io_tls;
 struct io_tls_sess;
+
+/* on_down's what (err -EBUSY) when another process owns the serial port. */
+#define IO_PIPE_IN_USE "in use by another process"
 
 /* The most one on_data call carries (the size of the one read buffer). */
 #define IO_PIPE_READ_MAX 4096

@@ -2,6 +2,14 @@
 /*
  * The serial-port backend of io/pipe.h: libserialport opens and configures
  * the port, the fd goes to the shared reopening lifecycle (pipe_client.c).
+ *
+ * A port is owned while open, as picocom and minicom own theirs: before
+ * libserialport touches it (its open sets raw mode on the line), a descriptor
+ * of our own takes flock(LOCK_EX | LOCK_NB) on the device; once configured
+ * the tty is made exclusive (TIOCEXCL: a later open() by anyone without
+ * CAP_SYS_ADMIN fails with EBUSY).  Either refusal is -EBUSY, "in use by
+ * another process" (IO_PIPE_IN_USE), and the reopening lifecycle treats it
+ * like a missing port: reported once, retried with backoff.
  */
 #include "io/pipe_client.h"
 
@@ -11,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <libserialport.h>
 
@@ -18,6 +30,7 @@ struct pipe_serial {
         struct io_client c;             /* first */
         struct io_serial_cfg cfg;
         struct sp_port *port;           /* while open */
+        int lock_fd;                    /* while open: holds the flock and TIOCEXCL, or -1 */
 };
 
 /* The serial vocabulary (io/serial_names.h) in libserialport's terms; what is not there: none. */
@@ -37,6 +50,36 @@ static void port_drop(struct sp_port *port)
         sp_free_port(port);
 }
 
+/* Give up the lock descriptor: the tty shared again (TIOCNXCL), the flock released. */
+static void lock_drop(int fd)
+{
+        if (fd < 0)
+                return;
+        (void)ioctl(fd, TIOCNXCL);
+        close(fd);
+}
+
+/*
+ * Our own descriptor of the tty at path, flock()ed exclusively: 0 and
+ * *ret_fd, or -EBUSY (another process holds the lock, or made the tty
+ * exclusive) or the open's -errno; *ret_what says which.
+ */
+static int lock_take(const char *path, int *ret_fd, const char **ret_what)
+{
+        int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        int err = fd < 0 ? -errno : 0;
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                close(fd);
+        }
+        if (err == -EBUSY)
+                *ret_what = IO_PIPE_IN_USE;
+        if (err < 0)
+                return err;
+        *ret_fd = fd;
+        return 0;
+}
+
 static int serial_open(struct io_client *c, const char **ret_what)
 {
         struct pipe_serial *s = (struct pipe_serial *)c;
@@ -49,11 +92,18 @@ static int serial_open(struct io_client *c, const char **ret_what)
 
         struct sp_port *port = NULL;
         *ret_what = "open";
-        if (sp_get_port_by_name(real, &port) != SP_OK)
+        int lock = -1;
+        int r = lock_take(real, &lock, ret_what);
+        if (r < 0)
+                return r;
+        if (sp_get_port_by_name(real, &port) != SP_OK) {
+                lock_drop(lock);
                 return -ENODEV;
+        }
         if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
                 int err = sp_last_error_code();
                 sp_free_port(port);
+                lock_drop(lock);
                 return err > 0 ? -err : -EIO;
         }
         *ret_what = "configure";
@@ -66,20 +116,26 @@ static int serial_open(struct io_client *c, const char **ret_what)
             sp_set_parity(port, parity) != SP_OK || sp_set_stopbits(port, (int)k->stop_bits) != SP_OK ||
             sp_set_flowcontrol(port, flow) != SP_OK) {
                 port_drop(port);
+                lock_drop(lock);
                 return -EINVAL;
         }
         int fd = -1;
-        if (sp_get_port_handle(port, &fd) != SP_OK || fd < 0) {
-                port_drop(port);
-                return -EBADF;
+        r = sp_get_port_handle(port, &fd) != SP_OK || fd < 0 ? -EBADF : 0;
+        int fl = r < 0 ? -1 : fcntl(fd, F_GETFL);
+        if (r == 0 && (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+                r = -errno;
+        /* Set last: while it is set, not even our own sp_open() could open the tty. */
+        if (r == 0 && ioctl(lock, TIOCEXCL) < 0) {
+                r = -errno;
+                *ret_what = "make exclusive";
         }
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-                int err = -errno;
+        if (r < 0) {
                 port_drop(port);
-                return err;
+                lock_drop(lock);
+                return r;
         }
         s->port = port;         /* the port keeps the fd and closes it */
+        s->lock_fd = lock;
         io_client_up(c, fd, false);
         return 0;
 }
@@ -90,6 +146,8 @@ static void serial_shut(struct io_client *c)
         if (s->port)
                 port_drop(s->port);
         s->port = NULL;
+        lock_drop(s->lock_fd);
+        s->lock_fd = -1;
 }
 
 static const struct io_client_ops serial_ops = {
@@ -109,6 +167,7 @@ int io_pipe_serial_new(struct event_base *base, const struct io_pipe_cfg *cfg, s
         struct pipe_serial *s = (struct pipe_serial *)c;
         s->cfg = cfg->serial;
         s->cfg.device = c->where;
+        s->lock_fd = -1;
         snprintf(c->f.pipe.name, sizeof(c->f.pipe.name), "%s", c->where);
         *ret = &c->f.pipe;
         return 0;

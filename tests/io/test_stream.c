@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,6 +36,7 @@ struct rec {
         unsigned ups;
         unsigned downs;
         int last_err;
+        const char *last_what;
         uint8_t data[256];
         size_t len;
 };
@@ -55,9 +58,9 @@ static void on_data(void *ctx, const uint8_t *p, size_t n)
 static void on_down(void *ctx, int err, const char *what)
 {
         struct rec *r = ctx;
-        (void)what;
         r->downs++;
         r->last_err = err;
+        r->last_what = what;
 }
 
 static const struct io_pipe_cb cbs = { .on_up = on_up, .on_data = on_data, .on_down = on_down };
@@ -359,6 +362,73 @@ static void test_serial_missing_device_retries(void **state)
         rmdir(dir);
 }
 
+/* Whether the tty behind fd is exclusive (TIOCEXCL set by whoever has it open). */
+static bool tty_exclusive(int fd)
+{
+        int v = -1;
+        assert_int_equal(ioctl(fd, TIOCGEXCL, &v), 0);
+        return v != 0;
+}
+
+/*
+ * A serial port is owned by one opener (flock + TIOCEXCL, as picocom does):
+ * a second pipe on the same port is refused at once with -EBUSY "in use by
+ * another process", reported once and retried with backoff like a missing
+ * port, while the owner keeps carrying bytes; when the owner lets go (the
+ * tty no longer exclusive) the next retry opens it.  On the code before
+ * ownership the second pipe opened the port too (two masters on one line).
+ */
+static void test_serial_port_owned_by_one_pipe(void **state)
+{
+        (void)state;
+        int m, sl;
+        struct event_base *base = event_base_new();
+        struct rec ra = { 0 }, rb = { 0 };
+        struct io_pipe *a = serial_on_pty(base, &ra, &m, &sl, NULL);
+        assert_true(tty_exclusive(sl));
+
+        struct io_pipe *b;
+        struct io_pipe_cfg c = serial_cfg(io_pipe_name(a));
+        assert_int_equal(io_pipe_open(base, &c, &b), 0);
+        io_pipe_set_cb(b, &cbs, &rb);
+        io_pipe_start(b);
+        assert_false(io_pipe_is_up(b));
+        assert_int_equal(rb.ups, 0);
+        assert_int_equal(rb.downs, 1);
+        assert_int_equal(rb.last_err, -EBUSY);
+        assert_string_equal(rb.last_what, "in use by another process");
+        assert_int_equal(io_pipe_stats(b)->open_failures, 1);
+
+        /* retried (20, 40 ms...), counted, not reported again */
+        struct want w = { .r = &rb, .s = b, .failures = 3 };
+        assert_true(run_until(base, have_failures, &w));
+        assert_int_equal(rb.downs, 1);
+        assert_int_equal(rb.ups, 0);
+
+        /* the owner is undisturbed: bytes still reach it, and only it */
+        assert_int_equal(write(m, "\x05\x64", 2), 2);
+        struct want wa = { .r = &ra, .len = 2 };
+        assert_true(run_until(base, have_len, &wa));
+        assert_memory_equal(ra.data, "\x05\x64", 2);
+        assert_int_equal(ra.downs, 0);
+        assert_int_equal(rb.len, 0);
+
+        /* the owner goes: the tty is shared again and the next retry takes it */
+        io_pipe_free(a);
+        assert_false(tty_exclusive(sl));
+        w.ups = 1;
+        assert_true(run_until(base, have_ups, &w));
+        assert_true(io_pipe_is_up(b));
+        assert_true(tty_exclusive(sl));
+        assert_int_equal(rb.downs, 1);
+
+        io_pipe_free(b);
+        assert_false(tty_exclusive(sl));
+        event_base_free(base);
+        close(m);
+        close(sl);
+}
+
 static int listen_loopback(uint16_t *ret_port)
 {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -433,6 +503,7 @@ int main(void)
                 cmocka_unit_test(test_serial_empty_read_is_not_hangup),
                 cmocka_unit_test(test_serial_vanishes_then_backoff),
                 cmocka_unit_test(test_serial_missing_device_retries),
+                cmocka_unit_test(test_serial_port_owned_by_one_pipe),
                 cmocka_unit_test(test_tcp_client_reconnects),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
