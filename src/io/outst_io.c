@@ -84,8 +84,11 @@ static void io_on_up(void *ctx)
 static void io_on_down(void *ctx, int err, const char *what)
 {
         struct outst_io *io = ctx;
-        if (!io->connected)
-                return;         /* a pipe that could not be opened: nothing was connected */
+        if (!io->connected) {   /* a pipe that could not be opened: nothing was connected */
+                if (io->cb.on_open_fail)
+                        io->cb.on_open_fail(io->ctx, err, what);
+                return;
+        }
         io->connected = false;
         if (io->cb.on_disconnect)
                 io->cb.on_disconnect(io->ctx, err, what);

@@ -50,6 +50,10 @@ struct outst_io_cb {
         /* A TLS handshake refused (already closed): r->text is the exact reason. */
         void (*on_tls_refused)(void *ctx, const struct sockaddr *peer,
                                const struct io_tls_refusal *r);
+        /* On a pipe (cfg->pipe): it could not be opened (err: -errno, what: as io/pipe.h's
+         * on_down; -EBUSY, IO_PIPE_IN_USE: another process owns the port).  Once until it
+         * opens, retried with backoff meanwhile; the first may come from outst_io_new(). */
+        void (*on_open_fail)(void *ctx, int err, const char *what);
 };
 
 struct outst_ep;

@@ -363,6 +363,10 @@ static void on_down(void *ctx, int err, const char *what)
                 fprintf(stderr, "dnp3poll: %s: %s: %s\n", io_pipe_name(master_io_pipe(p->io)),
                         what, strerror(-err));
         fflush(stdout);
+        /* The port is another process's (the gateway's): polling it too would corrupt
+         * both masters' transactions, and waiting for it is not what was asked. */
+        if (!p->tcp && err == -EBUSY)
+                poll_finish(p, POLL_EXIT_FAIL);
 }
 
 /* ---- events ---- */

@@ -484,11 +484,13 @@ int main(int argc, char **argv)
                 sim_out_line("{\"event\":\"ready\",\"listen\":\"%s\",\"port\":%u,\"tls\":%s}",
                              args.listen, outst_io_port(s.io), iocfg.listen.tls ? "true" : "false");
         }
-        fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,
-                (unsigned)master, s.where);
+        if (!s.quit)    /* not when its port is another process's (sim_on_open_fail) */
+                fprintf(stderr, "dnp3sim: outstation %u (master %u) on %s\n", (unsigned)address,
+                        (unsigned)master, s.where);
 
-        s.ev_stdin = event_new(s.base, STDIN_FILENO, EV_READ | EV_PERSIST, sim_on_stdin, &s);
-        if (!s.ev_stdin || event_add(s.ev_stdin, NULL) < 0) {
+        s.ev_stdin = s.quit ? NULL
+                            : event_new(s.base, STDIN_FILENO, EV_READ | EV_PERSIST, sim_on_stdin, &s);
+        if (!s.quit && (!s.ev_stdin || event_add(s.ev_stdin, NULL) < 0)) {
                 /* a regular file or /dev/null cannot be polled: read it all now */
                 char buf[4096];
                 ssize_t n;
@@ -519,5 +521,5 @@ int main(int argc, char **argv)
         free(s.crob_status);
         free(s.ao_status);
         free(s.frz_bits);
-        return 0;
+        return s.rc;
 }

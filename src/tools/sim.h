@@ -40,6 +40,7 @@ struct sim {
         uint32_t n_cnt;
         uint64_t frz_at;                /* next freeze, wall ms */
         bool quit;
+        int rc;                         /* the exit status */
 };
 
 /* One JSON line on stdout, flushed. */

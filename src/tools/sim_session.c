@@ -8,6 +8,7 @@
  */
 #include "sim.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -303,6 +304,20 @@ static void sim_on_disconnect(void *ctx, int err, const char *what)
         sim_out_line("{\"event\":\"disconnect\",\"reason\":\"%s\"}", what);
 }
 
+/* The serial port cannot be opened: said once; another owner ends the simulation. */
+static void sim_on_open_fail(void *ctx, int err, const char *what)
+{
+        struct sim *s = ctx;
+        fprintf(stderr, "dnp3sim: %s: %s: %s\n", s->where, what, strerror(-err));
+        sim_out_line("{\"event\":\"open_failed\",\"serial\":\"%s\",\"reason\":\"%s\"}",
+                     s->where, what);
+        if (err == -EBUSY) {    /* two IEDs answering on one line would garble both */
+                s->quit = true;
+                s->rc = 1;
+                event_base_loopbreak(s->base);
+        }
+}
+
 static void sim_on_reject_peer(void *ctx, const struct sockaddr *peer)
 {
         (void)ctx;
@@ -335,4 +350,5 @@ const struct outst_io_cb sim_io_cb = {
         .on_disconnect = sim_on_disconnect,
         .on_reject = sim_on_reject_peer,
         .on_tls_refused = sim_on_tls_refused,
+        .on_open_fail = sim_on_open_fail,
 };
