@@ -25,10 +25,6 @@
 #include "outstation/db.h"
 #include "outstation/events.h"
 
-#ifndef DNP3GW_VERSION
-#define DNP3GW_VERSION "unknown"
-#endif
-
 void dctl_json_str(struct evbuffer *b, const char *s)
 {
         if (!s) {

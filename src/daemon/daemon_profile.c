@@ -34,10 +34,6 @@
 #include "dnp3/link.h"
 #include "dnp3/ptype.h"
 
-#ifndef DNP3GW_VERSION
-#define DNP3GW_VERSION "unknown"
-#endif
-
 #define DPROF_NS "http://www.dnp3.org/DNP3/DeviceProfile/April2016"
 
 struct dprof {

@@ -15,23 +15,21 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 
-#ifndef DNP3GW_VERSION
-#define DNP3GW_VERSION "unknown"
-#endif
-
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: dnp3gwd [-c FILE] [-t] [-l LEVEL] [-h] [-V]\n"
-                   "       dnp3gwd --device-profile OUTSTATION [-c FILE]\n"
-                   "  -c FILE   configuration file (default " GW_CONFIG_DEFAULT_PATH ")\n"
-                   "  -t        check the configuration and exit (0 valid, 78 invalid)\n"
-                   "  --device-profile OUTSTATION\n"
-                   "            write the IEEE 1815 device profile (XML) of that outstation\n"
-                   "            as configured to standard output and exit\n"
-                   "  -l LEVEL  log level until the file's changes it: error, warning, notice,\n"
-                   "            info, debug, trace\n"
-                   "  -h        this help\n"
-                   "  -V        version\n");
+        fprintf(f, "usage: dnp3gwd [--config FILE] [--log-level LEVEL]\n"
+                   "       dnp3gwd --check [--config FILE]\n"
+                   "       dnp3gwd --device-profile OUTSTATION [--config FILE]\n"
+                   "       dnp3gwd --help | --version\n"
+                   "  -c, --config FILE      configuration file (default " GW_CONFIG_DEFAULT_PATH ")\n"
+                   "  -t, --check            check the configuration and exit (0 valid, 78 invalid)\n"
+                   "      --device-profile OUTSTATION\n"
+                   "                         write the IEEE 1815 device profile (XML) of that\n"
+                   "                         outstation as configured to standard output and exit\n"
+                   "  -l, --log-level LEVEL  log level until the file's changes it: error, warning,\n"
+                   "                         notice, info, debug, trace\n"
+                   "  -h, --help             this help\n"
+                   "  -V, --version          version\n");
 }
 
 /* --device-profile: the problems of an invalid file as -t prints them, on stderr. */
@@ -69,7 +67,12 @@ int main(int argc, char **argv)
         int c;
         enum { OPT_DEVICE_PROFILE = 256 };
         static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check", no_argument, NULL, 't' },
                 { "device-profile", required_argument, NULL, OPT_DEVICE_PROFILE },
+                { "log-level", required_argument, NULL, 'l' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
                 { NULL, 0, NULL, 0 },
         };
 
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 case 'V':
-                        printf("dnp3gwd %s\n", DNP3GW_VERSION);
+                        printf("dnp3gwd (dnp3gw) %s\n", DNP3GW_VERSION);
                         return 0;
                 default:
                         usage(stderr);

@@ -33,10 +33,6 @@
 #include "dnp3/link.h"
 #include "dnp3/transport.h"
 
-#ifndef DNP3GW_VERSION
-#define DNP3GW_VERSION "unknown"
-#endif
-
 #define CTL_DEFAULT_SOCKET "/run/dnp3gw/control"
 #define CTL_SOCKET_ENV "DNP3GWCTL_SOCKET"
 #define CTL_MAX_MEMBERS 48
@@ -567,7 +563,7 @@ int main(int argc, char **argv)
                 case 'i': index = optarg; break;
                 case 'w': pcap = optarg; break;
                 case 'h': usage(stdout); return 0;
-                case 'V': printf("dnp3gwctl %s\n", DNP3GW_VERSION); return 0;
+                case 'V': printf("dnp3gwctl (dnp3gw) %s\n", DNP3GW_VERSION); return 0;
                 default: usage(stderr); return EX_USAGE;
                 }
         }

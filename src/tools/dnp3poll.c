@@ -509,7 +509,8 @@ static void usage(FILE *f)
                 "                [--crob INDEX:CODE[:COUNT:ON:OFF] | --ao INDEX:VALUE[:VAR]]\n"
                 "                [--sbo | --direct | --direct-nr] [--timeout SECS]\n"
                 "                [--retries N] [--comm-fail N] [--exit-after SECS]\n"
-                "                " TOOLOPT_TLS_USAGE);
+                "                " TOOLOPT_TLS_USAGE
+                "       dnp3poll -h | --help | -V | --version\n");
 }
 
 enum {

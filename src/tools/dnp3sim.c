@@ -279,7 +279,8 @@ static void usage(FILE *f)
                 "               [--address N] [--master-address N] [--points SPEC]\n"
                 "               [--event-depth N] [--max-fragment N] [--confirm-timeout MS]\n"
                 "               [--keepalive MS] [--unsolicited] [--script FILE]\n"
-                "               " TOOLOPT_TLS_USAGE);
+                "               " TOOLOPT_TLS_USAGE
+                "       dnp3sim -h | --help | -V | --version\n");
 }
 
 static void sim_init_points(struct sim *s, const uint32_t counts[DNP_TYPE_MAX])

@@ -198,10 +198,14 @@ int toolopt_split(char *s, const char *sep, char **f, size_t max)
 int toolopt_parse(const struct toolopt *t, int argc, char **argv)
 {
         int c;
-        while ((c = getopt_long(argc, argv, "", t->opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "hV", t->opts, NULL)) != -1) {
                 char why[256] = "";
                 if (c == TOOLOPT_HELP) {
                         t->usage(stdout);
+                        return 1;
+                }
+                if (c == TOOLOPT_VERSION) {
+                        printf("%s (dnp3gw) %s\n", t->prog, DNP3GW_VERSION);
                         return 1;
                 }
                 int r = t->opt(t->ctx, c, optarg);

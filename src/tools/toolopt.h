@@ -24,9 +24,10 @@ int toolopt_secs(const char *s, uint64_t *ret);
  */
 enum {
         TOOLOPT_DEVICE = 0x1000, TOOLOPT_BAUD, TOOLOPT_DATA_BITS, TOOLOPT_PARITY,
-        TOOLOPT_STOP_BITS, TOOLOPT_FLOW, TOOLOPT_HELP,
+        TOOLOPT_STOP_BITS, TOOLOPT_FLOW,
         TOOLOPT_TLS_CERT, TOOLOPT_TLS_KEY, TOOLOPT_TLS_CA, TOOLOPT_TLS_CRL, TOOLOPT_TLS_ALLOW,
         TOOLOPT_TLS_VERSION, TOOLOPT_TLS_CIPHERS, TOOLOPT_TLS_RENEGOTIATE,
+        TOOLOPT_HELP = 'h', TOOLOPT_VERSION = 'V',
 };
 #define TOOLOPT_SERIAL_OPTIONS                                          \
         { "serial", required_argument, NULL, TOOLOPT_DEVICE },          \
@@ -35,7 +36,10 @@ enum {
         { "parity", required_argument, NULL, TOOLOPT_PARITY },          \
         { "stop-bits", required_argument, NULL, TOOLOPT_STOP_BITS },    \
         { "flow", required_argument, NULL, TOOLOPT_FLOW }
-#define TOOLOPT_HELP_OPTION { "help", no_argument, NULL, TOOLOPT_HELP }
+/* --help (-h) and --version (-V). */
+#define TOOLOPT_HELP_OPTION                                             \
+        { "help", no_argument, NULL, TOOLOPT_HELP },                    \
+        { "version", no_argument, NULL, TOOLOPT_VERSION }
 
 /*
  * DNP3 over TLS (io/tls.h), the keys of dnp3gw.conf(5)'s tls block as
@@ -87,7 +91,7 @@ struct toolopt {
 
 /*
  * Parses argv: 0 (every argument an option, none refused), 1 (--help: the
- * usage is on stdout), or -EINVAL when an option is unknown (the usage on
+ * usage is on stdout; --version: "PROG (dnp3gw) VERSION" is), or -EINVAL when an option is unknown (the usage on
  * stderr), refused ("PROG: --OPT: WHY", or "PROG: bad value for --OPT:
  * VALUE", on stderr) or an argument is not an option (the usage on stderr).
  */
