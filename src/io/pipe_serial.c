@@ -50,7 +50,7 @@ static void port_drop(struct sp_port *port)
         sp_free_port(port);
 }
 
-/* Give up the lock descriptor: the tty shared again (TIOCNXCL), the flock released. */
+/* Give up an open port's lock descriptor: the tty shared again (TIOCNXCL), the flock released. */
 static void lock_drop(int fd)
 {
         if (fd < 0)
@@ -97,13 +97,13 @@ static int serial_open(struct io_client *c, const char **ret_what)
         if (r < 0)
                 return r;
         if (sp_get_port_by_name(real, &port) != SP_OK) {
-                lock_drop(lock);
+                close(lock);      /* not exclusive yet */
                 return -ENODEV;
         }
         if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
                 int err = sp_last_error_code();
                 sp_free_port(port);
-                lock_drop(lock);
+                close(lock);
                 return err > 0 ? -err : -EIO;
         }
         *ret_what = "configure";
@@ -116,7 +116,7 @@ static int serial_open(struct io_client *c, const char **ret_what)
             sp_set_parity(port, parity) != SP_OK || sp_set_stopbits(port, (int)k->stop_bits) != SP_OK ||
             sp_set_flowcontrol(port, flow) != SP_OK) {
                 port_drop(port);
-                lock_drop(lock);
+                close(lock);
                 return -EINVAL;
         }
         int fd = -1;
@@ -124,14 +124,15 @@ static int serial_open(struct io_client *c, const char **ret_what)
         int fl = r < 0 ? -1 : fcntl(fd, F_GETFL);
         if (r == 0 && (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
                 r = -errno;
-        /* Set last: while it is set, not even our own sp_open() could open the tty. */
+        /* Set last: while it is set, not even our own sp_open() could open the tty;
+         * a failure before leaves alone the tty's flag (someone else's, if set). */
         if (r == 0 && ioctl(lock, TIOCEXCL) < 0) {
                 r = -errno;
                 *ret_what = "make exclusive";
         }
         if (r < 0) {
                 port_drop(port);
-                lock_drop(lock);
+                close(lock);
                 return r;
         }
         s->port = port;         /* the port keeps the fd and closes it */

@@ -11,7 +11,8 @@ TIOCEXCL).  With dnp3gwd polling a dnp3sim IED over a socat pty pair:
   is in use, keeps retrying with backoff, reports the IED's points to its
   SCADA with COMM_LOST; the first keeps polling (every value change of the
   IED reaches its SCADA) across the second one's retries;
-- when the first stops, the second's next retry takes the port and polls.
+- when the first stops, the second's next retry takes the port and polls;
+- a reload that rebuilds the channel reopens its own port at once.
 
 Usage: test_serial_lock.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
                            --shim libptyshim.so [TEST...]
@@ -19,6 +20,7 @@ Usage: test_serial_lock.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -145,7 +147,35 @@ def t_daemon_twice(h):
        len(re.findall(IN_USE, gw2.log())), 1)
 
 
-TESTS = [t_second_opener_refused, t_daemon_twice]
+def t_reload_reopens_own_port(h):
+    """A reload that rebuilds a serial channel on the same port (a new baud rate) lets the
+    old channel go before the new one opens: the port is not "in use" by the gateway
+    itself, and the new channel polls at once (no backoff)."""
+    pty_gw, pty_ied = h.pty_pair("ser")
+    ied = h.sim(["--address", "1", "--master-address", "2", "--points", "bi=4"],
+                serial=pty_ied, script="bi 3 1\n")
+    p1 = h.port()
+    conf = config("gw1", pty_gw, p1)
+    gw = h.gateway(conf)
+    gw.wait_log(r"channel ser: %s is open" % re.escape(pty_gw))
+    m = h.master(p1)
+    until("bi 103 = 1 ONLINE", lambda: bi103(h, m) == (1, ONLINE | 0x80))
+
+    conf["channels"][0]["serial"]["baud"] = 57600
+    with open(gw.conf_path, "w") as f:
+        f.write(harness.config_text(conf))
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"reload: outstations kept 1, started 0; channels kept 0, started 1")
+    # the new channel opened the port during the reload (logged before its summary)
+    eq("channel ser opened (at start, at the reload)",
+       len(re.findall(r"channel ser: %s is open" % re.escape(pty_gw), gw.log())), 2)
+    ied.send("bi 3 0")
+    until("bi 103 = 0 through the rebuilt channel", lambda: bi103(h, m) == (0, ONLINE),
+          timeout=5)
+    eq("the gateway's own port was never 'in use'", re.findall(IN_USE, gw.log()), [])
+
+
+TESTS = [t_second_opener_refused, t_daemon_twice, t_reload_reopens_own_port]
 
 if __name__ == "__main__":
     sys.exit(harness.main(TESTS, __doc__))
