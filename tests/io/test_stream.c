@@ -22,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -429,6 +432,72 @@ static void test_serial_port_owned_by_one_pipe(void **state)
         close(sl);
 }
 
+/* In a child as nobody (uid/gid 65534): what opening the tty name does, as an exit status. */
+enum { OPEN_OK, OPEN_BUSY, OPEN_OTHER, PIPE_REFUSED_IN_USE, PIPE_OTHER, CHILD_SETUP };
+
+static int as_nobody(const char *name, bool through_pipe)
+{
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(CHILD_SETUP);
+                if (!through_pipe) {
+                        int fd = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+                        _exit(fd >= 0 ? OPEN_OK : errno == EBUSY ? OPEN_BUSY : OPEN_OTHER);
+                }
+                struct event_base *base = event_base_new();
+                struct rec r = { 0 };
+                struct io_pipe *p;
+                struct io_pipe_cfg c = serial_cfg(name);
+                if (!base || io_pipe_open(base, &c, &p) < 0)
+                        _exit(CHILD_SETUP);
+                io_pipe_set_cb(p, &cbs, &r);
+                io_pipe_start(p);
+                _exit(r.downs == 1 && r.last_err == -EBUSY &&
+                      strcmp(r.last_what, "in use by another process") == 0 ? PIPE_REFUSED_IN_USE
+                                                                          : PIPE_OTHER);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        return WEXITSTATUS(st);
+}
+
+/*
+ * The service runs unprivileged (a dynamic user), and for it the owner's
+ * TIOCEXCL is what refuses: open() of the tty fails with EBUSY before any
+ * lock is looked at, and a serial pipe reports that as "in use by another
+ * process" too.  When the owner lets go, the tty is shared again
+ * (TIOCNXCL), so the next unprivileged owner (the restarted daemon) opens
+ * it: a pty outlives its users, and without TIOCNXCL its exclusive flag
+ * would too.  Needs root (to become nobody): skipped otherwise.
+ */
+static void test_serial_exclusive_refuses_unprivileged(void **state)
+{
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        int m, sl;
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_pipe *a = serial_on_pty(base, &r, &m, &sl, NULL);
+        const char *name = io_pipe_name(a);
+        assert_int_equal(chmod(name, 0666), 0);
+
+        assert_int_equal(as_nobody(name, false), OPEN_BUSY);
+        assert_int_equal(as_nobody(name, true), PIPE_REFUSED_IN_USE);
+
+        char kept[sizeof(a->name)];
+        snprintf(kept, sizeof(kept), "%s", name);
+        io_pipe_free(a);
+        assert_int_equal(as_nobody(kept, false), OPEN_OK);
+
+        event_base_free(base);
+        close(m);
+        close(sl);
+}
+
 static int listen_loopback(uint16_t *ret_port)
 {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -504,6 +573,7 @@ int main(void)
                 cmocka_unit_test(test_serial_vanishes_then_backoff),
                 cmocka_unit_test(test_serial_missing_device_retries),
                 cmocka_unit_test(test_serial_port_owned_by_one_pipe),
+                cmocka_unit_test(test_serial_exclusive_refuses_unprivileged),
                 cmocka_unit_test(test_tcp_client_reconnects),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
