@@ -50,7 +50,11 @@ struct event_base;
 struct io_tls;
 struct io_tls_sess;
 
-/* on_down's what (err -EBUSY) when another process owns the serial port. */
+/*
+ * How on_down's what (err -EBUSY) starts when another process owns the
+ * serial port; the holder follows when /proc/locks names it:
+ * "in use by another process (pid 1234, dnp3gwd)".
+ */
 #define IO_PIPE_IN_USE "in use by another process"
 
 /* The most one on_data call carries (the size of the one read buffer). */

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ struct pipe_serial {
         struct io_serial_cfg cfg;
         struct sp_port *port;           /* while open */
         int lock_fd;                    /* while open: holds the flock and TIOCEXCL, or -1 */
+        char in_use[96];                /* IO_PIPE_IN_USE and the holder, for on_down's what */
 };
 
 /* The serial vocabulary (io/serial_names.h) in libserialport's terms; what is not there: none. */
@@ -60,11 +63,58 @@ static void lock_drop(int fd)
 }
 
 /*
+ * The process holding a flock() on the file at path, from /proc/locks
+ * ("1: FLOCK  ADVISORY  WRITE 1234 00:05:3 0 EOF": pid, then the file's
+ * device major:minor in hex and its inode): its pid, or 0 when none is
+ * listed (a program that made the tty exclusive without a lock).
+ */
+static pid_t lock_holder(const char *path)
+{
+        struct stat st;
+        FILE *f = stat(path, &st) == 0 ? fopen("/proc/locks", "re") : NULL;
+        if (!f)
+                return 0;
+        char line[256];
+        pid_t pid = 0;
+        while (!pid && fgets(line, sizeof(line), f)) {
+                char kind[16];
+                long p;
+                unsigned maj, min;
+                unsigned long long ino;
+                if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &p, &maj, &min, &ino) == 5 &&
+                    strcmp(kind, "FLOCK") == 0 && maj == major(st.st_dev) &&
+                    min == minor(st.st_dev) && ino == st.st_ino && p > 0)
+                        pid = (pid_t)p;
+        }
+        fclose(f);
+        return pid;
+}
+
+/* "in use by another process", and who when /proc says: " (pid 1234, dnp3gwd)". */
+static const char *in_use_what(struct pipe_serial *s, const char *path)
+{
+        pid_t pid = lock_holder(path);
+        if (!pid)
+                return IO_PIPE_IN_USE;
+        char comm_path[32], comm[32] = "";
+        snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", (long)pid);
+        FILE *f = fopen(comm_path, "re");
+        if (f) {        /* another user's may be hidden (the service's ProtectProc=invisible) */
+                if (fgets(comm, sizeof(comm), f))
+                        comm[strcspn(comm, "\n")] = '\0';
+                fclose(f);
+        }
+        snprintf(s->in_use, sizeof(s->in_use), "%s (pid %ld%s%s)", IO_PIPE_IN_USE, (long)pid,
+                 comm[0] ? ", " : "", comm);
+        return s->in_use;
+}
+
+/*
  * Our own descriptor of the tty at path, flock()ed exclusively: 0 and
  * *ret_fd, or -EBUSY (another process holds the lock, or made the tty
- * exclusive) or the open's -errno; *ret_what says which.
+ * exclusive: *ret_what is in_use_what()) or the open's -errno.
  */
-static int lock_take(const char *path, int *ret_fd, const char **ret_what)
+static int lock_take(struct pipe_serial *s, const char *path, int *ret_fd, const char **ret_what)
 {
         int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         int err = fd < 0 ? -errno : 0;
@@ -73,7 +123,7 @@ static int lock_take(const char *path, int *ret_fd, const char **ret_what)
                 close(fd);
         }
         if (err == -EBUSY)
-                *ret_what = IO_PIPE_IN_USE;
+                *ret_what = in_use_what(s, path);
         if (err < 0)
                 return err;
         *ret_fd = fd;
@@ -93,7 +143,7 @@ static int serial_open(struct io_client *c, const char **ret_what)
         struct sp_port *port = NULL;
         *ret_what = "open";
         int lock = -1;
-        int r = lock_take(real, &lock, ret_what);
+        int r = lock_take(s, real, &lock, ret_what);
         if (r < 0)
                 return r;
         if (sp_get_port_by_name(real, &port) != SP_OK) {

@@ -4,7 +4,8 @@
 TIOCEXCL).  With dnp3gwd polling a dnp3sim IED over a socat pty pair:
 
 - dnp3poll on the gateway's port, and a second dnp3sim on the IED's, are
-  refused at once with "in use by another process" (exit status 1): a second
+  refused at once with "in use by another process (pid N, NAME)" naming the
+  holder (exit status 1): a second
   master on a DNP3 line would garble both masters' transactions (link frames
   interleaved, responses taken by the wrong master);
 - a second dnp3gwd on the same port starts (READY), says once that the port
@@ -88,14 +89,15 @@ def t_second_opener_refused(h):
 
     p = refused([h.poll_path, "--serial", pty_gw, "--baud", "115200", "--address", "1",
                  "--master-address", "3", "--integrity"], h.env(serial=True), "dnp3poll")
-    eq("dnp3poll's reason", [ln for ln in p.stderr.splitlines() if IN_USE in ln],
-       ["dnp3poll: %s: %s: Device or resource busy" % (pty_gw, IN_USE)])
+    eq("dnp3poll's reason (the holder named)", [ln for ln in p.stderr.splitlines() if IN_USE in ln],
+       ["dnp3poll: %s: %s (pid %d, dnp3gwd): Device or resource busy" % (pty_gw, IN_USE, gw.pid)])
     p = refused([h.sim_path, "--serial", pty_ied, "--baud", "115200", "--address", "1",
                  "--master-address", "2"], h.env(serial=True), "dnp3sim")
-    eq("dnp3sim's reason", [ln for ln in p.stderr.splitlines() if IN_USE in ln],
-       ["dnp3sim: %s: %s: Device or resource busy" % (pty_ied, IN_USE)])
+    eq("dnp3sim's reason (the holder named)", [ln for ln in p.stderr.splitlines() if IN_USE in ln],
+       ["dnp3sim: %s: %s (pid %d, dnp3sim): Device or resource busy" % (pty_ied, IN_USE, ied.pid)])
     eq("dnp3sim's JSON line", p.stdout.strip(),
-       '{"event":"open_failed","serial":"%s","reason":"%s"}' % (pty_ied, IN_USE))
+       '{"event":"open_failed","serial":"%s","reason":"%s (pid %d, dnp3sim)"}'
+       % (pty_ied, IN_USE, ied.pid))
 
     # the owners were not disturbed: the gateway still polls the IED, the line never dropped
     ied.send("bi 3 0")
@@ -118,8 +120,8 @@ def t_daemon_twice(h):
     until("gw1: bi 103 = 1 ONLINE", lambda: bi103(h, m1) == (1, ONLINE | 0x80))
 
     gw2 = h.gateway(config("gw2", pty_gw, p2))  # READY: it runs without its port
-    gw2.wait_log(r"channel ser: %s cannot be opened: %s: Device or resource busy; "
-                 r"retrying with backoff" % (re.escape(pty_gw), IN_USE))
+    gw2.wait_log(r"channel ser: %s cannot be opened: %s \(pid %d, dnp3gwd\): Device or "
+                 r"resource busy; retrying with backoff" % (re.escape(pty_gw), IN_USE, gw1.pid))
     refused_at = time.monotonic()
     m2 = h.master(p2)
     eq("gw2: bi 103 (never polled: RESTART, COMM_LOST)", bi103(h, m2),
