@@ -505,6 +505,51 @@ static void test_serial_exclusive_refuses_unprivileged(void **state)
         close(sl);
 }
 
+/*
+ * A pty keeps its exclusive flag after the process that set it dies without
+ * TIOCNXCL (killed: the watchdog's abort, SIGKILL): while the pty's master
+ * lives, an unprivileged opener is refused although nobody holds the port.
+ * A privileged owner that takes the port and lets it go clears the flag, so
+ * running dnp3poll (or dnp3gwd) once as root frees the port (dnp3gwd(8)).
+ */
+static void test_serial_stale_exclusive_cleared_by_owner(void **state)
+{
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        int m, sl;
+        char name[64];
+        assert_int_equal(openpty(&m, &sl, name, NULL, NULL), 0);
+        assert_int_equal(chmod(name, 0666), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {         /* an owner that dies without letting go */
+                int fd = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+                _exit(fd >= 0 && ioctl(fd, TIOCEXCL) == 0 ? 0 : 1);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        assert_true(tty_exclusive(sl));
+        assert_int_equal(as_nobody(name, false), OPEN_BUSY);
+
+        struct event_base *base = event_base_new();
+        struct rec r = { 0 };
+        struct io_pipe *p;
+        struct io_pipe_cfg c = serial_cfg(name);
+        assert_int_equal(io_pipe_open(base, &c, &p), 0);
+        io_pipe_set_cb(p, &cbs, &r);
+        io_pipe_start(p);
+        assert_true(io_pipe_is_up(p));
+        io_pipe_free(p);
+        assert_false(tty_exclusive(sl));
+        assert_int_equal(as_nobody(name, false), OPEN_OK);
+
+        event_base_free(base);
+        close(m);
+        close(sl);
+}
+
 static int listen_loopback(uint16_t *ret_port)
 {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -581,6 +626,7 @@ int main(void)
                 cmocka_unit_test(test_serial_missing_device_retries),
                 cmocka_unit_test(test_serial_port_owned_by_one_pipe),
                 cmocka_unit_test(test_serial_exclusive_refuses_unprivileged),
+                cmocka_unit_test(test_serial_stale_exclusive_cleared_by_owner),
                 cmocka_unit_test(test_tcp_client_reconnects),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
