@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -22,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -147,6 +147,17 @@ static struct io_pipe_cfg serial_cfg(const char *dev)
         return c;
 }
 
+/* A serial pipe on dev (backoff 20..80 ms), started, reporting into r. */
+static struct io_pipe *serial_start(struct event_base *base, const char *dev, struct rec *r)
+{
+        struct io_pipe *s;
+        struct io_pipe_cfg c = serial_cfg(dev);
+        assert_int_equal(io_pipe_open(base, &c, &s), 0);
+        io_pipe_set_cb(s, &cbs, r);
+        io_pipe_start(s);
+        return s;
+}
+
 static void test_serial_pty_data_both_ways(void **state)
 {
         (void)state;
@@ -162,11 +173,7 @@ static void test_serial_pty_data_both_ways(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(link);
-        assert_int_equal(io_pipe_open(base, &c, &s), 0);
-        io_pipe_set_cb(s, &cbs, &r);
-        io_pipe_start(s);
+        struct io_pipe *s = serial_start(base, link, &r);
         assert_true(io_pipe_is_up(s));
         assert_int_equal(r.ups, 1);
         assert_string_equal(io_pipe_name(s), link);
@@ -217,11 +224,7 @@ static struct io_pipe *serial_on_pty(struct event_base *base, struct rec *r, int
                 assert_int_equal(symlink(name, link), 0);
                 path = link;
         }
-        struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(path);
-        assert_int_equal(io_pipe_open(base, &c, &s), 0);
-        io_pipe_set_cb(s, &cbs, r);
-        io_pipe_start(s);
+        struct io_pipe *s = serial_start(base, path, r);
         assert_true(io_pipe_is_up(s));
         assert_int_equal(r->ups, 1);
         return s;
@@ -330,11 +333,7 @@ static void test_serial_missing_device_retries(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *s;
-        struct io_pipe_cfg c = serial_cfg(link);
-        assert_int_equal(io_pipe_open(base, &c, &s), 0);
-        io_pipe_set_cb(s, &cbs, &r);
-        io_pipe_start(s);
+        struct io_pipe *s = serial_start(base, link, &r);
         assert_false(io_pipe_is_up(s));
         assert_int_equal(io_pipe_stats(s)->open_failures, 1);
         /* reported once, with the reason, so a missing port is never silent */
@@ -390,11 +389,7 @@ static void test_serial_port_owned_by_one_pipe(void **state)
         struct io_pipe *a = serial_on_pty(base, &ra, &m, &sl, NULL);
         assert_true(tty_exclusive(sl));
 
-        struct io_pipe *b;
-        struct io_pipe_cfg c = serial_cfg(io_pipe_name(a));
-        assert_int_equal(io_pipe_open(base, &c, &b), 0);
-        io_pipe_set_cb(b, &cbs, &rb);
-        io_pipe_start(b);
+        struct io_pipe *b = serial_start(base, io_pipe_name(a), &rb);
         assert_false(io_pipe_is_up(b));
         assert_int_equal(rb.ups, 0);
         assert_int_equal(rb.downs, 1);
@@ -535,11 +530,7 @@ static void test_serial_stale_exclusive_cleared_by_owner(void **state)
 
         struct event_base *base = event_base_new();
         struct rec r = { 0 };
-        struct io_pipe *p;
-        struct io_pipe_cfg c = serial_cfg(name);
-        assert_int_equal(io_pipe_open(base, &c, &p), 0);
-        io_pipe_set_cb(p, &cbs, &r);
-        io_pipe_start(p);
+        struct io_pipe *p = serial_start(base, name, &r);
         assert_true(io_pipe_is_up(p));
         io_pipe_free(p);
         assert_false(tty_exclusive(sl));
