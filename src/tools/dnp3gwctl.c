@@ -662,10 +662,15 @@ int main(int argc, char **argv)
                 if (strcmp(kind, "trace") == 0) {
                         tr.outst = strcmp(jobj_str(&o, "type", ""), "outstation") == 0;
                         tracing = true;
-                        if (!json)
+                        /* the daemon's acknowledgement: from here on every frame is traced */
+                        if (json) {
+                                printf("%s\n", line);
+                                fflush(stdout);
+                        } else {
                                 fprintf(stderr, "tracing %s %s (%s); Ctrl-C stops\n",
                                         jobj_str(&o, "type", "?"), jobj_str(&o, "name", "?"),
                                         jobj_str(&o, "port", "?"));
+                        }
                         continue;
                 }
                 if (json) {

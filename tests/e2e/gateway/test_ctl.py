@@ -14,7 +14,9 @@ SCADA master (tests/e2e/dnp3.py) on the outstation.  Asserted:
                      reason (no valid response to comm_fail_after requests) and
                      `points` shows COMM_LOST on its points
   trace_control      `trace` of the outstation and of the channel while SCADA
-                     sends SELECT then OPERATE: both sides of both hops, in order;
+                     sends SELECT then OPERATE: each tracer's first line is the
+                     daemon's exact acknowledgement (type, name, port, tx), and
+                     only after both does SCADA speak; both sides of both hops, in order;
                      the channel's --pcap file read by tshark as DNP3 gives the
                      same function codes in the same order, with correct CRCs
   slow_client        a client that asks for a trace and never reads is dropped
@@ -24,6 +26,7 @@ SCADA master (tests/e2e/dnp3.py) on the outstation.  Asserted:
                      figures), every poll is answered
   trace_reload       a trace follows its channel across a reload that rebuilds it; a
                      trace of an outstation the reload removed ends with the reason
+                     (both traces acknowledged before the reload)
   client_limit       16 clients at once (idle ones count); the 17th is told the daemon
                      is busy, and served once one has gone
   refused            a user who is neither root nor the daemon's (nobody, via
@@ -61,6 +64,7 @@ class Setup:
         self.h = h
         self.ctl = h.args.ctl
         pty_gw, pty_ied = h.pty_pair("ser")
+        self.pty_gw = pty_gw
         self.ied = h.sim(["--address", "1", "--master-address", "2",
                           "--points", "bi=4,bo=4,ai=%d" % n_ai], serial=pty_ied,
                          script="ai 0 12.5\nai 1 -3.25\nbi 2 1\nflags ai 3 0x11\n")
@@ -211,6 +215,11 @@ class Tracer:
             argv += ["--pcap", pcap]
         self.p = harness.Proc(s.h, "dnp3gwctl", argv)
 
+    def attached(self):
+        """The daemon's acknowledgement, dnp3gwctl's first line (taken off the queue):
+        from then on the session's every frame is traced."""
+        return self.p.wait(lambda j: j.get("kind") == "trace", what="trace acknowledgement")
+
     def funcs(self):
         return [(j["dir"], j["function"]) for j in self.p.lines if "function" in j]
 
@@ -230,8 +239,13 @@ def test_trace_control(h):
     pcap = os.path.join(h.tmp, "ser.pcap")
     to = Tracer(s, "scada")
     tc = Tracer(s, "ser", pcap=pcap)
-    # both tracers are attached once a class poll shows up on the channel's
-    until("channel trace running", lambda: (tc.p.drain(0.1), tc.funcs())[1])
+    # both tracers attached (each one's first line, before any frame), then traffic
+    eq("outstation trace acknowledged", to.attached(),
+       {"kind": "trace", "type": "outstation", "name": "scada", "port": "127.0.0.1:%d" % s.port,
+        "tx": "to the master"})
+    eq("channel trace acknowledged", tc.attached(),
+       {"kind": "trace", "type": "channel", "name": "ser", "port": s.pty_gw,
+        "tx": "to the devices"})
     m = h.master(s.port, remote=10)
     crob = harness.crobs([(1, 0x41, 1, 100, 0)])       # PULSE_ON close, 100 ms
     seq = m.request(dnp3.SELECT, crob)
@@ -285,7 +299,10 @@ def test_trace_reload(h):
     s = Setup(h)
     tc = Tracer(s, "ser")
     to = Tracer(s, "scada")
-    until("channel trace running", lambda: (tc.p.drain(0.1), tc.funcs())[1])
+    # both attached before the reload (the outstation's, attached after it, would be told
+    # "no outstation 'scada'" instead of the reload's reason)
+    eq("channel trace acknowledged", tc.attached()["name"], "ser")
+    eq("outstation trace acknowledged", to.attached()["name"], "scada")
     s.conf["channels"][0]["response_timeout"] = RESPONSE_TIMEOUT + 0.1
     s.conf["outstations"][0]["name"] = "scada2"
     with open(s.gw.conf_path, "w") as f:
@@ -339,6 +356,7 @@ def test_slow_client(h):
     stuck.sendall(b"trace scada\n")
     # a reading client at the same time keeps its trace
     good = Tracer(s, "scada")
+    eq("reading tracer acknowledged", good.attached()["name"], "scada")
     during, t0 = [], time.monotonic()
     while True:
         during += rtt_round(5)
