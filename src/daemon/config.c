@@ -151,11 +151,13 @@ void gw_config_free(struct gw_config *cfg)
         for (size_t i = 0; i < cfg->noutstations; i++) {
                 free(cfg->outstations[i].listen);
                 free(cfg->outstations[i].allow);
+                gw_tls_free(&cfg->outstations[i].tls);
         }
         free(cfg->outstations);
         for (size_t i = 0; i < cfg->nchannels; i++) {
                 free((char *)cfg->channels[i].serial.device);
                 free(cfg->channels[i].tcp.host);
+                gw_tls_free(&cfg->channels[i].tcp.tls);
                 free(cfg->channels[i].devices);
         }
         free(cfg->channels);

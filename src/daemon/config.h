@@ -23,6 +23,7 @@
 #include "io/addr.h"
 #include "io/pipe.h"             /* enum io_transport, struct io_serial_cfg */
 #include "io/serial_names.h"     /* enum io_parity, enum io_flow: the serial vocabulary */
+#include "io/tls.h"              /* enum io_tls_version, struct io_tls_cfg */
 
 /* The build sets it from sysconfdir (src/daemon/meson.build). */
 #ifndef GW_CONFIG_DEFAULT_PATH
@@ -110,6 +111,37 @@ struct gw_unsol {
         uint32_t max_events;            /* 0 = as many as fit the fragment */
 };
 
+/*
+ * A tls group (an outstation's, or a channel's tcp.tls): DNP3 over TLS
+ * (IEC 62351-3) with mutual authentication.  The paths are absolute; crl
+ * NULL: none; allow entries as written ("CN=name" or "SHA256:AA:BB:..."),
+ * none: any peer the CA signed; ciphers NULL: the profile default.  The
+ * loader reads the files into ctx (io/tls.h) and checks their dates: the
+ * daemon runs on exactly what was checked, and a reload (which loads the
+ * file again) reads them again.
+ */
+#define GW_TLS_DIR "/etc/dnp3gw/tls"
+/* The gateway's own certificate: a notice from the loader, a daily warning from the daemon. */
+#define GW_TLS_EXPIRY_WARN_DAYS 30
+
+struct gw_tls {
+        bool enabled;                   /* the group is there: TLS, else plain TCP */
+        char *certificate;              /* PEM, may hold the chain */
+        char *private_key;
+        char *ca;
+        char *crl;                      /* NULL: none */
+        char **allow;                   /* nallow entries */
+        size_t nallow;
+        enum io_tls_version min_version;
+        char *ciphers;                  /* NULL: the IEC 62351-3 profile default */
+        uint64_t renegotiate_ms;        /* key update interval; 0 = off */
+        struct io_tls *ctx;             /* the files read (NULL when they had errors) */
+        int line;
+};
+
+/* The io view of t (pointing into t). */
+void gw_tls_io_cfg(const struct gw_tls *t, struct io_tls_cfg *ret);
+
 struct gw_outstation {
         char name[GW_NAME_MAX];
         char *listen;                   /* as written, e.g. "0.0.0.0:20000" */
@@ -127,6 +159,7 @@ struct gw_outstation {
         uint32_t event_depth[4];        /* [1..3] = events.class1..class3; [0] unused */
         size_t event_memory;            /* bytes the three buffers take */
         bool persist;                   /* events.persist: journal events until confirmed */
+        struct gw_tls tls;              /* the gateway is the TLS server */
         int line;
 };
 
@@ -134,6 +167,7 @@ struct gw_tcp {
         char *host;                     /* numeric IPv4 or IPv6 */
         uint16_t port;
         struct io_endpoint endpoint;    /* host and port */
+        struct gw_tls tls;              /* the gateway is the TLS client */
 };
 
 struct gw_device {
@@ -226,6 +260,9 @@ struct gw_diag_sink {
  */
 int gw_config_load(const char *path, struct gw_config **ret_cfg, const struct gw_diag_sink *sink);
 void gw_config_free(struct gw_config *cfg);
+
+/* The first tls key in which a and b differ ("tls": one has none), NULL: the same. */
+const char *gw_tls_differs(const struct gw_tls *a, const struct gw_tls *b);
 
 /* One line for logs: "NAME: outstations=1 channels=1 devices=2 points=34 ..." into buf. */
 char *gw_config_summary(const struct gw_config *cfg, char *buf, size_t n);

@@ -10,6 +10,7 @@
  *                      its own problem
  *   config_sessions.c  the outstations and the channels (serial, tcp) with
  *                      their devices
+ *   config_tls.c       the tls groups (outstations, channels' tcp)
  *   config_points.c    the point map: the point types, one list per type,
  *                      the overlap and fan-out checks
  */
@@ -137,6 +138,10 @@ void *cfg_calloc(struct ld *ld, size_t n, size_t size);
 /* config_sessions.c: element i of the outstations / channels list into cfg. */
 void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i);
 void cfg_parse_channel(struct ld *ld, const config_setting_t *s, size_t i);
+
+/* config_tls.c: a tls group (defaults set first); gw_tls_free() releases it. */
+void cfg_parse_tls(struct ld *ld, const config_setting_t *g, struct gw_tls *t);
+void gw_tls_free(struct gw_tls *t);
 
 /* config_points.c: the points group (after the channels). */
 void cfg_parse_points(struct ld *ld, const config_setting_t *root);

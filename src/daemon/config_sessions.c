@@ -26,7 +26,7 @@ NAMES_DEFINE(gw_tsync_name, enum gw_tsync, GW_TSYNC_LIST, GW_TSYNC_NAME)
 
 static const char *const outstation_keys[] = {
         "name", "listen", "address", "master_address", "allow", "max_fragment", "keepalive",
-        "confirm_timeout", "select_timeout", "unsolicited", "events", "need_time",
+        "confirm_timeout", "select_timeout", "unsolicited", "events", "need_time", "tls",
 };
 static const struct cfg_entry_kind outstation_kind = {
         "outstation", "", outstation_keys, ARRAY_SIZE(outstation_keys),
@@ -117,6 +117,27 @@ void cfg_parse_outstation(struct ld *ld, const config_setting_t *s, size_t i)
                                         p->listen ? p->listen : "?", p->line);
                 }
         }
+        const config_setting_t *ts = config_setting_get_member(s, "tls");
+        if (ts)
+                cfg_parse_tls(ld, ts, &o->tls);
+        if (listen_ok) {
+                /* one handshake per connection, before a frame names the outstation */
+                for (size_t j = 0; j < i; j++) {
+                        const struct gw_outstation *p = &cfg->outstations[j];
+                        const char *k = gw_tls_differs(&p->tls, &o->tls);
+                        if (!k || !io_endpoint_eq(&p->endpoint, &o->endpoint))
+                                continue;
+                        if (p->tls.enabled != o->tls.enabled)
+                                cfg_err(ld, ts ? ts : s, "outstations sharing %s must all use "
+                                        "TLS or none: the outstation at line %d %s", listen,
+                                        p->line, p->tls.enabled ? "does" : "does not");
+                        else
+                                cfg_err(ld, ts, "outstations sharing %s must have the same "
+                                        "tls settings: '%s' differs from the outstation at "
+                                        "line %d", listen, k, p->line);
+                        break;
+                }
+        }
         if (ra > 0 && listen_ok) {
                 for (size_t j = 0; j < i; j++) {
                         const struct gw_outstation *p = &cfg->outstations[j];
@@ -190,7 +211,7 @@ static const struct cfg_entry_kind channel_kind = {
 static const char *const serial_keys[] = {
         "device", "baud", "data_bits", "parity", "stop_bits", "flow_control",
 };
-static const char *const tcp_keys[] = { "host", "port" };
+static const char *const tcp_keys[] = { "host", "port", "tls" };
 static const char *const device_keys[] = {
         "name", "address", "integrity_poll", "class_polls", "unsolicited", "time_sync",
         "time_sync_interval", "comm_fail_after", "control_timeout", "offline_retry",
@@ -249,6 +270,9 @@ static void parse_tcp(struct ld *ld, const config_setting_t *g, struct gw_tcp *t
         const config_setting_t *hs;
         int rh = cfg_need_string(ld, g, "host", &hs, &host);
         int rp = cfg_get_u16(ld, g, "port", 1, 65535, &tp->port);
+        const config_setting_t *ts = config_setting_get_member(g, "tls");
+        if (ts)
+                cfg_parse_tls(ld, ts, &tp->tls);
         if (rh <= 0)
                 return;
         char buf[128];

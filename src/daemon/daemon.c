@@ -100,6 +100,13 @@ static void d_on_watchdog(evutil_socket_t fd, short what, void *arg)
         dstatus_notify(d, false);
 }
 
+static void d_on_tls_expiry(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        dtls_expiry_check(arg);
+}
+
 static void d_on_status(evutil_socket_t fd, short what, void *arg)
 {
         struct daemon *d = arg;
@@ -137,7 +144,8 @@ void daemon_free(struct daemon *d)
         for (int i = 0; i < 4; i++)
                 if (d->sig[i])
                         event_free(d->sig[i]);
-        struct event *evs[] = { d->deferred, d->status_later, d->status, d->watchdog };
+        struct event *evs[] = { d->deferred, d->status_later, d->status, d->watchdog,
+                                d->tls_expiry };
         for (size_t i = 0; i < D_N(evs); i++)
                 if (evs[i])
                         event_free(evs[i]);
@@ -167,8 +175,9 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
         d->status_later = evtimer_new(base, d_on_deferred, d);
         d->status = event_new(base, -1, EV_PERSIST, d_on_status, d);
         d->watchdog = event_new(base, -1, EV_PERSIST, d_on_watchdog, d);
+        d->tls_expiry = evtimer_new(base, d_on_tls_expiry, d);
         if (!d->path || !d->deferred || !d->status_later || !d->status || !d->watchdog ||
-            dpersist_init(d) < 0) {
+            !d->tls_expiry || dpersist_init(d) < 0) {
                 gw_config_free(cfg);
                 goto fail;
         }
@@ -187,6 +196,7 @@ int daemon_new(struct event_base *base, const struct daemon_opts *opts, struct g
         if (r < 0)
                 goto fail;
         (void)dctl_new(d, &d->ctl);     /* without it the daemon runs (logged) */
+        dtls_expiry_check(d);
         uint64_t usec = 0;
         if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
                 d->watchdog_usec = usec;

@@ -13,6 +13,8 @@
  *   daemon_journal.c  journal records: audits, diagnostics, connections,
  *                     device and channel states, event buffers
  *   daemon_status.c   STATUS= line and the status report
+ *   daemon_tls.c      TLS: refusal records, reload of the files (peers that
+ *                     no longer verify dropped), the certificate expiry check
  *   daemon_reload.c   applying a configuration: first build and reload
  *   daemon_ctl.c      the control socket: dnp3gwctl's clients, their
  *                     bounded output, the trace taps
@@ -28,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -40,6 +43,7 @@
 #include "io/master_io.h"
 #include "io/outst_ep.h"
 #include "io/outst_io.h"
+#include "io/tls.h"
 #include "master/master_chan.h"
 #include "outstation/outst.h"
 
@@ -59,6 +63,7 @@ struct d_ep {
         bool fresh;                     /* bound by the reload in progress */
         bool wanted;                    /* the configuration being applied listens on it */
         struct log_rltab drops;
+        struct log_rltab tls_rl;        /* refused TLS handshakes, per peer and reason */
 };
 
 struct d_out {
@@ -147,6 +152,7 @@ struct daemon {
         struct event *persist_flush;    /* the journals' group commit, later in the pass */
         struct event *persist_retry;    /* degraded journals try again */
         bool persist_pending;
+        struct event *tls_expiry;       /* the daily check of the gateway's certificates */
         uint64_t watchdog_usec;
         uint64_t events_base;           /* events forwarded by retired cores */
         uint64_t status_next_ms;        /* monotonic: no STATUS= before then */
@@ -227,8 +233,20 @@ void dsess_slots_into(struct d_chan **chans, size_t nchan, struct d_dev **slots)
 /* Attach sessions to the core; refresh: bring a new core or new outstations up to date. */
 void dsess_attach(struct daemon *d, bool refresh);
 
-/* ---- daemon_reload.c ---- */
+/* ---- daemon_tls.c ---- */
 
+/* The expiry check runs at start, on reload and then this often. */
+#define DTLS_EXPIRY_CHECK_MS (24u * 3600u * 1000u)
+
+/* A refused TLS handshake (ctx: a d_out / a d_ep): once per peer and reason a minute. */
+void dtls_on_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r);
+void dtls_on_ep_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r);
+/* The TLS context of endpoint e in cfg (its first outstation's), NULL: plain TCP. */
+struct io_tls *dtls_ep_ctx(const struct gw_config *cfg, const struct io_endpoint *ep);
+/* d->cfg's files for new connections; connected peers re-verified (dropped if not). */
+void dtls_reload(struct daemon *d);
+/* Warn of d->cfg's certificates expiring within GW_TLS_EXPIRY_WARN_DAYS; re-arm the timer. */
+void dtls_expiry_check(struct daemon *d);
 /* Build (d->cfg == NULL) or reconcile the running sessions to cfg (see daemon.h). */
 int dreload_apply(struct daemon *d, struct gw_config *cfg);
 /* gateway.*: log level, status report timer (old: the running config, NULL at start). */

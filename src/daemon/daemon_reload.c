@@ -207,6 +207,7 @@ int dreload_apply(struct daemon *d, struct gw_config *cfg)
                 ng = NULL;
         }
         d->cfg = cfg;
+        dtls_reload(d);         /* the new certificate files; peers that no longer verify go */
         /* a kept outstation's control wait follows every device's control_timeout */
         uint64_t wait_ms = 0;
         for (size_t i = 0; i < d->nout; i++) {
@@ -368,6 +369,7 @@ int daemon_reload(struct daemon *d)
                 d_set_error(d, "reload of %s: %s", d->path, strerror(-r));
         } else {
                 djournal_config_loaded(d->cfg);
+                dtls_expiry_check(d);
                 if (strncmp(d->last_error, "reload of ", 10) == 0)
                         d->last_error[0] = 0;   /* a good reload ends a failed one */
         }

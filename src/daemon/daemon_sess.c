@@ -141,8 +141,14 @@ static int dsess_ep_new(struct daemon *d, const struct gw_outstation *oc, struct
         }
         *e = (struct d_ep){ .d = d, .ep = oc->endpoint, .fresh = true, .wanted = true };
         snprintf(e->listen, sizeof(e->listen), "%s", oc->listen);
-        const struct outst_ep_cfg ecfg = { .ep = oc->endpoint };
-        static const struct outst_ep_cb cb = { .on_drop = djournal_on_ep_drop };
+        const struct outst_ep_cfg ecfg = {
+                .ep = oc->endpoint,
+                .tls = oc->tls.enabled ? oc->tls.ctx : NULL,
+        };
+        static const struct outst_ep_cb cb = {
+                .on_drop = djournal_on_ep_drop,
+                .on_tls_refused = dtls_on_ep_refused,
+        };
         int r = outst_ep_new(d->base, &ecfg, &cb, e, &e->oe);
         if (r < 0) {
                 log_error("outstation %s: cannot listen on %s: %s", oc->name, oc->listen,
@@ -228,6 +234,7 @@ static int dsess_out_new(struct daemon *d, const struct gw_config *cfg, size_t i
                 .on_connect = dsess_out_on_connect,
                 .on_disconnect = dsess_out_on_disconnect,
                 .on_reject = djournal_on_reject_peer,
+                .on_tls_refused = dtls_on_refused,
         };
         int r = outst_io_new(d->base, &iocfg, &ocfg, &dsess_outst_cb, &cb, o, &o->io);
         if (r < 0) {
@@ -248,8 +255,9 @@ static int dsess_out_new(struct daemon *d, const struct gw_config *cfg, size_t i
         if (shared)
                 snprintf(with, sizeof(with), "; shared with %zu other outstation%s", shared,
                          shared == 1 ? "" : "s");
-        log_info("outstation %s: listening on %s (port %u), address %u, master %u%s", oc->name,
-                 oc->listen, outst_io_port(o->io), oc->address, oc->master_address, with);
+        log_info("outstation %s: listening on %s (port %u%s), address %u, master %u%s", oc->name,
+                 oc->listen, outst_io_port(o->io), oc->tls.enabled ? ", TLS" : "", oc->address,
+                 oc->master_address, with);
         *ret = o;
         return 0;
 }

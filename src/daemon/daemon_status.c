@@ -98,17 +98,18 @@ static void dstatus_ep_report(const struct d_ep *e)
 #undef X
         };
         const struct outst_ep_stats *st = outst_ep_stats(e->oe);
-        char members[256], drops[512], nums[OUTST_EP_DROP_MAX][24], acc[24], disp[24];
-        struct log_field fl[3 + OUTST_EP_DROP_MAX] = {
+        char members[256], drops[512], nums[OUTST_EP_DROP_MAX][24], acc[24], disp[24], tls[24];
+        struct log_field fl[4 + OUTST_EP_DROP_MAX] = {
                 { "DNP3GW_LISTEN", e->listen },
                 { "DNP3GW_ACCEPTED", djournal_u64(acc, sizeof(acc), st->accepted) },
                 { "DNP3GW_DISPATCHED", djournal_u64(disp, sizeof(disp), st->dispatched) },
+                { "DNP3GW_TLS_REFUSED", djournal_u64(tls, sizeof(tls), st->tls_refused) },
         };
         size_t off = 0;
         dstatus_ep_members(e, members, sizeof(members));
         drops[0] = 0;
         for (int k = 0; k < OUTST_EP_DROP_MAX; k++) {
-                fl[3 + k] = (struct log_field){ keys[k], djournal_u64(nums[k], sizeof(nums[k]),
+                fl[4 + k] = (struct log_field){ keys[k], djournal_u64(nums[k], sizeof(nums[k]),
                                                                 st->dropped[k]) };
                 if (off < sizeof(drops))
                         off += (size_t)snprintf(drops + off, sizeof(drops) - off, "%s%s %s",
@@ -118,7 +119,8 @@ static void dstatus_ep_report(const struct d_ep *e)
         }
         log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                  "listen %s (outstations %s): connections accepted %s, handed to an outstation "
-                 "%s; closed: %s", e->listen, members, acc, disp, drops);
+                 "%s; TLS handshakes refused %s; closed: %s", e->listen, members, acc, disp, tls,
+                 drops);
 }
 
 void daemon_status_report(struct daemon *d)

@@ -114,7 +114,11 @@ void dwire_chan_cfg(const struct gw_channel *cc, struct master_io_cfg *ret)
                 },
         };
         if (ret->pipe.transport == IO_TRANSPORT_TCP)
-                ret->pipe.tcp = (struct io_tcp_cfg){ .host = cc->tcp.host, .port = cc->tcp.port };
+                ret->pipe.tcp = (struct io_tcp_cfg){
+                        .host = cc->tcp.host,
+                        .port = cc->tcp.port,
+                        .tls = cc->tcp.tls.enabled ? cc->tcp.tls.ctx : NULL,
+                };
 }
 
 void dwire_dev_cfg(const struct gw_channel *cc, const struct gw_device *dc, void *user,
@@ -248,7 +252,11 @@ static bool dwire_outst_cfg_same(const struct outst_cfg *a, const struct outst_c
         return true;
 }
 
-/* What the outstation's adapter is built from: its name, listen address and allow list. */
+/*
+ * What the outstation's adapter is built from: its name, listen address and
+ * allow list.  Not its tls group: TLS belongs to the endpoint, which a
+ * reload gives the new files in place (dtls_reload()).
+ */
 static bool dwire_out_io_same(const struct gw_outstation *a, const struct gw_outstation *b)
 {
         if (strcmp(a->name, b->name) != 0 || !dwire_str_eq(a->listen, b->listen) ||
@@ -276,13 +284,18 @@ enum dwire_change dwire_out_change(const struct gw_config *a, const struct gw_ou
         return sa.cmd_timeout_ms == sb.cmd_timeout_ms ? DWIRE_SAME : DWIRE_UPDATE;
 }
 
-/* The byte pipe: dwire_chan_cfg() maps these keys one to one. */
+/*
+ * The byte pipe: dwire_chan_cfg() maps these keys one to one.  TLS on or
+ * off is the pipe's kind; the TLS files and settings are not: a reload
+ * gives a kept TLS channel the new ones (dtls_reload()).
+ */
 static bool dwire_transport_same(const struct gw_channel *a, const struct gw_channel *b)
 {
         if (a->transport != b->transport)
                 return false;
         if (a->transport == IO_TRANSPORT_TCP)
-                return dwire_str_eq(a->tcp.host, b->tcp.host) && a->tcp.port == b->tcp.port;
+                return dwire_str_eq(a->tcp.host, b->tcp.host) && a->tcp.port == b->tcp.port &&
+                       a->tcp.tls.enabled == b->tcp.tls.enabled;
         return dwire_str_eq(a->serial.device, b->serial.device) &&
                a->serial.baud == b->serial.baud && a->serial.data_bits == b->serial.data_bits &&
                a->serial.parity == b->serial.parity && a->serial.stop_bits == b->serial.stop_bits &&

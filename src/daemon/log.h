@@ -42,7 +42,9 @@ enum log_level {
         X(CHANNEL_STATE, "599a0d5f8c70448a9f215c70486659da")            \
         X(STATUS_REPORT, "1558169e3a5b4ea7a3462eb9ec65dfec")            \
         X(EVENTS_RESTORED, "d4f91273004341fbba5d391e93d2e7e4")          \
-        X(JOURNAL_STATE, "a5db95569b1d4574ab4afb2c9cf544be")
+        X(JOURNAL_STATE, "a5db95569b1d4574ab4afb2c9cf544be")            \
+        X(TLS_REFUSED, "c147be3ffdce4da2bffc0a8be5711dc1")              \
+        X(TLS_EXPIRY, "14732c32357e409fa0ba39f9fd3ea143")
 
 enum log_msgid {
         LOG_MSGID_NONE,
