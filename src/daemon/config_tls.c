@@ -118,12 +118,43 @@ static void tls_key_mode(struct ld *ld, const config_setting_t *g, const struct 
                 (unsigned)(st.st_mode & 07777));
 }
 
+/*
+ * Whether every file named is a regular file or missing (io_tls_new() says
+ * so): a FIFO would block the loader and a device may never end.
+ */
+static bool tls_regular(struct ld *ld, const config_setting_t *g, const struct gw_tls *t)
+{
+        const struct {
+                const char *key, *path;
+        } f[] = {
+                { "certificate", t->certificate },
+                { "private_key", t->private_key },
+                { "ca", t->ca },
+                { "crl", t->crl },
+        };
+        bool ok = true;
+        for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+                struct stat st;
+                if (!f[i].path || stat(f[i].path, &st) != 0 || S_ISREG(st.st_mode))
+                        continue;
+                const config_setting_t *s = config_setting_get_member(g, f[i].key);
+                if (s)
+                        cfg_err(ld, s, "%s is not a regular file", f[i].path);
+                else
+                        cfg_err(ld, g, "%s: %s is not a regular file", f[i].key, f[i].path);
+                ok = false;
+        }
+        return ok;
+}
+
 /* Read the files (errors at their keys), check the dates, note a certificate expiring soon. */
 static void tls_files(struct ld *ld, const config_setting_t *g, struct gw_tls *t)
 {
         struct io_tls_cfg c;
         struct io_tls_err e;
         gw_tls_io_cfg(t, &c);
+        if (!tls_regular(ld, g, t))
+                return;
         tls_key_mode(ld, g, t);
         int r = io_tls_new(&c, &t->ctx, &e);
         if (r == -ENOMEM) {
