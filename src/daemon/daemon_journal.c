@@ -471,9 +471,11 @@ void djournal_connect(struct d_out *o, bool replaced)
         const struct log_field fl[] = {
                 { "DNP3GW_OUTSTATION", o->cfg->name },
                 { "DNP3GW_PEER", o->peer },
+                { "DNP3GW_TLS", o->tls },
         };
         log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
-                 "outstation %s: master %s connected%s", o->cfg->name, o->peer,
+                 "outstation %s: master %s connected%s%s%s", o->cfg->name, o->peer,
+                 o->tls[0] ? " over " : "", o->tls,
                  replaced ? " (replacing the previous connection)" : "");
 }
 
@@ -713,12 +715,16 @@ void djournal_on_diag(void *ctx, const struct master_diag *dg)
 
 void djournal_chan_up(struct d_chan *ch)
 {
+        char tls[256];
+        const struct io_pipe *p = master_io_pipe(ch->io);
         const struct log_field fl[] = {
                 { "DNP3GW_CHANNEL", ch->cfg->name },
                 { "DNP3GW_STATE", "up" },
+                { "DNP3GW_TLS", dtls_describe(p, tls, sizeof(tls)) },
         };
-        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl), "channel %s: %s is open",
-                 ch->cfg->name, io_pipe_name(master_io_pipe(ch->io)));
+        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl),
+                 "channel %s: %s is open%s%s", ch->cfg->name, io_pipe_name(p),
+                 tls[0] ? " over " : "", tls);
 }
 
 void djournal_chan_down(struct d_chan *ch, bool was_up, int err, const char *what)

@@ -74,6 +74,7 @@ struct d_out {
         struct outst_io *io;
         bool connected;
         char peer[64];
+        char tls[256];                  /* "TLSv1.3 TLS_AES_128_GCM_SHA256, CN=..."; "" plain */
         uint64_t since_ms;              /* monotonic, at connect */
         uint64_t disconnects;
         uint64_t logged_discarded[4];
@@ -241,6 +242,8 @@ void dsess_attach(struct daemon *d, bool refresh);
 /* A refused TLS handshake (ctx: a d_out / a d_ep): once per peer and reason a minute. */
 void dtls_on_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r);
 void dtls_on_ep_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384, CN=master-a" of an up TLS pipe into buf, else "". */
+char *dtls_describe(const struct io_pipe *p, char *buf, size_t n);
 /* The TLS context of endpoint e in cfg (its first outstation's), NULL: plain TCP. */
 struct io_tls *dtls_ep_ctx(const struct gw_config *cfg, const struct io_endpoint *ep);
 /* d->cfg's files for new connections; connected peers re-verified (dropped if not). */

@@ -104,6 +104,7 @@ static void dsess_out_on_connect(void *ctx, const struct sockaddr *peer, bool re
         else
                 snprintf(o->peer, sizeof(o->peer), "stream");
         o->connected = true;
+        dtls_describe(outst_io_pipe(o->io), o->tls, sizeof(o->tls));
         o->since_ms = d_now(d);
         o->sel_unused = 0;
         djournal_connect(o, replaced);

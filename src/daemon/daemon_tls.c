@@ -66,6 +66,17 @@ void dtls_on_ep_refused(void *ctx, const struct sockaddr *peer, const struct io_
         dtls_refused(ctx, "", peer, r);
 }
 
+char *dtls_describe(const struct io_pipe *p, char *buf, size_t n)
+{
+        if (!p || !io_pipe_is_tls(p)) {
+                buf[0] = 0;
+                return buf;
+        }
+        snprintf(buf, n, "%s %s, %s", io_pipe_tls_version(p), io_pipe_tls_cipher(p),
+                 io_pipe_tls_peer(p));
+        return buf;
+}
+
 struct io_tls *dtls_ep_ctx(const struct gw_config *cfg, const struct io_endpoint *ep)
 {
         for (size_t i = 0; i < cfg->noutstations; i++) {
