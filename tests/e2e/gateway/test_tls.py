@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end: DNP3 over TLS (IEC 62351-3) through the real dnp3gwd, with certificates
+made at test time (tests/tls/mkcerts.sh and tlscerts.py; no key is committed).
+
+ t_tls13, t_tls12   SCADA (dnp3poll --tls-*) -> dnp3gwd -> an Ethernet IED behind TLS
+                    (dnp3sim --tls-* on TCP), both hops TLS 1.3 / both TLS 1.2 (OPENSSL_CONF
+                    caps the tools at TLSv1.2): the IED's integrity values with their
+                    flags, an event with the IED's own time to the millisecond, a
+                    select-before-operate control answered SUCCESS by the IED (SELECT and
+                    OPERATE seen there); the gateway's records name the version on both
+                    hops and the master's CN.
+ t_refusals         every refusal case upstream, each from dnp3poll: no certificate, a
+                    certificate from another CA, an expired one, a revoked one (crl), one
+                    not on allow, plain TCP to the TLS endpoint, TLS 1.2 to an endpoint of
+                    min_version 1.3; each is refused, logged once with the peer address and
+                    its exact reason, and counted (SIGUSR1 status report: TLS handshakes
+                    refused 7).  Downstream: an IED whose certificate is not on the
+                    channel's allow list, and one whose certificate the CRL revokes: the
+                    channel cannot be opened, with the reason, and retries.
+ t_reload_crl       two masters (master-a, master-b) connected over TLS to two outstations
+                    of one endpoint; the CRL file is replaced by one that revokes master-b and
+                    SIGHUP sent: exactly master-b is dropped (record with the reason), master-a
+                    stays connected (no disconnect record; it still gets the IED's events),
+                    and master-b's reconnection is refused as revoked.
+ t_expiry           a gateway certificate that expires in 5 days: dnp3gwd -t prints a notice
+                    at its line and exits 0; the daemon logs the expiry warning at start and
+                    again on SIGHUP, with the days left.
+ t_interop_openssl  `openssl s_client` as SCADA: the handshake succeeds (the gateway logs
+                    TLSv1.3 and CN=master-a) and a DNP3 link status request is answered over
+                    it; each refusal case with s_client refused with its reason.  `openssl
+                    s_server` as the IED's TLS end: the gateway's channel handshake succeeds
+                    (TLSv1.3, CN=ied).
+ t_interop_socat    socat's OPENSSL address as SCADA: success (a DNP3 request answered) and
+                    each refusal case with its reason; socat OPENSSL-LISTEN as the TLS end of
+                    a plain dnp3sim IED: values pass through.
+
+Usage: test_tls.py --gwd dnp3gwd --sim dnp3sim --poll dnp3poll --dec dnp3dec
+                   --shim libptyshim.so [TEST...]
+"""
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Fail, eq, until  # noqa: E402
+import dnp3  # noqa: E402  (harness put tests/e2e on the path)
+import tlscerts  # noqa: E402
+from test_poll import Poll  # noqa: E402
+from test_sim import SCRIPT  # noqa: E402  (the simulator's initial values)
+
+IED, GW_MASTER = 5, 2
+OUT, SCADA = 10, 1
+POINTS = "bi=16,dbi=4,bo=4,cnt=4,fcnt=4,ai=8,ao=2"
+
+TLS12_CONF = """\
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MaxProtocol = TLSv1.2
+"""
+
+
+class Tls:
+    """The certificates and the pieces every test builds from them."""
+
+    def __init__(self, h):
+        self.h = h
+        self.c = tlscerts.Certs(h.tmp)
+        self.tls12_conf = os.path.join(h.tmp, "tls12.cnf")
+        with open(self.tls12_conf, "w") as f:
+            f.write(TLS12_CONF)
+
+    def env12(self):
+        """An environment whose OpenSSL negotiates at most TLS 1.2 (the tools)."""
+        e = dict(os.environ)
+        e["OPENSSL_CONF"] = self.tls12_conf
+        return e
+
+    def tool_args(self, who, allow=None):
+        a = ["--tls-cert", self.c.crt(who), "--tls-key", self.c.key(who),
+             "--tls-ca", self.c.crt("ca")]
+        if allow:
+            a += ["--tls-allow", allow]
+        return a
+
+    def block(self, **kw):
+        b = {"certificate": self.c.crt("gateway"), "private_key": self.c.key("gateway"),
+             "ca": self.c.crt("ca")}
+        b.update(kw)
+        return b
+
+    def ied(self, who="ied", env=None, allow="CN=gateway", extra=()):
+        """dnp3sim with TLS on loopback TCP (the Ethernet IED)."""
+        args = ["--address", str(IED), "--master-address", str(GW_MASTER), "--points", POINTS]
+        args += self.tool_args(who, allow) + list(extra)
+        s = self.h.sim(args, script=SCRIPT) if env is None else self._sim_env(args, env)
+        return s
+
+    def _sim_env(self, args, env):
+        h = self.h
+        port = h.port()
+        path = os.path.join(h.tmp, "script-%d.txt" % len(h.procs))
+        with open(path, "w") as f:
+            f.write(SCRIPT)
+        argv = [h.sim_path, "--listen", "127.0.0.1:%d" % port, "--script", path] + args
+        s = harness.Proc(h, "dnp3sim", argv, env=env, stdin=True)
+        s.ready = s.wait(lambda j: j.get("event") == "ready", what="ready line")
+        s.port = s.ready["port"]
+        return s
+
+    def conf(self, outstations, ied_port, chan_tls=None):
+        tcp = {"host": "127.0.0.1", "port": ied_port}
+        if chan_tls is not False:
+            tcp["tls"] = chan_tls or self.block(allow=["CN=ied"])
+        return {
+            "gateway": {"name": "e2e-tls", "log_level": "debug", "status_interval": 0.0},
+            "outstations": outstations,
+            "channels": [{"name": "lan", "master_address": GW_MASTER, "response_timeout": 1.0,
+                          "tcp": tcp,
+                          "devices": [{"name": "ied", "address": IED, "integrity_poll": 0.0,
+                                       "class_polls": [0.2, 0.2, 0.2], "time_sync": "none"}]}],
+            "points": {
+                "binary_inputs": [{"index": 0, "count": 16, "device": "lan/ied", "class": 1}],
+                "double_bit_inputs": [{"index": 0, "count": 4, "device": "lan/ied",
+                                       "class": 1}],
+                "binary_outputs": [{"index": 0, "count": 4, "device": "lan/ied", "class": 2}],
+                "counters": [{"index": 0, "count": 4, "device": "lan/ied", "class": 3}],
+                "analog_inputs": [{"index": 0, "count": 8, "device": "lan/ied", "class": 3}],
+                "analog_outputs": [{"index": 0, "count": 2, "device": "lan/ied", "class": 2}],
+            },
+        }
+
+    def outstation(self, name, port, address=OUT, tls=None, master=SCADA):
+        o = {"name": name, "listen": "127.0.0.1:%d" % port, "address": address,
+             "master_address": master, "confirm_timeout": 1.0,
+             "unsolicited": {"enabled": False},
+             "events": {"class1": 100, "class2": 100, "class3": 100}}
+        if tls is not False:
+            o["tls"] = tls or self.block(allow=["CN=master-a", "CN=master-b"])
+        return o
+
+    def poll(self, port, who, args=(), env=None, address=OUT):
+        a = ["--tcp", "127.0.0.1:%d" % port, "--address", str(address),
+             "--master-address", str(SCADA), "--timeout", "2", "--retries", "0"]
+        if who:
+            a += self.tool_args(who)
+        return Poll(self.h.poll_path, a + list(args), self.h.tmp, env=env)
+
+
+def wait_chan_up(gw, version):
+    return gw.wait_log(r"channel lan: 127\.0\.0\.1:\d+ is open over %s \S+, CN=ied\n"
+                       % re.escape(version), timeout=15)
+
+
+def static_values(p):
+    return {(j["type"], j["index"]): (j["value"], j["flags"]) for j in p.history
+            if "type" in j and not j["event"]}
+
+
+def values_events_control(h, version, env):
+    t = Tls(h)
+    ied = t.ied(env=env)
+    port = h.port()
+    gw = h.gateway(t.conf([t.outstation("scada", port)], ied.port))
+    gw.wait_log(r"outstation scada: listening on 127\.0\.0\.1:%d \(port %d, TLS\)" % (port, port),
+                from_start=True)
+    wait_chan_up(gw, version)
+    gw.wait_log(r"lan/ied: integrity_poll done", timeout=15)
+    # integrity: the IED's values and flags
+    p = t.poll(port, "master-a", ["--integrity"], env=env)
+    eq("dnp3poll exit status", p.finish(), 0)
+    gw.wait_log(r"outstation scada: master 127\.0\.0\.1 connected over %s \S+, CN=master-a\n"
+                % re.escape(version), from_start=True)
+    st = static_values(p)
+    eq("values", [st.get(k) for k in (("binary_input", 3), ("double_bit_input", 0),
+                                      ("binary_output", 1), ("counter", 1),
+                                      ("analog_input", 0), ("analog_input", 1),
+                                      ("analog_output", 0))],
+       [(1, ["ONLINE"]), (2, ["ONLINE"]), (1, ["ONLINE"]), (42, ["ONLINE"]),
+        (12.5, ["ONLINE"]), (0.0, ["ONLINE", "COMM_LOST"]), (3.5, ["ONLINE"])])
+    # an event with the IED's own time
+    p = t.poll(port, "master-a", ["--follow", "--poll-class", "0.2"], env=env)
+    p.wait_task("integrity_poll")
+    ied.send("ai 2 7.25 @1700000000123")
+    j = p.wait(lambda j: j.get("type") == "analog_input" and j["index"] == 2 and j["event"],
+               "ai 2 event")
+    eq("event through TLS", (j["value"], j["time_ms"], j["device_time"]),
+       (7.25, 1700000000123, True))
+    p.stop()
+    # a control, select before operate, answered by the IED
+    p = t.poll(port, "master-a", ["--crob", "0:LATCH_ON", "--sbo"], env=env)
+    rc = p.finish()
+    res = [j for j in p.history if "control" in j]
+    eq("control result", [(r["ok"], r["objects"][0]["status"]) for r in res],
+       [(True, "SUCCESS")])
+    eq("control exit status", rc, 0)
+    got = [ied.wait(lambda j: j.get("event") == "command")["func"] for _ in range(2)]
+    eq("functions at the IED", got, ["SELECT", "OPERATE"])
+
+
+def t_tls13(h):
+    values_events_control(h, "TLSv1.3", None)
+
+
+def t_tls12(h):
+    t = Tls(h)
+    values_events_control(h, "TLSv1.2", t.env12())
+
+
+# ---- refusals ----------------------------------------------------------------------------
+
+def refused_line(gw, where, reason, timeout=harness.DEADLINE):
+    """The gateway's record of a refused handshake: 'WHERE: TLS connection from 127.0.0.1
+    refused: REASON' (REASON a regex)."""
+    return gw.wait_log(r"%s: TLS connection from 127\.0\.0\.1 refused: %s\n"
+                       % (re.escape(where), reason), timeout=timeout, from_start=True)
+
+
+# (name, client certificate, reason regex); the endpoint: allow CN=master-a, the CRL of
+# mkcerts.sh (revokes "revoked")
+CERT_CASES = [
+    ("no certificate", None, r"no peer certificate"),
+    ("another CA", "other", r"certificate does not chain to the CA \(.*CN=other.*\)"),
+    ("expired", "expired", r"certificate expired \(.*CN=expired.*\)"),
+    ("revoked", "revoked", r"certificate revoked \(.*CN=revoked.*\)"),
+    ("not on allow", "master-b", r"certificate not on the allow list \(.*CN=master-b.*\)"),
+]
+
+
+def refusal_gateway(h, t):
+    ied = t.ied()
+    port, port13 = h.port(), h.port()
+    crl = t.c.path("ca.crl")
+    gw = h.gateway(t.conf([
+        t.outstation("scada", port, tls=t.block(allow=["CN=master-a"], crl=crl)),
+        t.outstation("strict", port13, address=11,
+                     tls=t.block(allow=["CN=master-a"], crl=crl, min_version="1.3")),
+    ], ied.port))
+    return gw, port, port13
+
+
+def t_refusals(h):
+    t = Tls(h)
+    gw, port, port13 = refusal_gateway(h, t)
+    for what, who, reason in CERT_CASES:
+        p = t.poll(port, who, ["--integrity"])
+        if p.finish() == 0:
+            raise Fail("%s: dnp3poll succeeded" % what)
+        refused_line(gw, "outstation scada", reason)
+    # plain TCP to the TLS endpoint
+    p = t.poll(port, None, ["--integrity"])
+    if p.finish() == 0:
+        raise Fail("plain TCP: dnp3poll succeeded")
+    refused_line(gw, "outstation scada", r"not TLS")
+    # TLS 1.2 to min_version 1.3
+    p = t.poll(port13, "master-a", ["--integrity"], env=t.env12(), address=11)
+    if p.finish() == 0:
+        raise Fail("TLS 1.2: dnp3poll succeeded")
+    refused_line(gw, "outstation strict", r"TLS version below min_version.*")
+    # each logged once (a new reason from the same peer is a new record) and counted
+    text = gw.log()
+    for what, _, reason in CERT_CASES:
+        n = len(re.findall(r"TLS connection from 127\.0\.0\.1 refused: %s\n" % reason, text))
+        eq("%s: records" % what, n, 1)
+    gw.proc.send_signal(signal.SIGUSR1)
+    gw.wait_log(r"listen 127\.0\.0\.1:%d \(outstations 10 scada\): connections accepted \d+, "
+                r"handed to an outstation \d+; TLS handshakes refused 6;" % port, from_start=True)
+    gw.wait_log(r"listen 127\.0\.0\.1:%d \(outstations 11 strict\): connections accepted \d+, "
+                r"handed to an outstation \d+; TLS handshakes refused 1;" % port13,
+                from_start=True)
+    # downstream: the gateway refuses an IED not on the channel's allow list ...
+    port2 = h.port()
+    ied_b = t.ied(who="master-b")
+    h2 = gw  # noqa: F841  (the first gateway keeps running: separate ports)
+    conf = t.conf([t.outstation("scada2", port2, tls=False)], ied_b.port)
+    gw2 = harness.Gateway(h, conf)
+    gw2.wait_notify("READY")
+    gw2.wait_log(r"channel lan: 127\.0\.0\.1:\d+ cannot be opened: certificate not on the "
+                 r"allow list \(.*CN=master-b.*\).*; retrying with backoff", timeout=15)
+    # ... and an IED whose certificate the CRL revokes
+    ied_r = t.ied(who="revoked")
+    conf = t.conf([t.outstation("scada3", h.port(), tls=False)], ied_r.port,
+                  chan_tls=t.block(crl=crl))
+    gw3 = harness.Gateway(h, conf)
+    gw3.wait_notify("READY")
+    gw3.wait_log(r"channel lan: 127\.0\.0\.1:\d+ cannot be opened: certificate revoked "
+                 r"\(.*CN=revoked.*\).*; retrying with backoff", timeout=15)
+
+
+# ---- reload ------------------------------------------------------------------------------
+
+def t_reload_crl(h):
+    t = Tls(h)
+    ied = t.ied()
+    port = h.port()
+    crl0 = t.c.crl("crl-none", [])
+    live_crl = t.c.path("live.crl")
+    with open(crl0, "rb") as a, open(live_crl, "wb") as b:
+        b.write(a.read())
+    block = t.block(allow=["CN=master-a", "CN=master-b"], crl=live_crl)
+    gw = h.gateway(t.conf([t.outstation("scada", port, tls=block),
+                           t.outstation("backup", port, address=11, tls=block, master=SCADA)],
+                          ied.port))
+    wait_chan_up(gw, "TLSv1.3")
+    a = t.poll(port, "master-a", ["--follow", "--poll-class", "0.2"])
+    b = t.poll(port, "master-b", ["--follow", "--poll-class", "0.2"], address=11)
+    a.wait_task("integrity_poll")
+    b.wait_task("integrity_poll")
+    gw.wait_log(r"outstation scada: master 127\.0\.0\.1 connected over TLSv1\.3 \S+, "
+                r"CN=master-a\n", from_start=True)
+    gw.wait_log(r"outstation backup: master 127\.0\.0\.1 connected over TLSv1\.3 \S+, "
+                r"CN=master-b\n", from_start=True)
+    # the new CRL revokes master-b; the file name in the configuration stays the same
+    crl1 = t.c.crl("crl-b", ["master-b"])
+    with open(crl1, "rb") as x, open(live_crl + ".new", "wb") as y:
+        y.write(x.read())
+    os.rename(live_crl + ".new", live_crl)
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"outstation backup: 127\.0\.0\.1 dropped on reload: certificate revoked "
+                r"\(.*CN=master-b.*\)\n")
+    gw.wait_log(r"reload: outstations kept 2, started 0; channels kept 1, started 0")
+    gw.wait_log(r"outstation backup: master 127\.0\.0\.1 disconnected after \d+ s: "
+                r"certificate revoked", from_start=True)
+    # master-a is still connected and still gets the IED's events
+    ied.send("ai 3 99.5 @1700000000999")
+    j = a.wait(lambda j: j.get("type") == "analog_input" and j["index"] == 3 and j["event"],
+               "ai 3 event after the reload")
+    eq("event to master-a after the reload", (j["value"], j["time_ms"]),
+       (99.5, 1700000000999))
+    if re.search(r"outstation scada: master 127\.0\.0\.1 disconnected", gw.log()):
+        raise Fail("master-a was disconnected:\n" + gw.log()[-3000:])
+    eq("master-a's dnp3poll still running", a.proc.poll(), None)
+    # master-b's next connection is refused: revoked
+    p = t.poll(port, "master-b", ["--integrity"], address=11)
+    if p.finish() == 0:
+        raise Fail("master-b reconnected after its revocation")
+    refused_line(gw, "127.0.0.1:%d (10 scada, 11 backup)" % port,
+                 r"certificate revoked \(.*CN=master-b.*\)")
+    a.stop()
+    b.stop()
+
+
+# ---- certificate expiry --------------------------------------------------------------------
+
+def t_expiry(h):
+    t = Tls(h)
+    t.c.sign("gateway-soon", days=5)
+    ied = t.ied()
+    port = h.port()
+    block = t.block(certificate=t.c.crt("gateway-soon"), private_key=t.c.key("gateway-soon"),
+                    allow=["CN=master-a"])
+    conf = t.conf([t.outstation("scada", port, tls=block)], ied.port,
+                  chan_tls=t.block(allow=["CN=ied"]))
+    path = os.path.join(h.tmp, "expiry.conf")
+    with open(path, "w") as f:
+        f.write(harness.config_text(conf))
+    p = subprocess.run([h.gwd, "-t", "-c", path], capture_output=True, text=True, timeout=30)
+    eq("dnp3gwd -t exit status", p.returncode, 0)
+    if not re.search(r"^%s:\d+: notice: outstations\[0\]\.tls\.certificate: %s expires in "
+                     r"4 days \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)$"
+                     % (re.escape(path), re.escape(t.c.crt("gateway-soon"))), p.stdout, re.M):
+        raise Fail("dnp3gwd -t printed no expiry notice:\n" + p.stdout)
+    gw = h.gateway(conf)
+    rx = (r"outstation scada: TLS certificate %s expires in 4 days \(\d{4}-\d\d-\d\d "
+          r"\d\d:\d\d UTC\)\n" % re.escape(t.c.crt("gateway-soon")))
+    gw.wait_log(rx, from_start=True)
+    if re.search(r"channel lan: TLS certificate .* expires", gw.log()):
+        raise Fail("a warning for the channel's certificate (valid for a year)")
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"configuration .* loaded")
+    gw.wait_log(rx)
+
+
+# ---- interoperability ----------------------------------------------------------------------
+
+LINK_STATUS_REQ = dnp3.link_frame(0xC9, OUT, SCADA)   # REQUEST_LINK_STATUS to the outstation
+
+
+def link_status_answered(data):
+    """Whether data holds a LINK_STATUS frame (function 11) from the outstation."""
+    i = data.find(b"\x05\x64")
+    return i >= 0 and len(data) >= i + 10 and data[i + 3] & 0x0F == 0x0B and \
+        int.from_bytes(data[i + 6:i + 8], "little") == OUT
+
+
+def run_client(argv, payload, timeout=harness.DEADLINE, env=None):
+    """A TLS client process: payload to its stdin, kept open until its stdout has a link
+    status answer, it exits, or the deadline; returns (answered, stdout, stderr)."""
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    out = b""
+    try:
+        p.stdin.write(payload)
+        p.stdin.flush()
+        end = time.monotonic() + timeout
+        while not link_status_answered(out):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([p.stdout], [], [], left)
+            if not r:
+                break
+            d = os.read(p.stdout.fileno(), 65536)
+            if not d:
+                break
+            out += d
+    finally:
+        if p.poll() is None:
+            p.kill()                    # by PID
+        p.wait(timeout=harness.DEADLINE)
+        err = p.stderr.read().decode(errors="replace")
+        for f in (p.stdin, p.stdout, p.stderr):
+            f.close()
+    return link_status_answered(out), out, err
+
+
+def s_client(t, port, who, extra=()):
+    a = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-quiet", "-nocommands",
+         "-CAfile", t.c.crt("ca"), "-verify_return_error"]
+    if who:
+        a += ["-cert", t.c.crt(who), "-key", t.c.key(who)]
+    return a + list(extra)
+
+
+def socat_client(t, port, who, extra=""):
+    addr = "OPENSSL:127.0.0.1:%d,cafile=%s,verify=1,commonname=gateway" % (port, t.c.crt("ca"))
+    if who:
+        addr += ",cert=%s,key=%s" % (t.c.crt(who), t.c.key(who))
+    return ["socat", "-t", "2", "STDIO", addr + extra]
+
+
+def interop(h, client, tls12_args, name):
+    t = Tls(h)
+    gw, port, port13 = refusal_gateway(h, t)
+    ok, out, err = run_client(client(t, port, "master-a"), LINK_STATUS_REQ)
+    if not ok:
+        raise Fail("%s: no link status answer over TLS: %r\n%s" % (name, out, err))
+    gw.wait_log(r"outstation scada: master 127\.0\.0\.1 connected over TLSv1\.3 \S+, "
+                r"CN=master-a\n", from_start=True)
+    for what, who, reason in CERT_CASES:
+        ok, out, err = run_client(client(t, port, who), LINK_STATUS_REQ, timeout=5)
+        if ok:
+            raise Fail("%s, %s: answered" % (name, what))
+        refused_line(gw, "outstation scada", reason)
+    ok, _, _ = run_client(client(t, port13, "master-a", tls12_args), LINK_STATUS_REQ, timeout=5)
+    if ok:
+        raise Fail("%s, TLS 1.2 to min_version 1.3: answered" % name)
+    refused_line(gw, "outstation strict", r"TLS version below min_version.*")
+    return t, gw
+
+
+def t_interop_openssl(h):
+    t, gw = interop(h, s_client, ["-tls1_2"], "s_client")
+    # openssl s_server as the IED's TLS end: the gateway's channel handshake succeeds
+    sport = h.port()
+    srv = harness.Proc(h, "s_server", ["openssl", "s_server", "-accept", "127.0.0.1:%d" % sport,
+                                       "-cert", t.c.crt("ied"), "-key", t.c.key("ied"),
+                                       "-CAfile", t.c.crt("ca"), "-Verify", "2",
+                                       "-verify_return_error", "-quiet", "-naccept", "1"],
+                       json_lines=False, stdout_file=True)
+    conf = t.conf([t.outstation("scada9", h.port(), tls=False)], sport)
+    gw2 = harness.Gateway(h, conf)
+    gw2.wait_notify("READY")
+    wait_chan_up(gw2, "TLSv1.3")
+    srv.stop()
+
+
+def t_interop_socat(h):
+    t, gw = interop(h, socat_client, ",openssl-max-proto-version=TLS1.2", "socat")
+    # socat OPENSSL-LISTEN as the TLS end of a plain dnp3sim IED
+    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
+                   "--points", POINTS], script=SCRIPT)
+    sport = h.port()
+    harness.Proc(h, "socat-ied", ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
+                                  "cert=%s,key=%s,cafile=%s,verify=1"
+                                  % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
+                                  "TCP:127.0.0.1:%d" % plain.port],
+                 json_lines=False, stdout_file=True)
+    port = h.port()
+    gw2 = harness.Gateway(h, t.conf([t.outstation("scada9", port, tls=False)], sport))
+    gw2.wait_notify("READY")
+    until("the channel through socat", lambda: re.search(
+        r"channel lan: 127\.0\.0\.1:%d is open over TLSv1\.3 \S+, CN=ied\n" % sport, gw2.log()),
+        timeout=15, step=0.05)
+    gw2.wait_log(r"lan/ied: integrity_poll done", timeout=15, from_start=True)
+    m = h.master(port)
+    rsp = m.transaction(dnp3.READ, dnp3.CLASS0123)
+    d = h.decode(rsp)
+    bi = {v["index"]: v["value"] for v in harness.values(d, 1, 2)}
+    eq("bi 3 through socat's TLS", bi.get(3), 1)
+
+
+TESTS = [t_tls13, t_tls12, t_refusals, t_reload_crl, t_expiry, t_interop_openssl,
+         t_interop_socat]
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(TESTS, __doc__))
