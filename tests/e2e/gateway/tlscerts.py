@@ -1,13 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Certificates for the TLS tests, made at test time with the openssl command: the set of
-tests/tls/mkcerts.sh (a CA, the gateway, two masters, one expired, one revoked and its CRL,
-one from another CA), plus what the gateway tests need beside it: the IED's certificate,
-a gateway certificate that expires in a few days, and CRLs of the same CA made here
-(`openssl ca -gencrl` over an index this module writes), e.g. one that revokes master-b
-too for the reload test.  No key is ever committed.
+tests/tls/mkcerts.sh (a CA, the gateway, the IED, two masters, one expired, one revoked
+and its CRL, one from another CA, an expired CA), plus what the gateway tests need beside
+it, made with the same CA (its `openssl ca` database in the directory): a certificate that
+expires in a few days, and a new CRL that revokes one more (master-b, for the reload
+test).  No key is ever committed.
 """
 
-import datetime
 import os
 import subprocess
 
@@ -28,11 +27,6 @@ class Certs:
         p = subprocess.run([MKCERTS, self.dir], capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError("mkcerts.sh: %s%s" % (p.stdout, p.stderr))
-        # the service's key file: owner only (dnp3gw.conf(5): never open to other users)
-        for f in os.listdir(self.dir):
-            if f.endswith(".key"):
-                os.chmod(self.path(f), 0o600)
-        self.sign("ied", days=30)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -43,44 +37,24 @@ class Certs:
     def key(self, who):
         return self.path(who + ".key")
 
-    def sign(self, who, days, ca="ca"):
-        """A new key and a certificate for CN=who, signed by ca, valid `days` from now."""
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-out", self.key(who))
+    def sign(self, who, days):
+        """A new key and a certificate for CN=who, signed by the CA, valid `days` from now."""
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", who + ".key", "-out", who + ".csr", "-subj", "/CN=" + who,
+                "-config", "ca.cnf", cwd=self.dir)
+        openssl("ca", "-batch", "-config", "ca.cnf", "-extensions", "leaf", "-days", str(days),
+                "-in", who + ".csr", "-out", who + ".crt", "-notext", cwd=self.dir)
+        os.unlink(self.path(who + ".csr"))
         os.chmod(self.key(who), 0o600)
-        openssl("req", "-new", "-key", self.key(who), "-subj", "/CN=" + who,
-                "-out", self.path(who + ".csr"))
-        openssl("x509", "-req", "-in", self.path(who + ".csr"), "-CA", self.crt(ca),
-                "-CAkey", self.key(ca), "-set_serial", str(int.from_bytes(os.urandom(8), "big") >> 2),
-                "-days", str(days), "-sha256", "-out", self.crt(who))
         return self.crt(who)
-
-    def serial(self, who):
-        out = openssl("x509", "-noout", "-serial", "-in", self.crt(who))
-        return out.strip().split("=", 1)[1]
 
     def fingerprint(self, who):
         out = openssl("x509", "-noout", "-fingerprint", "-sha256", "-in", self.crt(who))
         return "SHA256:" + out.strip().split("=", 1)[1]
 
-    def crl(self, name, revoked):
-        """A CRL of the CA revoking the certificates of `revoked` (names), valid 30 days."""
-        d = self.path(name + ".db")
-        os.makedirs(d, exist_ok=True)
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%y%m%d%H%M%SZ")
-        with open(os.path.join(d, "index.txt"), "w") as f:
-            for who in revoked:
-                subj = openssl("x509", "-noout", "-subject", "-nameopt", "compat",
-                               "-in", self.crt(who)).strip().split("=", 1)[1].strip()
-                f.write("R\t%s\t%s\t%s\tunknown\t%s\n" % ("991231235959Z", now,
-                                                          self.serial(who), subj))
-        with open(os.path.join(d, "ca.cnf"), "w") as f:
-            f.write("[ca]\ndefault_ca = ca_sect\n[ca_sect]\ndatabase = %s/index.txt\n"
-                    "crlnumber = %s/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n"
-                    % (d, d))
-        with open(os.path.join(d, "crlnumber"), "w") as f:
-            f.write("1000\n")
-        out = self.path(name + ".crl")
-        openssl("ca", "-gencrl", "-config", os.path.join(d, "ca.cnf"), "-cert", self.crt("ca"),
-                "-keyfile", self.key("ca"), "-out", out)
-        return out
+    def revoke(self, who, crl):
+        """Revoke who's certificate in the CA's database; a new CRL of every revocation so
+        far (mkcerts.sh's revoked.crt included) into the file crl (name in the dir)."""
+        openssl("ca", "-config", "ca.cnf", "-revoke", who + ".crt", cwd=self.dir)
+        openssl("ca", "-config", "ca.cnf", "-gencrl", "-out", crl, cwd=self.dir)
+        return self.path(crl)
