@@ -473,7 +473,8 @@ void djournal_connect(struct d_out *o, bool replaced)
                 { "DNP3GW_PEER", o->peer },
                 { "DNP3GW_TLS", o->tls },
         };
-        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl),
+        /* DNP3GW_TLS only over TLS */
+        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_MASTER_CONNECTED, fl, D_N(fl) - !o->tls[0],
                  "outstation %s: master %s connected%s%s%s", o->cfg->name, o->peer,
                  o->tls[0] ? " over " : "", o->tls,
                  replaced ? " (replacing the previous connection)" : "");
@@ -722,7 +723,7 @@ void djournal_chan_up(struct d_chan *ch)
                 { "DNP3GW_STATE", "up" },
                 { "DNP3GW_TLS", dtls_describe(p, tls, sizeof(tls)) },
         };
-        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl),
+        log_send(LOG_NOTICE_LEVEL, LOG_MSGID_CHANNEL_STATE, fl, D_N(fl) - !tls[0],
                  "channel %s: %s is open%s%s", ch->cfg->name, io_pipe_name(p),
                  tls[0] ? " over " : "", tls);
 }

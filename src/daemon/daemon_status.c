@@ -89,8 +89,8 @@ void dstatus_ep_members(const struct d_ep *e, char *buf, size_t n)
                                                 d->outs[i]->cfg->address, d->outs[i]->cfg->name);
 }
 
-/* The status report's line for an endpoint. */
-static void dstatus_ep_report(const struct d_ep *e)
+/* The status report's line for an endpoint (TLS handshakes refused: a TLS endpoint's). */
+static void dstatus_ep_report(const struct daemon *d, const struct d_ep *e)
 {
         static const char *const keys[OUTST_EP_DROP_MAX] = {
 #define X(name, text) [OUTST_EP_DROP_##name] = "DNP3GW_" #name,
@@ -99,28 +99,32 @@ static void dstatus_ep_report(const struct d_ep *e)
         };
         const struct outst_ep_stats *st = outst_ep_stats(e->oe);
         char members[256], drops[512], nums[OUTST_EP_DROP_MAX][24], acc[24], disp[24], tls[24];
+        char tls_text[64] = "";
         struct log_field fl[4 + OUTST_EP_DROP_MAX] = {
                 { "DNP3GW_LISTEN", e->listen },
                 { "DNP3GW_ACCEPTED", djournal_u64(acc, sizeof(acc), st->accepted) },
                 { "DNP3GW_DISPATCHED", djournal_u64(disp, sizeof(disp), st->dispatched) },
-                { "DNP3GW_TLS_REFUSED", djournal_u64(tls, sizeof(tls), st->tls_refused) },
         };
-        size_t off = 0;
+        size_t nf = 3, off = 0;
         dstatus_ep_members(e, members, sizeof(members));
         drops[0] = 0;
         for (int k = 0; k < OUTST_EP_DROP_MAX; k++) {
-                fl[4 + k] = (struct log_field){ keys[k], djournal_u64(nums[k], sizeof(nums[k]),
-                                                                st->dropped[k]) };
+                fl[nf++] = (struct log_field){ keys[k], djournal_u64(nums[k], sizeof(nums[k]),
+                                                                     st->dropped[k]) };
                 if (off < sizeof(drops))
                         off += (size_t)snprintf(drops + off, sizeof(drops) - off, "%s%s %s",
                                                 k ? ", " : "",
                                                 outst_ep_drop_name((enum outst_ep_drop)k),
                                                 nums[k]);
         }
-        log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
+        if (dtls_ep_ctx(d->cfg, &e->ep) || st->tls_refused) {
+                fl[nf++] = (struct log_field){ "DNP3GW_TLS_REFUSED",
+                                               djournal_u64(tls, sizeof(tls), st->tls_refused) };
+                snprintf(tls_text, sizeof(tls_text), "; TLS handshakes refused %s", tls);
+        }
+        log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, nf,
                  "listen %s (outstations %s): connections accepted %s, handed to an outstation "
-                 "%s; TLS handshakes refused %s; closed: %s", e->listen, members, acc, disp, tls,
-                 drops);
+                 "%s%s; closed: %s", e->listen, members, acc, disp, tls_text, drops);
 }
 
 void daemon_status_report(struct daemon *d)
@@ -185,7 +189,7 @@ void daemon_status_report(struct daemon *d)
                                  os->responses, os->unsolicited, confirmed, discarded);
         }
         for (size_t k = 0; k < d->nep; k++)
-                dstatus_ep_report(d->eps[k]);
+                dstatus_ep_report(d, d->eps[k]);
         for (size_t i = 0; i < d->nchan; i++) {
                 struct d_chan *ch = d->chans[i];
                 const struct link_stats *ls = master_chan_link_stats(ch->mc);

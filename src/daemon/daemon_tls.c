@@ -130,7 +130,7 @@ void dtls_reload(struct daemon *d)
                 if (!p || dtls_still_ok(&o->cfg->tls, p, &why))
                         continue;
                 dtls_dropped("outstation", o->cfg->name, o->peer, why.text);
-                io_pipe_close(p, -EPERM, why.text);
+                io_pipe_close(p, 0, why.text);
         }
         for (size_t c = 0; c < d->nchan; c++) {
                 struct d_chan *ch = d->chans[c];
@@ -143,7 +143,7 @@ void dtls_reload(struct daemon *d)
                 if (!io_pipe_is_up(p) || dtls_still_ok(t, p, &why))
                         continue;
                 dtls_dropped("channel", ch->cfg->name, io_pipe_name(p), why.text);
-                io_pipe_close(p, -EPERM, why.text);
+                io_pipe_close(p, 0, why.text);
         }
 }
 
