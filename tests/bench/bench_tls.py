@@ -184,7 +184,7 @@ def main():
             handshakes(tls_port, ctx, 5, gw, pump)          # warm-up
             hs[name] = handshakes(tls_port, ctx, args.handshakes, gw, pump)
 
-        results = {}
+        results, suites = {}, {"plain TCP": ""}
         plain = bench_poll.PollMaster(port)
         masters.append(plain)
         results["plain TCP"] = poll_rounds(plain, args, gw, pump)
@@ -192,6 +192,7 @@ def main():
         for name, v in versions:
             m = TlsPollMaster(tls_port, client_ctx(certdir, v))
             masters.append(m)
+            suites[name] = " " + m.sock.cipher()[0]
             results[name] = poll_rounds(m, args, gw, pump)
             m.close()
 
@@ -211,11 +212,11 @@ def main():
         for name in ("plain TCP",) + tuple(n for n, _ in versions):
             (du, nfrag), rounds = results[name]
             per = du.ns / args.polls
-            print("    %-9s %8.2f ms/poll  (%.1f us/fragment, %d fragments/poll, %.2f wake-ups/"
-                  "fragment; rounds: %s ms)  x%.2f of plain TCP" %
-                  (name, per / 1e6, du.ns / 1e3 / nfrag, nfrag // args.polls, du.wake / nfrag,
+            print("    %-9s %8.2f ms/poll  x%.2f of plain TCP  (%.1f us/fragment, %d fragments/"
+                  "poll, %.2f wake-ups/fragment; rounds: %s ms)%s" %
+                  (name, per / 1e6, per / base, du.ns / 1e3 / nfrag, nfrag // args.polls, du.wake / nfrag,
                    ", ".join("%.2f" % (r[0].ns / 1e6 / args.polls) for r in rounds),
-                   per / base))
+                   suites[name]))
         rc = gw.stop()
         if rc != 0:
             sys.stderr.write(gw.log_text()[-3000:])
