@@ -136,7 +136,6 @@ struct gw_tls {
         char *ciphers;                  /* NULL: the IEC 62351-3 profile default */
         uint64_t renegotiate_ms;        /* key update interval; 0 = off */
         struct io_tls *ctx;             /* the files read (NULL when they had errors) */
-        int line;
 };
 
 /* The io view of t (pointing into t). */

@@ -191,7 +191,6 @@ void cfg_parse_tls(struct ld *ld, const config_setting_t *g, struct gw_tls *t)
                 .ca = cfg_strdup(ld, GW_TLS_DIR "/ca.crt"),
                 .min_version = IO_TLS_1_2,
                 .renegotiate_ms = 3600000,
-                .line = cfg_line(g),
         };
         size_t nerr = ld->nerr;
         if (!cfg_want_group(ld, g))

@@ -117,6 +117,23 @@ class PollMaster(dnp3.Master):
         return self.fragments - f0
 
 
+def start(gw, mfd):
+    """Start gw with the IED on the pty's master side mfd answering; returns once the
+    gateway's startup sequence downstream has reached its integrity poll (READ).  Returns
+    pump(): answers what the gateway sent the IED since."""
+    ied = benchlib.Ied(mfd, IED_ADDR, GW_MASTER)
+
+    def pump():
+        ied.serve(0)
+    gw.start(pump)
+    end = time.monotonic() + benchlib.DEADLINE
+    while ied.requests.get(dnp3.READ, 0) == 0:
+        if time.monotonic() > end:
+            raise SystemExit("the gateway never polled the IED: %s" % ied.requests)
+        ied.serve(0.05)
+    return pump
+
+
 def dnp3poll_runs(args, port, gw, pump):
     """args.dnp3poll_runs runs of dnp3poll --integrity (after one warm-up run): the daemon's
     usage over them and each run's wall time."""
@@ -156,17 +173,7 @@ def main():
     gw = benchlib.Daemon(args.gwd, args.shim, config(pty, port))
     up = None
     try:
-        ied = benchlib.Ied(mfd, IED_ADDR, GW_MASTER)
-
-        def pump():
-            ied.serve(0)
-        gw.start(pump)
-        # the startup sequence downstream ends with the integrity poll (READ, function 1)
-        end = time.monotonic() + benchlib.DEADLINE
-        while ied.requests.get(dnp3.READ, 0) == 0:
-            if time.monotonic() > end:
-                raise SystemExit("the gateway never polled the IED: %s" % ied.requests)
-            ied.serve(0.05)
+        pump = start(gw, mfd)
         up = PollMaster(port)
         frags = [up.poll(pump) for _ in range(args.warmup)]
         frags_per_poll = frags[-1] if frags else 0

@@ -18,8 +18,8 @@ master (Python's ssl module, OpenSSL underneath, with the master's certificate).
                    same daemon: the least of --rounds rounds of --polls polls each, and the
                    ratio TLS / TCP
 
-Usage: bench_tls.py --gwd PATH/dnp3gwd --shim PATH/libptyshim.so --mkcerts tests/tls/mkcerts.sh
-                    [--polls N] [--rounds N] [--handshakes N]
+Usage: bench_tls.py --gwd PATH/dnp3gwd --shim PATH/libptyshim.so [--polls N] [--rounds N]
+                    [--handshakes N]
 """
 
 import os
@@ -27,7 +27,6 @@ import select
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,12 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 from benchlib import dnp3  # noqa: E402
 import bench_poll  # noqa: E402
-
-
-def certs(mkcerts, tmp):
-    d = os.path.join(tmp, "certs")
-    subprocess.run([mkcerts, d], check=True, stdout=subprocess.DEVNULL)
-    return d
+import tlscerts  # noqa: E402  (tests/e2e/gateway: mkcerts.sh and Python's TLS masters)
 
 
 def config(pty, port, tls_port, certdir):
@@ -61,58 +55,12 @@ def config(pty, port, tls_port, certdir):
     return head[:-2].rstrip() + ",\n  " + second + "\n);\n" + sep.lstrip("\n") + tail
 
 
-def client_ctx(certdir, version):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.load_verify_locations(os.path.join(certdir, "ca.crt"))
-    ctx.load_cert_chain(os.path.join(certdir, "master-a.crt"),
-                        os.path.join(certdir, "master-a.key"))
-    ctx.minimum_version = version
-    ctx.maximum_version = version
-    return ctx
-
-
-class TlsPollMaster(bench_poll.PollMaster):
-    """bench_poll's master over TLS: the socket wrapped after connect(), reads that also
-    drain what OpenSSL holds decrypted already."""
+class TlsPollMaster(tlscerts.TlsStream, bench_poll.PollMaster):
+    """bench_poll's master over TLS."""
 
     def __init__(self, port, ctx):
         super().__init__(port)
-        self.sock.setblocking(True)
-        self.sock = ctx.wrap_socket(self.sock)
-        self.sock.setblocking(False)
-
-    def _read(self, timeout):
-        if not self.sock.pending():
-            r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-            if not r:
-                return False
-        got = b""
-        try:
-            while True:
-                d = self.sock.recv(65536)
-                if not d:
-                    self.closed = True
-                    break
-                got += d
-                if not self.sock.pending():
-                    break
-        except ssl.SSLWantReadError:
-            pass
-        except (OSError, ssl.SSLError):
-            self.closed = True
-        if got:
-            self.buf += got
-            self._parse()
-        return True
-
-    def send_apdu(self, apdu):
-        self.sock.setblocking(True)
-        try:
-            super().send_apdu(apdu)
-        finally:
-            self.sock.setblocking(False)
+        self.tls_wrap(ctx)
 
 
 def handshakes(port, ctx, n, gw, pump):
@@ -150,7 +98,6 @@ def poll_rounds(master, args, gw, pump):
 
 def main():
     ap = benchlib.arg_parser()
-    ap.add_argument("--mkcerts", required=True)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--polls", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
@@ -163,24 +110,14 @@ def main():
     gw = None
     masters = []
     try:
-        certdir = certs(args.mkcerts, tmp)
-        os.chmod(os.path.join(certdir, "gateway.key"), 0o600)
-        gw = benchlib.Daemon(args.gwd, args.shim, config(pty, port, tls_port, certdir), tmp=tmp)
-        ied = benchlib.Ied(mfd, bench_poll.IED_ADDR, bench_poll.GW_MASTER)
-
-        def pump():
-            ied.serve(0)
-        gw.start(pump)
-        end = time.monotonic() + benchlib.DEADLINE
-        while ied.requests.get(dnp3.READ, 0) == 0:
-            if time.monotonic() > end:
-                raise SystemExit("the gateway never polled the IED: %s" % ied.requests)
-            ied.serve(0.05)
+        c = tlscerts.Certs(tmp)
+        gw = benchlib.Daemon(args.gwd, args.shim, config(pty, port, tls_port, c.dir), tmp=tmp)
+        pump = bench_poll.start(gw, mfd)
 
         versions = (("TLS 1.3", ssl.TLSVersion.TLSv1_3), ("TLS 1.2", ssl.TLSVersion.TLSv1_2))
         hs = {}
         for name, v in versions:
-            ctx = client_ctx(certdir, v)
+            ctx = tlscerts.client_ctx(c, "master-a", v)
             handshakes(tls_port, ctx, 5, gw, pump)          # warm-up
             hs[name] = handshakes(tls_port, ctx, args.handshakes, gw, pump)
 
@@ -190,7 +127,7 @@ def main():
         results["plain TCP"] = poll_rounds(plain, args, gw, pump)
         plain.close()
         for name, v in versions:
-            m = TlsPollMaster(tls_port, client_ctx(certdir, v))
+            m = TlsPollMaster(tls_port, tlscerts.client_ctx(c, "master-a", v))
             masters.append(m)
             suites[name] = " " + m.sock.cipher()[0]
             results[name] = poll_rounds(m, args, gw, pump)

@@ -308,45 +308,13 @@ def t_refusals(h):
 
 # ---- reload ------------------------------------------------------------------------------
 
-class TlsMaster(dnp3.Master):
-    """The scripted master of tests/e2e/dnp3.py over TLS (Python's ssl module, OpenSSL), with
-    the certificate of `who`."""
+class TlsMaster(tlscerts.TlsStream, dnp3.Master):
+    """The scripted master of tests/e2e/dnp3.py over TLS with the certificate of `who`."""
 
     def __init__(self, t, port, who, address=OUT):
         super().__init__(port, remote=address)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.load_verify_locations(t.c.crt("ca"))
-        ctx.load_cert_chain(t.c.crt(who), t.c.key(who))
-        self.sock.setblocking(True)
-        self.sock = ctx.wrap_socket(self.sock)
-        self.sock.setblocking(False)
         t.h.masters.append(self)
-
-    def _read(self, timeout):
-        if not self.sock.pending():
-            r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-            if not r:
-                return False
-        try:
-            d = self.sock.recv(65536)
-        except ssl.SSLWantReadError:
-            return True
-        except (OSError, ssl.SSLError):
-            d = b""
-        if not d:
-            self.closed = True
-            return True
-        self.buf += d
-        self._parse()
-        return True
-
-    def send_apdu(self, apdu):
-        self.sock.setblocking(True)
-        try:
-            super().send_apdu(apdu)
-        finally:
-            self.sock.setblocking(False)
+        self.tls_wrap(tlscerts.client_ctx(t.c, who))
 
 
 def t_reload_crl(h):

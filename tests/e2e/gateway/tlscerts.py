@@ -8,6 +8,8 @@ test).  No key is ever committed.
 """
 
 import os
+import select
+import ssl
 import subprocess
 
 MKCERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tls",
@@ -58,3 +60,58 @@ class Certs:
         openssl("ca", "-config", "ca.cnf", "-revoke", who + ".crt", cwd=self.dir)
         openssl("ca", "-config", "ca.cnf", "-gencrl", "-out", crl, cwd=self.dir)
         return self.path(crl)
+
+
+def client_ctx(c, who, version=None):
+    """A TLS client context of Python's ssl module (OpenSSL) with who's certificate, the
+    CA of c, no host name check (the gateway checks names by its allow list); version:
+    only that ssl.TLSVersion."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(c.crt("ca"))
+    ctx.load_cert_chain(c.crt(who), c.key(who))
+    if version:
+        ctx.minimum_version = ctx.maximum_version = version
+    return ctx
+
+
+class TlsStream:
+    """Mixed into tests/e2e/dnp3.py's Master (or a subclass): the connected socket wrapped
+    in TLS (tls_wrap), reads that also drain what OpenSSL holds decrypted already, writes
+    whole."""
+
+    def tls_wrap(self, ctx):
+        self.sock.setblocking(True)
+        self.sock = ctx.wrap_socket(self.sock)
+        self.sock.setblocking(False)
+
+    def _read(self, timeout):
+        if not self.sock.pending():
+            r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
+            if not r:
+                return False
+        got = b""
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    self.closed = True
+                    break
+                got += d
+                if not self.sock.pending():
+                    break
+        except ssl.SSLWantReadError:
+            pass
+        except (OSError, ssl.SSLError):
+            self.closed = True
+        if got:
+            self.buf += got
+            self._parse()
+        return True
+
+    def send_apdu(self, apdu):
+        self.sock.setblocking(True)
+        try:
+            super().send_apdu(apdu)
+        finally:
+            self.sock.setblocking(False)
