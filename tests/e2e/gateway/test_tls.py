@@ -15,9 +15,11 @@ made at test time (tests/tls/mkcerts.sh and tlscerts.py; no key is committed).
                     not on allow, plain TCP to the TLS endpoint, TLS 1.2 to an endpoint of
                     min_version 1.3; each is refused, logged once with the peer address and
                     its exact reason, and counted (SIGUSR1 status report: TLS handshakes
-                    refused 7).  Downstream: an IED whose certificate is not on the
-                    channel's allow list, and one whose certificate the CRL revokes: the
-                    channel cannot be opened, with the reason, and retries.
+                    refused 6 on one endpoint, 1 on the other).
+ t_refusals_downstream  the channel as TLS client: an IED (openssl s_server) whose
+                    certificate is not on the channel's allow list, one the channel's CRL
+                    revokes, and a plain TCP IED (TLS to a plain endpoint): the channel
+                    cannot be opened, logged with the reason, and retries.
  t_reload_crl       two masters (master-a, master-b) connected over TLS to two outstations
                     of one endpoint; the CRL file is replaced by one that revokes master-b and
                     SIGHUP sent: exactly master-b is dropped (record with the reason), master-a
@@ -287,23 +289,43 @@ def t_refusals(h):
     gw.wait_log(r"listen 127\.0\.0\.1:%d \(outstations 11 strict\): connections accepted \d+, "
                 r"handed to an outstation \d+; TLS handshakes refused 1;" % port13,
                 from_start=True)
-    # downstream: the gateway refuses an IED not on the channel's allow list ...
-    port2 = h.port()
-    ied_b = t.ied(who="master-b")
-    h2 = gw  # noqa: F841  (the first gateway keeps running: separate ports)
-    conf = t.conf([t.outstation("scada2", port2, tls=False)], ied_b.port)
-    gw2 = harness.Gateway(h, conf)
-    gw2.wait_notify("READY")
-    gw2.wait_log(r"channel lan: 127\.0\.0\.1:\d+ cannot be opened: certificate not on the "
-                 r"allow list \(.*CN=master-b.*\).*; retrying with backoff", timeout=15)
-    # ... and an IED whose certificate the CRL revokes
-    ied_r = t.ied(who="revoked")
-    conf = t.conf([t.outstation("scada3", h.port(), tls=False)], ied_r.port,
-                  chan_tls=t.block(crl=crl))
-    gw3 = harness.Gateway(h, conf)
-    gw3.wait_notify("READY")
-    gw3.wait_log(r"channel lan: 127\.0\.0\.1:\d+ cannot be opened: certificate revoked "
-                 r"\(CN=master-revoked\).*; retrying with backoff", timeout=15)
+
+
+def s_server(t, who, name="s_server"):
+    """openssl s_server as an IED's TLS end (certificate of who, the client's required)."""
+    port = t.h.port()
+    p = harness.Proc(t.h, name, ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                                 "-cert", t.c.crt(who), "-key", t.c.key(who),
+                                 "-CAfile", t.c.crt("ca"), "-Verify", "2",
+                                 "-verify_return_error", "-quiet"],
+                     json_lines=False, stdout_file=True)
+    p.killed_on_purpose = True          # it serves until the test ends (SIGTERM)
+    return port
+
+
+def t_refusals_downstream(h):
+    """The gateway's channel as the TLS client: an IED (openssl s_server) with a certificate
+    not on the channel's allow list, one revoked by the channel's CRL, and a plain TCP IED
+    (dnp3sim without TLS): the channel cannot be opened, logged with the reason, retried."""
+    t = Tls(h)
+    crl = t.c.path("crl.pem")
+    cases = [("master-b", t.block(allow=["CN=ied"]),
+              r"certificate not on the allow list \(CN=master-b SHA256:[0-9A-F:]{95}\)"),
+             ("revoked", t.block(crl=crl), r"certificate revoked \(CN=master-revoked\)")]
+    for who, block, reason in cases:
+        port = s_server(t, who)
+        gw = harness.Gateway(h, t.conf([t.outstation("scada", h.port(), tls=False)], port,
+                                       chan_tls=block))
+        gw.wait_notify("READY")
+        gw.wait_log(r"channel lan: 127\.0\.0\.1:%d cannot be opened: TLS: %s(?:: [^;]*)?; "
+                    r"retrying with backoff" % (port, reason), timeout=15, from_start=True)
+    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
+                   "--points", POINTS], script=SCRIPT)
+    gw = harness.Gateway(h, t.conf([t.outstation("scada", h.port(), tls=False)], plain.port))
+    gw.wait_notify("READY")
+    gw.wait_log(r"channel lan: 127\.0\.0\.1:%d cannot be opened: TLS: handshake timeout "
+                r"\(10000 ms\).*; retrying with backoff" % plain.port, timeout=20,
+                from_start=True)
 
 
 # ---- reload ------------------------------------------------------------------------------
@@ -492,17 +514,10 @@ def interop(h, client, tls12_args, name):
 def t_interop_openssl(h):
     t, gw = interop(h, s_client, ["-tls1_2"], "s_client")
     # openssl s_server as the IED's TLS end: the gateway's channel handshake succeeds
-    sport = h.port()
-    srv = harness.Proc(h, "s_server", ["openssl", "s_server", "-accept", "127.0.0.1:%d" % sport,
-                                       "-cert", t.c.crt("ied"), "-key", t.c.key("ied"),
-                                       "-CAfile", t.c.crt("ca"), "-Verify", "2",
-                                       "-verify_return_error", "-quiet", "-naccept", "1"],
-                       json_lines=False, stdout_file=True)
-    conf = t.conf([t.outstation("scada9", h.port(), tls=False)], sport)
-    gw2 = harness.Gateway(h, conf)
+    sport = s_server(t, "ied")
+    gw2 = harness.Gateway(h, t.conf([t.outstation("scada9", h.port(), tls=False)], sport))
     gw2.wait_notify("READY")
     wait_chan_up(gw2, "TLSv1.3")
-    srv.stop()
 
 
 def t_interop_socat(h):
@@ -530,7 +545,7 @@ def t_interop_socat(h):
     eq("bi 3 through socat's TLS", [v["value"] for v in bi.get(3, [])], [1])
 
 
-TESTS = [t_tls13, t_tls12, t_refusals, t_reload_crl, t_expiry, t_interop_openssl,
+TESTS = [t_tls13, t_tls12, t_refusals, t_refusals_downstream, t_reload_crl, t_expiry, t_interop_openssl,
          t_interop_socat]
 
 
