@@ -244,6 +244,8 @@ void dtls_on_refused(void *ctx, const struct sockaddr *peer, const struct io_tls
 void dtls_on_ep_refused(void *ctx, const struct sockaddr *peer, const struct io_tls_refusal *r);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384, CN=master-a" of an up TLS pipe into buf, else "". */
 char *dtls_describe(const struct io_pipe *p, char *buf, size_t n);
+/* "; TLS key updates 3 (sent 3, received 0), renegotiations 0" of an up TLS pipe, else "". */
+char *dtls_stats_text(const struct io_pipe *p, char *buf, size_t n);
 /* The TLS context of endpoint e in cfg (its first outstation's), NULL: plain TCP. */
 struct io_tls *dtls_ep_ctx(const struct gw_config *cfg, const struct io_endpoint *ep);
 /* d->cfg's files for new connections; connected peers re-verified (dropped if not). */

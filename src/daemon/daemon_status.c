@@ -169,15 +169,17 @@ void daemon_status_report(struct daemon *d)
                         { "DNP3GW_EVENTS_CONFIRMED", djournal_u64(c, sizeof(c), confirmed) },
                         { "DNP3GW_EVENTS_DISCARDED", djournal_u64(e, sizeof(e), discarded) },
                 };
+                char tls[160];
                 if (o->connected)
                         log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                                  "outstation %s: master %s connected for %s s; buffers class1 %s "
                                  "class2 %s class3 %s; wake-ups %" PRIu64 ", reads %" PRIu64
                                  ", writes %" PRIu64 "; responses sent %" PRIu64 ", unsolicited %"
-                                 PRIu64 ", events confirmed %" PRIu64 ", discarded %" PRIu64,
+                                 PRIu64 ", events confirmed %" PRIu64 ", discarded %" PRIu64 "%s",
                                  o->cfg->name, o->peer, age, fill[0], fill[1], fill[2],
                                  rs->activations + rs->wakeups, rs->reads, rs->writes,
-                                 os->responses, os->unsolicited, confirmed, discarded);
+                                 os->responses, os->unsolicited, confirmed, discarded,
+                                 dtls_stats_text(outst_io_pipe(o->io), tls, sizeof(tls)));
                 else
                         log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                                  "outstation %s: no master connected; buffers class1 %s class2 %s "
@@ -205,13 +207,16 @@ void daemon_status_report(struct daemon *d)
                         { "DNP3GW_RX_BYTES", djournal_u64(c, sizeof(c), cs->rx_bytes) },
                         { "DNP3GW_TX_BYTES", djournal_u64(e, sizeof(e), cs->tx_bytes) },
                 };
+                char tls[160];
                 log_send(LOG_INFO_LEVEL, LOG_MSGID_STATUS_REPORT, fl, D_N(fl),
                          "channel %s: %s; wake-ups %" PRIu64 ", reads %" PRIu64 ", writes %"
                          PRIu64 "; rx %s bytes, tx %s bytes, CRC errors %s, discarded bytes "
                          "%s, frames for other addresses %" PRIu64 ", from unexpected sources %"
-                         PRIu64, ch->cfg->name, ch->up ? "up" : "down",
+                         PRIu64 "%s", ch->cfg->name, ch->up ? "up" : "down",
                          rs->activations + rs->wakeups, rs->reads, rs->writes, c, e, a, b,
-                         cs->other_dest, cs->other_src);
+                         cs->other_dest, cs->other_src,
+                         dtls_stats_text(ch->up ? master_io_pipe(ch->io) : NULL, tls,
+                                         sizeof(tls)));
                 for (size_t k = 0; k < ch->ndev; k++) {
                         struct d_dev *v = &ch->devs[k];
                         const struct master_dev_stats *ds = master_dev_get_stats(v->md);

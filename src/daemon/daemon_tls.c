@@ -77,6 +77,19 @@ char *dtls_describe(const struct io_pipe *p, char *buf, size_t n)
         return buf;
 }
 
+char *dtls_stats_text(const struct io_pipe *p, char *buf, size_t n)
+{
+        const struct io_tls_stats *st = p ? io_pipe_tls_stats(p) : NULL;
+        if (!st) {
+                buf[0] = 0;
+                return buf;
+        }
+        snprintf(buf, n, "; TLS key updates %" PRIu64 " (sent %" PRIu64 ", received %" PRIu64
+                 "), renegotiations %" PRIu64, st->rekeys_started, st->key_updates_sent,
+                 st->key_updates_received, st->renegotiations);
+        return buf;
+}
+
 struct io_tls *dtls_ep_ctx(const struct gw_config *cfg, const struct io_endpoint *ep)
 {
         for (size_t i = 0; i < cfg->noutstations; i++) {

@@ -25,6 +25,8 @@ made at test time (tests/tls/mkcerts.sh and tlscerts.py; no key is committed).
                     SIGHUP sent: exactly master-b is dropped (record with the reason), master-a
                     stays connected (no disconnect record; it still gets the IED's events),
                     and master-b's reconnection is refused as revoked.
+ t_key_update       renegotiate = 1.0: key updates on a TLS 1.3 master, a TLS 1.2 master
+                    (renegotiation) and the channel, none dropping its connection.
  t_expiry           a gateway certificate that expires in 5 days: dnp3gwd -t prints a notice
                     at its line and exits 0; the daemon logs the expiry warning at start and
                     again on SIGHUP, with the days left.
@@ -333,10 +335,10 @@ def t_refusals_downstream(h):
 class TlsMaster(tlscerts.TlsStream, dnp3.Master):
     """The scripted master of tests/e2e/dnp3.py over TLS with the certificate of `who`."""
 
-    def __init__(self, t, port, who, address=OUT):
+    def __init__(self, t, port, who, address=OUT, version=None):
         super().__init__(port, remote=address)
         t.h.masters.append(self)
-        self.tls_wrap(tlscerts.client_ctx(t.c, who))
+        self.tls_wrap(tlscerts.client_ctx(t.c, who, version))
 
 
 def t_reload_crl(h):
@@ -396,6 +398,61 @@ def t_reload_crl(h):
             raise
     refused_line(gw, "127.0.0.1:%d (10 scada, 11 backup)" % port,
                  r"certificate revoked \(CN=master-b\)")
+
+
+# ---- key update --------------------------------------------------------------------------
+
+def t_key_update(h):
+    """renegotiate = 1.0 on the outstation and on the channel: over 3.5 s of DNP3 traffic the
+    gateway updates the keys of a TLS 1.3 master (KeyUpdate), a TLS 1.2 master
+    (renegotiation) and of its channel to the IED (TLS 1.3 to socat OPENSSL-LISTEN in front
+    of dnp3sim) at least twice each, and no connection is dropped: every request is
+    answered on the same connection, the channel stays up."""
+    t = Tls(h)
+    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
+                   "--points", POINTS], script=SCRIPT)
+    sport = h.port()
+    harness.Proc(h, "socat-ied", ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
+                                  "cert=%s,key=%s,cafile=%s,verify=1"
+                                  % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
+                                  "TCP:127.0.0.1:%d" % plain.port],
+                 json_lines=False, stdout_file=True)
+    p13, p12 = h.port(), h.port()
+    block = t.block(allow=["CN=master-a"], renegotiate=1.0)
+    gw = h.gateway(t.conf([t.outstation("tls13", p13, tls=block),
+                           t.outstation("tls12", p12, tls=block)], sport,
+                          chan_tls=t.block(allow=["CN=ied"], renegotiate=1.0)))
+    wait_chan_up(gw, "TLSv1.3")
+    gw.wait_log(r"lan/ied: integrity_poll done", timeout=15, from_start=True)
+    m13 = TlsMaster(t, p13, "master-a")
+    m12 = TlsMaster(t, p12, "master-a", version=ssl.TLSVersion.TLSv1_2)
+    end = time.monotonic() + 3.5
+    n = 0
+    while time.monotonic() < end:
+        for m in (m13, m12):
+            eq("answered", m.transaction(dnp3.READ, dnp3.CLASS0123)[-1].func, dnp3.RESPONSE)
+        n += 1
+        select.select([], [], [], 0.1)      # a poll every 100 ms, as SCADA might
+    gw.proc.send_signal(signal.SIGUSR1)
+    for name, version in (("tls13", "sent"), ("tls12", "renegotiations")):
+        m = gw.wait_log(r"outstation %s: master 127\.0\.0\.1 connected for \d+ s;.*; TLS key "
+                        r"updates (\d+) \(sent (\d+), received (\d+)\), renegotiations (\d+)"
+                        % name, from_start=True)
+        started, sent, _, reneg = (int(x) for x in m.groups())
+        done = sent if version == "sent" else reneg
+        if started < 2 or done < 2:
+            raise Fail("%s: key updates %s (%s done) in 3.5 s with renegotiate = 1.0" %
+                       (name, started, done))
+    m = gw.wait_log(r"channel lan: up;.*; TLS key updates (\d+) \(sent (\d+)", from_start=True)
+    if int(m.group(1)) < 2:
+        raise Fail("channel: %s key updates" % m.group(1))
+    for name in ("tls13", "tls12"):
+        if re.search(r"outstation %s: master .* disconnected" % name, gw.log()):
+            raise Fail("%s: the master was disconnected by a key update" % name)
+    if re.search(r"channel lan: .* lost", gw.log()):
+        raise Fail("the channel was dropped by a key update")
+    eq("requests answered on the same connections", (m13.closed, m12.closed, n > 10),
+       (False, False, True))
 
 
 # ---- certificate expiry --------------------------------------------------------------------
@@ -545,7 +602,7 @@ def t_interop_socat(h):
     eq("bi 3 through socat's TLS", [v["value"] for v in bi.get(3, [])], [1])
 
 
-TESTS = [t_tls13, t_tls12, t_refusals, t_refusals_downstream, t_reload_crl, t_expiry, t_interop_openssl,
+TESTS = [t_tls13, t_tls12, t_refusals, t_refusals_downstream, t_reload_crl, t_key_update, t_expiry, t_interop_openssl,
          t_interop_socat]
 
 
