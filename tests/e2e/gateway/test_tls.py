@@ -21,10 +21,11 @@ made at test time (tests/tls/mkcerts.sh and tlscerts.py; no key is committed).
                     revokes, and a plain TCP IED (TLS to a plain endpoint): the channel
                     cannot be opened, logged with the reason, and retries.
  t_reload_crl       two masters (master-a, master-b) connected over TLS to two outstations
-                    of one endpoint; the CRL file is replaced by one that revokes master-b and
-                    SIGHUP sent: exactly master-b is dropped (record with the reason), master-a
-                    stays connected (no disconnect record; it still gets the IED's events),
-                    and master-b's reconnection is refused as revoked.
+                    of one endpoint; a CRL file that cannot be read as one refuses the reload
+                    (both stay); then the CRL file is replaced by one that revokes master-b
+                    and SIGHUP sent: exactly master-b is dropped (record with the reason),
+                    master-a stays connected (no disconnect record; the same connection gets
+                    the IED's new event), and master-b's reconnection is refused as revoked.
  t_key_update       renegotiate = 1.0: key updates on a TLS 1.3 master, a TLS 1.2 master
                     (renegotiation) and the channel, none dropping its connection.
  t_expiry           a gateway certificate that expires in 5 days: dnp3gwd -t prints a notice
@@ -362,6 +363,13 @@ def t_reload_crl(h):
                 r"\S*CN=master-a(?: DNP3GW_|\n)", from_start=True)
     gw.wait_log(r"outstation backup: master 127\.0\.0\.1 connected over TLSv1\.3 \S+, "
                 r"\S*CN=master-b(?: DNP3GW_|\n)", from_start=True)
+    # a CRL file that is not a CRL: the reload is refused, nothing changes
+    with open(live_crl, "w") as f:
+        f.write("-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"outstations\[0\]\.tls\.crl: .*%s" % re.escape(live_crl))
+    gw.wait_log(r"reload: .* is not valid; the running configuration stays in force")
+    eq("connections after the refused reload", (a.closed, b.closed), (False, False))
     # the new CRL revokes master-b; the file name in the configuration stays the same
     crl1 = t.c.revoke("master-b", "crl-b.pem")
     shutil.copy(crl1, live_crl + ".new")
