@@ -15,7 +15,10 @@
  * folder, where the scratch directory holds one small include file); inputs
  * whose @include names a path ('/': outside that folder) are not run, so the
  * target reads no file of the host; the loader itself refuses escapes and
- * anything but a regular file.
+ * anything but a regular file.  The same for a tls group's files (absolute
+ * paths, or the defaults under /etc/dnp3gw/tls, which a test host does not
+ * have): inputs with "tls" whose quoted paths lie outside /nonexistent/ and
+ * /dev/ are not run.
  *
  * The scratch folder is made under $TMPDIR (else /tmp) and removed at exit.
  *
@@ -117,6 +120,39 @@ static int include_names_path(const uint8_t *data, size_t size)
         return 0;
 }
 
+static int has(const uint8_t *data, size_t size, const char *s)
+{
+        size_t n = strlen(s);
+        for (size_t i = 0; i + n <= size; i++)
+                if (memcmp(data + i, s, n) == 0)
+                        return 1;
+        return 0;
+}
+
+/*
+ * An input with a tls group whose quoted strings name a path outside
+ * /nonexistent/ and /dev/ (which the loader only stat()s: not a regular
+ * file): the loader would read that host file as a certificate or key.
+ */
+static int tls_names_path(const uint8_t *data, size_t size)
+{
+        if (!has(data, size, "tls"))
+                return 0;
+        for (size_t i = 0; i + 1 < size; i++) {
+                if (data[i] != '"' || data[i + 1] != '/')
+                        continue;
+                const uint8_t *p = data + i + 1;
+                size_t left = size - i - 1;
+                if (!(left >= 13 && memcmp(p, "/nonexistent/", 13) == 0) &&
+                    !(left >= 5 && memcmp(p, "/dev/", 5) == 0))
+                        return 1;
+                for (i++; i + 1 < size && data[i + 1] != '"'; i++)
+                        ;
+                i++;            /* the closing quote is no opening one */
+        }
+        return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct diag_count dc = { 0, 0 };
@@ -126,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *f;
         int r;
 
-        if (include_names_path(data, size))
+        if (include_names_path(data, size) || tls_names_path(data, size))
                 return 0;
         scratch_init();
         f = fopen(conf_path, "wb");
