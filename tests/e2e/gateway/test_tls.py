@@ -272,7 +272,15 @@ def s_server(t, who, name="s_server"):
                                  "-verify_return_error", "-quiet"],
                      json_lines=False, stdout_file=True)
     p.killed_on_purpose = True          # it serves until the test ends (SIGTERM)
+    until("s_server listening on %d" % port, lambda: listening(port), step=0.02)
     return port
+
+
+def listening(port):
+    """Whether a socket listens on 127.0.0.1:port (/proc/net/tcp)."""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        return any(ln.split()[1] == want and ln.split()[3] == "0A" for ln in list(f)[1:])
 
 
 def t_refusals_downstream(h):
@@ -394,6 +402,7 @@ def t_key_update(h):
                                   % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
                                   "TCP:127.0.0.1:%d" % plain.port],
                  json_lines=False, stdout_file=True)
+    until("socat listening on %d" % sport, lambda: listening(sport), step=0.02)
     p13, p12 = h.port(), h.port()
     block = t.block(allow=["CN=master-a"], renegotiate=1.0)
     gw = h.gateway(t.conf([t.outstation("tls13", p13, tls=block),
@@ -565,6 +574,7 @@ def t_interop_socat(h):
                                   % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
                                   "TCP:127.0.0.1:%d" % plain.port],
                  json_lines=False, stdout_file=True)
+    until("socat listening on %d" % sport, lambda: listening(sport), step=0.02)
     port = h.port()
     gw2 = harness.Gateway(h, t.conf([t.outstation("scada9", port, tls=False)], sport))
     gw2.wait_notify("READY")
