@@ -45,13 +45,13 @@ static void dtls_refused(struct d_ep *e, const char *who, const struct sockaddr 
                 snprintf(where, sizeof(where), "%s (%s)", e->listen, members);
         }
         const struct log_field fl[] = {
-                { "DNP3GW_OUTSTATION", who },
                 { "DNP3GW_LISTEN", e->listen },
                 { "DNP3GW_PEER", addr },
                 { "DNP3GW_TLS_REFUSAL", io_tls_why_name(r->why) },
                 { "DNP3GW_REASON", r->text },
+                { "DNP3GW_OUTSTATION", who },   /* last: only when one is named */
         };
-        log_send(LOG_WARNING_LEVEL, LOG_MSGID_TLS_REFUSED, fl, D_N(fl),
+        log_send(LOG_WARNING_LEVEL, LOG_MSGID_TLS_REFUSED, fl, D_N(fl) - !who[0],
                  "%s: TLS connection from %s refused: %s%s", where, addr, r->text, more);
 }
 
