@@ -276,6 +276,22 @@ def s_server(t, who, name="s_server"):
     return port
 
 
+def socat_ied(t):
+    """A plain dnp3sim IED behind socat OPENSSL-LISTEN (the IED's certificate, the client's
+    required): the TLS port, once socat listens."""
+    h = t.h
+    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
+                   "--points", POINTS], script=SCRIPT)
+    port = h.port()
+    harness.Proc(h, "socat-ied", ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
+                                  "cert=%s,key=%s,cafile=%s,verify=1"
+                                  % (port, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
+                                  "TCP:127.0.0.1:%d" % plain.port],
+                 json_lines=False, stdout_file=True)
+    until("socat listening on %d" % port, lambda: listening(port), step=0.02)
+    return port
+
+
 def listening(port):
     """Whether a socket listens on 127.0.0.1:port (/proc/net/tcp)."""
     want = "0100007F:%04X" % port
@@ -394,15 +410,7 @@ def t_key_update(h):
     of dnp3sim) at least twice each, and no connection is dropped: every request is
     answered on the same connection, the channel stays up."""
     t = Tls(h)
-    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
-                   "--points", POINTS], script=SCRIPT)
-    sport = h.port()
-    harness.Proc(h, "socat-ied", ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
-                                  "cert=%s,key=%s,cafile=%s,verify=1"
-                                  % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
-                                  "TCP:127.0.0.1:%d" % plain.port],
-                 json_lines=False, stdout_file=True)
-    until("socat listening on %d" % sport, lambda: listening(sport), step=0.02)
+    sport = socat_ied(t)
     p13, p12 = h.port(), h.port()
     block = t.block(allow=["CN=master-a"], renegotiate=1.0)
     gw = h.gateway(t.conf([t.outstation("tls13", p13, tls=block),
@@ -566,15 +574,7 @@ def t_interop_openssl(h):
 def t_interop_socat(h):
     t, gw = interop(h, socat_client, ",openssl-max-proto-version=TLS1.2", "socat")
     # socat OPENSSL-LISTEN as the TLS end of a plain dnp3sim IED
-    plain = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER),
-                   "--points", POINTS], script=SCRIPT)
-    sport = h.port()
-    harness.Proc(h, "socat-ied", ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
-                                  "cert=%s,key=%s,cafile=%s,verify=1"
-                                  % (sport, t.c.crt("ied"), t.c.key("ied"), t.c.crt("ca")),
-                                  "TCP:127.0.0.1:%d" % plain.port],
-                 json_lines=False, stdout_file=True)
-    until("socat listening on %d" % sport, lambda: listening(sport), step=0.02)
+    sport = socat_ied(t)
     port = h.port()
     gw2 = harness.Gateway(h, t.conf([t.outstation("scada9", port, tls=False)], sport))
     gw2.wait_notify("READY")
