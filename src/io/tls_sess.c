@@ -265,6 +265,16 @@ static int sess_peek(struct io_tls_sess *s, struct io_tls_refusal *r)
         return -EPROTO;
 }
 
+/* The handshake's next step when ev is ready, or its timeout. */
+static void sess_wait(struct io_tls_sess *s, struct event *ev)
+{
+        uint64_t now = io_mono_ms();
+        uint64_t left = s->hs_deadline > now ? s->hs_deadline - now : 0;
+        struct timeval tv = { .tv_sec = (time_t)(left / 1000),
+                              .tv_usec = (suseconds_t)(left % 1000) * 1000 };
+        event_add(ev, &tv);
+}
+
 static void sess_step(evutil_socket_t fd, short what, void *arg)
 {
         struct io_tls_sess *s = arg;
@@ -281,6 +291,16 @@ static void sess_step(evutil_socket_t fd, short what, void *arg)
                         sess_finish(s, e, &r);
                         return;
                 }
+                /*
+                 * Nothing to read yet: wait for the first byte rather than let
+                 * OpenSSL read bytes arriving after the peek (plain TCP would be
+                 * "wrong version number").  A client's ClientHello goes out on
+                 * its write steps.
+                 */
+                if (!s->first_seen && (what & EV_READ)) {
+                        sess_wait(s, s->hs_rd);
+                        return;
+                }
         }
         ERR_clear_error();
         errno = 0;
@@ -292,11 +312,7 @@ static void sess_step(evutil_socket_t fd, short what, void *arg)
         }
         int e = SSL_get_error(s->ssl, ret);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                uint64_t now = io_mono_ms();
-                uint64_t left = s->hs_deadline > now ? s->hs_deadline - now : 0;
-                struct timeval tv = { .tv_sec = (time_t)(left / 1000),
-                                      .tv_usec = (suseconds_t)(left % 1000) * 1000 };
-                event_add(e == SSL_ERROR_WANT_READ ? s->hs_rd : s->hs_wr, &tv);
+                sess_wait(s, e == SSL_ERROR_WANT_READ ? s->hs_rd : s->hs_wr);
                 return;
         }
         sess_refusal(s, e, sys_errno, &r);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -808,6 +809,61 @@ static void test_tls_plain_to_tls(void **state)
         event_base_free(base);
 }
 
+/*
+ * recv() for the whole test program (it takes the place of the C library's,
+ * for the code under test too): a MSG_PEEK that finds nothing, while
+ * late_fd is set, writes late_bytes to late_fd (the peer's end) before it
+ * returns EAGAIN: bytes arriving between the handshake's look at the first
+ * byte and whatever it does next, every time, not only under load.
+ */
+static int late_fd = -1;
+static const uint8_t *late_bytes;
+static size_t late_len;
+static unsigned late_peeks;             /* the empty peeks it answered */
+
+ssize_t recv(int fd, void *b, size_t n, int flags)
+{
+        ssize_t r = syscall(SYS_recvfrom, fd, b, n, flags, NULL, NULL);
+        if (r < 0 && errno == EAGAIN && (flags & MSG_PEEK) && late_fd >= 0) {
+                assert_int_equal(write(late_fd, late_bytes, late_len), (ssize_t)late_len);
+                late_fd = -1;
+                late_peeks++;
+                errno = EAGAIN;
+        }
+        return r;
+}
+
+/*
+ * Plain TCP to a TLS endpoint whose DNP3 request arrives just after the
+ * endpoint looked for a first byte and found none: still refused as "not
+ * TLS (a DNP3 link frame: plain TCP)", not as OpenSSL's "handshake failed
+ * (wrong version number)" (the handshake waits for the first byte).
+ */
+static void test_tls_plain_to_tls_late_bytes(void **state)
+{
+        (void)state;
+        struct event_base *base = event_base_new();
+        struct srv s = { 0 };
+        struct io_tls *st = ctx_of("gateway", NULL);
+        srv_start(base, &s, st);
+        int fd = tcp_connect(io_listener_port(s.l));
+        static const uint8_t req[] = { 0x05, 0x64, 0x05, 0xC9, 0x04, 0x00, 0x01, 0x00, 0x26, 0x43 };
+        late_bytes = req;
+        late_len = sizeof(req);
+        late_peeks = 0;
+        late_fd = fd;
+        run_until(base, &s.refused);
+        assert_int_equal(late_peeks, 1);        /* the case happened */
+        assert_int_equal(s.n_refused, 1);
+        assert_int_equal(s.r.why, IO_TLS_WHY_NOT_TLS);
+        assert_string_equal(s.r.text, "not TLS (a DNP3 link frame: plain TCP)");
+        assert_int_equal(io_listener_tls_refused(s.l), 1);
+        close(fd);
+        srv_stop(base, &s);
+        io_tls_free(st);
+        event_base_free(base);
+}
+
 /* A peer that connects and says nothing is refused when the handshake time is up. */
 static void test_tls_silent_peer_times_out(void **state)
 {
@@ -1311,6 +1367,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_no_client_cert),
                 cmocka_unit_test(test_tls_peer_reset),
                 cmocka_unit_test(test_tls_plain_to_tls),
+                cmocka_unit_test(test_tls_plain_to_tls_late_bytes),
                 cmocka_unit_test(test_tls_silent_peer_times_out),
                 cmocka_unit_test(test_tls_to_plain),
                 cmocka_unit_test(test_tls13_key_update),
