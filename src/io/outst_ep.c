@@ -144,12 +144,23 @@ static int pend_frame(void *ctx, const struct link_frame *f)
         return 1;
 }
 
+static void ep_on_tls_refused(void *ctx, const struct sockaddr *peer,
+                              const struct io_tls_refusal *r);
+
 static void pend_on_data(void *ctx, const uint8_t *data, size_t n)
 {
         struct ep_pend *p = ctx;
         struct outst_ep *ep = p->ep;
         if (p->state != PEND_WAIT)
                 return;                 /* what was read before reading stopped */
+        struct io_tls_refusal r;
+        if (p->len == 0 && !io_pipe_is_tls(p->c) && io_tls_hello_on_plain(data, n, &r)) {
+                struct sockaddr_storage peer;
+                memcpy(&peer, io_pipe_conn_peer(p->c), sizeof(peer));
+                pend_close(p, OUTST_EP_DROP_MAX);
+                ep_on_tls_refused(ep, (struct sockaddr *)&peer, &r);
+                return;
+        }
         size_t k = OUTST_EP_BUF - p->len;
         if (k > n)
                 k = n;
@@ -339,6 +350,12 @@ void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m)
                         (void)ep_set_union(ep);
                         return;
                 }
+}
+
+void outst_ep_tls_refused(struct outst_ep *ep, const struct sockaddr *peer,
+                          const struct io_tls_refusal *r)
+{
+        ep_on_tls_refused(ep, peer, r);
 }
 
 void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t)

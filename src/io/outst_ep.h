@@ -138,6 +138,13 @@ void outst_ep_detach(struct outst_ep *ep, struct outst_ep_member *m);
  * against t is closed and reported as a TLS refusal; the outstations
  * re-verify their own (io_tls_reverify() on outst_io_pipe()).
  */
+/*
+ * A refusal found after the endpoint handed a connection over (a TLS
+ * ClientHello on a plain endpoint, io_tls_hello_on_plain()): counted and
+ * reported as the endpoint's own TLS refusals are.
+ */
+void outst_ep_tls_refused(struct outst_ep *ep, const struct sockaddr *peer,
+                          const struct io_tls_refusal *r);
 void outst_ep_set_tls(struct outst_ep *ep, struct io_tls *t);
 
 size_t outst_ep_members(const struct outst_ep *ep);

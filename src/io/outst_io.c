@@ -4,8 +4,10 @@
 
 #include "io/clock.h"
 #include "io/outst_ep.h"
+#include "io/tls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@ struct outst_io {
         bool connected;
         bool replacing;                 /* the connection coming up replaces another */
         struct outst_io_stats stats;
+        char refused[sizeof(((struct io_tls_refusal *)0)->text)];      /* io_screen's reason */
 };
 
 /* ---- session callbacks (forwarded to the application) ------------------ */
@@ -125,6 +128,24 @@ static void io_on_tls_refused(void *ctx, const struct sockaddr *peer,
                 io->cb.on_tls_refused(io->ctx, peer, r);
 }
 
+/*
+ * The first bytes of a connection accepted on a plain endpoint: a TLS
+ * ClientHello is refused like the TLS endpoint's refusals (counted, reported
+ * with the peer's address), and the connection closed before the session
+ * sees it.
+ */
+static const char *io_screen(void *ctx, const uint8_t *p, size_t n)
+{
+        struct outst_io *io = ctx;
+        struct io_pipe *c = io_runner_pipe(io->run);
+        struct io_tls_refusal r;
+        if (!io->ep || !c || io_pipe_is_tls(c) || !io_tls_hello_on_plain(p, n, &r))
+                return NULL;
+        outst_ep_tls_refused(io->ep, io_pipe_conn_peer(c), &r);
+        snprintf(io->refused, sizeof(io->refused), "%s", r.text);
+        return io->refused;
+}
+
 /* Attach to the shared endpoint, or to one bound for this instance alone. */
 static int io_attach(struct outst_io *io, const struct outst_io_cfg *cfg, uint16_t address)
 {
@@ -211,6 +232,7 @@ int outst_io_new(struct event_base *base, const struct outst_io_cfg *cfg,
         static const struct io_runner_cb rcb = {
                 .on_up = io_on_up,
                 .on_down = io_on_down,
+                .screen = io_screen,
         };
         err = io_runner_new(base, outst_sess(io->o), &rcb, io, &io->run);
         if (err < 0)

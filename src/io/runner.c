@@ -19,6 +19,7 @@ struct io_runner {
         bool in_after;                  /* "after" is running */
         bool again;                     /* a wake arrived during a verb or "after" */
         bool blocked;                   /* the pipe refused output: wait for on_drained */
+        bool screened;                  /* this link's first bytes were screened */
         io_runner_tap_fn tap;           /* NULL: nobody traces */
         void *tap_ctx;
         struct io_runner_stats stats;
@@ -148,14 +149,28 @@ static void run_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- pipe callbacks ------------------------------------------------------ */
 
+/* The first bytes of the attached pipe: false when the owner refused them (the pipe is closed). */
+static bool run_screen(struct io_runner *r, const uint8_t *p, size_t n)
+{
+        if (r->screened || n == 0)
+                return true;
+        r->screened = true;
+        const char *why = r->cb.screen ? r->cb.screen(r->ctx, p, n) : NULL;
+        if (!why)
+                return true;
+        io_runner_close(r, -EPROTO, why);
+        return false;
+}
+
 static void run_up(struct io_runner *r, const uint8_t *held, size_t n)
 {
         r->blocked = false;
+        r->screened = false;            /* a new link: its first bytes are screened */
         uint64_t now = run_enter(r);
         dnp_sess_up(r->s, now);
         if (r->cb.on_up)
                 r->cb.on_up(r->ctx);
-        if (n > 0) {
+        if (n > 0 && run_screen(r, held, n)) {
                 if (r->tap)
                         r->tap(r->tap_ctx, false, held, n);
                 dnp_sess_rx(r->s, held, n, now);
@@ -176,9 +191,11 @@ static void run_on_data(void *ctx, const uint8_t *p, size_t n)
         r->stats.activations++;
         r->stats.reads++;
         uint64_t now = run_enter(r);
-        if (r->tap)
-                r->tap(r->tap_ctx, false, p, n);
-        dnp_sess_rx(r->s, p, n, now);
+        if (run_screen(r, p, n)) {
+                if (r->tap)
+                        r->tap(r->tap_ctx, false, p, n);
+                dnp_sess_rx(r->s, p, n, now);
+        }
         run_leave(r, now);
 }
 

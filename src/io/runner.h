@@ -58,6 +58,12 @@ struct io_runner_cb {
         /* The pipe came up (the session is up) / went down (it is down). */
         void (*on_up)(void *ctx);
         void (*on_down)(void *ctx, int err, const char *what);
+        /*
+         * The first bytes of each attached pipe, before the session sees
+         * them (may be NULL): NULL takes them; a text refuses them: the
+         * pipe is closed with -EPROTO and that text, the session sees none.
+         */
+        const char *(*screen)(void *ctx, const uint8_t *p, size_t n);
 };
 
 struct io_runner_stats {

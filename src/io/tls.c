@@ -78,6 +78,14 @@ void io_tls_refuse(struct io_tls_refusal *r, enum io_tls_why why, const char *fm
                 snprintf(r->text, sizeof(r->text), "%s", io_tls_why_name(why));
 }
 
+bool io_tls_hello_on_plain(const uint8_t *p, size_t n, struct io_tls_refusal *r)
+{
+        if (n == 0 || p[0] != 0x16 || (n > 1 && p[1] != 0x03))
+                return false;
+        io_tls_refuse(r, IO_TLS_WHY_PLAIN_ENDPOINT, "a TLS handshake record: a ClientHello");
+        return true;
+}
+
 static int tls_err(struct io_tls_err *e, enum io_tls_field f, int err, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 static int tls_err(struct io_tls_err *e, enum io_tls_field f, int err, const char *fmt, ...)

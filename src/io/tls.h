@@ -100,6 +100,7 @@ struct io_tls_err {
 /* Why a handshake (or a re-verification) refused the peer.  X(name, text) */
 #define IO_TLS_WHY_LIST(X)                                                      \
         X(NOT_TLS, "not TLS")                                                   \
+        X(PLAIN_ENDPOINT, "TLS on a plain endpoint")                            \
         X(VERSION, "TLS version below min_version")                             \
         X(CIPHER, "no shared cipher suite")                                     \
         X(NO_CERT, "no peer certificate")                                       \
@@ -126,6 +127,14 @@ struct io_tls_refusal {
          * certificate unknown", "TLS version below min_version (TLSv1.2)". */
         char text[256];
 };
+
+/*
+ * The first bytes of a connection to a PLAIN endpoint: true (and r filled)
+ * when they open a TLS handshake record (0x16 0x03: a TLS client's
+ * ClientHello; a DNP3 link frame opens 0x05 0x64), which the endpoint
+ * refuses with IO_TLS_WHY_PLAIN_ENDPOINT.
+ */
+bool io_tls_hello_on_plain(const uint8_t *p, size_t n, struct io_tls_refusal *r);
 
 struct io_tls;
 

@@ -779,6 +779,29 @@ static void test_tls_peer_reset(void **state)
 }
 
 /* Plain TCP to a TLS endpoint: refused at its first byte, named as plain DNP3. */
+/*
+ * TLS to a plain endpoint: a ClientHello opens a handshake record (0x16, then
+ * the version's major byte 0x03); a DNP3 link frame opens 0x05 0x64.
+ */
+static void test_tls_hello_on_plain(void **state)
+{
+        (void)state;
+        static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0xc8, 0x01 };
+        static const uint8_t dnp3[] = { 0x05, 0x64, 0x05, 0xc9 };
+        static const uint8_t other[] = { 0x16, 0x05 };
+        struct io_tls_refusal r = { .why = IO_TLS_WHY_MAX };
+        assert_true(io_tls_hello_on_plain(hello, sizeof(hello), &r));
+        assert_int_equal(r.why, IO_TLS_WHY_PLAIN_ENDPOINT);
+        assert_string_equal(r.text,
+                            "TLS on a plain endpoint (a TLS handshake record: a ClientHello)");
+        assert_true(io_tls_hello_on_plain(hello, 1, &r));       /* 0x16 alone: no DNP3 frame */
+        r.why = IO_TLS_WHY_MAX;
+        assert_false(io_tls_hello_on_plain(dnp3, sizeof(dnp3), &r));
+        assert_false(io_tls_hello_on_plain(other, sizeof(other), &r));
+        assert_false(io_tls_hello_on_plain(hello, 0, &r));
+        assert_int_equal(r.why, IO_TLS_WHY_MAX);                /* untouched when false */
+}
+
 static void test_tls_plain_to_tls(void **state)
 {
         (void)state;
@@ -1368,6 +1391,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_tls_peer_reset),
                 cmocka_unit_test(test_tls_plain_to_tls),
                 cmocka_unit_test(test_tls_plain_to_tls_late_bytes),
+                cmocka_unit_test(test_tls_hello_on_plain),
                 cmocka_unit_test(test_tls_silent_peer_times_out),
                 cmocka_unit_test(test_tls_to_plain),
                 cmocka_unit_test(test_tls13_key_update),

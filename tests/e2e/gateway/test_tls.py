@@ -299,10 +299,41 @@ def listening(port):
         return any(ln.split()[1] == want and ln.split()[3] == "0A" for ln in list(f)[1:])
 
 
+def t_tls_to_plain(h):
+    """TLS to a plain endpoint is refused the same way: a TLS master (dnp3poll --tls) to a
+    plain outstation alone on its port (the connection already handed to it) and to a plain
+    port shared by two outstations (still waiting for its first frame): each refused once
+    with the exact reason, counted on its endpoint, and a plain master still served."""
+    t = Tls(h)
+    ied = h.sim(["--address", str(IED), "--master-address", str(GW_MASTER), "--points", POINTS],
+                script=SCRIPT)
+    alone, shared = h.port(), h.port()
+    gw = h.gateway(t.conf([t.outstation("scada", alone, tls=False),
+                           t.outstation("left", shared, address=11, tls=False),
+                           t.outstation("right", shared, address=12, tls=False)],
+                          ied.port, chan_tls=False), args=["-l", "info"])
+    record = (r"TLS connection from 127\.0\.0\.1 refused: TLS on a plain endpoint "
+              r"\(a TLS handshake record: a ClientHello\)(?: DNP3GW_|\n)")
+    for k, port in enumerate((alone, shared)):
+        if t.poll(port, "master-a", ["--integrity"]).finish() == 0:
+            raise Fail("TLS to plain port %d: dnp3poll succeeded" % port)
+        until("refusal record %d" % (k + 1),
+              lambda: len(re.findall(record, gw.log())) >= k + 1, step=0.02)
+    eq("records", len(re.findall(record, gw.log())), 2)
+    gw.proc.send_signal(signal.SIGUSR1)
+    gw.wait_log(r"listen 127\.0\.0\.1:%d \(outstations 10 scada\): connections accepted 1, "
+                r"handed to an outstation 1; TLS handshakes refused 1;" % alone, from_start=True)
+    gw.wait_log(r"listen 127\.0\.0\.1:%d \(outstations 11 left, 12 right\): connections "
+                r"accepted 1, handed to an outstation 0; TLS handshakes refused 1;" % shared,
+                from_start=True)
+    eq("plain master after", t.poll(alone, None, ["--integrity"]).finish(), 0)
+
+
 def t_refusals_downstream(h):
     """The gateway's channel as the TLS client: an IED (openssl s_server) with a certificate
     not on the channel's allow list, one revoked by the channel's CRL, and a plain TCP IED
-    (dnp3sim without TLS): the channel cannot be opened, logged with the reason, retried."""
+    (dnp3sim without TLS, which refuses the ClientHello and closes): the channel cannot be
+    opened, logged with the reason, retried."""
     t = Tls(h)
     crl = t.c.path("crl.pem")
     cases = [("master-b", t.block(allow=["CN=ied"]),
@@ -319,9 +350,11 @@ def t_refusals_downstream(h):
                    "--points", POINTS], script=SCRIPT)
     gw = harness.Gateway(h, t.conf([t.outstation("scada", h.port(), tls=False)], plain.port))
     gw.wait_notify("READY")
-    gw.wait_log(r"channel lan: 127\.0\.0\.1:%d cannot be opened: TLS: handshake timeout "
-                r"\(10000 ms\).*; retrying with backoff" % plain.port, timeout=20,
-                from_start=True)
+    # the plain IED refuses the ClientHello at once (TLS on a plain endpoint) and closes
+    plain.wait(lambda j: j.get("event") == "tls_refused" and j.get("why") == "TLS on a plain endpoint",
+               what="the IED's refusal of TLS on its plain endpoint")
+    gw.wait_log(r"channel lan: 127\.0\.0\.1:%d cannot be opened: TLS: closed by the peer "
+                r"during the handshake.*; retrying with backoff" % plain.port, from_start=True)
 
 
 # ---- reload ------------------------------------------------------------------------------
@@ -589,8 +622,8 @@ def t_interop_socat(h):
     eq("bi 3 through socat's TLS", [v["value"] for v in bi.get(3, [])], [1])
 
 
-TESTS = [t_tls13, t_tls12, t_refusals, t_refusals_downstream, t_reload_crl, t_key_update, t_expiry, t_interop_openssl,
-         t_interop_socat]
+TESTS = [t_tls13, t_tls12, t_refusals, t_tls_to_plain, t_refusals_downstream, t_reload_crl,
+         t_key_update, t_expiry, t_interop_openssl, t_interop_socat]
 
 
 if __name__ == "__main__":
