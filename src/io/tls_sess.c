@@ -182,7 +182,8 @@ static void sess_refusal(struct io_tls_sess *s, int sslerr, int sys_errno, struc
         const char *estr = e ? ERR_reason_error_string(e) : NULL;
         if (s->vrec.set) {
                 *r = s->vrec.r;
-        } else if (sslerr == SSL_ERROR_ZERO_RETURN || (sslerr == SSL_ERROR_SYSCALL && !e)) {
+        } else if (sslerr == SSL_ERROR_ZERO_RETURN || (sslerr == SSL_ERROR_SYSCALL && !e) ||
+                   reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {      /* EOF, no close_notify */
                 if (s->alert[0])
                         io_tls_refuse(r, IO_TLS_WHY_PEER_REFUSED, "%s", s->alert);
                 else

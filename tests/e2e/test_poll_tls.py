@@ -148,9 +148,10 @@ def t_tls_to_plain(c):
     c.sim_tls = False
     c.sim()
     p = c.poll(["--exit-after", "12"])
-    # a plain outstation says nothing until asked: the handshake times out (10 s)
+    # the plain outstation refuses the ClientHello (TLS on a plain endpoint) and closes
     d = p.wait(lambda j: j.get("channel") == "down", "channel down", 15)
-    eq("dnp3poll's reason", d["error"], "TLS: handshake timeout (10000 ms): Connection timed out")
+    if not d["error"].startswith("TLS: closed by the peer during the handshake"):
+        raise Fail("dnp3poll's reason: %r" % d["error"])
     p.finish()
 
 
