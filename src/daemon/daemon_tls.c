@@ -209,18 +209,25 @@ void dtls_expiry_check(struct daemon *d)
 {
         const struct gw_config *cfg = d->cfg;
         time_t now = time(NULL);
+        bool any = false;
         for (size_t i = 0; i < cfg->noutstations; i++) {
                 const struct gw_outstation *oc = &cfg->outstations[i];
+                any |= oc->tls.enabled;
                 if (oc->tls.enabled && !dtls_seen(cfg, &oc->tls, oc->tls.certificate))
                         dtls_expiry_one("outstation", oc->name, &oc->tls, now);
         }
         for (size_t c = 0; c < cfg->nchannels; c++) {
                 const struct gw_channel *cc = &cfg->channels[c];
+                any |= cc->tcp.tls.enabled;
                 if (cc->tcp.tls.enabled && !dtls_seen(cfg, &cc->tcp.tls, cc->tcp.tls.certificate))
                         dtls_expiry_one("channel", cc->name, &cc->tcp.tls, now);
         }
-        if (d->tls_expiry) {
+        if (!d->tls_expiry)
+                return;
+        if (any) {
                 const struct timeval tv = { .tv_sec = DTLS_EXPIRY_CHECK_MS / 1000 };
                 event_add(d->tls_expiry, &tv);  /* a day from now */
+        } else {
+                event_del(d->tls_expiry);       /* no certificate: no timer */
         }
 }
